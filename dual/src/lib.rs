@@ -1,0 +1,5 @@
+//! Forward-mode automatic differentiation with dual numbers, and divided differences.
+
+mod scalar;
+
+pub use scalar::Scalar;

@@ -1,0 +1,1 @@
+//! Gradient-based optimisers fed by forward mode, reverse mode or divided differences.

@@ -1,0 +1,7 @@
+//! admix: automatic differentiation (forward and reverse mode) and Gaussian
+//! mixture models, re-exported from the member crates.
+
+pub use admix_dual as dual;
+pub use admix_mixture as mixture;
+pub use admix_optim as optim;
+pub use admix_tape as tape;

@@ -1,0 +1,5 @@
+//! The `admix` command-line program.
+
+fn main() {
+    println!("admix {}", env!("CARGO_PKG_VERSION"));
+}
