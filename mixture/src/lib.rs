@@ -1,1 +1,9 @@
 //! Gaussian mixture models and K-means.
+
+mod data;
+mod error;
+pub mod gmm;
+pub mod kmeans;
+
+pub use data::{check_data, check_features};
+pub use error::MixtureError;

@@ -1,0 +1,1 @@
+//! Gaussian mixture models fitted by EM.

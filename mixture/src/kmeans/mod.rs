@@ -1,0 +1,1 @@
+//! K-means clustering: Lloyd, mini-batch, k-means++.
