@@ -20,8 +20,7 @@ use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 ///
 /// # Example
 /// ```
-/// use admix_dual::Dual;
-/// use num_traits::Float;
+/// use admix_dual::{Dual, Float};
 ///
 /// let x = Dual::variable(2.0_f64);
 /// let y = x.powi(3) + x.sin();

@@ -36,12 +36,26 @@
 //! powi x^0               derivative 0, also at x = 0
 //! ```
 
+mod drivers;
 mod dual;
+mod dual_vec;
 mod elementary;
+mod error;
 mod forward_ops;
 mod function;
 mod scalar;
 
+pub use drivers::{
+    derivative, directional_derivative, gradient, gradient_with_width, hessian, jacobian, jvp,
+    second_derivative, GradientDual, HessianDual, DEFAULT_WIDTH,
+};
 pub use dual::Dual;
+pub use dual_vec::DualVec;
+pub use error::DualError;
 pub use function::{ScalarFn, VectorFn};
 pub use scalar::Scalar;
+
+/// Re-exported so that callers need no direct dependency: import
+/// [`Float`] to call `sin`, `powi`, ... on a concrete dual type.
+pub use num_traits;
+pub use num_traits::{Float, FloatConst};
