@@ -36,6 +36,7 @@
 //! powi x^0               derivative 0, also at x = 0
 //! ```
 
+mod divided;
 mod drivers;
 mod dual;
 mod dual_vec;
@@ -45,6 +46,7 @@ mod forward_ops;
 mod function;
 mod scalar;
 
+pub use divided::{DividedDifference, Scheme, Step};
 pub use drivers::{
     derivative, directional_derivative, gradient, gradient_with_width, hessian, jacobian, jvp,
     second_derivative, GradientDual, HessianDual, DEFAULT_WIDTH,
