@@ -15,6 +15,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Derivatives of an expression by forward mode, reverse mode and divided differences.
+    Diff(cli::diff::DiffArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -24,6 +26,7 @@ enum Command {
 
 fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
+        Command::Diff(a) => cli::diff::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));

@@ -2,3 +2,4 @@
 //! Every computation it shows lives in the library crates.
 
 pub mod data;
+pub mod diff;

@@ -16,9 +16,11 @@
 //! # Ok::<(), admix::expr::ExprError>(())
 //! ```
 
+mod derivatives;
 mod func;
 mod parse;
 
+pub use derivatives::{Derivatives, Gradients};
 pub use func::Func;
 
 use admix_dual::{Scalar, ScalarFn};
