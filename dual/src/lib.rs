@@ -36,6 +36,7 @@
 //! powi x^0               derivative 0, also at x = 0
 //! ```
 
+pub mod demo;
 mod divided;
 mod drivers;
 mod dual;
