@@ -19,9 +19,11 @@
 mod derivatives;
 mod func;
 mod parse;
+mod steps;
 
 pub use derivatives::{Derivatives, Gradients};
 pub use func::Func;
+pub use steps::StepRow;
 
 use admix_dual::{Scalar, ScalarFn};
 use thiserror::Error;
