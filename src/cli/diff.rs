@@ -23,9 +23,23 @@ pub struct DiffArgs {
     /// Write the log-log picture of those errors to this SVG file (implies --steps).
     #[arg(long, value_name = "FILE")]
     pub plot: Option<std::path::PathBuf>,
+    /// Print the evaluation as elementary steps with each step's tangent
+    /// (forward) or adjoint (reverse).
+    #[arg(long, value_enum)]
+    pub trace: Option<TraceMode>,
+    /// The variable whose tangent the forward trace carries (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub wrt: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Which sweep `--trace` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceMode {
+    Forward,
+    Reverse,
 }
 
 /// Parses `x=1.5,y=2` into names and values, in the order given.
@@ -53,6 +67,19 @@ pub fn run(args: &DiffArgs) -> Result<()> {
     let (names, x) = parse_point(&args.at)?;
     let expr = Expr::parse(&args.expr, &names)?;
     let d = expr.derivatives(&x, args.hessian)?;
+    let wrt = match &args.wrt {
+        None => 0,
+        Some(name) => names
+            .iter()
+            .position(|n| n == name)
+            .with_context(|| format!("--wrt {name}: no such variable in --at"))?,
+    };
+    let trace = match args.trace {
+        Some(_) if names.is_empty() => bail!("--trace needs at least one variable in --at"),
+        Some(TraceMode::Forward) => Some(expr.forward_trace(&x, wrt)),
+        Some(TraceMode::Reverse) => Some(expr.reverse_trace(&x)),
+        None => None,
+    };
     let steps = args.steps || args.plot.is_some();
     let tables: Vec<Vec<StepRow>> = if steps {
         (0..names.len()).map(|i| expr.step_errors(&x, i)).collect()
@@ -72,6 +99,9 @@ pub fn run(args: &DiffArgs) -> Result<()> {
         if steps {
             value["steps"] = serde_json::to_value(&tables)?;
         }
+        if let Some(rows) = &trace {
+            value["trace"] = serde_json::to_value(rows)?;
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
@@ -84,14 +114,15 @@ pub fn run(args: &DiffArgs) -> Result<()> {
     println!("value  {:.17e}", d.value);
     println!();
     println!(
-        "{:<10} {:>25} {:>25}",
-        "gradient", "forward (dual)", "central difference"
+        "{:<10} {:>25} {:>25} {:>25}",
+        "gradient", "forward (dual)", "reverse (tape)", "central difference"
     );
     for (i, name) in names.iter().enumerate() {
         println!(
-            "{:<10} {:>25.17e} {:>25.17e}",
+            "{:<10} {:>25.17e} {:>25.17e} {:>25.17e}",
             format!("d/d{name}"),
             d.gradient.forward[i],
+            d.gradient.reverse[i],
             d.gradient.central[i]
         );
     }
@@ -101,6 +132,20 @@ pub fn run(args: &DiffArgs) -> Result<()> {
         for row in h {
             let cells: Vec<String> = row.iter().map(|v| format!("{v:>25.17e}")).collect();
             println!("{}", cells.join(" "));
+        }
+    }
+    if let (Some(rows), Some(mode)) = (&trace, args.trace) {
+        println!();
+        let heading = match mode {
+            TraceMode::Forward => format!("tangent dw/d{}", names[wrt]),
+            TraceMode::Reverse => "adjoint df/dw".to_string(),
+        };
+        println!("{:<24} {:>25} {:>25}", "step", "value", heading);
+        for r in rows {
+            let derivative = r
+                .derivative
+                .map_or("(constant)".into(), |d| format!("{d:.17e}"));
+            println!("{:<24} {:>25.17e} {:>25}", r.step, r.value, derivative);
         }
     }
     for (name, rows) in names.iter().zip(&tables) {
