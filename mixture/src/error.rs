@@ -34,4 +34,60 @@ pub enum MixtureError {
         /// Features the data has.
         got: usize,
     },
+    /// A hyperparameter or argument outside its valid range.
+    #[error("{name} = {value} is invalid: {expected}")]
+    InvalidParameter {
+        /// Name of the hyperparameter or argument.
+        name: &'static str,
+        /// The rejected value, printed.
+        value: String,
+        /// The valid range, in words.
+        expected: &'static str,
+    },
+    /// Fewer samples than components.
+    #[error("{n_samples} samples cannot fit {n_components} components: pass more samples or reduce n_components")]
+    TooFewSamples {
+        /// Rows given.
+        n_samples: usize,
+        /// Components asked for.
+        n_components: usize,
+    },
+    /// Fewer distinct samples than components (constant or duplicated data).
+    #[error("data has only {n_distinct} distinct samples but {n_components} components were asked for: reduce n_components or remove duplicated rows")]
+    TooFewDistinctSamples {
+        /// Distinct rows found.
+        n_distinct: usize,
+        /// Components asked for.
+        n_components: usize,
+    },
+    /// A covariance matrix (fitted or given) that is not positive definite.
+    #[error("covariance of component {component} is not positive definite (a singleton or collapsed component): try fewer components, a larger reg_covar, or scaled data")]
+    NotPositiveDefinite {
+        /// Component whose covariance failed (0 for a tied covariance).
+        component: usize,
+    },
+    /// Mixture weights that are negative, non-finite or do not sum to 1.
+    #[error("mixture weights must be finite, non-negative and sum to 1, but they sum to {sum}: normalise them")]
+    InvalidWeights {
+        /// Sum of the weights given.
+        sum: f64,
+    },
+    /// An array whose shape does not fit the others.
+    #[error(
+        "{what} has shape {got:?} but {expected:?} was expected: pass arrays of matching shapes"
+    )]
+    ShapeMismatch {
+        /// Which array.
+        what: &'static str,
+        /// Shape needed.
+        expected: Vec<usize>,
+        /// Shape given.
+        got: Vec<usize>,
+    },
+    /// A saved model that cannot be read back.
+    #[error("model file is invalid: {reason}; save it again with `to_json`")]
+    InvalidModelFile {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
