@@ -34,23 +34,71 @@ pub enum MixtureError {
         /// Features the data has.
         got: usize,
     },
-    /// A hyperparameter or argument outside its valid range.
-    #[error("{name} = {value} is invalid: {expected}")]
-    InvalidParameter {
-        /// Name of the hyperparameter or argument.
+    /// A hyperparameter is outside its valid range.
+    #[error("hyperparameter {name} = {value} is invalid: it must be {valid}")]
+    InvalidHyperparameter {
+        /// Name of the hyperparameter, as its builder method is called.
         name: &'static str,
         /// The rejected value, printed.
         value: String,
         /// The valid range, in words.
-        expected: &'static str,
+        valid: &'static str,
     },
-    /// Fewer samples than components.
-    #[error("{n_samples} samples cannot fit {n_components} components: pass more samples or reduce n_components")]
+    /// Fewer samples (with positive weight) than clusters requested.
+    #[error("data has {n_samples} samples with positive weight but {n_clusters} clusters were requested: ask for at most {n_samples} clusters or pass more data")]
     TooFewSamples {
-        /// Rows given.
+        /// Samples available.
         n_samples: usize,
-        /// Components asked for.
-        n_components: usize,
+        /// Clusters requested.
+        n_clusters: usize,
+    },
+    /// Given initial centres do not have one row per cluster and one column per feature.
+    #[error("given centres have shape ({got_rows}, {got_cols}) but ({rows}, {cols}) is needed: pass one row per cluster and one column per feature")]
+    CentresShape {
+        /// Rows needed (clusters).
+        rows: usize,
+        /// Columns needed (features).
+        cols: usize,
+        /// Rows given.
+        got_rows: usize,
+        /// Columns given.
+        got_cols: usize,
+    },
+    /// A given centre contains NaN or an infinite value.
+    #[error("given centre {row} has the non-finite value {value} in column {column}: pass finite centres")]
+    NonFiniteCentre {
+        /// Centre (row) of the offending value.
+        row: usize,
+        /// Column of the offending value.
+        column: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// A row (of the data or of the given centres) has zero length, so its cosine distance is undefined.
+    #[error("{what} row {row} is all zeros, so its cosine distance is undefined: remove zero rows or use the squared Euclidean distance")]
+    ZeroNormRow {
+        /// `"data"` or `"centre"`.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+    },
+    /// Per-sample weights of the wrong length.
+    #[error(
+        "got {got} sample weights for {expected} samples: pass one weight per row of the data"
+    )]
+    SampleWeightsLength {
+        /// Samples in the data.
+        expected: usize,
+        /// Weights given.
+        got: usize,
+    },
+    /// A per-sample weight that is negative, NaN or infinite.
+    #[error("sample weight {index} is {value}: weights must be finite and non-negative")]
+    InvalidSampleWeight {
+        /// Position of the offending weight.
+        index: usize,
+        /// The weight itself.
+        value: f64,
     },
     /// Fewer distinct samples than components (constant or duplicated data).
     #[error("data has only {n_distinct} distinct samples but {n_components} components were asked for: reduce n_components or remove duplicated rows")]

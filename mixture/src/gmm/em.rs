@@ -9,6 +9,7 @@ use super::kernel::{accumulate, Prepared, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
+use crate::kmeans::{Init as KMeansInit, KMeans};
 use crate::{check_data, MixtureError};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
@@ -31,20 +32,19 @@ impl GmmValidParams {
         sample_weight: ArrayView1<f64>,
     ) -> Result<GaussianMixtureModel, MixtureError> {
         if sample_weight.len() != x.nrows() {
-            return Err(MixtureError::ShapeMismatch {
-                what: "sample_weight",
-                expected: vec![x.nrows()],
-                got: vec![sample_weight.len()],
+            return Err(MixtureError::SampleWeightsLength {
+                expected: x.nrows(),
+                got: sample_weight.len(),
             });
         }
         let sum = sample_weight.sum();
         if sample_weight.iter().any(|w| !(w.is_finite() && *w >= 0.0))
             || !(sum > 0.0 && sum.is_finite())
         {
-            return Err(MixtureError::InvalidParameter {
+            return Err(MixtureError::InvalidHyperparameter {
                 name: "sample_weight",
                 value: format!("sum {sum}"),
-                expected: "finite, non-negative weights with a positive sum",
+                valid: "finite, non-negative weights with a positive sum",
             });
         }
         self.fit_inner(x, Some(sample_weight))
@@ -62,7 +62,7 @@ impl GmmValidParams {
         if n < k {
             return Err(MixtureError::TooFewSamples {
                 n_samples: n,
-                n_components: k,
+                n_clusters: k,
             });
         }
         let given_d = p
@@ -180,6 +180,8 @@ impl GmmValidParams {
         let centres = match (&p.means_init, p.init) {
             (Some(m), _) => Some(m.clone()),
             (None, GmmInit::RandomFromData) => Some(random_rows(x, k, rng)),
+            (None, GmmInit::KMeans) => Some(kmeans_centres(x, weights, k, false, rng)?),
+            (None, GmmInit::KMeansPlusPlus) => Some(kmeans_centres(x, weights, k, true, rng)?),
             (None, GmmInit::Random) => None,
         };
         let resp = match &centres {
@@ -237,6 +239,30 @@ fn count_distinct_rows(x: ArrayView2<f64>, limit: usize) -> usize {
         }
     }
     found.len()
+}
+
+/// Centres of a K-means fit (`seeds_only`: the k-means++ seeds alone), seeded
+/// from `rng` so that each restart gets its own.
+fn kmeans_centres(
+    x: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    k: usize,
+    seeds_only: bool,
+    rng: &mut ChaCha8Rng,
+) -> Result<Array2<f64>, MixtureError> {
+    let mut params = KMeans::params(k)
+        .init(KMeansInit::KMeansPlusPlus {
+            extra_candidates: None,
+        })
+        .seed(rng.random());
+    if seeds_only {
+        params = params.max_iter(0);
+    }
+    let model = match weights {
+        Some(w) => params.fit_weighted(x, w)?,
+        None => params.fit(x)?,
+    };
+    Ok(model.centroids().to_owned())
 }
 
 /// `k` distinct rows of `x` chosen uniformly at random.

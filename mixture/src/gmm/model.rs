@@ -262,10 +262,10 @@ impl GaussianMixtureModel {
         seed: u64,
     ) -> Result<(Array2<f64>, Array1<usize>), MixtureError> {
         if n == 0 {
-            return Err(MixtureError::InvalidParameter {
+            return Err(MixtureError::InvalidHyperparameter {
                 name: "n_samples",
                 value: "0".into(),
-                expected: "ask for at least one sample",
+                valid: "ask for at least one sample",
             });
         }
         let (k, d) = self.means.dim();

@@ -9,11 +9,17 @@ use std::str::FromStr;
 /// How the starting parameters of each restart are chosen when they are not all given.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GmmInit {
+    /// Means at the centres of a K-means fit (k-means++ seeding, Lloyd
+    /// iterations); weights and covariances from its clusters.
+    #[default]
+    KMeans,
+    /// Means at k-means++ seeds (greedy, without Lloyd iterations); weights and
+    /// covariances from assigning each sample to its nearest seed.
+    KMeansPlusPlus,
     /// Responsibilities drawn at random and normalised per sample.
     Random,
     /// Means at distinct samples drawn at random; weights and covariances
     /// from assigning each sample to its nearest mean.
-    #[default]
     RandomFromData,
 }
 
@@ -44,10 +50,10 @@ impl FromStr for Updates {
     /// Parses a non-empty subset of "wmc", such as "wm" or "c".
     fn from_str(s: &str) -> Result<Self, MixtureError> {
         let bad = || {
-            MixtureError::InvalidParameter {
+            MixtureError::InvalidHyperparameter {
             name: "updates",
             value: format!("{s:?}"),
-            expected: "a non-empty subset of \"wmc\" (w weights, m means, c covariances), each letter once",
+            valid: "a non-empty subset of \"wmc\" (w weights, m means, c covariances), each letter once",
         }
         };
         let mut u = Updates {
@@ -222,12 +228,8 @@ impl GmmParams {
 
     /// Checks every hyperparameter, naming the valid range of the first bad one.
     pub fn check(self) -> Result<GmmValidParams, MixtureError> {
-        let invalid = |name, value: String, expected| {
-            Err(MixtureError::InvalidParameter {
-                name,
-                value,
-                expected,
-            })
+        let invalid = |name, value: String, valid| {
+            Err(MixtureError::InvalidHyperparameter { name, value, valid })
         };
         let k = self.n_components;
         if k == 0 {
