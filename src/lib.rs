@@ -5,3 +5,5 @@ pub use admix_dual as dual;
 pub use admix_mixture as mixture;
 pub use admix_optim as optim;
 pub use admix_tape as tape;
+
+pub mod expr;

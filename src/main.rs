@@ -1,5 +1,47 @@
 //! The `admix` command-line program.
 
-fn main() {
-    println!("admix {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Automatic differentiation and Gaussian mixtures.
+#[derive(Debug, Parser)]
+#[command(name = "admix", version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Derivatives of an expression by forward mode, reverse mode and divided differences.
+    Diff(cli::diff::DiffArgs),
+    /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
+    Info {
+        /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
+        data: String,
+    },
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    match args.command {
+        Command::Diff(a) => cli::diff::run(&a)?,
+        Command::Info { data } => {
+            let d = cli::data::load(&data, None)?;
+            println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("admix: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,5 @@
+//! The command-line program's pieces: argument parsing, data I/O and plots.
+//! Every computation it shows lives in the library crates.
+
+pub mod data;
+pub mod diff;
