@@ -21,6 +21,16 @@ enum Command {
     Diff(cli::diff::DiffArgs),
     /// Fit a Gaussian mixture; print a summary, save the model, plot it.
     Fit(cli::fit::FitArgs),
+    /// Label data with a saved model's components.
+    Predict(cli::model_cmds::PredictArgs),
+    /// Mean log-likelihood, BIC and AIC of data under a saved model.
+    Score(cli::model_cmds::ScoreArgs),
+    /// Draw samples (and their components) from a saved model.
+    Sample(cli::model_cmds::SampleArgs),
+    /// K-means clustering (Lloyd or mini-batch).
+    Kmeans(cli::kmeans::KMeansArgs),
+    /// BIC and AIC for a range of component counts and covariance types.
+    Select(cli::select::SelectArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -33,6 +43,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Demo(a) => cli::demo::run(&a)?,
         Command::Diff(a) => cli::diff::run(&a)?,
         Command::Fit(a) => cli::fit::run(&a)?,
+        Command::Predict(a) => cli::model_cmds::predict(&a)?,
+        Command::Score(a) => cli::model_cmds::score(&a)?,
+        Command::Sample(a) => cli::model_cmds::sample(&a)?,
+        Command::Kmeans(a) => cli::kmeans::run(&a)?,
+        Command::Select(a) => cli::select::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
