@@ -58,7 +58,10 @@ fn run(args: Args) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(e),
+    };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -66,6 +69,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version go to stdout as clap renders them; a usage mistake is
+/// one line on stderr, like every other error of this program.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    eprintln!("admix: {first} (see admix --help)");
+    ExitCode::from(2)
 }
 
 /// Rust ignores SIGPIPE, so `admix ... | head` would panic on the closed

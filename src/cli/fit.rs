@@ -59,10 +59,10 @@ pub struct FitSettings {
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     /// Stop when the mean log-likelihood changes by less (0 runs every iteration).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to the covariance diagonals.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Restarts; the best lower bound is kept.
     #[arg(long, default_value_t = 1)]
