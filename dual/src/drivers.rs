@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn jacobian_with_changing_output_length_is_an_error() {
-        let x = vec![1.0_f64; 10];
+        let x = vec![1.0_f64; DEFAULT_WIDTH + 1];
         // The first chunk sees x[0] seeded, the second does not.
         let result = jacobian(|x| vec![x[0]; 1 + x[0].eps[0] as usize], &x);
         assert_eq!(
