@@ -15,6 +15,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: the x^3 table of divided differences against AD, with plots.
+    Demo(cli::demo::DemoArgs),
     /// Derivatives of an expression by forward mode, reverse mode and divided differences.
     Diff(cli::diff::DiffArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
@@ -26,6 +28,7 @@ enum Command {
 
 fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
+        Command::Demo(a) => cli::demo::run(&a)?,
         Command::Diff(a) => cli::diff::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
@@ -36,6 +39,7 @@ fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let args = Args::parse();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,5 +47,16 @@ fn main() -> ExitCode {
             eprintln!("admix: error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `admix ... | head` would panic on the closed
+/// pipe; restore the default so the program ends quietly, as Unix tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread or I/O exists;
+    // SIG_DFL is a valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

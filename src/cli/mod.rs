@@ -2,4 +2,6 @@
 //! Every computation it shows lives in the library crates.
 
 pub mod data;
+pub mod demo;
 pub mod diff;
+pub mod plot;

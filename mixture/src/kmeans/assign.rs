@@ -1,0 +1,140 @@
+//! One assignment pass: every row goes to its nearest centre, and each
+//! fixed-size chunk of rows sums its rows per cluster. Chunks run in
+//! parallel but are merged in chunk order, and the chunk size depends only
+//! on the number of features, so the sums are bitwise the same for any
+//! number of threads.
+
+use super::kernel::{nearest, PackedCentres};
+use super::params::Distance;
+use rayon::prelude::*;
+
+/// Rows per chunk: about 128 KiB of data, so a chunk stays in L2 while its
+/// rows are assigned and summed.
+pub(crate) fn chunk_rows(d: usize) -> usize {
+    (16 * 1024 / d.max(1)).max(64)
+}
+
+/// Per-cluster weighted sums of rows and of weights, and the weighted
+/// distance to the nearest centre, of a set of rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClusterSums {
+    /// `sums[c * d + j]`: weighted sum of feature `j` over the rows of cluster `c`.
+    pub sums: Vec<f64>,
+    /// Total weight of each cluster.
+    pub weights: Vec<f64>,
+    /// Weighted sum of distances to the nearest centre.
+    pub inertia: f64,
+    /// Rows whose label differs from the one they had before the pass.
+    pub changed: usize,
+}
+
+impl ClusterSums {
+    /// Zero sums for `k` clusters of `d` features.
+    pub fn new(k: usize, d: usize) -> Self {
+        Self {
+            sums: vec![0.0; k * d],
+            weights: vec![0.0; k],
+            inertia: 0.0,
+            changed: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.sums.fill(0.0);
+        self.weights.fill(0.0);
+        self.inertia = 0.0;
+        self.changed = 0;
+    }
+
+    fn add(&mut self, other: &Self) {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            *a += b;
+        }
+        for (a, b) in self.weights.iter_mut().zip(&other.weights) {
+            *a += b;
+        }
+        self.inertia += other.inertia;
+        self.changed += other.changed;
+    }
+}
+
+/// Rows of prepared data to assign: row-major values with their squared
+/// norms and weights.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    /// `n * d` values.
+    pub x: &'a [f64],
+    /// `||x_i||^2`.
+    pub sq_norms: &'a [f64],
+    /// Weight of each row.
+    pub weights: &'a [f64],
+    /// Distance the rows were prepared for.
+    pub distance: Distance,
+}
+
+/// Scratch space of an assignment pass, reused from pass to pass.
+#[derive(Debug, Clone)]
+pub(crate) struct Assignment {
+    /// Nearest centre of each row (`usize::MAX` before the first pass).
+    pub labels: Vec<usize>,
+    /// Distance of each row to its nearest centre.
+    pub dists: Vec<f64>,
+    /// Merged sums of the last pass.
+    pub total: ClusterSums,
+    partials: Vec<ClusterSums>,
+}
+
+impl Assignment {
+    /// Scratch space for `n` rows, `k` clusters, `d` features.
+    pub fn new(n: usize, k: usize, d: usize) -> Self {
+        let n_chunks = n.div_ceil(chunk_rows(d));
+        Self {
+            labels: vec![usize::MAX; n],
+            dists: vec![0.0; n],
+            total: ClusterSums::new(k, d),
+            partials: vec![ClusterSums::new(k, d); n_chunks],
+        }
+    }
+
+    /// Assigns every row of `rows` (as many as `labels`) to its nearest
+    /// centre and leaves the merged sums in `total`.
+    pub fn pass(&mut self, rows: Rows, centres: &PackedCentres) {
+        let n = self.labels.len();
+        let d = rows.x.len() / n.max(1);
+        let chunk = chunk_rows(d);
+        // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
+        let scale = match rows.distance {
+            Distance::SquaredEuclidean => 1.0,
+            Distance::Cosine => 0.5,
+        };
+        self.partials
+            .par_iter_mut()
+            .zip(rows.x.par_chunks(chunk * d))
+            .zip(rows.sq_norms.par_chunks(chunk))
+            .zip(rows.weights.par_chunks(chunk))
+            .zip(self.labels.par_chunks_mut(chunk))
+            .zip(self.dists.par_chunks_mut(chunk))
+            .for_each(|(((((part, x), sq_norms), weights), labels), dists)| {
+                part.clear();
+                nearest(x, centres, |i, label, v| {
+                    let dist = (sq_norms[i] + v).max(0.0) * scale;
+                    let w = weights[i];
+                    if labels[i] != label {
+                        labels[i] = label;
+                        part.changed += 1;
+                    }
+                    dists[i] = dist;
+                    part.inertia += w * dist;
+                    part.weights[label] += w;
+                    let sums = &mut part.sums[label * d..(label + 1) * d];
+                    for (s, &xv) in sums.iter_mut().zip(&x[i * d..(i + 1) * d]) {
+                        *s += w * xv;
+                    }
+                });
+            });
+        self.total.clear();
+        for part in &self.partials {
+            self.total.add(part);
+        }
+    }
+}

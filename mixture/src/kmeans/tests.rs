@@ -1,0 +1,358 @@
+//! Behaviour of the whole K-means fit against slow, obviously correct
+//! loops written here.
+
+use super::*;
+use crate::MixtureError;
+use approx::assert_relative_eq;
+use ndarray::{array, Array2, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+/// `per_blob` rows around each of `means`, standard deviation `sd`, rows
+/// interleaved blob by blob.
+fn blobs(means: &Array2<f64>, per_blob: usize, sd: f64, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let normal = Normal::new(0.0, sd).unwrap();
+    let (k, d) = means.dim();
+    Array2::from_shape_fn((k * per_blob, d), |(i, j)| {
+        means[[i % k, j]] + normal.sample(&mut rng)
+    })
+}
+
+/// Elementwise `assert_relative_eq!` with a shape check.
+#[track_caller]
+fn assert_arrays_close(a: ArrayView2<f64>, b: ArrayView2<f64>, max_relative: f64) {
+    assert_eq!(a.dim(), b.dim());
+    for (x, y) in a.iter().zip(b) {
+        assert_relative_eq!(*x, *y, max_relative = max_relative);
+    }
+}
+
+fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for j in 0..a.len() {
+        s += (a[j] - b[j]) * (a[j] - b[j]);
+    }
+    s
+}
+
+/// Index of the nearest centre by direct differences (lowest index on ties).
+fn naive_nearest(x: &[f64], centres: ArrayView2<f64>) -> (usize, f64) {
+    let mut best = (0, f64::INFINITY);
+    for c in 0..centres.nrows() {
+        let d = sq_dist(x, centres.row(c).as_slice().unwrap());
+        if d < best.1 {
+            best = (c, d);
+        }
+    }
+    best
+}
+
+/// One textbook Lloyd step: new centres and the inertia of the old ones.
+fn naive_lloyd_step(x: ArrayView2<f64>, centres: ArrayView2<f64>) -> (Array2<f64>, f64) {
+    let (k, d) = centres.dim();
+    let mut sums = Array2::<f64>::zeros((k, d));
+    let mut counts = vec![0.0; k];
+    let mut inertia = 0.0;
+    for row in x.rows() {
+        let (c, dist) = naive_nearest(row.as_slice().unwrap(), centres);
+        inertia += dist;
+        counts[c] += 1.0;
+        for j in 0..d {
+            sums[[c, j]] += row[j];
+        }
+    }
+    for c in 0..k {
+        assert!(counts[c] > 0.0, "test data must leave no cluster empty");
+        for j in 0..d {
+            sums[[c, j]] /= counts[c];
+        }
+    }
+    (sums, inertia)
+}
+
+fn four_blobs(per_blob: usize, seed: u64) -> (Array2<f64>, Array2<f64>) {
+    let means = array![
+        [0.0, 0.0, 0.0],
+        [10.0, 0.0, 5.0],
+        [0.0, 10.0, -5.0],
+        [10.0, 10.0, 10.0]
+    ];
+    (blobs(&means, per_blob, 1.0, seed), means)
+}
+
+#[test]
+fn one_lloyd_step_matches_the_textbook_step() {
+    let (x, _) = four_blobs(300, 1);
+    // Start away from the blob means, with an offset so centring matters.
+    let x = x + 1000.0;
+    let start = x.select(Axis(0), &[0, 5, 10, 15]);
+    let (expected, expected_inertia) = naive_lloyd_step(x.view(), start.view());
+    let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
+    let step = lloyd.step();
+    // Centres are means of ~300 rows near 1000: round-off is ~1e-13 relative.
+    assert_arrays_close(lloyd.centroids().view(), expected.view(), 1e-12);
+    assert_relative_eq!(step.inertia, expected_inertia, max_relative = 1e-9);
+    assert_eq!(step.changed, x.nrows());
+}
+
+#[test]
+fn given_centres_and_one_iteration_match_the_textbook_step() {
+    let (x, _) = four_blobs(100, 2);
+    let start = x.select(Axis(0), &[3, 6, 9, 12]);
+    let (expected, _) = naive_lloyd_step(x.view(), start.view());
+    let model = KMeans::params(4)
+        .init(Init::Given(start))
+        .max_iter(1)
+        .fit(x.view())
+        .unwrap();
+    assert_arrays_close(model.centroids(), expected.view(), 1e-12);
+    assert_eq!(model.n_iter(), 1);
+}
+
+#[test]
+fn inertia_is_the_sum_of_squared_distances_to_the_nearest_centre() {
+    let (x, _) = four_blobs(200, 3);
+    let model = KMeans::params(4).seed(3).fit(x.view()).unwrap();
+    let mut naive = 0.0;
+    for row in x.rows() {
+        naive += naive_nearest(row.as_slice().unwrap(), model.centroids()).1;
+    }
+    assert_relative_eq!(model.inertia(), naive, max_relative = 1e-10);
+    assert_relative_eq!(model.score(x.view()).unwrap(), naive, max_relative = 1e-10);
+}
+
+#[test]
+fn recovers_well_separated_blobs() {
+    let (x, means) = four_blobs(250, 4);
+    let model = KMeans::params(4).seed(11).fit(x.view()).unwrap();
+    assert!(model.converged());
+    for mean in means.rows() {
+        let (c, dist) = naive_nearest(mean.as_slice().unwrap(), model.centroids());
+        // The mean of 250 rows of unit variance per feature is within ~0.3 of the truth.
+        assert!(dist < 0.1, "centre {c} is {dist} from {mean}");
+    }
+    let labels = model.predict(x.view()).unwrap();
+    for i in 0..x.nrows() {
+        assert_eq!(labels[i], labels[i % 4], "row {i}");
+    }
+}
+
+#[test]
+fn kmeans_plus_plus_picks_data_rows_and_is_deterministic_per_seed() {
+    let (x, _) = four_blobs(50, 5);
+    let params = KMeans::params(4).max_iter(0);
+    let a = params.clone().seed(9).fit(x.view()).unwrap();
+    let b = params.clone().seed(9).fit(x.view()).unwrap();
+    let c = params.seed(10).fit(x.view()).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a.centroids(), c.centroids());
+    assert_eq!(a.n_iter(), 0);
+    for centre in a.centroids().rows() {
+        let (_, dist) = naive_nearest(centre.as_slice().unwrap(), x.view());
+        // Only the round trip through the centred data separates them.
+        assert!(dist < 1e-24, "centre {centre} is not a data row");
+    }
+}
+
+#[test]
+fn transform_agrees_with_predict_and_with_direct_distances() {
+    let (x, _) = four_blobs(60, 6);
+    let model = KMeans::params(4).seed(1).fit(x.view()).unwrap();
+    let dists = model.transform(x.view()).unwrap();
+    let labels = model.predict(x.view()).unwrap();
+    for (i, row) in x.rows().into_iter().enumerate() {
+        let min = dists.row(i).iter().cloned().fold(f64::INFINITY, f64::min);
+        assert_eq!(dists[[i, labels[i]]], min);
+        for c in 0..4 {
+            let direct = sq_dist(
+                row.as_slice().unwrap(),
+                model.centroids().row(c).as_slice().unwrap(),
+            );
+            assert!((dists[[i, c]] - direct).abs() <= 1e-9 * direct.max(1.0));
+        }
+    }
+}
+
+#[test]
+fn same_model_for_one_and_three_threads() {
+    let means = Array2::from_shape_fn((6, 5), |(c, j)| ((c * 7 + j * 3) % 11) as f64);
+    let x = blobs(&means, 4000, 2.0, 7);
+    let fit = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| KMeans::params(6).n_init(2).seed(3).fit(x.view()).unwrap())
+    };
+    let (one, three) = (fit(1), fit(3));
+    assert!(one.n_iter() > 1);
+    // Bitwise: PartialEq on f64 arrays compares exact values.
+    assert_eq!(one, three);
+}
+
+#[test]
+fn empty_clusters_get_finite_centres() {
+    // Two far groups; three given centres, one far from everything.
+    let x = array![
+        [0.0, 0.0],
+        [0.0, 1.0],
+        [10.0, 0.0],
+        [10.0, 1.0],
+        [10.0, 3.0]
+    ];
+    let start = array![[0.0, 0.5], [10.0, 1.0], [1000.0, 1000.0]];
+    let model = KMeans::params(3)
+        .init(Init::Given(start))
+        .fit(x.view())
+        .unwrap();
+    assert!(model.centroids().iter().all(|v| v.is_finite()));
+    // The empty cluster took the row farthest from its centre, (10, 3).
+    let labels = model.predict(x.view()).unwrap();
+    let mut sizes = [0; 3];
+    for &l in &labels {
+        sizes[l] += 1;
+    }
+    assert!(sizes.iter().all(|&s| s > 0), "sizes {sizes:?}");
+    assert_eq!(labels[4], 2);
+}
+
+#[test]
+fn duplicated_rows_give_finite_centres() {
+    let x = Array2::from_elem((6, 2), 3.0);
+    let model = KMeans::params(3).seed(2).fit(x.view()).unwrap();
+    assert!(model.centroids().iter().all(|v| v.is_finite()));
+    assert_eq!(model.inertia(), 0.0);
+}
+
+#[test]
+fn cosine_ignores_row_lengths() {
+    let x = array![
+        [1.0, 0.1],
+        [1.0, -0.1],
+        [0.1, 1.0],
+        [-0.1, 1.0],
+        [2.0, 0.0],
+        [0.0, 3.0]
+    ];
+    let scaled = array![[10.0], [0.5], [3.0], [7.0], [0.01], [100.0]] * &x;
+    let params = KMeans::params(2).distance(Distance::Cosine).seed(4);
+    let a = params.fit(x.view()).unwrap();
+    let b = params.fit(scaled.view()).unwrap();
+    assert_eq!(
+        a.predict(x.view()).unwrap(),
+        b.predict(scaled.view()).unwrap()
+    );
+    assert_eq!(
+        a.predict(x.view()).unwrap(),
+        a.predict(scaled.view()).unwrap()
+    );
+    assert_arrays_close(a.centroids(), b.centroids(), 1e-12);
+    for c in a.centroids().rows() {
+        assert_relative_eq!(c.dot(&c), 1.0, max_relative = 1e-12);
+    }
+    // 1 - cos against a direct evaluation.
+    let t = a.transform(scaled.view()).unwrap();
+    for (i, row) in scaled.rows().into_iter().enumerate() {
+        for (c, centre) in a.centroids().rows().into_iter().enumerate() {
+            let cos = row.dot(&centre) / (row.dot(&row).sqrt() * centre.dot(&centre).sqrt());
+            assert!((t[[i, c]] - (1.0 - cos)).abs() < 1e-12);
+        }
+    }
+    assert!(matches!(
+        params.fit(array![[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]].view()),
+        Err(MixtureError::ZeroNormRow {
+            what: "data",
+            row: 1
+        })
+    ));
+}
+
+#[test]
+fn mini_batch_comes_close_to_lloyd() {
+    let (x, _) = four_blobs(500, 8);
+    let lloyd = KMeans::params(4).seed(5).fit(x.view()).unwrap();
+    let mini = KMeans::params(4)
+        .seed(5)
+        .algorithm(Algorithm::MiniBatch {
+            batch_size: 100,
+            steps_per_iteration: 5,
+        })
+        .max_iter(40)
+        .fit(x.view())
+        .unwrap();
+    assert!(
+        mini.inertia() <= 1.02 * lloyd.inertia(),
+        "{} vs {}",
+        mini.inertia(),
+        lloyd.inertia()
+    );
+}
+
+#[test]
+fn weights_act_as_repeated_rows() {
+    let x = array![[0.0], [1.0], [2.0], [10.0], [11.0]];
+    let repeated = array![[0.0], [1.0], [1.0], [1.0], [2.0], [10.0], [11.0], [11.0]];
+    let start = array![[0.0], [11.0]];
+    let params = KMeans::params(2).init(Init::Given(start));
+    let weighted = params
+        .fit_weighted(x.view(), array![1.0, 3.0, 1.0, 1.0, 2.0].view())
+        .unwrap();
+    let plain = params.fit(repeated.view()).unwrap();
+    assert_arrays_close(weighted.centroids(), plain.centroids(), 1e-12);
+    assert_relative_eq!(weighted.inertia(), plain.inertia(), max_relative = 1e-12);
+}
+
+#[test]
+fn bad_input_gives_typed_errors() {
+    let x = array![[1.0, 2.0], [3.0, 4.0]];
+    assert!(matches!(
+        KMeans::params(3).fit(x.view()),
+        Err(MixtureError::TooFewSamples {
+            n_samples: 2,
+            n_clusters: 3
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(1).fit(array![[1.0], [f64::NAN]].view()),
+        Err(MixtureError::NonFiniteData {
+            row: 1,
+            column: 0,
+            ..
+        })
+    ));
+    let model = KMeans::params(1).fit(x.view()).unwrap();
+    assert!(matches!(
+        model.predict(array![[1.0, 2.0, 3.0]].view()),
+        Err(MixtureError::DimensionMismatch {
+            expected: 2,
+            got: 3
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(2)
+            .init(Init::Given(Array2::zeros((2, 3))))
+            .fit(x.view()),
+        Err(MixtureError::CentresShape {
+            cols: 2,
+            got_cols: 3,
+            ..
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(2).fit_weighted(x.view(), array![1.0].view()),
+        Err(MixtureError::SampleWeightsLength {
+            expected: 2,
+            got: 1
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(1).fit_weighted(x.view(), array![1.0, -1.0].view()),
+        Err(MixtureError::InvalidSampleWeight { index: 1, .. })
+    ));
+    assert!(matches!(
+        KMeans::params(2).fit_weighted(x.view(), array![1.0, 0.0].view()),
+        Err(MixtureError::TooFewSamples { n_samples: 1, .. })
+    ));
+}

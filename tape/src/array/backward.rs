@@ -1,0 +1,338 @@
+//! Adjoint rules of the array operations, one match arm per operation.
+//!
+//! Each step takes ownership of its output's adjoint (no later step needs
+//! it) and transforms it in place where it can, so most rules allocate
+//! nothing beyond what the mathematics requires. Adjoints of inactive
+//! (constant) operands are never computed.
+
+use super::shape::unbroadcast;
+use super::{ArrayArena, Binary, Op, Step, Unary};
+use admix_dual::Scalar;
+use ndarray::{ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2, Slice, Zip};
+
+/// Adjoint of every array, `None` meaning zero.
+type Adjoints = [Option<ArrayD<f64>>];
+
+/// Adds `g` to the adjoint of array `id` (moving it in when that is zero).
+fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
+    match &mut adj[id] {
+        Some(a) => *a += &g,
+        slot @ None => *slot = Some(g),
+    }
+}
+
+/// The adjoint of array `id`, created as zeros of `shape` if still zero.
+fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut ArrayD<f64> {
+    adj[id].get_or_insert_with(|| ArrayD::zeros(shape))
+}
+
+/// Gives the output adjoint to the operands that want it: moved when only
+/// one does, cloned once when both do.
+fn split(g: ArrayD<f64>, want_a: bool, want_b: bool) -> (Option<ArrayD<f64>>, Option<ArrayD<f64>>) {
+    match (want_a, want_b) {
+        (true, true) => (Some(g.clone()), Some(g)),
+        (true, false) => (Some(g), None),
+        (false, true) => (None, Some(g)),
+        (false, false) => (None, None),
+    }
+}
+
+fn matrix(x: &ArrayD<f64>) -> ArrayView2<'_, f64> {
+    x.view()
+        .into_dimensionality::<Ix2>()
+        .expect("rank checked when recorded")
+}
+
+fn vector(x: &ArrayD<f64>) -> ArrayView1<'_, f64> {
+    x.view()
+        .into_dimensionality::<Ix1>()
+        .expect("rank checked when recorded")
+}
+
+/// The only element of a 0-dimensional adjoint.
+fn scalar(g: &ArrayD<f64>) -> f64 {
+    g.iter().next().copied().unwrap_or(0.0)
+}
+
+/// Outer product `u v^T`.
+fn outer(u: ArrayView1<'_, f64>, v: ArrayView1<'_, f64>) -> ArrayD<f64> {
+    (&u.insert_axis(Axis(1)) * &v.insert_axis(Axis(0))).into_dyn()
+}
+
+/// Runs the adjoint rule of one step: reads the adjoint of its output and
+/// adds its contributions to the adjoints of its operands (arrays, or
+/// scalar nodes through `scalars`).
+pub(crate) fn backward_step<T: Scalar>(
+    step: &Step,
+    arena: &ArrayArena,
+    adj: &mut Adjoints,
+    scalars: &mut [T],
+) {
+    let v = &arena.values;
+    let active = &arena.active;
+    match &step.op {
+        Op::ToScalar { x, flat, scalar } => {
+            let g = scalars[*scalar as usize].value_f64();
+            let a = adjoint_mut(adj, *x, v[*x].shape());
+            if let Some(e) = a.iter_mut().nth(*flat) {
+                *e += g;
+            }
+        }
+        Op::FromScalars {
+            scalars: indices,
+            out,
+        } => {
+            if let Some(g) = adj[*out].take() {
+                for (&s, &g) in indices.iter().zip(g.iter()) {
+                    scalars[s as usize] += T::constant(g);
+                }
+            }
+        }
+        op => {
+            let out = output_of(op);
+            if let Some(g) = adj[out].take() {
+                array_rule(op, g, &v[out], v, active, adj);
+            }
+        }
+    }
+}
+
+/// The id of the array an array-valued step produced.
+fn output_of(op: &Op) -> usize {
+    match op {
+        Op::Unary { out, .. }
+        | Op::Binary { out, .. }
+        | Op::MatMul { out, .. }
+        | Op::Transpose { out, .. }
+        | Op::Reshape { out, .. }
+        | Op::Sum { out, .. }
+        | Op::SumAxis { out, .. }
+        | Op::Mean { out, .. }
+        | Op::SqNorm { out, .. }
+        | Op::LogSumExp { out, .. }
+        | Op::Softmax { out, .. }
+        | Op::LogSoftmax { out, .. }
+        | Op::Slice { out, .. }
+        | Op::Concat { out, .. }
+        | Op::TrilExpDiag { out, .. }
+        | Op::Diag { out, .. }
+        | Op::FromScalars { out, .. }
+        | Op::Custom { out, .. } => *out,
+        Op::ToScalar { x, .. } => *x,
+    }
+}
+
+/// Adjoint rules of the array-to-array operations; `g` is the adjoint of
+/// the output `y`.
+fn array_rule(
+    op: &Op,
+    mut g: ArrayD<f64>,
+    y: &ArrayD<f64>,
+    v: &[ArrayD<f64>],
+    active: &[bool],
+    adj: &mut Adjoints,
+) {
+    match *op {
+        Op::Unary { kind, x, .. } => {
+            let xv = &v[x];
+            match kind {
+                Unary::Neg => g.mapv_inplace(|g| -g),
+                Unary::Exp => g.zip_mut_with(y, |g, &y| *g *= y),
+                Unary::Ln => g.zip_mut_with(xv, |g, &x| *g /= x),
+                Unary::Sqrt => g.zip_mut_with(y, |g, &y| *g *= 0.5 / y),
+                Unary::Square => g.zip_mut_with(xv, |g, &x| *g *= 2.0 * x),
+                Unary::Powi(0) => g.fill(0.0),
+                Unary::Powi(n) => {
+                    g.zip_mut_with(xv, |g, &x| *g *= f64::from(n) * x.powi(n - 1));
+                }
+                Unary::Scale(c) => g.mapv_inplace(|g| g * c),
+                Unary::Offset(_) => {}
+            }
+            accumulate(adj, x, g);
+        }
+        Op::Binary { kind, a, b, .. } => {
+            let (ga, gb) = split(g, active[a], active[b]);
+            // d(a+b) = da + db; d(a-b) = da - db; d(ab) = b da + a db;
+            // d(a/b) = da / b - (a/b) db / b. Broadcast axes are summed back.
+            if let Some(mut ga) = ga {
+                match kind {
+                    Binary::Add | Binary::Sub => {}
+                    Binary::Mul => ga.zip_mut_with(&v[b], |g, &b| *g *= b),
+                    Binary::Div => ga.zip_mut_with(&v[b], |g, &b| *g /= b),
+                }
+                accumulate(adj, a, unbroadcast(ga, v[a].shape()));
+            }
+            if let Some(mut gb) = gb {
+                match kind {
+                    Binary::Add => {}
+                    Binary::Sub => gb.mapv_inplace(|g| -g),
+                    Binary::Mul => gb.zip_mut_with(&v[a], |g, &a| *g *= a),
+                    Binary::Div => {
+                        gb.zip_mut_with(y, |g, &y| *g *= -y);
+                        gb.zip_mut_with(&v[b], |g, &b| *g /= b);
+                    }
+                }
+                accumulate(adj, b, unbroadcast(gb, v[b].shape()));
+            }
+        }
+        Op::MatMul { a, b, .. } => matmul_rule(a, b, &g, v, active, adj),
+        Op::Transpose { x, .. } => accumulate(adj, x, g.reversed_axes()),
+        Op::Reshape { x, .. } => {
+            let gx = g
+                .to_shape(v[x].shape())
+                .expect("size checked when recorded")
+                .into_owned();
+            accumulate(adj, x, gx);
+        }
+        Op::Sum { x, .. } => {
+            let s = scalar(&g);
+            *adjoint_mut(adj, x, v[x].shape()) += s;
+        }
+        Op::Mean { x, .. } => {
+            let s = scalar(&g) / v[x].len() as f64;
+            *adjoint_mut(adj, x, v[x].shape()) += s;
+        }
+        Op::SqNorm { x, .. } => {
+            let s = 2.0 * scalar(&g);
+            adjoint_mut(adj, x, v[x].shape()).scaled_add(s, &v[x]);
+        }
+        Op::SumAxis { x, axis, .. } => {
+            let g = g.insert_axis(Axis(axis));
+            *adjoint_mut(adj, x, v[x].shape()) += &g;
+        }
+        Op::LogSumExp { x, axis, .. } => {
+            // d lse = softmax(x) . dx along each lane.
+            let mut gx = &v[x] - &y.view().insert_axis(Axis(axis));
+            Zip::from(&mut gx)
+                .and_broadcast(&g.view().insert_axis(Axis(axis)))
+                .for_each(|e, &g| *e = g * e.exp());
+            accumulate(adj, x, gx);
+        }
+        Op::Softmax { x, axis, .. } => {
+            // dx = s * (g - sum(g * s)) along each lane, s = softmax(x).
+            let gs = (&g * y).sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            g.zip_mut_with(&gs, |g, &t| *g -= t);
+            g.zip_mut_with(y, |g, &s| *g *= s);
+            accumulate(adj, x, g);
+        }
+        Op::LogSoftmax { x, axis, .. } => {
+            // dx = g - softmax(x) sum(g) along each lane.
+            let total = g.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            Zip::from(&mut g)
+                .and(y)
+                .and_broadcast(&total)
+                .for_each(|g, &y, &t| *g -= y.exp() * t);
+            accumulate(adj, x, g);
+        }
+        Op::Slice {
+            x, axis, ref range, ..
+        } => {
+            let a = adjoint_mut(adj, x, v[x].shape());
+            let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
+            part += &g;
+        }
+        Op::Concat { ref xs, axis, .. } => {
+            let mut start = 0;
+            for &x in xs {
+                let len = v[x].shape()[axis];
+                if active[x] {
+                    let part = g.slice_axis(Axis(axis), Slice::from(start..start + len));
+                    match &mut adj[x] {
+                        Some(a) => *a += &part,
+                        slot @ None => *slot = Some(part.to_owned()),
+                    }
+                }
+                start += len;
+            }
+        }
+        Op::TrilExpDiag { x, .. } => {
+            let (g, l) = (matrix(&g), matrix(y));
+            let a = adjoint_mut(adj, x, v[x].shape());
+            let mut k = 0;
+            for i in 0..l.nrows() {
+                for j in 0..=i {
+                    // The diagonal went through exp: d exp(e) = exp(e) de.
+                    a[[k]] += if i == j {
+                        g[[i, i]] * l[[i, i]]
+                    } else {
+                        g[[i, j]]
+                    };
+                    k += 1;
+                }
+            }
+        }
+        Op::Diag { x, .. } => {
+            let a = adjoint_mut(adj, x, v[x].shape());
+            let mut a = a
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("rank checked when recorded");
+            let mut d = a.diag_mut();
+            d += &vector(&g);
+        }
+        Op::Custom {
+            ref op, ref inputs, ..
+        } => {
+            let views: Vec<_> = inputs.iter().map(|&i| v[i].view()).collect();
+            let wanted: Vec<bool> = inputs.iter().map(|&i| active[i]).collect();
+            let grads = op.backward(&views, y.view(), g.view(), &wanted);
+            for ((&i, want), gi) in inputs.iter().zip(wanted).zip(grads) {
+                if let (true, Some(gi)) = (want, gi) {
+                    assert_eq!(
+                        gi.shape(),
+                        v[i].shape(),
+                        "custom operation {}: backward returned an adjoint of the wrong shape",
+                        op.name()
+                    );
+                    accumulate(adj, i, gi);
+                }
+            }
+        }
+        Op::FromScalars { .. } | Op::ToScalar { .. } => {
+            unreachable!("scalar links are handled by backward_step")
+        }
+    }
+}
+
+/// Adjoints of `y = a b` for every combination of vectors and matrices.
+fn matmul_rule(
+    a: usize,
+    b: usize,
+    g: &ArrayD<f64>,
+    v: &[ArrayD<f64>],
+    active: &[bool],
+    adj: &mut Adjoints,
+) {
+    let (va, vb) = (&v[a], &v[b]);
+    let (ga, gb) = match (va.ndim(), vb.ndim()) {
+        // Y = A B: dA = G B^T, dB = A^T G.
+        (2, 2) => (
+            active[a].then(|| matrix(g).dot(&matrix(vb).t()).into_dyn()),
+            active[b].then(|| matrix(va).t().dot(&matrix(g)).into_dyn()),
+        ),
+        // y = A x: dA = g x^T, dx = A^T g.
+        (2, 1) => (
+            active[a].then(|| outer(vector(g), vector(vb))),
+            active[b].then(|| matrix(va).t().dot(&vector(g)).into_dyn()),
+        ),
+        // y = x^T B: dx = B g, dB = x g^T.
+        (1, 2) => (
+            active[a].then(|| matrix(vb).dot(&vector(g)).into_dyn()),
+            active[b].then(|| outer(vector(va), vector(g))),
+        ),
+        // y = x . z: dx = g z, dz = g x.
+        _ => {
+            let s = scalar(g);
+            (
+                active[a].then(|| vb.mapv(|z| s * z)),
+                active[b].then(|| va.mapv(|x| s * x)),
+            )
+        }
+    };
+    if let Some(ga) = ga {
+        accumulate(adj, a, ga);
+    }
+    if let Some(gb) = gb {
+        accumulate(adj, b, gb);
+    }
+}

@@ -1,0 +1,374 @@
+//! Whole arrays as tape values: one recorded step per array operation, each
+//! with its own adjoint rule, so a model over large data is a handful of
+//! nodes instead of one node per number.
+//!
+//! Arrays live in the [`ArrayArena`] of a `Tape<f64>` next to its scalar
+//! nodes. Each step remembers how many scalar nodes existed when it was
+//! recorded (its `mark`), so the reverse sweep can interleave scalar nodes
+//! and array steps in recording order.
+
+mod backward;
+mod custom;
+mod ops;
+mod shape;
+
+pub(crate) use backward::backward_step;
+pub use custom::CustomOp;
+
+use crate::{Gradients, Tape, TapeError, Var};
+use ndarray::{Array, ArrayD, Dimension};
+use std::fmt;
+use std::ops::Range;
+
+/// The kind of a recorded elementwise function of one array.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Unary {
+    Neg,
+    Exp,
+    Ln,
+    Sqrt,
+    Square,
+    Powi(i32),
+    Scale(f64),
+    Offset(f64),
+}
+
+/// The kind of a recorded elementwise (broadcasting) binary operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// One recorded array operation: what it computed from which array ids
+/// (`out` is the id of its result).
+pub(crate) enum Op {
+    Unary {
+        kind: Unary,
+        x: usize,
+        out: usize,
+    },
+    Binary {
+        kind: Binary,
+        a: usize,
+        b: usize,
+        out: usize,
+    },
+    MatMul {
+        a: usize,
+        b: usize,
+        out: usize,
+    },
+    Transpose {
+        x: usize,
+        out: usize,
+    },
+    Reshape {
+        x: usize,
+        out: usize,
+    },
+    Sum {
+        x: usize,
+        out: usize,
+    },
+    SumAxis {
+        x: usize,
+        axis: usize,
+        out: usize,
+    },
+    Mean {
+        x: usize,
+        out: usize,
+    },
+    SqNorm {
+        x: usize,
+        out: usize,
+    },
+    LogSumExp {
+        x: usize,
+        axis: usize,
+        out: usize,
+    },
+    Softmax {
+        x: usize,
+        axis: usize,
+        out: usize,
+    },
+    LogSoftmax {
+        x: usize,
+        axis: usize,
+        out: usize,
+    },
+    Slice {
+        x: usize,
+        axis: usize,
+        range: Range<usize>,
+        out: usize,
+    },
+    Concat {
+        xs: Vec<usize>,
+        axis: usize,
+        out: usize,
+    },
+    TrilExpDiag {
+        x: usize,
+        out: usize,
+    },
+    Diag {
+        x: usize,
+        out: usize,
+    },
+    FromScalars {
+        scalars: Vec<u32>,
+        out: usize,
+    },
+    ToScalar {
+        x: usize,
+        flat: usize,
+        scalar: u32,
+    },
+    Custom {
+        op: Box<dyn CustomOp>,
+        inputs: Vec<usize>,
+        out: usize,
+    },
+}
+
+impl fmt::Debug for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Unary { kind, x, out } => write!(f, "#{out} = {kind:?}(#{x})"),
+            Op::Binary { kind, a, b, out } => write!(f, "#{out} = {kind:?}(#{a}, #{b})"),
+            Op::Custom { op, inputs, out } => write!(f, "#{out} = {}({inputs:?})", op.name()),
+            other => f.write_str(other.label()),
+        }
+    }
+}
+
+impl Op {
+    fn label(&self) -> &'static str {
+        match self {
+            Op::Unary { .. } => "unary",
+            Op::Binary { .. } => "binary",
+            Op::MatMul { .. } => "matmul",
+            Op::Transpose { .. } => "transpose",
+            Op::Reshape { .. } => "reshape",
+            Op::Sum { .. } => "sum",
+            Op::SumAxis { .. } => "sum_axis",
+            Op::Mean { .. } => "mean",
+            Op::SqNorm { .. } => "sq_norm",
+            Op::LogSumExp { .. } => "logsumexp",
+            Op::Softmax { .. } => "softmax",
+            Op::LogSoftmax { .. } => "log_softmax",
+            Op::Slice { .. } => "slice",
+            Op::Concat { .. } => "concat",
+            Op::TrilExpDiag { .. } => "tril_exp_diag",
+            Op::Diag { .. } => "diag",
+            Op::FromScalars { .. } => "from_scalars",
+            Op::ToScalar { .. } => "to_scalar",
+            Op::Custom { .. } => "custom",
+        }
+    }
+}
+
+/// A recorded array operation and the number of scalar nodes that preceded it.
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub(crate) mark: u32,
+    pub(crate) op: Op,
+}
+
+/// Array values of a tape (indexed by array id), whether each depends on a
+/// variable, and the recorded steps in order.
+#[derive(Debug, Default)]
+pub(crate) struct ArrayArena {
+    pub(crate) values: Vec<ArrayD<f64>>,
+    pub(crate) active: Vec<bool>,
+    pub(crate) steps: Vec<Step>,
+}
+
+impl ArrayArena {
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.steps.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.values.clear();
+        self.active.clear();
+        self.steps.clear();
+    }
+}
+
+/// An array (`ndarray::ArrayD<f64>`) recorded on a [`Tape`]: a `Copy` handle
+/// to a value held by the tape.
+///
+/// Operations return `Result`: shapes are checked when the operation is
+/// recorded, and a mismatch is a [`TapeError`], not a panic later in the
+/// sweep. Reductions give 0-dimensional arrays, which broadcast against
+/// anything; [`ArrayVar::to_scalar`] and [`ArrayVar::get`] turn an element
+/// into a scalar [`Var`], and [`Tape::array_from_scalars`] goes the other way.
+///
+/// # Example
+/// ```
+/// use admix_tape::Tape;
+/// use ndarray::array;
+///
+/// # fn main() -> Result<(), admix_tape::TapeError> {
+/// let tape = Tape::new();
+/// let w = tape.array_var(array![[1.0, 2.0], [3.0, 4.0]]);
+/// let x = tape.array_const(array![1.0, -1.0]);
+/// // f(W) = sum(exp(W x)), one node per array operation.
+/// let f = w.matmul(x)?.exp().sum().to_scalar()?;
+/// let g = tape.gradient(f);
+/// let dw = g.wrt_array(w);
+/// let e = (-1.0_f64).exp();
+/// assert!((dw[[0, 0]] - e).abs() < 1e-12 && (dw[[0, 1]] + e).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Copy)]
+pub struct ArrayVar<'t> {
+    tape: &'t Tape<f64>,
+    id: u32,
+}
+
+impl fmt::Debug for ArrayVar<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ArrayVar(#{}, shape {:?})", self.id, self.shape())
+    }
+}
+
+impl Tape<f64> {
+    /// A new array of independent variables (gradients are computed for it).
+    pub fn array_var<D: Dimension>(&self, value: Array<f64, D>) -> ArrayVar<'_> {
+        self.push_leaf(value.into_dyn(), true)
+    }
+
+    /// A constant array (data): recorded for its value, no gradient flows
+    /// into it and operations on constants alone record no step.
+    pub fn array_const<D: Dimension>(&self, value: Array<f64, D>) -> ArrayVar<'_> {
+        self.push_leaf(value.into_dyn(), false)
+    }
+
+    /// An array built from scalar variables (row-major order), so that
+    /// scalar code can feed array operations.
+    ///
+    /// # Errors
+    /// [`TapeError::ShapeMismatch`] when `shape` does not hold exactly
+    /// `scalars.len()` elements; [`TapeError::DifferentTapes`] when a
+    /// variable belongs to another tape.
+    pub fn array_from_scalars<'t>(
+        &'t self,
+        scalars: &[Var<'t, f64>],
+        shape: &[usize],
+    ) -> Result<ArrayVar<'t>, TapeError> {
+        let value = ArrayD::from_shape_vec(shape, scalars.iter().map(Var::value).collect())
+            .map_err(|_| TapeError::ShapeMismatch {
+                op: "array_from_scalars",
+                left: vec![scalars.len()],
+                right: shape.to_vec(),
+            })?;
+        let mut indices = Vec::with_capacity(scalars.len());
+        for s in scalars {
+            match s.tape() {
+                None => indices.push(crate::tape::SINK),
+                Some(t) if std::ptr::eq(t, self) => indices.push(s.index()),
+                Some(_) => {
+                    return Err(TapeError::DifferentTapes {
+                        op: "array_from_scalars",
+                    })
+                }
+            }
+        }
+        let active = indices.iter().any(|&i| i != crate::tape::SINK);
+        Ok(self.push_op(value, active, |out| Op::FromScalars {
+            scalars: indices,
+            out,
+        }))
+    }
+
+    /// Appends an array value that no operation produced.
+    fn push_leaf(&self, value: ArrayD<f64>, active: bool) -> ArrayVar<'_> {
+        let mut arena = self.arrays.borrow_mut();
+        let id = arena.values.len();
+        arena.values.push(value);
+        arena.active.push(active);
+        ArrayVar::new(self, id)
+    }
+
+    /// Appends the result of an operation; when it depends on a variable,
+    /// records the step `op(id of the result)` too.
+    pub(crate) fn push_op(
+        &self,
+        value: ArrayD<f64>,
+        active: bool,
+        op: impl FnOnce(usize) -> Op,
+    ) -> ArrayVar<'_> {
+        let mark = u32::try_from(self.nodes.borrow().len()).expect("tape holds too many nodes");
+        let var = self.push_leaf(value, active);
+        if active {
+            let op = op(var.id());
+            self.arrays.borrow_mut().steps.push(Step { mark, op });
+        }
+        var
+    }
+}
+
+impl Gradients<f64> {
+    /// The gradient of the swept output with respect to the array `a`
+    /// (zeros when the output does not depend on it).
+    ///
+    /// # Panics
+    /// When `a` belongs to another tape than the one swept.
+    #[track_caller]
+    pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
+        self.check_tape(a.tape as *const Tape<f64> as usize);
+        match self.arrays.get(a.id()) {
+            Some(Some(g)) => g.clone(),
+            _ => ArrayD::zeros(a.shape()),
+        }
+    }
+}
+
+impl<'t> ArrayVar<'t> {
+    /// The shape of the array.
+    pub fn shape(&self) -> Vec<usize> {
+        self.tape.arrays.borrow().values[self.id()].shape().to_vec()
+    }
+
+    /// A copy of the array's value.
+    pub fn value(&self) -> ArrayD<f64> {
+        self.tape.arrays.borrow().values[self.id()].clone()
+    }
+
+    /// Runs `f` on the array's value without copying it.
+    pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<f64>) -> R) -> R {
+        f(&self.tape.arrays.borrow().values[self.id()])
+    }
+
+    /// The tape this array is recorded on.
+    pub fn tape(&self) -> &'t Tape<f64> {
+        self.tape
+    }
+
+    /// `true` when gradients flow through this array (it depends on a
+    /// variable).
+    pub fn is_active(&self) -> bool {
+        self.tape.arrays.borrow().active[self.id()]
+    }
+
+    fn new(tape: &'t Tape<f64>, id: usize) -> Self {
+        let id = u32::try_from(id).expect("tape holds more than u32::MAX arrays");
+        Self { tape, id }
+    }
+
+    pub(crate) fn id(&self) -> usize {
+        self.id as usize
+    }
+}

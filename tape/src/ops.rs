@@ -1,0 +1,152 @@
+//! Arithmetic operators on [`Var`]: each computes its value and local
+//! partials by hand and records one node; macros only forward the variants
+//! (references, assignment, mixed with plain numbers).
+
+use crate::Var;
+use admix_dual::Scalar;
+use std::iter::{Product, Sum};
+use std::ops::{
+    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
+};
+
+impl<'t, T: Scalar> Add for Var<'t, T> {
+    type Output = Self;
+    #[track_caller]
+    fn add(self, rhs: Self) -> Self {
+        self.chain2(rhs, self.value() + rhs.value(), T::one(), T::one())
+    }
+}
+
+impl<'t, T: Scalar> Sub for Var<'t, T> {
+    type Output = Self;
+    #[track_caller]
+    fn sub(self, rhs: Self) -> Self {
+        self.chain2(rhs, self.value() - rhs.value(), T::one(), -T::one())
+    }
+}
+
+impl<'t, T: Scalar> Mul for Var<'t, T> {
+    type Output = Self;
+    /// Product rule: d(ab) = b da + a db.
+    #[track_caller]
+    fn mul(self, rhs: Self) -> Self {
+        self.chain2(rhs, self.value() * rhs.value(), rhs.value(), self.value())
+    }
+}
+
+impl<'t, T: Scalar> Div for Var<'t, T> {
+    type Output = Self;
+    /// Quotient rule: d(a/b) = da / b - (a/b) db / b.
+    #[track_caller]
+    fn div(self, rhs: Self) -> Self {
+        let inv = rhs.value().recip();
+        let value = self.value() * inv;
+        self.chain2(rhs, value, inv, -value * inv)
+    }
+}
+
+impl<'t, T: Scalar> Rem for Var<'t, T> {
+    type Output = Self;
+    /// a % b = a - trunc(a/b) b, so d(a % b) = da - trunc(a/b) db.
+    #[track_caller]
+    fn rem(self, rhs: Self) -> Self {
+        let q = (self.value() / rhs.value()).trunc();
+        self.chain2(rhs, self.value() % rhs.value(), T::one(), -q)
+    }
+}
+
+impl<'t, T: Scalar> Neg for Var<'t, T> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        self.chain(-self.value(), -T::one())
+    }
+}
+
+/// Forwards `Var op T`, `T op Var` (for f64), references and `op=`.
+macro_rules! forward_binop {
+    ($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident) => {
+        impl<'t, T: Scalar> $Op<T> for Var<'t, T> {
+            type Output = Self;
+            #[track_caller]
+            fn $op(self, rhs: T) -> Self {
+                $Op::$op(self, Var::constant(rhs))
+            }
+        }
+        impl<'t> $Op<Var<'t, f64>> for f64 {
+            type Output = Var<'t, f64>;
+            #[track_caller]
+            fn $op(self, rhs: Var<'t, f64>) -> Var<'t, f64> {
+                $Op::$op(Var::constant(self), rhs)
+            }
+        }
+        impl<'t, T: Scalar> $Op<&Var<'t, T>> for Var<'t, T> {
+            type Output = Self;
+            #[track_caller]
+            fn $op(self, rhs: &Var<'t, T>) -> Self {
+                $Op::$op(self, *rhs)
+            }
+        }
+        impl<'t, T: Scalar> $Op<Var<'t, T>> for &Var<'t, T> {
+            type Output = Var<'t, T>;
+            #[track_caller]
+            fn $op(self, rhs: Var<'t, T>) -> Var<'t, T> {
+                $Op::$op(*self, rhs)
+            }
+        }
+        impl<'t, T: Scalar> $Op<&Var<'t, T>> for &Var<'t, T> {
+            type Output = Var<'t, T>;
+            #[track_caller]
+            fn $op(self, rhs: &Var<'t, T>) -> Var<'t, T> {
+                $Op::$op(*self, *rhs)
+            }
+        }
+        impl<'t, T: Scalar> $OpAssign for Var<'t, T> {
+            #[track_caller]
+            fn $op_assign(&mut self, rhs: Self) {
+                *self = $Op::$op(*self, rhs);
+            }
+        }
+        impl<'t, T: Scalar> $OpAssign<T> for Var<'t, T> {
+            #[track_caller]
+            fn $op_assign(&mut self, rhs: T) {
+                *self = $Op::$op(*self, rhs);
+            }
+        }
+    };
+}
+
+forward_binop!(Add, add, AddAssign, add_assign);
+forward_binop!(Sub, sub, SubAssign, sub_assign);
+forward_binop!(Mul, mul, MulAssign, mul_assign);
+forward_binop!(Div, div, DivAssign, div_assign);
+forward_binop!(Rem, rem, RemAssign, rem_assign);
+
+impl<'t, T: Scalar> Sum for Var<'t, T> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.reduce(Add::add)
+            .unwrap_or_else(|| Var::constant(T::zero()))
+    }
+}
+
+impl<'a, 't, T: Scalar> Sum<&'a Var<'t, T>> for Var<'t, T> {
+    #[track_caller]
+    fn sum<I: Iterator<Item = &'a Var<'t, T>>>(iter: I) -> Self {
+        iter.copied().sum()
+    }
+}
+
+impl<'t, T: Scalar> Product for Var<'t, T> {
+    #[track_caller]
+    fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.reduce(Mul::mul)
+            .unwrap_or_else(|| Var::constant(T::one()))
+    }
+}
+
+impl<'a, 't, T: Scalar> Product<&'a Var<'t, T>> for Var<'t, T> {
+    #[track_caller]
+    fn product<I: Iterator<Item = &'a Var<'t, T>>>(iter: I) -> Self {
+        iter.copied().product()
+    }
+}

@@ -1,0 +1,224 @@
+//! The tape: a flat arena of recorded operations and the reverse sweep over it.
+
+use crate::array::{backward_step, ArrayArena};
+use crate::{Gradients, Var};
+use admix_dual::Scalar;
+use ndarray::ArrayD;
+use std::cell::RefCell;
+
+/// Index of the sink node: unused parent slots point here, so the reverse
+/// sweep needs no branch; its adjoint collects zeros and is never read.
+pub(crate) const SINK: u32 = 0;
+
+/// One recorded scalar operation: at most two parents and the local partial
+/// derivative of the result with respect to each.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node<T> {
+    pub(crate) parents: [u32; 2],
+    pub(crate) partials: [T; 2],
+}
+
+/// A recording of operations on [`Var`]s and arrays, for reverse-mode
+/// derivatives.
+///
+/// The tape is an index arena: every operation appends one [`Node`] holding
+/// the indices of its parents and its local partial derivatives, and
+/// [`Tape::gradient`] walks the arena once backwards. Variables are `Copy`
+/// handles that borrow the tape, so there is no global state: each thread
+/// (or each task) owns its own tapes. [`Tape::clear`] takes `&mut self`, so
+/// the borrow checker rejects handles that would outlive the recording they
+/// point into, and the memory is kept for the next recording.
+///
+/// The value type `T` is any [`Scalar`]: `f64` for gradients, a dual number
+/// for forward-over-reverse second derivatives (see [`crate::hvp`]). Array
+/// nodes ([`crate::ArrayVar`]) exist on `Tape<f64>` only.
+///
+/// # Example
+/// ```
+/// use admix_tape::Tape;
+/// use num_traits::Float; // elementary functions on `Var`
+///
+/// let tape = Tape::new();
+/// let x = tape.var(2.0);
+/// let y = tape.var(3.0);
+/// let z = x * y + x.sin();
+/// let g = tape.gradient(z);
+/// assert_eq!(g.wrt(x), 3.0 + 2.0_f64.cos());
+/// assert_eq!(g.wrt(y), 2.0);
+/// ```
+#[derive(Debug)]
+pub struct Tape<T = f64> {
+    pub(crate) nodes: RefCell<Vec<Node<T>>>,
+    pub(crate) arrays: RefCell<ArrayArena>,
+}
+
+impl<T: Scalar> Default for Tape<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Scalar> Tape<T> {
+    /// An empty tape.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty tape with room for `capacity` scalar operations.
+    pub fn with_capacity(capacity: usize) -> Self {
+        let mut nodes = Vec::with_capacity(capacity + 1);
+        nodes.push(Node {
+            parents: [SINK; 2],
+            partials: [T::zero(); 2],
+        });
+        Self {
+            nodes: RefCell::new(nodes),
+            arrays: RefCell::new(ArrayArena::default()),
+        }
+    }
+
+    /// A new independent variable with value `value`.
+    pub fn var(&self, value: T) -> Var<'_, T> {
+        let index = self.push([SINK; 2], [T::zero(); 2]);
+        Var::on_tape(value, index, self)
+    }
+
+    /// New independent variables, one per value.
+    pub fn vars(&self, values: &[T]) -> Vec<Var<'_, T>> {
+        values.iter().map(|&v| self.var(v)).collect()
+    }
+
+    /// Number of recorded scalar operations (inputs included).
+    pub fn len(&self) -> usize {
+        self.nodes.borrow().len() - 1
+    }
+
+    /// `true` when nothing has been recorded since creation or the last clear.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0 && self.arrays.borrow().is_empty()
+    }
+
+    /// Bytes the tape holds per recorded scalar operation.
+    pub fn bytes_per_node() -> usize {
+        std::mem::size_of::<Node<T>>()
+    }
+
+    /// Forgets the recording but keeps its memory, for the next evaluation
+    /// in an optimisation loop. Takes `&mut self`: every handle into the old
+    /// recording must be dead.
+    pub fn clear(&mut self) {
+        self.nodes.get_mut().truncate(1);
+        self.arrays.get_mut().clear();
+    }
+
+    /// Appends one node and returns its index.
+    ///
+    /// # Panics
+    /// When the tape holds more than `u32::MAX` nodes.
+    #[inline]
+    pub(crate) fn push(&self, parents: [u32; 2], partials: [T; 2]) -> u32 {
+        let mut nodes = self.nodes.borrow_mut();
+        let index = u32::try_from(nodes.len()).expect("tape holds more than u32::MAX nodes");
+        nodes.push(Node { parents, partials });
+        index
+    }
+
+    /// Adjoints of everything on the tape for the output `y` (seed 1).
+    ///
+    /// An input that `y` does not depend on gets a zero adjoint.
+    pub fn gradient(&self, y: Var<'_, T>) -> Gradients<T> {
+        let mut out = Gradients::empty();
+        self.gradient_into(y, &mut out);
+        out
+    }
+
+    /// Like [`Tape::gradient`], reusing the buffers of `out`.
+    pub fn gradient_into(&self, y: Var<'_, T>, out: &mut Gradients<T>) {
+        self.vjp_into(&[y], &[T::one()], out);
+    }
+
+    /// Vector-Jacobian product: adjoints for the outputs `ys` seeded with
+    /// `weights` (`w^T J` read at the inputs).
+    ///
+    /// # Panics
+    /// When `ys` and `weights` differ in length or an output belongs to
+    /// another tape.
+    #[track_caller]
+    pub fn vjp(&self, ys: &[Var<'_, T>], weights: &[T]) -> Gradients<T> {
+        let mut out = Gradients::empty();
+        self.vjp_into(ys, weights, &mut out);
+        out
+    }
+
+    /// Like [`Tape::vjp`], reusing the buffers of `out`.
+    ///
+    /// # Panics
+    /// As [`Tape::vjp`].
+    #[track_caller]
+    pub fn vjp_into(&self, ys: &[Var<'_, T>], weights: &[T], out: &mut Gradients<T>) {
+        assert_eq!(
+            ys.len(),
+            weights.len(),
+            "vjp: {} outputs but {} weights; pass one weight per output",
+            ys.len(),
+            weights.len()
+        );
+        let n = self.nodes.borrow().len();
+        out.reset(self, n, self.arrays.borrow().len());
+        for (y, &w) in ys.iter().zip(weights) {
+            if let Some(index) = y.index_on(self) {
+                out.scalars[index as usize] += w;
+            }
+        }
+        self.sweep(out);
+    }
+
+    /// Jacobian of the outputs `ys` with respect to the inputs `xs`, one row
+    /// per output, by one reverse sweep per output over this recording.
+    ///
+    /// # Panics
+    /// When a variable belongs to another tape.
+    #[track_caller]
+    pub fn jacobian(&self, ys: &[Var<'_, T>], xs: &[Var<'_, T>]) -> Vec<Vec<T>> {
+        let mut g = Gradients::empty();
+        ys.iter()
+            .map(|&y| {
+                self.gradient_into(y, &mut g);
+                xs.iter().map(|&x| g.wrt(x)).collect()
+            })
+            .collect()
+    }
+
+    /// The reverse sweep: scalar nodes in reverse order, interrupted by the
+    /// array steps at the positions where they were recorded.
+    fn sweep(&self, out: &mut Gradients<T>) {
+        let nodes = self.nodes.borrow();
+        let arrays = self.arrays.borrow();
+        let mut end = nodes.len();
+        for step in arrays.steps.iter().rev() {
+            let mark = step.mark as usize;
+            sweep_scalars(&nodes, mark, end, &mut out.scalars);
+            end = mark;
+            backward_step(step, &arrays, &mut out.arrays, &mut out.scalars);
+        }
+        sweep_scalars(&nodes, 1, end, &mut out.scalars);
+    }
+}
+
+/// Reverse sweep over the scalar nodes `start..end`: each node passes its
+/// adjoint to its parents, weighted by its local partials.
+#[inline]
+fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
+    for i in (start..end).rev() {
+        let a = adj[i];
+        let node = &nodes[i];
+        adj[node.parents[0] as usize] += a * node.partials[0];
+        adj[node.parents[1] as usize] += a * node.partials[1];
+    }
+}
+
+/// Zero adjoint buffers for `len` arrays.
+pub(crate) fn empty_array_adjoints(len: usize, buf: &mut Vec<Option<ArrayD<f64>>>) {
+    buf.clear();
+    buf.resize_with(len, || None);
+}
