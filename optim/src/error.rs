@@ -42,6 +42,10 @@ pub enum OptimError {
     /// divided-difference step).
     #[error("derivative source failed: {0}")]
     Derivative(#[from] admix_dual::DualError),
+    /// A reverse-mode recording failed (for example an array shape
+    /// mismatch in an array-tape objective).
+    #[error("reverse-mode recording failed: {0}")]
+    Tape(#[from] admix_tape::TapeError),
     /// An error raised by the user's problem (cost, gradient, Hessian).
     #[error("the problem failed to evaluate: {0}")]
     Problem(#[source] Box<dyn std::error::Error + Send + Sync>),
