@@ -27,6 +27,7 @@
 mod adam;
 mod backtracking;
 mod counted;
+mod derivatives;
 mod error;
 mod gradient_descent;
 mod lbfgs;
@@ -45,6 +46,7 @@ mod wolfe;
 pub use adam::Adam;
 pub use backtracking::Backtracking;
 pub use counted::{Counted, Counts};
+pub use derivatives::{Derivatives, Objective};
 pub use error::OptimError;
 pub use gradient_descent::GradientDescent;
 pub use lbfgs::Lbfgs;
