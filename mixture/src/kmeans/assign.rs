@@ -8,6 +8,9 @@ use super::kernel::{nearest, PackedCentres};
 use super::params::Distance;
 use rayon::prelude::*;
 
+/// Rows whose nearest centres are found in one kernel call.
+const STRETCH: usize = 256;
+
 /// Rows per chunk: about 128 KiB of data, so a chunk stays in L2 while its
 /// rows are assigned and summed.
 pub(crate) fn chunk_rows(d: usize) -> usize {
@@ -99,8 +102,7 @@ impl Assignment {
     /// Assigns every row of `rows` (as many as `labels`) to its nearest
     /// centre and leaves the merged sums in `total`.
     pub fn pass(&mut self, rows: Rows, centres: &PackedCentres) {
-        let n = self.labels.len();
-        let d = rows.x.len() / n.max(1);
+        let d = centres.d();
         let chunk = chunk_rows(d);
         // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
         let scale = match rows.distance {
@@ -115,26 +117,94 @@ impl Assignment {
             .zip(self.labels.par_chunks_mut(chunk))
             .zip(self.dists.par_chunks_mut(chunk))
             .for_each(|(((((part, x), sq_norms), weights), labels), dists)| {
-                part.clear();
-                nearest(x, centres, |i, label, v| {
-                    let dist = (sq_norms[i] + v).max(0.0) * scale;
-                    let w = weights[i];
-                    if labels[i] != label {
-                        labels[i] = label;
-                        part.changed += 1;
-                    }
-                    dists[i] = dist;
-                    part.inertia += w * dist;
-                    part.weights[label] += w;
-                    let sums = &mut part.sums[label * d..(label + 1) * d];
-                    for (s, &xv) in sums.iter_mut().zip(&x[i * d..(i + 1) * d]) {
-                        *s += w * xv;
-                    }
-                });
+                let chunk = Chunk {
+                    x,
+                    sq_norms,
+                    weights,
+                    labels,
+                    dists,
+                };
+                assign_chunk(chunk, centres, scale, part)
             });
         self.total.clear();
         for part in &self.partials {
             self.total.add(part);
         }
     }
+}
+
+/// One chunk of an assignment pass: its rows and their outputs.
+struct Chunk<'a> {
+    x: &'a [f64],
+    sq_norms: &'a [f64],
+    weights: &'a [f64],
+    labels: &'a mut [usize],
+    dists: &'a mut [f64],
+}
+
+/// Assigns the rows of one chunk and sums them into `part`.
+fn assign_chunk(chunk: Chunk, centres: &PackedCentres, scale: f64, part: &mut ClusterSums) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, as checked just above.
+        return unsafe { assign_chunk_avx2(chunk, centres, scale, part) };
+    }
+    assign_chunk_portable(chunk, centres, scale, part)
+}
+
+/// [`assign_chunk_portable`] compiled for AVX2, so that the per-cluster
+/// sums use 4-lane vectors (same operations per element, same results).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn assign_chunk_avx2(
+    chunk: Chunk,
+    centres: &PackedCentres,
+    scale: f64,
+    part: &mut ClusterSums,
+) {
+    assign_chunk_portable(chunk, centres, scale, part)
+}
+
+#[inline(always)]
+fn assign_chunk_portable(
+    chunk: Chunk,
+    centres: &PackedCentres,
+    scale: f64,
+    part: &mut ClusterSums,
+) {
+    let d = centres.d();
+    part.clear();
+    let (mut inertia, mut changed) = (0.0, 0);
+    // Kernel output for a stretch of rows, on the stack.
+    let mut nearest_label = [0usize; STRETCH];
+    let mut nearest_value = [0.0; STRETCH];
+    for (s, x) in chunk.x.chunks(STRETCH * d).enumerate() {
+        let m = x.len() / d;
+        let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
+        nearest(x, centres, labels, values);
+        let range = s * STRETCH..s * STRETCH + m;
+        for ((((((xi, &label), &v), &sq), &w), old), dist) in x
+            .chunks_exact(d)
+            .zip(labels.iter())
+            .zip(values.iter())
+            .zip(&chunk.sq_norms[range.clone()])
+            .zip(&chunk.weights[range.clone()])
+            .zip(&mut chunk.labels[range.clone()])
+            .zip(&mut chunk.dists[range])
+        {
+            *dist = (sq + v).max(0.0) * scale;
+            if *old != label {
+                *old = label;
+                changed += 1;
+            }
+            inertia += w * *dist;
+            part.weights[label] += w;
+            let sums = &mut part.sums[label * d..(label + 1) * d];
+            for (s, &xv) in sums.iter_mut().zip(xi) {
+                *s += w * xv;
+            }
+        }
+    }
+    part.inertia = inertia;
+    part.changed = changed;
 }
