@@ -148,6 +148,10 @@ mod avx2 {
 
     /// Rows per register block.
     const ROWS: usize = 4;
+    /// How far ahead of the kernel rows are prefetched.
+    const PREFETCH_BYTES: usize = 4096;
+    /// `f64` values per cache line.
+    const CACHE_LINE: usize = 8;
 
     /// [`super::nearest`] with AVX2.
     ///
@@ -166,11 +170,20 @@ mod avx2 {
         let (head_rows, tail_rows) = rows.split_at(full * d);
         let (head_labels, tail_labels) = labels.split_at_mut(full);
         let (head_values, tail_values) = values.split_at_mut(full);
-        for ((block, labels), values) in head_rows
+        for (b, ((block, labels), values)) in head_rows
             .chunks_exact(ROWS * d)
             .zip(head_labels.chunks_exact_mut(ROWS))
             .zip(head_values.chunks_exact_mut(ROWS))
+            .enumerate()
         {
+            // The kernel walks four rows at once, which the hardware
+            // prefetchers follow poorly: ask for the block PREFETCH_BYTES ahead.
+            let a = b + PREFETCH_BYTES.div_ceil(ROWS * d * 8);
+            if let Some(ahead) = rows.get(a * ROWS * d..(a + 1) * ROWS * d) {
+                for line in ahead.chunks(CACHE_LINE) {
+                    _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast());
+                }
+            }
             block_nearest(block, centres, labels, values);
         }
         nearest_rows(tail_rows, centres, tail_labels, tail_values);
