@@ -356,3 +356,134 @@ fn bad_input_gives_typed_errors() {
         Err(MixtureError::TooFewSamples { n_samples: 1, .. })
     ));
 }
+
+/// The numeric columns of a CSV file in the repository's `data/` folder.
+fn read_csv(name: &str, columns: usize) -> Array2<f64> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .flat_map(|l| {
+            l.split(',')
+                .take(columns)
+                .map(|v| v.trim().parse::<f64>().unwrap())
+        })
+        .collect();
+    Array2::from_shape_vec((values.len() / columns, columns), values).unwrap()
+}
+
+#[test]
+fn iris_gives_the_published_three_cluster_solution() {
+    // Published K-means solution of the iris measurements with k = 3 (R's
+    // `kmeans(iris[, 1:4], 3)`, the usual optimum): sizes 50, 62, 38 and
+    // these centres, printed to 6-7 digits; within-cluster sum of squares 78.85144.
+    let x = read_csv("iris.csv", 4);
+    assert_eq!(x.dim(), (150, 4));
+    let model = KMeans::params(3).n_init(10).seed(0).fit(x.view()).unwrap();
+    let published = array![
+        [5.006, 3.428, 1.462, 0.246],
+        [5.901613, 2.748387, 4.393548, 1.433871],
+        [6.85, 3.073684, 5.742105, 2.071053]
+    ];
+    for centre in published.rows() {
+        let (c, dist) = naive_nearest(centre.as_slice().unwrap(), model.centroids());
+        assert!(
+            dist < 1e-11,
+            "no centre near {centre} (nearest {c} at {dist})"
+        );
+    }
+    assert_relative_eq!(model.inertia(), 78.85144, max_relative = 1e-6);
+    let labels = model.predict(x.view()).unwrap();
+    let mut sizes = [0; 3];
+    for &l in &labels {
+        sizes[l] += 1;
+    }
+    sizes.sort();
+    assert_eq!(sizes, [38, 50, 62]);
+}
+
+#[test]
+fn old_faithful_matches_textbook_lloyd_to_convergence() {
+    let x = read_csv("faithful.csv", 2);
+    assert_eq!(x.dim(), (272, 2));
+    let start = KMeans::params(2).seed(1).max_iter(0).fit(x.view()).unwrap();
+    let mut centres = start.centroids().to_owned();
+    for _ in 0..100 {
+        centres = naive_lloyd_step(x.view(), centres.view()).0;
+    }
+    let model = KMeans::params(2)
+        .init(Init::Given(start.centroids().to_owned()))
+        .tol(0.0)
+        .fit(x.view())
+        .unwrap();
+    assert!(model.converged());
+    assert_arrays_close(model.centroids(), centres.view(), 1e-12);
+    // Short and long eruptions, with the long ones also waiting longer.
+    let (short, long) = if centres[[0, 0]] < centres[[1, 0]] {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    assert!(centres[[short, 0]] < 3.0 && centres[[long, 0]] > 4.0);
+    assert!(centres[[short, 1]] < centres[[long, 1]]);
+}
+
+#[test]
+fn restarts_never_give_a_worse_inertia() {
+    let x = read_csv("iris.csv", 4);
+    for seed in 0..5 {
+        let one = KMeans::params(5).seed(seed).fit(x.view()).unwrap();
+        let many = KMeans::params(5)
+            .seed(seed)
+            .n_init(4)
+            .fit(x.view())
+            .unwrap();
+        assert!(many.inertia() <= one.inertia(), "seed {seed}");
+    }
+}
+
+#[test]
+fn random_init_picks_distinct_rows_of_positive_weight() {
+    let x = Array2::from_shape_fn((12, 2), |(i, j)| (i * 3 + j) as f64);
+    let mut weights = ndarray::Array1::ones(12);
+    weights[4] = 0.0;
+    weights[7] = 0.0;
+    for seed in 0..10 {
+        let model = KMeans::params(10)
+            .init(Init::Random)
+            .max_iter(0)
+            .seed(seed)
+            .fit_weighted(x.view(), weights.view())
+            .unwrap();
+        let mut rows: Vec<usize> = model
+            .centroids()
+            .rows()
+            .into_iter()
+            .map(|c| {
+                let (i, dist) = naive_nearest(c.as_slice().unwrap(), x.view());
+                assert!(dist < 1e-20);
+                i
+            })
+            .collect();
+        rows.sort();
+        rows.dedup();
+        assert_eq!(rows.len(), 10, "seed {seed}: {rows:?}");
+        assert!(!rows.contains(&4) && !rows.contains(&7));
+    }
+}
+
+#[test]
+fn non_standard_layouts_give_the_same_model() {
+    let (x, _) = four_blobs(50, 9);
+    let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
+    assert!(!fortran.is_standard_layout());
+    let params = KMeans::params(4).seed(2);
+    assert_eq!(
+        params.fit(x.view()).unwrap(),
+        params.fit(fortran.view()).unwrap()
+    );
+}
