@@ -100,4 +100,12 @@ pub enum MixtureError {
         /// The weight itself.
         value: f64,
     },
+    /// A row so large that its squared length overflows `f64`.
+    #[error("{what} row {row} is so large that its squared length overflows: scale the data down")]
+    Overflow {
+        /// `"data"` or `"centre"`.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+    },
 }

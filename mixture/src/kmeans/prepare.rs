@@ -56,7 +56,8 @@ impl Prepared {
                 Array1::zeros(x.ncols())
             }
         };
-        let sq_norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let sq_norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        check_no_overflow(&sq_norms, "data")?;
         Ok(Self {
             x,
             sq_norms,
@@ -100,6 +101,8 @@ impl Prepared {
             Distance::SquaredEuclidean => centres -= &self.shift,
             Distance::Cosine => scale_to_unit_rows(&mut centres, "centre")?,
         }
+        let sq_norms: Vec<f64> = centres.rows().into_iter().map(|r| r.dot(&r)).collect();
+        check_no_overflow(&sq_norms, "centre")?;
         Ok(centres)
     }
 
@@ -119,6 +122,14 @@ fn scale_to_unit_rows(x: &mut Array2<f64>, what: &'static str) -> Result<(), Mix
         r /= norm;
     }
     Ok(())
+}
+
+/// Rejects rows whose squared length is infinite.
+fn check_no_overflow(sq_norms: &[f64], what: &'static str) -> Result<(), MixtureError> {
+    match sq_norms.iter().position(|s| !s.is_finite()) {
+        Some(row) => Err(MixtureError::Overflow { what, row }),
+        None => Ok(()),
+    }
 }
 
 /// Checks per-sample weights: one per row, finite, non-negative.

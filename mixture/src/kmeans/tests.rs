@@ -352,6 +352,10 @@ fn bad_input_gives_typed_errors() {
         Err(MixtureError::InvalidSampleWeight { index: 1, .. })
     ));
     assert!(matches!(
+        KMeans::params(1).fit(array![[0.0], [1e300]].view()),
+        Err(MixtureError::Overflow { what: "data", .. })
+    ));
+    assert!(matches!(
         KMeans::params(2).fit_weighted(x.view(), array![1.0, 0.0].view()),
         Err(MixtureError::TooFewSamples { n_samples: 1, .. })
     ));
