@@ -491,3 +491,103 @@ fn non_standard_layouts_give_the_same_model() {
         params.fit(fortran.view()).unwrap()
     );
 }
+
+#[test]
+fn mini_batch_stops_by_tolerance_or_max_iter() {
+    let (x, _) = four_blobs(200, 10);
+    let mini = |tol| {
+        KMeans::params(4)
+            .seed(3)
+            .algorithm(Algorithm::MiniBatch {
+                batch_size: 64,
+                steps_per_iteration: 3,
+            })
+            .tol(tol)
+            .max_iter(25)
+            .fit(x.view())
+            .unwrap()
+    };
+    let exhaustive = mini(0.0);
+    assert_eq!((exhaustive.n_iter(), exhaustive.converged()), (25, false));
+    let loose = mini(1e-2);
+    assert!(loose.converged() && loose.n_iter() < 25);
+    assert!(loose.centroids().iter().all(|v| v.is_finite()));
+    // Same seed, same model.
+    assert_eq!(mini(1e-2), loose);
+}
+
+#[test]
+fn lloyd_rejects_centres_that_do_not_fit_the_data() {
+    let x = array![[1.0, 2.0], [3.0, 4.0]];
+    assert!(matches!(
+        Lloyd::new(x.view(), array![[1.0]].view(), Distance::SquaredEuclidean),
+        Err(MixtureError::CentresShape {
+            cols: 2,
+            got_cols: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Lloyd::new(
+            x.view(),
+            array![[1.0, f64::NAN]].view(),
+            Distance::SquaredEuclidean
+        ),
+        Err(MixtureError::NonFiniteCentre {
+            row: 0,
+            column: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(1)
+            .distance(Distance::Cosine)
+            .init(Init::Given(array![[0.0, 0.0]]))
+            .fit(x.view()),
+        Err(MixtureError::ZeroNormRow {
+            what: "centre",
+            row: 0
+        })
+    ));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn matrix(rows: usize, cols: usize) -> impl Strategy<Value = Array2<f64>> {
+        proptest::collection::vec(-10.0..10.0f64, rows * cols)
+            .prop_map(move |v| Array2::from_shape_vec((rows, cols), v).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every predicted label is a nearest centre by direct differences,
+        /// and transform's minimum sits at the label.
+        #[test]
+        fn predict_picks_a_nearest_centre(
+            (x, c) in (1usize..30, 1usize..12, 1usize..20)
+                .prop_flat_map(|(n, d, k)| (matrix(n, d), matrix(k, d)))
+        ) {
+            let model = KMeans::params(c.nrows())
+                .init(Init::Given(c.clone()))
+                .max_iter(0)
+                .fit(if x.nrows() >= c.nrows() { x.view() } else { c.view() })
+                .unwrap();
+            let labels = model.predict(x.view()).unwrap();
+            let dists = model.transform(x.view()).unwrap();
+            for (i, row) in x.rows().into_iter().enumerate() {
+                let (_, best) = naive_nearest(row.as_slice().unwrap(), model.centroids());
+                let picked = sq_dist(
+                    row.as_slice().unwrap(),
+                    model.centroids().row(labels[i]).as_slice().unwrap(),
+                );
+                // The shortcut loses ~1e-15 of ||x||^2 + ||c||^2 (at most 2 * 1200 here).
+                prop_assert!(picked <= best + 1e-10);
+                let min = dists.row(i).iter().cloned().fold(f64::INFINITY, f64::min);
+                prop_assert_eq!(dists[[i, labels[i]]], min);
+            }
+        }
+    }
+}
