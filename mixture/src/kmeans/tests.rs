@@ -179,17 +179,36 @@ fn transform_agrees_with_predict_and_with_direct_distances() {
 fn same_model_for_one_and_three_threads() {
     let means = Array2::from_shape_fn((6, 5), |(c, j)| ((c * 7 + j * 3) % 11) as f64);
     let x = blobs(&means, 4000, 2.0, 7);
-    let fit = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| KMeans::params(6).n_init(2).seed(3).fit(x.view()).unwrap())
-    };
-    let (one, three) = (fit(1), fit(3));
-    assert!(one.n_iter() > 1);
-    // Bitwise: PartialEq on f64 arrays compares exact values.
-    assert_eq!(one, three);
+    let weights = ndarray::Array1::from_shape_fn(x.nrows(), |i| (i % 3) as f64 * 0.5);
+    let settings = [
+        KMeans::params(6).n_init(2).seed(3),
+        KMeans::params(6).distance(Distance::Cosine).seed(4),
+        KMeans::params(6)
+            .seed(5)
+            .max_iter(5)
+            .algorithm(Algorithm::MiniBatch {
+                batch_size: 5000,
+                steps_per_iteration: 2,
+            }),
+    ];
+    for params in settings {
+        let fit = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    (
+                        params.fit(x.view()).unwrap(),
+                        params.fit_weighted(x.view(), weights.view()).unwrap(),
+                    )
+                })
+        };
+        let (one, three) = (fit(1), fit(3));
+        assert!(one.0.n_iter() > 1);
+        // Bitwise: PartialEq on f64 arrays compares exact values.
+        assert_eq!(one, three, "{params:?}");
+    }
 }
 
 #[test]
