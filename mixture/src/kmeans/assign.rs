@@ -80,8 +80,6 @@ pub(crate) struct Rows<'a> {
 pub(crate) struct Assignment {
     /// Nearest centre of each row (`usize::MAX` before the first pass).
     pub labels: Vec<usize>,
-    /// Distance of each row to its nearest centre.
-    pub dists: Vec<f64>,
     /// Merged sums of the last pass.
     pub total: ClusterSums,
     partials: Vec<ClusterSums>,
@@ -93,7 +91,6 @@ impl Assignment {
         let n_chunks = n.div_ceil(chunk_rows(d));
         Self {
             labels: vec![usize::MAX; n],
-            dists: vec![0.0; n],
             total: ClusterSums::new(k, d),
             partials: vec![ClusterSums::new(k, d); n_chunks],
         }
@@ -115,14 +112,12 @@ impl Assignment {
             .zip(rows.sq_norms.par_chunks(chunk))
             .zip(rows.weights.par_chunks(chunk))
             .zip(self.labels.par_chunks_mut(chunk))
-            .zip(self.dists.par_chunks_mut(chunk))
-            .for_each(|(((((part, x), sq_norms), weights), labels), dists)| {
+            .for_each(|((((part, x), sq_norms), weights), labels)| {
                 let chunk = Chunk {
                     x,
                     sq_norms,
                     weights,
                     labels,
-                    dists,
                 };
                 assign_chunk(chunk, centres, scale, part)
             });
@@ -133,13 +128,33 @@ impl Assignment {
     }
 }
 
+/// Squared Euclidean distance of every row to its nearest centre (for
+/// cosine, twice the cosine distance: the order is what matters).
+pub(crate) fn nearest_sq_dists(rows: Rows, centres: &PackedCentres) -> Vec<f64> {
+    let d = centres.d();
+    let chunk = chunk_rows(d);
+    let n = rows.sq_norms.len();
+    let mut values = vec![0.0; n];
+    values
+        .par_chunks_mut(chunk)
+        .zip(rows.x.par_chunks(chunk * d))
+        .zip(rows.sq_norms.par_chunks(chunk))
+        .for_each(|((values, x), sq_norms)| {
+            let mut labels = vec![0; values.len()];
+            nearest(x, centres, &mut labels, values);
+            for (v, &sq) in values.iter_mut().zip(sq_norms) {
+                *v = (sq + *v).max(0.0);
+            }
+        });
+    values
+}
+
 /// One chunk of an assignment pass: its rows and their outputs.
 struct Chunk<'a> {
     x: &'a [f64],
     sq_norms: &'a [f64],
     weights: &'a [f64],
     labels: &'a mut [usize],
-    dists: &'a mut [f64],
 }
 
 /// Assigns the rows of one chunk and sums them into `part`.
@@ -183,21 +198,19 @@ fn assign_chunk_portable(
         let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
         nearest(x, centres, labels, values);
         let range = s * STRETCH..s * STRETCH + m;
-        for ((((((xi, &label), &v), &sq), &w), old), dist) in x
+        for (((((xi, &label), &v), &sq), &w), old) in x
             .chunks_exact(d)
             .zip(labels.iter())
             .zip(values.iter())
             .zip(&chunk.sq_norms[range.clone()])
             .zip(&chunk.weights[range.clone()])
-            .zip(&mut chunk.labels[range.clone()])
-            .zip(&mut chunk.dists[range])
+            .zip(&mut chunk.labels[range])
         {
-            *dist = (sq + v).max(0.0) * scale;
             if *old != label {
                 *old = label;
                 changed += 1;
             }
-            inertia += w * *dist;
+            inertia += w * ((sq + v).max(0.0) * scale);
             part.weights[label] += w;
             let sums = &mut part.sums[label * d..(label + 1) * d];
             for (s, &xv) in sums.iter_mut().zip(xi) {
