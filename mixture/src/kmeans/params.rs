@@ -69,7 +69,8 @@ pub enum Distance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// Full-batch Lloyd: every iteration assigns all rows, then moves each
-    /// centre to the mean of its rows.
+    /// centre to the mean of its rows. An empty cluster takes the row
+    /// farthest from its centre (see [`Lloyd`](super::Lloyd)).
     Lloyd,
     /// Mini-batch K-means: every step draws `batch_size` rows (at most the
     /// number of rows) with replacement and moves each centre towards their
