@@ -55,7 +55,7 @@ impl PackedCentres {
             for (j, &v) in row.iter().enumerate() {
                 self.tiles[(t * d + j) * TILE + q] = v;
             }
-            self.sq_norms[c] = row.dot(&row);
+            self.sq_norms[c] = sq_norm(row.iter());
         }
     }
 
@@ -68,6 +68,12 @@ impl PackedCentres {
     pub fn d(&self) -> usize {
         self.d
     }
+}
+
+/// `||x||^2` summed in index order, as the kernel sums dot products, so
+/// that `v(x, x) = -||x||^2` exactly and a row is at distance 0 from itself.
+pub(crate) fn sq_norm<'a>(x: impl IntoIterator<Item = &'a f64>) -> f64 {
+    x.into_iter().fold(0.0, |acc, &v| acc + v * v)
 }
 
 /// Writes, for each row `i` of `rows` (row-major, `d` columns), its nearest
@@ -92,6 +98,17 @@ pub(crate) fn nearest(
 
 /// Writes `v(x_i, c)` for every row `i` and centre `c` into `out[i * k + c]`.
 pub(crate) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, as checked just above.
+        return unsafe { avx2::all_centres(rows, centres, out) };
+    }
+    all_centres_rows(rows, centres, out)
+}
+
+/// [`all_centres`] one row at a time, portable.
+#[inline(always)]
+fn all_centres_rows(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
     let (d, k) = (centres.d, centres.k);
     for (row, out) in rows.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
         row_against_tiles(row, centres, |t, v| {
@@ -143,7 +160,7 @@ fn row_against_tiles(row: &[f64], centres: &PackedCentres, mut f: impl FnMut(usi
 mod avx2 {
     //! Blocks of `ROWS` rows against one tile at a time, in AVX2 registers.
 
-    use super::{nearest_rows, PackedCentres, TILE};
+    use super::{all_centres_rows, nearest_rows, PackedCentres, TILE};
     use std::arch::x86_64::*;
 
     /// Rows per register block.
@@ -152,6 +169,35 @@ mod avx2 {
     const PREFETCH_BYTES: usize = 4096;
     /// `f64` values per cache line.
     const CACHE_LINE: usize = 8;
+
+    /// [`super::all_centres`] with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `rows` must hold `out.len() / centres.k`
+    /// rows of `centres.d` values.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+        let (d, k) = (centres.d, centres.k);
+        let full = out.len() / k / ROWS * ROWS;
+        let (head_rows, tail_rows) = rows.split_at(full * d);
+        let (head_out, tail_out) = out.split_at_mut(full * k);
+        for (block, out) in head_rows
+            .chunks_exact(ROWS * d)
+            .zip(head_out.chunks_exact_mut(ROWS * k))
+        {
+            for t in 0..centres.tiles.len() / (d * TILE) {
+                let v = tile_values(block, centres, t);
+                let lanes = TILE.min(k - t * TILE);
+                for (p, vp) in v.iter().enumerate() {
+                    let mut lane_values = [0.0; TILE];
+                    _mm256_storeu_pd(lane_values.as_mut_ptr(), vp[0]);
+                    _mm256_storeu_pd(lane_values.as_mut_ptr().add(4), vp[1]);
+                    out[p * k + t * TILE..][..lanes].copy_from_slice(&lane_values[..lanes]);
+                }
+            }
+        }
+        all_centres_rows(tail_rows, centres, tail_out)
+    }
 
     /// [`super::nearest`] with AVX2.
     ///
@@ -199,33 +245,18 @@ mod avx2 {
         values: &mut [f64],
     ) {
         let d = centres.d;
-        let x = block.as_ptr();
         let mut best = [_mm256_set1_pd(f64::INFINITY); ROWS];
         let mut best_index = [_mm256_setzero_pd(); ROWS];
         let lane = [
             _mm256_set_pd(3.0, 2.0, 1.0, 0.0),
             _mm256_set_pd(7.0, 6.0, 5.0, 4.0),
         ];
-        for (t, tile) in centres.tiles.chunks_exact(d * TILE).enumerate() {
-            let c = tile.as_ptr();
-            let mut acc = [[_mm256_setzero_pd(); 2]; ROWS];
-            for j in 0..d {
-                let c0 = _mm256_loadu_pd(c.add(j * TILE));
-                let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
-                for (p, accp) in acc.iter_mut().enumerate() {
-                    let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
-                    accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
-                    accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
-                }
-            }
-            let norms = centres.sq_norms.as_ptr().add(t * TILE);
-            let norms = [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))];
+        for t in 0..centres.tiles.len() / (d * TILE) {
+            let v = tile_values(block, centres, t);
             let base = _mm256_set1_pd((t * TILE) as f64);
             let index = [_mm256_add_pd(base, lane[0]), _mm256_add_pd(base, lane[1])];
             for p in 0..ROWS {
-                let v0 = _mm256_sub_pd(norms[0], _mm256_add_pd(acc[p][0], acc[p][0]));
-                let v1 = _mm256_sub_pd(norms[1], _mm256_add_pd(acc[p][1], acc[p][1]));
-                let (v, i) = lower((v0, index[0]), (v1, index[1]));
+                let (v, i) = lower((v[p][0], index[0]), (v[p][1], index[1]));
                 (best[p], best_index[p]) = lower((best[p], best_index[p]), (v, i));
             }
         }
@@ -245,6 +276,38 @@ mod avx2 {
             values[p] = _mm256_cvtsd_f64(one.0);
             labels[p] = _mm256_cvtsd_f64(one.1) as usize;
         }
+    }
+
+    /// `v(x_p, c)` of the `ROWS` rows of `block` for the centres of tile
+    /// `t`, lanes 0-3 and 4-7.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn tile_values(
+        block: &[f64],
+        centres: &PackedCentres,
+        t: usize,
+    ) -> [[__m256d; 2]; ROWS] {
+        let d = centres.d;
+        assert!(block.len() >= ROWS * d && centres.tiles.len() >= (t + 1) * d * TILE);
+        let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
+        let mut acc = [[_mm256_setzero_pd(); 2]; ROWS];
+        for j in 0..d {
+            let c0 = _mm256_loadu_pd(c.add(j * TILE));
+            let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
+            for (p, accp) in acc.iter_mut().enumerate() {
+                let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
+                accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
+                accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
+            }
+        }
+        let norms = centres.sq_norms.as_ptr().add(t * TILE);
+        let norms = [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))];
+        for accp in acc.iter_mut() {
+            for (a, &n) in accp.iter_mut().zip(&norms) {
+                *a = _mm256_sub_pd(n, _mm256_add_pd(*a, *a));
+            }
+        }
+        acc
     }
 
     /// Lane by lane, the (value, index) pair with the lower value, or the
@@ -302,6 +365,9 @@ mod tests {
                 &mut portable.1,
             );
             assert_eq!((&labels, &values), (&portable.0, &portable.1));
+            let mut v_portable = vec![0.0; n * k];
+            all_centres_rows(x.as_slice().unwrap(), &packed, &mut v_portable);
+            assert_eq!(v, v_portable);
             for i in 0..n {
                 let (label, best) = (labels[i], values[i]);
                 let xx = x.row(i).dot(&x.row(i));
@@ -321,6 +387,22 @@ mod tests {
                 approx::assert_abs_diff_eq!(direct[label], min, epsilon = 1e-9);
                 assert_eq!(best, v[i * k + label]);
             }
+        }
+    }
+
+    #[test]
+    fn a_row_is_at_exactly_zero_distance_from_itself() {
+        let x = filled(9, 13, 3);
+        let packed = PackedCentres::new(x.view());
+        let mut v = vec![0.0; 81];
+        all_centres(x.as_slice().unwrap(), &packed, &mut v);
+        let mut labels = vec![0; 9];
+        let mut values = vec![0.0; 9];
+        nearest(x.as_slice().unwrap(), &packed, &mut labels, &mut values);
+        for (i, row) in x.rows().into_iter().enumerate() {
+            assert_eq!(sq_norm(row) + v[i * 9 + i], 0.0);
+            assert_eq!(sq_norm(row) + values[i], 0.0);
+            assert_eq!(labels[i], i);
         }
     }
 }

@@ -6,6 +6,7 @@
 //! from the origin; it moves every distance by nothing.
 
 use super::assign::Rows;
+use super::kernel::sq_norm;
 use super::params::Distance;
 use crate::MixtureError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -56,7 +57,7 @@ impl Prepared {
                 Array1::zeros(x.ncols())
             }
         };
-        let sq_norms: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let sq_norms: Vec<f64> = x.rows().into_iter().map(sq_norm).collect();
         check_no_overflow(&sq_norms, "data")?;
         Ok(Self {
             x,
@@ -101,7 +102,7 @@ impl Prepared {
             Distance::SquaredEuclidean => centres -= &self.shift,
             Distance::Cosine => scale_to_unit_rows(&mut centres, "centre")?,
         }
-        let sq_norms: Vec<f64> = centres.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let sq_norms: Vec<f64> = centres.rows().into_iter().map(sq_norm).collect();
         check_no_overflow(&sq_norms, "centre")?;
         Ok(centres)
     }
