@@ -138,7 +138,10 @@ impl SufficientStats {
             Some(mu) => Array2::from_shape_fn((k, d), |(j, l)| mu[[j, l]] - self.shift[l]),
             None => Array2::from_shape_fn((k, d), |(j, l)| self.first(j, l) / nk[j]),
         };
-        let means = Array2::from_shape_fn((k, d), |(j, l)| m[[j, l]] + self.shift[l]);
+        let means = match fixed_means {
+            Some(mu) => mu.clone(),
+            None => Array2::from_shape_fn((k, d), |(j, l)| m[[j, l]] + self.shift[l]),
+        };
         if let Some(c) = fixed_covariances {
             return Ok((weights, means, c.clone()));
         }
@@ -155,7 +158,10 @@ impl SufficientStats {
                             c[[j, a, b]] = v / nk[j];
                         }
                     }
-                    symmetrise_and_regularise(c.index_axis_mut(ndarray::Axis(0), j), reg_covar);
+                    let raw = |a: usize| self.second[a * k * d + j * d + a] / nk[j];
+                    let mut cj = c.index_axis_mut(ndarray::Axis(0), j);
+                    zero_rounding_noise(cj.view_mut(), raw);
+                    symmetrise_and_regularise(cj, reg_covar);
                 }
                 Covariances::Full(c)
             }
@@ -172,6 +178,7 @@ impl SufficientStats {
                     }
                 }
                 c /= total;
+                zero_rounding_noise(c.view_mut(), |a| self.second[a * d + a] / total);
                 symmetrise_and_regularise(c.view_mut(), reg_covar);
                 Covariances::Tied(c)
             }
@@ -180,7 +187,12 @@ impl SufficientStats {
                     let s2 = self.first[j * 2 * d + d + l];
                     let v = s2 - 2.0 * m[[j, l]] * self.first(j, l)
                         + self.resp[j] * m[[j, l]] * m[[j, l]];
-                    v / nk[j] + reg_covar
+                    let v = v / nk[j];
+                    if v <= noise_floor(s2 / nk[j], d) {
+                        reg_covar
+                    } else {
+                        v + reg_covar
+                    }
                 });
                 if self.covariance_type == CovarianceType::Diag {
                     Covariances::Diag(diag)
@@ -190,6 +202,25 @@ impl SufficientStats {
             }
         };
         Ok((weights, means, covariances))
+    }
+}
+
+/// Largest variance that is indistinguishable from rounding noise when it is
+/// computed as a difference from the raw second moment `raw`.
+fn noise_floor(raw: f64, d: usize) -> f64 {
+    8.0 * (d as f64) * f64::EPSILON * raw
+}
+
+/// Sets the variances (and their rows and columns) that are below the rounding
+/// noise of the moments to exactly zero, so that collapsed components are
+/// reported as such (without `reg_covar`) instead of getting a precision of 1e15.
+fn zero_rounding_noise(mut c: ndarray::ArrayViewMut2<f64>, raw: impl Fn(usize) -> f64) {
+    let d = c.nrows();
+    for a in 0..d {
+        if c[[a, a]] <= noise_floor(raw(a), d) {
+            c.row_mut(a).fill(0.0);
+            c.column_mut(a).fill(0.0);
+        }
     }
 }
 
