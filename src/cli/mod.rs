@@ -4,4 +4,8 @@
 pub mod data;
 pub mod demo;
 pub mod diff;
+pub mod fit;
+pub mod kmeans;
+pub mod model_cmds;
 pub mod plot;
+pub mod select;

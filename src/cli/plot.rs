@@ -24,6 +24,8 @@ pub enum Mark {
     Line,
     /// A dashed polyline.
     Dashed,
+    /// A dot at each point.
+    Dots,
 }
 
 /// One set of points drawn one way, with an optional legend entry.
@@ -254,6 +256,15 @@ fn render_panel(svg: &mut String, panel: &Panel, x0: f64) {
             .filter_map(|&(x, y)| Some((xa.map(x)?, ya.map(y)?)))
             .collect();
         match series.mark {
+            Mark::Dots => {
+                for (px, py) in &mapped {
+                    let _ = writeln!(
+                        svg,
+                        r#"<circle cx="{px:.1}" cy="{py:.1}" r="2.5" fill="{}" fill-opacity="0.7"/>"#,
+                        series.colour
+                    );
+                }
+            }
             Mark::Line | Mark::Dashed => {
                 let tag = "polyline";
                 let dash = if series.mark == Mark::Dashed {
@@ -281,19 +292,30 @@ fn render_panel(svg: &mut String, panel: &Panel, x0: f64) {
         .filter_map(|s| Some((s.label.as_ref()?, s)));
     for (row, (label, series)) in labelled.enumerate() {
         let y = top + 16.0 + 18.0 * row as f64;
+        let swatch = match series.mark {
+            Mark::Dots => format!(
+                r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{}"/>"#,
+                right - 152.0,
+                y - 4.0,
+                series.colour
+            ),
+            Mark::Line | Mark::Dashed => format!(
+                r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="2"{}/>"#,
+                right - 160.0,
+                y - 4.0,
+                right - 144.0,
+                y - 4.0,
+                series.colour,
+                if series.mark == Mark::Dashed {
+                    r#" stroke-dasharray="4,3""#
+                } else {
+                    ""
+                }
+            ),
+        };
         let _ = writeln!(
             svg,
-            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="2"{}/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            right - 160.0,
-            y - 4.0,
-            right - 144.0,
-            y - 4.0,
-            series.colour,
-            if series.mark == Mark::Dashed {
-                r#" stroke-dasharray="4,3""#
-            } else {
-                ""
-            },
+            r#"{swatch}<text x="{:.1}" y="{:.1}">{}</text>"#,
             right - 140.0,
             y,
             escape(label)
