@@ -445,26 +445,55 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
     }
 }
 
-/// Runs `f` compiled for AVX2 and FMA when the CPU has them (the kernels are
-/// `inline(always)` so that they take on the features); the arithmetic is the
-/// same either way, so results do not depend on the path.
-#[inline(always)]
-fn with_simd<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were detected just above.
-            return unsafe { simd_avx2(f) };
-        }
-    }
-    f()
+/// Whether the CPU runs the AVX2 versions of the kernels.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
+/// [`task`] compiled for AVX2 (its kernels are `inline(always)` so that they
+/// take on the features); the arithmetic is the same, so the results are too.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn simd_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
+unsafe fn task_avx2(
+    scratch: &mut Scratch,
+    source: Source<'_>,
+    template: &SufficientStats,
+    x: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    range: std::ops::Range<usize>,
+) -> SufficientStats {
+    task(scratch, source, template, x, weights, range)
+}
+
+/// [`e_chunk`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn e_chunk_avx2(
+    scratch: &mut Scratch,
+    prep: &Prepared,
+    rows: ArrayView2<f64>,
+    normalise: bool,
+) {
+    e_chunk(scratch, prep, rows, normalise)
+}
+
+/// E-step on one chunk: log-densities in `lp`, or with `normalise` the
+/// responsibilities in `lp` and the log-likelihoods in `ll`.
+#[inline(always)]
+fn e_chunk(scratch: &mut Scratch, prep: &Prepared, rows: ArrayView2<f64>, normalise: bool) {
+    let b = rows.nrows();
+    scratch.load(&prep.shift, rows);
+    scratch.log_densities(prep, b);
+    if normalise {
+        scratch.normalise(b, None);
+    }
 }
 
 /// Where the responsibilities of a pass come from.
@@ -498,7 +527,12 @@ pub(crate) fn accumulate(
                 || Scratch::new(ctype, k, d),
                 |scratch, &t| {
                     let range = t * batch..((t + 1) * batch).min(n);
-                    with_simd(|| task(scratch, source, template, x, weights, range))
+                    #[cfg(target_arch = "x86_64")]
+                    if has_avx2() {
+                        // SAFETY: the CPU has AVX2 and FMA.
+                        return unsafe { task_avx2(scratch, source, template, x, weights, range) };
+                    }
+                    task(scratch, source, template, x, weights, range)
                 },
             )
             .collect();
@@ -558,13 +592,14 @@ fn task(
     stats
 }
 
-/// Runs the E-step on every chunk of `x` in parallel and lets `finish` write
-/// the chunk's rows of `out` from the scratch (log-densities in `lp`).
+/// Runs the E-step on every chunk of `x` in parallel (normalised or not) and
+/// lets `finish` write the chunk's rows of `out` from the scratch.
 fn map_rows(
     prep: &Prepared,
     x: ArrayView2<f64>,
     mut out: ArrayViewMut2<f64>,
-    finish: impl Fn(&mut Scratch, usize, ArrayViewMut2<f64>) + Sync,
+    normalise: bool,
+    finish: impl Fn(&Scratch, usize, ArrayViewMut2<f64>) + Sync,
 ) {
     out.axis_chunks_iter_mut(Axis(0), CHUNK)
         .into_par_iter()
@@ -573,24 +608,32 @@ fn map_rows(
             || Scratch::new(prep.covariance_type(), prep.k, prep.d),
             |scratch, (o, rows)| {
                 let b = rows.nrows();
-                with_simd(|| {
-                    scratch.load(&prep.shift, rows);
-                    scratch.log_densities(prep, b);
-                    finish(scratch, b, o);
-                })
+                #[cfg(target_arch = "x86_64")]
+                if has_avx2() {
+                    // SAFETY: the CPU has AVX2 and FMA.
+                    unsafe { e_chunk_avx2(scratch, prep, rows, normalise) };
+                    return finish(scratch, b, o);
+                }
+                e_chunk(scratch, prep, rows, normalise);
+                finish(scratch, b, o);
             },
         );
+}
+
+/// Copies the component-major `(k, b)` array `lp` into the rows of `out`.
+fn write_rows(lp: &[f64], b: usize, mut out: ArrayViewMut2<f64>) {
+    for (j, col) in out.columns_mut().into_iter().enumerate() {
+        col.into_iter()
+            .zip(&lp[j * b..(j + 1) * b])
+            .for_each(|(d, v)| *d = *v);
+    }
 }
 
 /// The weighted log-densities `log(w_j N(x_i | j))`, shape (n, k).
 pub(crate) fn weighted_log_densities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        for (j, col) in o.columns_mut().into_iter().enumerate() {
-            col.into_iter()
-                .zip(&s.lp[j * b..(j + 1) * b])
-                .for_each(|(d, v)| *d = *v);
-        }
+    map_rows(prep, x, out.view_mut(), false, |s, b, o| {
+        write_rows(&s.lp, b, o)
     });
     out
 }
@@ -598,13 +641,8 @@ pub(crate) fn weighted_log_densities(prep: &Prepared, x: ArrayView2<f64>) -> Arr
 /// Posterior probabilities of the components, shape (n, k).
 pub(crate) fn responsibilities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        s.normalise(b, None);
-        for (j, col) in o.columns_mut().into_iter().enumerate() {
-            col.into_iter()
-                .zip(&s.lp[j * b..(j + 1) * b])
-                .for_each(|(d, v)| *d = *v);
-        }
+    map_rows(prep, x, out.view_mut(), true, |s, b, o| {
+        write_rows(&s.lp, b, o)
     });
     out
 }
@@ -612,8 +650,7 @@ pub(crate) fn responsibilities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f6
 /// Log-likelihood of each sample, shape (n).
 pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64> {
     let mut out = Array2::zeros((x.nrows(), 1));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        s.normalise(b, None);
+    map_rows(prep, x, out.view_mut(), true, |s, b, mut o| {
         o.iter_mut().zip(&s.ll[..b]).for_each(|(d, v)| *d = *v);
     });
     out.remove_axis(Axis(1))
