@@ -445,20 +445,34 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
     }
 }
 
-/// Whether the CPU runs the AVX2 versions of the kernels.
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+/// The widest vector instructions the kernels are compiled for on this CPU.
+#[derive(Clone, Copy)]
+enum Simd {
+    Avx512,
+    Avx2,
+    Baseline,
 }
 
-/// [`task`] compiled for AVX2 (its kernels are `inline(always)` so that they
-/// take on the features); the arithmetic is the same, so the results are too.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn task_avx2(
+fn simd() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Simd::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Baseline
+}
+
+/// [`task`] compiled for the CPU's vector width (its kernels are
+/// `inline(always)` so that they take on the features). The arithmetic is the
+/// same elementwise sequence on every path, so the results are too.
+fn task_dispatch(
     scratch: &mut Scratch,
     source: Source<'_>,
     template: &SufficientStats,
@@ -466,21 +480,76 @@ unsafe fn task_avx2(
     weights: Option<ArrayView1<f64>>,
     range: std::ops::Range<usize>,
 ) -> SufficientStats {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512(
+            scratch: &mut Scratch,
+            source: Source<'_>,
+            template: &SufficientStats,
+            x: ArrayView2<f64>,
+            weights: Option<ArrayView1<f64>>,
+            range: std::ops::Range<usize>,
+        ) -> SufficientStats {
+            task(scratch, source, template, x, weights, range)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            scratch: &mut Scratch,
+            source: Source<'_>,
+            template: &SufficientStats,
+            x: ArrayView2<f64>,
+            weights: Option<ArrayView1<f64>>,
+            range: std::ops::Range<usize>,
+        ) -> SufficientStats {
+            task(scratch, source, template, x, weights, range)
+        }
+        match simd() {
+            // SAFETY: `simd` detected the features.
+            Simd::Avx512 => return unsafe { avx512(scratch, source, template, x, weights, range) },
+            // SAFETY: as above.
+            Simd::Avx2 => return unsafe { avx2(scratch, source, template, x, weights, range) },
+            Simd::Baseline => {}
+        }
+    }
     task(scratch, source, template, x, weights, range)
 }
 
-/// [`e_chunk`] compiled for AVX2.
-///
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn e_chunk_avx2(
+/// [`e_chunk`] compiled for the CPU's vector width.
+fn e_chunk_dispatch(
     scratch: &mut Scratch,
     prep: &Prepared,
     rows: ArrayView2<f64>,
     normalise: bool,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512(
+            scratch: &mut Scratch,
+            prep: &Prepared,
+            rows: ArrayView2<f64>,
+            normalise: bool,
+        ) {
+            e_chunk(scratch, prep, rows, normalise)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            scratch: &mut Scratch,
+            prep: &Prepared,
+            rows: ArrayView2<f64>,
+            normalise: bool,
+        ) {
+            e_chunk(scratch, prep, rows, normalise)
+        }
+        match simd() {
+            // SAFETY: `simd` detected the features.
+            Simd::Avx512 => return unsafe { avx512(scratch, prep, rows, normalise) },
+            // SAFETY: as above.
+            Simd::Avx2 => return unsafe { avx2(scratch, prep, rows, normalise) },
+            Simd::Baseline => {}
+        }
+    }
     e_chunk(scratch, prep, rows, normalise)
 }
 
@@ -527,12 +596,7 @@ pub(crate) fn accumulate(
                 || Scratch::new(ctype, k, d),
                 |scratch, &t| {
                     let range = t * batch..((t + 1) * batch).min(n);
-                    #[cfg(target_arch = "x86_64")]
-                    if has_avx2() {
-                        // SAFETY: the CPU has AVX2 and FMA.
-                        return unsafe { task_avx2(scratch, source, template, x, weights, range) };
-                    }
-                    task(scratch, source, template, x, weights, range)
+                    task_dispatch(scratch, source, template, x, weights, range)
                 },
             )
             .collect();
@@ -607,15 +671,8 @@ fn map_rows(
         .for_each_init(
             || Scratch::new(prep.covariance_type(), prep.k, prep.d),
             |scratch, (o, rows)| {
-                let b = rows.nrows();
-                #[cfg(target_arch = "x86_64")]
-                if has_avx2() {
-                    // SAFETY: the CPU has AVX2 and FMA.
-                    unsafe { e_chunk_avx2(scratch, prep, rows, normalise) };
-                    return finish(scratch, b, o);
-                }
-                e_chunk(scratch, prep, rows, normalise);
-                finish(scratch, b, o);
+                e_chunk_dispatch(scratch, prep, rows, normalise);
+                finish(scratch, rows.nrows(), o);
             },
         );
 }
@@ -658,7 +715,55 @@ pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64
 
 #[cfg(test)]
 mod tests {
-    use super::exp_nonpositive;
+    use super::*;
+    use ndarray::{array, Array3};
+
+    /// The vector paths do the same arithmetic as the baseline path, bit for bit.
+    #[test]
+    fn every_vector_width_gives_the_same_statistics() {
+        let x = Array2::from_shape_fn((300, 3), |(i, l)| {
+            ((i * 7 + l * 3) % 11) as f64 * 0.37 - 1.5
+        });
+        let means = array![[0.0, 0.0, 0.0], [1.0, -1.0, 0.5]];
+        let covs = [
+            Covariances::Full(Array3::from_shape_fn((2, 3, 3), |(j, a, b)| {
+                if a == b {
+                    1.0 + j as f64
+                } else {
+                    0.3
+                }
+            })),
+            Covariances::Tied(array![[1.0, 0.2, 0.0], [0.2, 2.0, 0.1], [0.0, 0.1, 0.5]]),
+            Covariances::Diag(array![[1.0, 2.0, 0.5], [0.3, 1.0, 1.0]]),
+            Covariances::Spherical(array![1.0, 0.4]),
+        ];
+        for c in covs {
+            let ctype = c.covariance_type();
+            let model = GaussianMixtureModel::new(array![0.3, 0.7], means.clone(), c).unwrap();
+            let shift = [0.1, 0.2, -0.3];
+            let prep = Prepared::new(&model, &shift);
+            let template = SufficientStats::zeros(ctype, 2, &shift);
+            let mut s1 = Scratch::new(ctype, 2, 3);
+            let mut s2 = Scratch::new(ctype, 2, 3);
+            let base = task(
+                &mut s1,
+                Source::EStep(&prep),
+                &template,
+                x.view(),
+                None,
+                0..300,
+            );
+            let fast = task_dispatch(
+                &mut s2,
+                Source::EStep(&prep),
+                &template,
+                x.view(),
+                None,
+                0..300,
+            );
+            assert_eq!(base, fast, "{ctype}");
+        }
+    }
 
     #[test]
     fn fast_exp_matches_std_to_a_few_ulp() {
