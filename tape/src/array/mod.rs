@@ -61,6 +61,12 @@ pub(crate) enum Op {
         b: usize,
         out: usize,
     },
+    MatMulAdd {
+        a: usize,
+        b: usize,
+        c: usize,
+        out: usize,
+    },
     Transpose {
         x: usize,
         out: usize,
@@ -158,6 +164,7 @@ impl Op {
             Op::Unary { .. } => "unary",
             Op::Binary { .. } => "binary",
             Op::MatMul { .. } => "matmul",
+            Op::MatMulAdd { .. } => "matmul_add",
             Op::Transpose { .. } => "transpose",
             Op::Reshape { .. } => "reshape",
             Op::Sum { .. } => "sum",
