@@ -177,8 +177,9 @@ pub(crate) fn cosh<T: Scalar>(x: T) -> Jet<T> {
 
 #[inline]
 pub(crate) fn tanh<T: Scalar>(x: T) -> Jet<T> {
-    let t = x.tanh();
-    (t, T::one() - t * t)
+    // 1 / cosh^2 rather than 1 - tanh^2, which cancels for large |x|.
+    let c = x.cosh();
+    (x.tanh(), (c * c).recip())
 }
 
 #[inline]

@@ -43,18 +43,20 @@ mod dual;
 mod dual_vec;
 mod elementary;
 mod error;
+mod fn_drivers;
 mod forward_ops;
 mod function;
 mod scalar;
 
 pub use divided::{DividedDifference, Scheme, Step};
 pub use drivers::{
-    derivative, directional_derivative, gradient, gradient_with_width, hessian, jacobian, jvp,
-    second_derivative, GradientDual, HessianDual, DEFAULT_WIDTH,
+    derivative, directional_derivative, gradient, gradient_with_width, hessian, jacobian,
+    jacobian_with_width, jvp, second_derivative, GradientDual, HessianDual, DEFAULT_WIDTH,
 };
 pub use dual::Dual;
 pub use dual_vec::DualVec;
 pub use error::DualError;
+pub use fn_drivers::{gradient_of, hessian_of, jacobian_of};
 pub use function::{ScalarFn, VectorFn};
 pub use scalar::Scalar;
 

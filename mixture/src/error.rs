@@ -34,4 +34,116 @@ pub enum MixtureError {
         /// Features the data has.
         got: usize,
     },
+    /// A hyperparameter is outside its valid range.
+    #[error("hyperparameter {name} = {value} is invalid: it must be {valid}")]
+    InvalidHyperparameter {
+        /// Name of the hyperparameter, as its builder method is called.
+        name: &'static str,
+        /// The rejected value, printed.
+        value: String,
+        /// The valid range, in words.
+        valid: &'static str,
+    },
+    /// Fewer samples (with positive weight) than clusters requested.
+    #[error("data has {n_samples} samples with positive weight but {n_clusters} clusters were requested: ask for at most {n_samples} clusters or pass more data")]
+    TooFewSamples {
+        /// Samples available.
+        n_samples: usize,
+        /// Clusters requested.
+        n_clusters: usize,
+    },
+    /// Given initial centres do not have one row per cluster and one column per feature.
+    #[error("given centres have shape ({got_rows}, {got_cols}) but ({rows}, {cols}) is needed: pass one row per cluster and one column per feature")]
+    CentresShape {
+        /// Rows needed (clusters).
+        rows: usize,
+        /// Columns needed (features).
+        cols: usize,
+        /// Rows given.
+        got_rows: usize,
+        /// Columns given.
+        got_cols: usize,
+    },
+    /// A given centre contains NaN or an infinite value.
+    #[error("given centre {row} has the non-finite value {value} in column {column}: pass finite centres")]
+    NonFiniteCentre {
+        /// Centre (row) of the offending value.
+        row: usize,
+        /// Column of the offending value.
+        column: usize,
+        /// The value itself.
+        value: f64,
+    },
+    /// A row (of the data or of the given centres) has zero length, so its cosine distance is undefined.
+    #[error("{what} row {row} is all zeros, so its cosine distance is undefined: remove zero rows or use the squared Euclidean distance")]
+    ZeroNormRow {
+        /// `"data"` or `"centre"`.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+    },
+    /// A row so large that its squared length overflows `f64`.
+    #[error("{what} row {row} is so large that its squared length overflows: scale the data down")]
+    Overflow {
+        /// `"data"` or `"centre"`.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+    },
+    /// Per-sample weights of the wrong length.
+    #[error(
+        "got {got} sample weights for {expected} samples: pass one weight per row of the data"
+    )]
+    SampleWeightsLength {
+        /// Samples in the data.
+        expected: usize,
+        /// Weights given.
+        got: usize,
+    },
+    /// A per-sample weight that is negative, NaN or infinite.
+    #[error("sample weight {index} is {value}: weights must be finite and non-negative")]
+    InvalidSampleWeight {
+        /// Position of the offending weight.
+        index: usize,
+        /// The weight itself.
+        value: f64,
+    },
+    /// Fewer distinct samples than components (constant or duplicated data).
+    #[error("data has only {n_distinct} distinct samples but {n_components} components were asked for: reduce n_components or remove duplicated rows")]
+    TooFewDistinctSamples {
+        /// Distinct rows found.
+        n_distinct: usize,
+        /// Components asked for.
+        n_components: usize,
+    },
+    /// A covariance matrix (fitted or given) that is not positive definite.
+    #[error("covariance of component {component} is not positive definite (a singleton or collapsed component): try fewer components, a larger reg_covar, or scaled data")]
+    NotPositiveDefinite {
+        /// Component whose covariance failed (0 for a tied covariance).
+        component: usize,
+    },
+    /// Mixture weights that are negative, non-finite or do not sum to 1.
+    #[error("mixture weights must be finite, non-negative and sum to 1, but they sum to {sum}: normalise them")]
+    InvalidWeights {
+        /// Sum of the weights given.
+        sum: f64,
+    },
+    /// An array whose shape does not fit the others.
+    #[error(
+        "{what} has shape {got:?} but {expected:?} was expected: pass arrays of matching shapes"
+    )]
+    ShapeMismatch {
+        /// Which array.
+        what: &'static str,
+        /// Shape needed.
+        expected: Vec<usize>,
+        /// Shape given.
+        got: Vec<usize>,
+    },
+    /// A saved model that cannot be read back.
+    #[error("model file is invalid: {reason}; save it again with `to_json`")]
+    InvalidModelFile {
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -4,6 +4,7 @@ mod data;
 mod error;
 pub mod gmm;
 pub mod kmeans;
+mod linalg;
 
 pub use data::{check_data, check_features};
 pub use error::MixtureError;

@@ -2,4 +2,10 @@
 //! Every computation it shows lives in the library crates.
 
 pub mod data;
+pub mod demo;
 pub mod diff;
+pub mod fit;
+pub mod kmeans;
+pub mod model_cmds;
+pub mod plot;
+pub mod select;

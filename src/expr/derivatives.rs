@@ -10,6 +10,8 @@ use serde::Serialize;
 pub struct Gradients {
     /// Forward mode: vector duals.
     pub forward: Vec<f64>,
+    /// Reverse mode: one sweep over a tape.
+    pub reverse: Vec<f64>,
     /// Central divided differences with the textbook step.
     pub central: Vec<f64>,
 }
@@ -39,13 +41,18 @@ impl Expr {
     #[track_caller]
     pub fn derivatives(&self, x: &[f64], with_hessian: bool) -> Result<Derivatives, DualError> {
         let (value, forward) = admix_dual::gradient(|v| self.eval_at(v), x);
+        let (_, reverse) = admix_tape::gradient(self, x);
         let (_, central) =
             DividedDifference::new(Scheme::Central, Step::Auto).gradient(|v| self.eval_at(v), x)?;
         let hessian = with_hessian.then(|| admix_dual::hessian(|v| self.eval_at(v), x).2);
         Ok(Derivatives {
             value,
             variables: self.variables.clone(),
-            gradient: Gradients { forward, central },
+            gradient: Gradients {
+                forward,
+                reverse,
+                central,
+            },
             hessian,
         })
     }

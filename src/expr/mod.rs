@@ -19,9 +19,13 @@
 mod derivatives;
 mod func;
 mod parse;
+mod steps;
+mod trace;
 
 pub use derivatives::{Derivatives, Gradients};
 pub use func::Func;
+pub use steps::StepRow;
+pub use trace::TraceRow;
 
 use admix_dual::{Scalar, ScalarFn};
 use thiserror::Error;

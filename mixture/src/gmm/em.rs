@@ -1,0 +1,300 @@
+//! The EM loop: initialisation, iterations of one fused pass each, a final
+//! E-step, and restarts keeping the best.
+//!
+//! # Reference
+//! Dempster, Laird and Rubin (1977), Maximum likelihood from incomplete data via
+//! the EM algorithm; Bishop (2006), Pattern Recognition and Machine Learning, 9.2.
+
+use super::kernel::{accumulate, Prepared, Source};
+use super::model::GaussianMixtureModel;
+use super::params::{GmmInit, GmmValidParams};
+use super::stats::SufficientStats;
+use crate::kmeans::{Init as KMeansInit, KMeans};
+use crate::{check_data, MixtureError};
+use ndarray::{Array2, ArrayView1, ArrayView2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+impl GmmValidParams {
+    /// Fits a mixture to the rows of `x` by EM.
+    ///
+    /// Each restart `r` draws from the stream `r` of a ChaCha8 generator seeded
+    /// with `seed`, so restart 0 is the fit that `n_init = 1` gives.
+    pub fn fit(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(x, None)
+    }
+
+    /// Fits with a non-negative weight per sample (a weight of 2 counts a
+    /// sample twice); the weights need not sum to 1.
+    pub fn fit_weighted(
+        &self,
+        x: ArrayView2<f64>,
+        sample_weight: ArrayView1<f64>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        if sample_weight.len() != x.nrows() {
+            return Err(MixtureError::SampleWeightsLength {
+                expected: x.nrows(),
+                got: sample_weight.len(),
+            });
+        }
+        if let Some((index, &value)) = sample_weight
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
+        {
+            return Err(MixtureError::InvalidSampleWeight { index, value });
+        }
+        let sum = sample_weight.sum();
+        if !(sum > 0.0 && sum.is_finite()) {
+            return Err(MixtureError::InvalidHyperparameter {
+                name: "sample_weight",
+                value: format!("weights summing to {sum}"),
+                valid: "weights with a positive, finite sum",
+            });
+        }
+        self.fit_inner(x, Some(sample_weight))
+    }
+
+    fn fit_inner(
+        &self,
+        x: ArrayView2<f64>,
+        weights: Option<ArrayView1<f64>>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        check_data(x)?;
+        let p = &self.params;
+        let (n, d) = x.dim();
+        let k = p.n_components;
+        if n < k {
+            return Err(MixtureError::TooFewSamples {
+                n_samples: n,
+                n_clusters: k,
+            });
+        }
+        let given_d = p
+            .means_init
+            .as_ref()
+            .map(|m| m.ncols())
+            .or(match &p.covariances_init {
+                Some(super::Covariances::Full(c)) => Some(c.shape()[2]),
+                Some(super::Covariances::Tied(c)) | Some(super::Covariances::Diag(c)) => {
+                    Some(c.ncols())
+                }
+                _ => None,
+            });
+        if let Some(gd) = given_d {
+            if gd != d {
+                return Err(MixtureError::DimensionMismatch {
+                    expected: gd,
+                    got: d,
+                });
+            }
+        }
+        let distinct = count_distinct_rows(x, k);
+        if distinct < k {
+            return Err(MixtureError::TooFewDistinctSamples {
+                n_distinct: distinct,
+                n_components: k,
+            });
+        }
+        let shift = weighted_mean(x, weights);
+        let mut best: Option<(f64, GaussianMixtureModel)> = None;
+        for restart in 0..p.n_init {
+            let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+            rng.set_stream(restart as u64);
+            let start = self.initial(x, weights, &shift, &mut rng)?;
+            let (model, score) = self.run(start, x, weights, &shift)?;
+            if best.as_ref().map_or(true, |(s, _)| score > *s) {
+                best = Some((score, model));
+            }
+        }
+        Ok(best.expect("n_init >= 1").1)
+    }
+
+    /// EM iterations from `model`; returns the fitted model and its mean
+    /// log-likelihood from a final E-step.
+    fn run(
+        &self,
+        mut model: GaussianMixtureModel,
+        x: ArrayView2<f64>,
+        weights: Option<ArrayView1<f64>>,
+        shift: &[f64],
+    ) -> Result<(GaussianMixtureModel, f64), MixtureError> {
+        let p = &self.params;
+        let template = SufficientStats::zeros(p.covariance_type, p.n_components, shift);
+        let mut previous = f64::NEG_INFINITY;
+        let mut lower_bound = Vec::new();
+        let mut converged = false;
+        for _ in 0..p.max_iter {
+            let prep = Prepared::new(&model, shift);
+            let stats = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size);
+            let current = stats.mean_log_likelihood();
+            model = self.m_step(&stats, &model)?;
+            lower_bound.push(current);
+            if (current - previous).abs() < p.tol {
+                converged = true;
+                break;
+            }
+            previous = current;
+        }
+        model.n_iter = lower_bound.len();
+        model.lower_bound = lower_bound;
+        model.converged = converged;
+        let prep = Prepared::new(&model, shift);
+        let score = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size)
+            .mean_log_likelihood();
+        Ok((model, score))
+    }
+
+    /// New parameters from the statistics, keeping those not in `updates`.
+    fn m_step(
+        &self,
+        stats: &SufficientStats,
+        model: &GaussianMixtureModel,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        let u = self.updates;
+        let (w, m, c) = stats.maximise(
+            self.params.reg_covar,
+            (!u.weights).then_some(model.weights()),
+            (!u.means).then_some(model.means()),
+            (!u.covariances).then_some(model.covariances()),
+        )?;
+        if u.covariances {
+            GaussianMixtureModel::new(w, m, c)
+        } else {
+            let mut next = model.clone();
+            next.weights = w;
+            next.means = m;
+            Ok(next)
+        }
+    }
+
+    /// Starting parameters of one restart: the given ones, the rest from the
+    /// initialisation method.
+    fn initial(
+        &self,
+        x: ArrayView2<f64>,
+        weights: Option<ArrayView1<f64>>,
+        shift: &[f64],
+        rng: &mut ChaCha8Rng,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        let p = &self.params;
+        let k = p.n_components;
+        if let (Some(w), Some(m), Some(c)) = (&p.weights_init, &p.means_init, &p.covariances_init) {
+            return GaussianMixtureModel::new(w.clone(), m.clone(), c.clone());
+        }
+        let centres = match (&p.means_init, p.init) {
+            (Some(m), _) => Some(m.clone()),
+            (None, GmmInit::RandomFromData) => Some(random_rows(x, k, rng)),
+            (None, GmmInit::KMeans) => Some(kmeans_centres(x, weights, k, false, rng)?),
+            (None, GmmInit::KMeansPlusPlus) => Some(kmeans_centres(x, weights, k, true, rng)?),
+            (None, GmmInit::Random) => None,
+        };
+        let resp = match &centres {
+            Some(c) => nearest_one_hot(x, c.view()),
+            None => {
+                let mut r = Array2::from_shape_simple_fn((x.nrows(), k), || rng.random::<f64>());
+                for mut row in r.outer_iter_mut() {
+                    let s = row.sum();
+                    row /= s;
+                }
+                r
+            }
+        };
+        let template = SufficientStats::zeros(p.covariance_type, k, shift);
+        let stats = accumulate(
+            Source::Given(resp.view()),
+            &template,
+            x,
+            weights,
+            p.batch_size,
+        );
+        let (w, m, c) = stats.maximise(
+            p.reg_covar,
+            p.weights_init.as_ref(),
+            centres.as_ref(),
+            p.covariances_init.as_ref(),
+        )?;
+        GaussianMixtureModel::new(w, m, c)
+    }
+}
+
+/// Sample-weighted mean of the rows: the shift that keeps moments well conditioned.
+fn weighted_mean(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
+    let mut sum = vec![0.0; x.ncols()];
+    let mut total = 0.0;
+    for (i, row) in x.outer_iter().enumerate() {
+        let w = weights.map_or(1.0, |w| w[i]);
+        total += w;
+        for (s, v) in sum.iter_mut().zip(row) {
+            *s += w * v;
+        }
+    }
+    sum.iter().map(|s| s / total).collect()
+}
+
+/// Number of distinct rows, counting no further than `limit`.
+fn count_distinct_rows(x: ArrayView2<f64>, limit: usize) -> usize {
+    let mut found: Vec<ArrayView1<f64>> = Vec::with_capacity(limit);
+    for row in x.outer_iter() {
+        if !found.contains(&row) {
+            found.push(row);
+            if found.len() == limit {
+                break;
+            }
+        }
+    }
+    found.len()
+}
+
+/// Centres of a K-means fit (`seeds_only`: the k-means++ seeds alone), seeded
+/// from `rng` so that each restart gets its own.
+fn kmeans_centres(
+    x: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    k: usize,
+    seeds_only: bool,
+    rng: &mut ChaCha8Rng,
+) -> Result<Array2<f64>, MixtureError> {
+    let mut params = KMeans::params(k)
+        .init(KMeansInit::KMeansPlusPlus {
+            extra_candidates: None,
+        })
+        .seed(rng.random());
+    if seeds_only {
+        params = params.max_iter(0);
+    }
+    let model = match weights {
+        Some(w) => params.fit_weighted(x, w)?,
+        None => params.fit(x)?,
+    };
+    Ok(model.centroids().to_owned())
+}
+
+/// `k` distinct rows of `x` chosen uniformly at random.
+fn random_rows(x: ArrayView2<f64>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f64> {
+    let idx = rand::seq::index::sample(rng, x.nrows(), k);
+    Array2::from_shape_fn((k, x.ncols()), |(j, l)| x[[idx.index(j), l]])
+}
+
+/// Responsibilities that give each sample wholly to its nearest centre.
+fn nearest_one_hot(x: ArrayView2<f64>, centres: ArrayView2<f64>) -> Array2<f64> {
+    let mut r = Array2::zeros((x.nrows(), centres.nrows()));
+    for (row, mut out) in x.outer_iter().zip(r.outer_iter_mut()) {
+        let nearest = centres
+            .outer_iter()
+            .map(|c| {
+                c.iter()
+                    .zip(row)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+            })
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |best, (j, v)| if v < best.1 { (j, v) } else { best },
+            )
+            .0;
+        out[nearest] = 1.0;
+    }
+    r
+}

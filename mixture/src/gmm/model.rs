@@ -1,0 +1,422 @@
+//! The fitted Gaussian mixture: parameters in scikit-learn's shapes, fit
+//! diagnostics, and everything computed from them (labels, densities, samples,
+//! information criteria).
+
+use super::covariance::{check_symmetric, CovarianceType, Covariances};
+use super::kernel::{
+    accumulate, log_likelihoods, responsibilities, weighted_log_densities, Prepared, Source,
+    DEFAULT_BATCH,
+};
+use super::stats::SufficientStats;
+use crate::linalg::cholesky;
+use crate::{check_features, MixtureError};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// A Gaussian mixture with validated parameters, fitted by
+/// [`GaussianMixture`](super::GaussianMixture) or built from known parameters.
+///
+/// # Example
+/// ```
+/// use admix_mixture::gmm::{Covariances, GaussianMixtureModel};
+/// use ndarray::array;
+/// # fn main() -> Result<(), admix_mixture::MixtureError> {
+/// let model = GaussianMixtureModel::new(
+///     array![0.5, 0.5],
+///     array![[0.0], [10.0]],
+///     Covariances::Spherical(array![1.0, 1.0]),
+/// )?;
+/// assert_eq!(model.predict(array![[9.0], [-1.0]].view())?.to_vec(), vec![1, 0]);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct GaussianMixtureModel {
+    pub(crate) weights: Array1<f64>,
+    pub(crate) means: Array2<f64>,
+    pub(crate) covariances: Covariances,
+    pub(crate) precisions_cholesky: Covariances,
+    pub(crate) converged: bool,
+    pub(crate) n_iter: usize,
+    pub(crate) lower_bound: Vec<f64>,
+}
+
+impl GaussianMixtureModel {
+    /// A model from weights (k), means (k, d) and covariances in the shape of
+    /// their type; checks shapes, finiteness, that the weights sum to 1 and that
+    /// every covariance is symmetric positive definite.
+    pub fn new(
+        weights: Array1<f64>,
+        means: Array2<f64>,
+        covariances: Covariances,
+    ) -> Result<Self, MixtureError> {
+        check_weights_and_means(&weights, &means)?;
+        let (k, d) = means.dim();
+        covariances.check_shape("covariances", k, d)?;
+        check_symmetric(&covariances)?;
+        let precisions_cholesky = covariances.precision_cholesky()?;
+        Ok(Self::unfitted(
+            weights,
+            means,
+            covariances,
+            precisions_cholesky,
+        ))
+    }
+
+    /// A model from weights, means and the Cholesky factors `U` of the
+    /// precisions (upper triangular with a positive diagonal, precision = U U^T),
+    /// the parameterisation gradient-based fitting works in.
+    pub fn from_precision_cholesky(
+        weights: Array1<f64>,
+        means: Array2<f64>,
+        precisions_cholesky: Covariances,
+    ) -> Result<Self, MixtureError> {
+        check_weights_and_means(&weights, &means)?;
+        let (k, d) = means.dim();
+        precisions_cholesky.check_shape("precisions_cholesky", k, d)?;
+        let covariances = precisions_cholesky.covariances_from_precision_cholesky()?;
+        Ok(Self::unfitted(
+            weights,
+            means,
+            covariances,
+            precisions_cholesky,
+        ))
+    }
+
+    fn unfitted(
+        weights: Array1<f64>,
+        means: Array2<f64>,
+        covariances: Covariances,
+        precisions_cholesky: Covariances,
+    ) -> Self {
+        GaussianMixtureModel {
+            weights,
+            means,
+            covariances,
+            precisions_cholesky,
+            converged: false,
+            n_iter: 0,
+            lower_bound: Vec::new(),
+        }
+    }
+
+    /// Number of components k.
+    pub fn n_components(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Number of features d.
+    pub fn n_features(&self) -> usize {
+        self.means.ncols()
+    }
+
+    /// How the covariances are parameterised.
+    pub fn covariance_type(&self) -> CovarianceType {
+        self.covariances.covariance_type()
+    }
+
+    /// Mixture weights, shape (k), summing to 1.
+    pub fn weights(&self) -> &Array1<f64> {
+        &self.weights
+    }
+
+    /// Component means, shape (k, d).
+    pub fn means(&self) -> &Array2<f64> {
+        &self.means
+    }
+
+    /// Covariances: full (k, d, d), tied (d, d), diag (k, d), spherical (k).
+    pub fn covariances(&self) -> &Covariances {
+        &self.covariances
+    }
+
+    /// Precisions (inverse covariances), in the shape of the covariances.
+    pub fn precisions(&self) -> Covariances {
+        self.precisions_cholesky.precisions_from_cholesky()
+    }
+
+    /// Cholesky factors `U` of the precisions (precision = U U^T, `U` upper
+    /// triangular), in the shape of the covariances.
+    pub fn precisions_cholesky(&self) -> &Covariances {
+        &self.precisions_cholesky
+    }
+
+    /// Whether EM stopped because the lower bound changed by less than `tol`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+
+    /// Number of EM iterations run in the kept restart.
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    /// Mean log-likelihood per sample before each M-step, one value per iteration.
+    pub fn lower_bound(&self) -> &[f64] {
+        &self.lower_bound
+    }
+
+    /// Number of free parameters: k - 1 weights, k d means and the covariances.
+    pub fn n_parameters(&self) -> usize {
+        let (k, d) = self.means.dim();
+        k - 1 + k * d + self.covariance_type().n_parameters(k, d)
+    }
+
+    /// Sufficient statistics of `x` (optionally weighted per sample) under this
+    /// model: one fused E-step and accumulation pass. Statistics of several
+    /// batches [`merge`](SufficientStats::merge) into those of their union, and
+    /// [`m_step`](Self::m_step) turns them into the next model: exact EM over
+    /// data that never has to be in memory at once.
+    ///
+    /// # Example
+    /// ```
+    /// use admix_mixture::gmm::{Covariances, GaussianMixtureModel};
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), admix_mixture::MixtureError> {
+    /// let model = GaussianMixtureModel::new(
+    ///     array![0.5, 0.5],
+    ///     array![[0.0], [4.0]],
+    ///     Covariances::Diag(array![[1.0], [1.0]]),
+    /// )?;
+    /// let mut stats = model.statistics(array![[0.1], [-0.3]].view(), None)?;
+    /// stats.merge(&model.statistics(array![[4.2], [3.9], [0.2]].view(), None)?);
+    /// let next = model.m_step(&stats, 1e-6)?;
+    /// assert_eq!(stats.weight(), 5.0);
+    /// assert!(next.means()[[1, 0]] > 3.5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn statistics(
+        &self,
+        x: ArrayView2<f64>,
+        sample_weight: Option<ArrayView1<f64>>,
+    ) -> Result<SufficientStats, MixtureError> {
+        check_features(x, self.n_features())?;
+        if let Some(w) = sample_weight {
+            if w.len() != x.nrows() {
+                return Err(MixtureError::SampleWeightsLength {
+                    expected: x.nrows(),
+                    got: w.len(),
+                });
+            }
+            if let Some((index, &value)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            {
+                return Err(MixtureError::InvalidSampleWeight { index, value });
+            }
+        }
+        let shift = self.centre();
+        let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
+        Ok(accumulate(
+            Source::EStep(&Prepared::new(self, &shift)),
+            &template,
+            x,
+            sample_weight,
+            DEFAULT_BATCH,
+        ))
+    }
+
+    /// The model after one M-step on `stats` (computed by
+    /// [`statistics`](Self::statistics) of this model), with `reg_covar` added
+    /// to the covariance diagonal.
+    pub fn m_step(&self, stats: &SufficientStats, reg_covar: f64) -> Result<Self, MixtureError> {
+        if stats.covariance_type != self.covariance_type()
+            || stats.k != self.n_components()
+            || stats.d != self.n_features()
+        {
+            return Err(MixtureError::ShapeMismatch {
+                what: "statistics",
+                expected: vec![self.n_components(), self.n_features()],
+                got: vec![stats.k, stats.d],
+            });
+        }
+        if !(reg_covar >= 0.0 && reg_covar.is_finite()) {
+            return Err(MixtureError::InvalidHyperparameter {
+                name: "reg_covar",
+                value: reg_covar.to_string(),
+                valid: "a finite number >= 0",
+            });
+        }
+        if stats.weight <= 0.0 || stats.weight.is_nan() {
+            return Err(MixtureError::EmptyData {
+                n_samples: 0,
+                n_features: stats.d,
+            });
+        }
+        let (w, m, c) = stats.maximise(reg_covar, None, None, None)?;
+        GaussianMixtureModel::new(w, m, c)
+    }
+
+    /// A shift that keeps the E-step products well conditioned: the mixture mean.
+    fn centre(&self) -> Vec<f64> {
+        self.means.t().dot(&self.weights).to_vec()
+    }
+
+    /// `log(w_j N(x_i | mu_j, C_j))`, shape (n, k).
+    pub fn weighted_log_prob(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
+        check_features(x, self.n_features())?;
+        Ok(weighted_log_densities(
+            &Prepared::new(self, &self.centre()),
+            x,
+        ))
+    }
+
+    /// Posterior probability of each component for each sample, shape (n, k);
+    /// rows sum to 1.
+    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
+        check_features(x, self.n_features())?;
+        Ok(responsibilities(&Prepared::new(self, &self.centre()), x))
+    }
+
+    /// The most probable component of each sample.
+    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>, MixtureError> {
+        let lp = self.weighted_log_prob(x)?;
+        Ok(lp.map_axis(Axis(1), |row| {
+            row.iter()
+                .enumerate()
+                .fold((0, f64::NEG_INFINITY), |best, (j, &v)| {
+                    if v > best.1 {
+                        (j, v)
+                    } else {
+                        best
+                    }
+                })
+                .0
+        }))
+    }
+
+    /// Log-likelihood of each sample, shape (n).
+    pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, MixtureError> {
+        check_features(x, self.n_features())?;
+        Ok(log_likelihoods(&Prepared::new(self, &self.centre()), x))
+    }
+
+    /// Mean log-likelihood of the samples (higher is better).
+    pub fn score(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+        Ok(self.score_samples(x)?.mean().expect("at least one sample"))
+    }
+
+    /// Bayesian information criterion on `x` (lower is better).
+    ///
+    /// ```text
+    /// bic = -2 n score + p ln n
+    /// ```
+    pub fn bic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+        let n = x.nrows() as f64;
+        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+    }
+
+    /// Akaike information criterion on `x` (lower is better).
+    ///
+    /// ```text
+    /// aic = -2 n score + 2 p
+    /// ```
+    pub fn aic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+        let n = x.nrows() as f64;
+        Ok(-2.0 * self.score(x)? * n + 2.0 * self.n_parameters() as f64)
+    }
+
+    /// `n` samples drawn from the mixture with a seeded generator, and the
+    /// component each came from.
+    pub fn sample(
+        &self,
+        n: usize,
+        seed: u64,
+    ) -> Result<(Array2<f64>, Array1<usize>), MixtureError> {
+        if n == 0 {
+            return Err(MixtureError::InvalidHyperparameter {
+                name: "n_samples",
+                value: "0".into(),
+                valid: "ask for at least one sample",
+            });
+        }
+        let (k, d) = self.means.dim();
+        let factors: Vec<Vec<f64>> = (0..k)
+            .map(|j| self.covariance_factor(j))
+            .collect::<Result<_, _>>()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut cumulative = Vec::with_capacity(k);
+        let mut acc = 0.0;
+        for w in &self.weights {
+            acc += w;
+            cumulative.push(acc);
+        }
+        let mut x = Array2::zeros((n, d));
+        let mut labels = Array1::zeros(n);
+        let mut z = vec![0.0; d];
+        for (mut row, label) in x.outer_iter_mut().zip(labels.iter_mut()) {
+            let u: f64 = rand::Rng::random::<f64>(&mut rng) * acc;
+            let j = cumulative.iter().position(|&c| u < c).unwrap_or(k - 1);
+            *label = j;
+            for zi in z.iter_mut() {
+                *zi = StandardNormal.sample(&mut rng);
+            }
+            let l = &factors[j];
+            for a in 0..d {
+                let lz: f64 = if l.len() == d {
+                    l[a] * z[a]
+                } else {
+                    (0..=a).map(|b| l[a * d + b] * z[b]).sum()
+                };
+                row[a] = self.means[[j, a]] + lz;
+            }
+        }
+        Ok((x, labels))
+    }
+
+    /// The Cholesky factor of component `j`'s covariance: (d, d) lower, or the
+    /// d standard deviations for diag and spherical.
+    fn covariance_factor(&self, j: usize) -> Result<Vec<f64>, MixtureError> {
+        let d = self.n_features();
+        let full = |m: ndarray::ArrayView2<f64>, comp: usize| {
+            let m = m.as_standard_layout();
+            cholesky(m.as_slice().expect("standard layout"), d)
+                .ok_or(MixtureError::NotPositiveDefinite { component: comp })
+        };
+        match &self.covariances {
+            Covariances::Full(c) => full(c.index_axis(Axis(0), j), j),
+            Covariances::Tied(c) => full(c.view(), 0),
+            Covariances::Diag(c) => Ok(c.row(j).iter().map(|v| v.sqrt()).collect()),
+            Covariances::Spherical(c) => Ok(vec![c[j].sqrt(); d]),
+        }
+    }
+}
+
+/// Checks weights (k, finite, non-negative, summing to 1) and means (k, d, finite).
+fn check_weights_and_means(weights: &Array1<f64>, means: &Array2<f64>) -> Result<(), MixtureError> {
+    let (k, d) = means.dim();
+    if k == 0 || d == 0 {
+        return Err(MixtureError::EmptyData {
+            n_samples: k,
+            n_features: d,
+        });
+    }
+    if weights.len() != k {
+        return Err(MixtureError::ShapeMismatch {
+            what: "weights",
+            expected: vec![k],
+            got: vec![weights.len()],
+        });
+    }
+    check_weights(weights)?;
+    if let Some(((row, column), &value)) = means.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(MixtureError::NonFiniteData { row, column, value });
+    }
+    Ok(())
+}
+
+/// Checks that mixture weights are finite, non-negative and sum to 1 within 1e-8.
+pub(crate) fn check_weights(weights: &Array1<f64>) -> Result<(), MixtureError> {
+    let sum = weights.sum();
+    if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+        || (sum - 1.0).abs() > 1e-8
+        || sum.is_nan()
+    {
+        return Err(MixtureError::InvalidWeights { sum });
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! Sufficient statistics of one EM pass as a mergeable value, and the M-step
+//! that turns them into new parameters.
+//!
+//! Every chunk of rows (and so every thread) accumulates its own statistics;
+//! merging them in a fixed order makes the result independent of the number of
+//! threads, and merging across batches gives exact EM over data that is seen
+//! one batch at a time.
+
+use super::covariance::{spherical_from_diag, CovarianceType, Covariances};
+use crate::MixtureError;
+use ndarray::{Array1, Array2, Array3};
+
+/// Responsibility-weighted sums over the samples seen so far, in coordinates
+/// shifted by a fixed vector (the data mean) so that second moments do not
+/// lose digits to cancellation.
+///
+/// ```text
+/// resp_j   = sum_i r_ij
+/// first_j  = sum_i r_ij (x_i - shift)
+/// second_j = sum_i r_ij (x_i - shift)(x_i - shift)^T   (full; diagonal only for diag and
+///            spherical; summed over components for tied, where sum_j r_ij = w_i)
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct SufficientStats {
+    pub(crate) covariance_type: CovarianceType,
+    pub(crate) k: usize,
+    pub(crate) d: usize,
+    pub(crate) shift: Vec<f64>,
+    /// Sum of the sample weights.
+    pub(crate) weight: f64,
+    /// Sample-weighted sum of the log-likelihoods (zero when responsibilities were given).
+    pub(crate) log_likelihood: f64,
+    /// (k, w) per component: the d first moments, for diag and spherical the d
+    /// diagonal second moments, and last the sum of responsibilities
+    /// (w = [`width`]).
+    pub(crate) moments: Vec<f64>,
+    /// Full: (d, k * d), component j in columns j*d..(j+1)*d. Tied: (d, d). Else empty.
+    pub(crate) second: Vec<f64>,
+}
+
+impl SufficientStats {
+    /// Zero statistics for `k` components in `d` dimensions.
+    pub(crate) fn zeros(covariance_type: CovarianceType, k: usize, shift: &[f64]) -> Self {
+        let d = shift.len();
+        let second = match covariance_type {
+            CovarianceType::Full => d * k * d,
+            CovarianceType::Tied => d * d,
+            CovarianceType::Diag | CovarianceType::Spherical => 0,
+        };
+        SufficientStats {
+            covariance_type,
+            k,
+            d,
+            shift: shift.to_vec(),
+            weight: 0.0,
+            log_likelihood: 0.0,
+            moments: vec![0.0; k * width(covariance_type, d)],
+            second: vec![0.0; second],
+        }
+    }
+
+    /// Adds the statistics of other samples.
+    ///
+    /// # Panics
+    /// When the two were accumulated for different models or shifts.
+    #[track_caller]
+    pub fn merge(&mut self, other: &SufficientStats) {
+        assert!(
+            self.covariance_type == other.covariance_type
+                && self.k == other.k
+                && self.shift == other.shift,
+            "merging statistics of different models"
+        );
+        self.weight += other.weight;
+        self.log_likelihood += other.log_likelihood;
+        for (a, b) in self
+            .moments
+            .iter_mut()
+            .chain(self.second.iter_mut())
+            .zip(other.moments.iter().chain(&other.second))
+        {
+            *a += b;
+        }
+    }
+
+    /// Total sample weight seen (the number of samples when unweighted).
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Mean log-likelihood per unit of sample weight of the samples seen.
+    pub fn mean_log_likelihood(&self) -> f64 {
+        self.log_likelihood / self.weight
+    }
+
+    /// Sum of responsibilities of each component.
+    pub fn responsibilities(&self) -> Vec<f64> {
+        (0..self.k).map(|j| self.resp(j)).collect()
+    }
+
+    fn width(&self) -> usize {
+        width(self.covariance_type, self.d)
+    }
+
+    /// Sum of responsibilities of component `j`.
+    fn resp(&self, j: usize) -> f64 {
+        self.moments[(j + 1) * self.width() - 1]
+    }
+
+    /// Diagonal second moment of component `j`, feature `l` (diag and spherical).
+    fn diag_second(&self, j: usize, l: usize) -> f64 {
+        self.moments[j * self.width() + self.d + l]
+    }
+
+    /// First moment of component `j`, feature `l`, in shifted coordinates.
+    fn first(&self, j: usize, l: usize) -> f64 {
+        self.moments[j * self.width() + l]
+    }
+
+    /// The M-step: new weights, means and covariances from these statistics.
+    /// A `Some` argument is kept fixed instead of updated (TensorFlow's "wmc");
+    /// covariances are always taken around the means returned.
+    ///
+    /// ```text
+    /// N_j   = resp_j + 10 eps              (empty components give no NaN)
+    /// w_j   = N_j / sum N
+    /// mu_j  = first_j / N_j + shift
+    /// C_j   = (second_j - m first_j^T - first_j m^T + resp_j m m^T) / N_j + reg I,  m = mu_j - shift
+    /// ```
+    pub(crate) fn maximise(
+        &self,
+        reg_covar: f64,
+        fixed_weights: Option<&Array1<f64>>,
+        fixed_means: Option<&Array2<f64>>,
+        fixed_covariances: Option<&Covariances>,
+    ) -> Result<(Array1<f64>, Array2<f64>, Covariances), MixtureError> {
+        let (k, d) = (self.k, self.d);
+        let nk: Vec<f64> = (0..k).map(|j| self.resp(j) + 10.0 * f64::EPSILON).collect();
+        let total: f64 = nk.iter().sum();
+        let weights = match fixed_weights {
+            Some(w) => w.clone(),
+            None => nk.iter().map(|n| n / total).collect(),
+        };
+        // Means in shifted coordinates.
+        let m = match fixed_means {
+            Some(mu) => Array2::from_shape_fn((k, d), |(j, l)| mu[[j, l]] - self.shift[l]),
+            None => Array2::from_shape_fn((k, d), |(j, l)| self.first(j, l) / nk[j]),
+        };
+        let means = match fixed_means {
+            Some(mu) => mu.clone(),
+            None => Array2::from_shape_fn((k, d), |(j, l)| m[[j, l]] + self.shift[l]),
+        };
+        if let Some(c) = fixed_covariances {
+            return Ok((weights, means, c.clone()));
+        }
+        let covariances = match self.covariance_type {
+            CovarianceType::Full => {
+                let mut c = Array3::zeros((k, d, d));
+                for j in 0..k {
+                    for a in 0..d {
+                        for b in 0..d {
+                            let s2 = self.second[a * k * d + j * d + b];
+                            let v =
+                                s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
+                                    + self.resp(j) * m[[j, a]] * m[[j, b]];
+                            c[[j, a, b]] = v / nk[j];
+                        }
+                    }
+                    let raw = |a: usize| self.second[a * k * d + j * d + a] / nk[j];
+                    let mut cj = c.index_axis_mut(ndarray::Axis(0), j);
+                    zero_rounding_noise(cj.view_mut(), raw);
+                    symmetrise_and_regularise(cj, reg_covar);
+                }
+                Covariances::Full(c)
+            }
+            CovarianceType::Tied => {
+                let mut c = Array2::from_shape_vec((d, d), self.second.clone())
+                    .expect("d * d second moments");
+                for j in 0..k {
+                    for a in 0..d {
+                        for b in 0..d {
+                            c[[a, b]] -= m[[j, a]] * self.first(j, b)
+                                + self.first(j, a) * m[[j, b]]
+                                - self.resp(j) * m[[j, a]] * m[[j, b]];
+                        }
+                    }
+                }
+                c /= total;
+                zero_rounding_noise(c.view_mut(), |a| self.second[a * d + a] / total);
+                symmetrise_and_regularise(c.view_mut(), reg_covar);
+                Covariances::Tied(c)
+            }
+            CovarianceType::Diag | CovarianceType::Spherical => {
+                let diag = Array2::from_shape_fn((k, d), |(j, l)| {
+                    let s2 = self.diag_second(j, l);
+                    let v = s2 - 2.0 * m[[j, l]] * self.first(j, l)
+                        + self.resp(j) * m[[j, l]] * m[[j, l]];
+                    let v = v / nk[j];
+                    if v <= noise_floor(s2 / nk[j], d) {
+                        reg_covar
+                    } else {
+                        v + reg_covar
+                    }
+                });
+                if self.covariance_type == CovarianceType::Diag {
+                    Covariances::Diag(diag)
+                } else {
+                    Covariances::Spherical(spherical_from_diag(&diag))
+                }
+            }
+        };
+        Ok((weights, means, covariances))
+    }
+}
+
+/// Values per row of a loaded chunk and per component of the moments: the
+/// shifted row, its squares for diag and spherical, and a 1 that carries the
+/// constant term in the E-step and the responsibility sum in the M-step.
+pub(crate) fn width(covariance_type: CovarianceType, d: usize) -> usize {
+    match covariance_type {
+        CovarianceType::Full | CovarianceType::Tied => d + 1,
+        CovarianceType::Diag | CovarianceType::Spherical => 2 * d + 1,
+    }
+}
+
+/// Largest variance that is indistinguishable from rounding noise when it is
+/// computed as a difference from the raw second moment `raw`.
+fn noise_floor(raw: f64, d: usize) -> f64 {
+    8.0 * (d as f64) * f64::EPSILON * raw
+}
+
+/// Sets the variances (and their rows and columns) that are below the rounding
+/// noise of the moments to exactly zero, so that collapsed components are
+/// reported as such (without `reg_covar`) instead of getting a precision of 1e15.
+fn zero_rounding_noise(mut c: ndarray::ArrayViewMut2<f64>, raw: impl Fn(usize) -> f64) {
+    let d = c.nrows();
+    for a in 0..d {
+        if c[[a, a]] <= noise_floor(raw(a), d) {
+            c.row_mut(a).fill(0.0);
+            c.column_mut(a).fill(0.0);
+        }
+    }
+}
+
+/// Makes a covariance matrix exactly symmetric (mean of both halves) and adds
+/// `reg` to its diagonal.
+fn symmetrise_and_regularise(mut c: ndarray::ArrayViewMut2<f64>, reg: f64) {
+    let d = c.nrows();
+    for a in 0..d {
+        for b in 0..a {
+            let v = 0.5 * (c[[a, b]] + c[[b, a]]);
+            c[[a, b]] = v;
+            c[[b, a]] = v;
+        }
+        c[[a, a]] += reg;
+    }
+}

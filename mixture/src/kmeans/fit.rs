@@ -1,0 +1,159 @@
+//! Fitting: seeding, the chosen update rule, restarts keeping the best run.
+
+use super::init::{kmeans_plus_plus, random_rows};
+use super::lloyd::Lloyd;
+use super::minibatch::{mini_batch, MiniBatchSettings};
+use super::model::KMeansModel;
+use super::params::{Algorithm, Init, KMeansParams};
+use super::prepare::Prepared;
+use crate::{check_data, MixtureError};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::borrow::Cow;
+
+impl KMeansParams {
+    /// Checks the hyperparameters and the data, then fits.
+    ///
+    /// # Errors
+    /// [`MixtureError::InvalidHyperparameter`] or a centres error for bad
+    /// settings; [`MixtureError::EmptyData`], [`MixtureError::NonFiniteData`]
+    /// (with row and column) or [`MixtureError::Overflow`] for bad data;
+    /// [`MixtureError::TooFewSamples`] when there are fewer rows than
+    /// clusters; [`MixtureError::ZeroNormRow`] for a zero row with the
+    /// cosine distance.
+    ///
+    /// # Example
+    /// ```
+    /// # use admix_mixture::kmeans::KMeans;
+    /// # use ndarray::array;
+    /// let x = array![[1.0, 1.0], [1.2, 0.8], [9.0, 9.0], [8.8, 9.2]];
+    /// let model = KMeans::params(2).seed(7).fit(x.view())?;
+    /// let labels = model.predict(x.view())?;
+    /// assert_eq!(labels[0], labels[1]);
+    /// assert_ne!(labels[0], labels[2]);
+    /// assert!(model.inertia() < 0.2);
+    /// # Ok::<(), admix_mixture::MixtureError>(())
+    /// ```
+    pub fn fit(&self, x: ArrayView2<f64>) -> Result<KMeansModel, MixtureError> {
+        self.fit_with(x, None)
+    }
+
+    /// As [`fit`](Self::fit), with a non-negative weight per row: a row of
+    /// weight 2 counts as two copies of it, a row of weight 0 is ignored.
+    pub fn fit_weighted(
+        &self,
+        x: ArrayView2<f64>,
+        weights: ArrayView1<f64>,
+    ) -> Result<KMeansModel, MixtureError> {
+        self.fit_with(x, Some(weights))
+    }
+
+    fn fit_with(
+        &self,
+        x: ArrayView2<f64>,
+        weights: Option<ArrayView1<f64>>,
+    ) -> Result<KMeansModel, MixtureError> {
+        self.check()?;
+        check_data(x)?;
+        if let Init::Given(centres) = &self.init {
+            if centres.ncols() != x.ncols() {
+                return Err(MixtureError::CentresShape {
+                    rows: self.n_clusters,
+                    cols: x.ncols(),
+                    got_rows: centres.nrows(),
+                    got_cols: centres.ncols(),
+                });
+            }
+        }
+        let data = Prepared::new(x, weights, self.distance, None)?;
+        let n_positive = data.weights.iter().filter(|&&w| w > 0.0).count();
+        if n_positive < self.n_clusters {
+            return Err(MixtureError::TooFewSamples {
+                n_samples: n_positive,
+                n_clusters: self.n_clusters,
+            });
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let runs = match self.init {
+            Init::Given(_) => 1,
+            _ => self.n_init,
+        };
+        let mut best: Option<KMeansModel> = None;
+        for _ in 0..runs {
+            let centres = self.initial_centres(&data, &mut rng)?;
+            let model = self.run(&data, centres, &mut rng);
+            match &best {
+                Some(b) if b.inertia <= model.inertia => {}
+                _ => best = Some(model),
+            }
+        }
+        Ok(best.expect("n_init is at least 1"))
+    }
+
+    /// First centres, in the prepared space of `data`.
+    fn initial_centres(
+        &self,
+        data: &Prepared,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Array2<f64>, MixtureError> {
+        let k = self.n_clusters;
+        let rows = match &self.init {
+            Init::Given(centres) => return data.to_prepared(centres.view()),
+            Init::Random => random_rows(data, k, rng),
+            Init::KMeansPlusPlus { extra_candidates } => {
+                let extra = extra_candidates.unwrap_or_else(|| (k as f64).ln().floor() as usize);
+                kmeans_plus_plus(data, k, 1 + extra, rng)
+            }
+        };
+        Ok(data.x.select(Axis(0), &rows))
+    }
+
+    /// One run of the update rule from `centres`, then a last assignment
+    /// for the inertia of the final centres.
+    fn run(&self, data: &Prepared, centres: Array2<f64>, rng: &mut ChaCha8Rng) -> KMeansModel {
+        let (mut lloyd, n_iter, converged) = match self.algorithm {
+            Algorithm::Lloyd => {
+                let mut lloyd = Lloyd::from_prepared(Cow::Borrowed(data), centres);
+                let (n_iter, converged) = self.iterate(&mut lloyd);
+                (lloyd, n_iter, converged)
+            }
+            Algorithm::MiniBatch {
+                batch_size,
+                steps_per_iteration,
+            } => {
+                let settings = MiniBatchSettings {
+                    batch_size,
+                    steps_per_iteration,
+                    tol: self.tol,
+                    max_iter: self.max_iter,
+                };
+                let fit = mini_batch(data, centres, settings, rng);
+                let lloyd = Lloyd::from_prepared(Cow::Borrowed(data), fit.centres);
+                (lloyd, fit.n_iter, fit.converged)
+            }
+        };
+        KMeansModel {
+            inertia: lloyd.inertia(),
+            centres: lloyd.centroids(),
+            distance: self.distance,
+            n_iter,
+            converged,
+        }
+    }
+
+    /// Lloyd steps until no label changes, the inertia falls by at most
+    /// `tol` relative, or `max_iter`; returns (iterations, converged).
+    fn iterate(&self, lloyd: &mut Lloyd) -> (usize, bool) {
+        let mut previous = None;
+        for iter in 0..self.max_iter {
+            let step = lloyd.step();
+            let small_fall = previous.is_some_and(|p: f64| p - step.inertia <= self.tol * p);
+            if step.changed == 0 || small_fall {
+                return (iter + 1, true);
+            }
+            previous = Some(step.inertia);
+        }
+        (self.max_iter, false)
+    }
+}
