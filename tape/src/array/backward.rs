@@ -5,7 +5,7 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
-use super::shape::{sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
 use super::{ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
 use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice};
@@ -242,10 +242,8 @@ fn array_rule(
         }
         Op::SqNormAxis { x, axis, .. } => {
             // d |x|^2 = 2 x . dx along each lane.
-            let mut gx = v[x].clone();
-            zip_mut(&mut gx, g.view().insert_axis(Axis(axis)), |e, g| {
-                *e *= 2.0 * g
-            });
+            let lanes = g.view().insert_axis(Axis(axis));
+            let gx = map2(v[x].view(), lanes, v[x].shape(), |x, g| 2.0 * x * g);
             accumulate(adj, x, gx);
         }
         Op::SumAxis { x, axis, .. } => {
