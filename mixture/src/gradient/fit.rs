@@ -54,7 +54,8 @@ pub struct TracePoint {
 #[derive(Clone, Debug)]
 pub struct GradientFit {
     /// The fitted model. `converged()` is `status == Converged`, `n_iter()`
-    /// the iterations run and `lower_bound()` the traced log-likelihoods.
+    /// the iterations (epochs with mini-batches) run and `lower_bound()` the
+    /// mean log-likelihood at the start of each, as for EM.
     pub model: GaussianMixtureModel,
     /// Why the run stopped.
     pub status: GradientStatus,
@@ -156,8 +157,12 @@ impl GradientValidParams {
         }?;
         let mut model = layout.to_model(&objective.full(&run.x))?;
         model.converged = run.status == GradientStatus::Converged;
-        model.n_iter = run.report.iterations;
-        model.lower_bound = run.trace.iter().map(|p| p.log_likelihood).collect();
+        // As EM's: one value per iteration (epoch), at its start.
+        model.n_iter = run.trace.len() - 1;
+        model.lower_bound = run.trace[..model.n_iter]
+            .iter()
+            .map(|p| p.log_likelihood)
+            .collect();
         let gradient = log_likelihood_gradient(&model, x)?;
         Ok(GradientFit {
             gradient_norm: gradient.iter().map(|g| g * g).sum::<f64>().sqrt(),
@@ -217,7 +222,17 @@ impl GradientValidParams {
             })
             .minimize(objective, x0)
             .map_err(optimisation)?;
-        let watch = watch.into_inner();
+        let mut watch = watch.into_inner();
+        // The stopping rules end a run before the observer sees the last
+        // iterate; trace it too.
+        if watch.trace.last().map(|p| p.iteration) != Some(report.iterations) {
+            watch.trace.push(TracePoint {
+                iteration: report.iterations,
+                passes: objective.passes(),
+                elapsed: report.elapsed,
+                log_likelihood: objective.log_likelihood(&report.x),
+            });
+        }
         let status = match report.status {
             Status::StoppedByObserver => watch.outcome.unwrap_or(GradientStatus::Converged),
             Status::Converged(_) => GradientStatus::Converged,
