@@ -19,6 +19,8 @@ enum Command {
     Demo(cli::demo::DemoArgs),
     /// Derivatives of an expression by forward mode, reverse mode and divided differences.
     Diff(cli::diff::DiffArgs),
+    /// Fit a Gaussian mixture; print a summary, save the model, plot it.
+    Fit(cli::fit::FitArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -30,6 +32,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Demo(a) => cli::demo::run(&a)?,
         Command::Diff(a) => cli::diff::run(&a)?,
+        Command::Fit(a) => cli::fit::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));

@@ -4,4 +4,5 @@
 pub mod data;
 pub mod demo;
 pub mod diff;
+pub mod fit;
 pub mod plot;

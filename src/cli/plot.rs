@@ -24,6 +24,8 @@ pub enum Mark {
     Line,
     /// A dashed polyline.
     Dashed,
+    /// A dot at each point.
+    Dots,
 }
 
 /// One set of points drawn one way, with an optional legend entry.
@@ -254,6 +256,15 @@ fn render_panel(svg: &mut String, panel: &Panel, x0: f64) {
             .filter_map(|&(x, y)| Some((xa.map(x)?, ya.map(y)?)))
             .collect();
         match series.mark {
+            Mark::Dots => {
+                for (px, py) in &mapped {
+                    let _ = writeln!(
+                        svg,
+                        r#"<circle cx="{px:.1}" cy="{py:.1}" r="2.5" fill="{}" fill-opacity="0.7"/>"#,
+                        series.colour
+                    );
+                }
+            }
             Mark::Line | Mark::Dashed => {
                 let tag = "polyline";
                 let dash = if series.mark == Mark::Dashed {

@@ -45,6 +45,24 @@ impl CovarianceType {
     }
 }
 
+impl Covariances {
+    /// The full `d x d` covariance matrix of component `j`, whatever the
+    /// type (what plots and reports of one component need).
+    ///
+    /// # Panics
+    /// If `j` is not a component of a per-component type, or `d` does not
+    /// match a tied matrix.
+    #[track_caller]
+    pub fn component(&self, j: usize, d: usize) -> Array2<f64> {
+        match self {
+            Covariances::Full(c) => c.index_axis(Axis(0), j).to_owned(),
+            Covariances::Tied(c) => c.clone(),
+            Covariances::Diag(c) => Array2::from_diag(&c.row(j)),
+            Covariances::Spherical(c) => Array2::eye(d) * c[j],
+        }
+    }
+}
+
 impl fmt::Display for CovarianceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -1,0 +1,347 @@
+//! `admix fit`: fit a Gaussian mixture and report, save and plot it.
+
+use super::data::{self, Dataset};
+use super::plot::{self, Mark, Panel, Series};
+use admix::mixture::gmm::{
+    CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
+};
+use anyhow::{bail, Context, Result};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the data come from (shared by every command that reads data).
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// A CSV file (header optional), an .npy file (f64 or f32), or a
+    /// built-in data set: faithful, iris.
+    pub data: String,
+    /// Columns to use, by name or 0-based index, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
+}
+
+impl DataArgs {
+    pub fn load(&self) -> Result<Dataset> {
+        data::load(&self.data, self.columns.as_deref())
+    }
+}
+
+/// Covariance structure, as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Covariance {
+    Full,
+    Tied,
+    Diag,
+    Spherical,
+}
+
+impl From<Covariance> for CovarianceType {
+    fn from(c: Covariance) -> Self {
+        match c {
+            Covariance::Full => CovarianceType::Full,
+            Covariance::Tied => CovarianceType::Tied,
+            Covariance::Diag => CovarianceType::Diag,
+            Covariance::Spherical => CovarianceType::Spherical,
+        }
+    }
+}
+
+/// The hyperparameters of a Gaussian mixture fit.
+#[derive(Debug, clap::Args)]
+pub struct GmmArgs {
+    /// Number of components.
+    #[arg(short = 'k', long = "components", default_value_t = 2)]
+    pub k: usize,
+    /// Covariance structure.
+    #[arg(long, value_enum, default_value = "full")]
+    pub covariance: Covariance,
+    /// kmeans, kmeans++, random, random_from_data, or a model JSON file to
+    /// start from (its weights, means and covariances).
+    #[arg(long, default_value = "kmeans")]
+    pub init: String,
+    /// Maximum number of iterations (0 returns the initial parameters).
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// Stop when the mean log-likelihood changes by less (0 runs every iteration).
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Added to the covariance diagonals.
+    #[arg(long, default_value_t = 1e-6)]
+    pub reg_covar: f64,
+    /// Restarts; the best lower bound is kept.
+    #[arg(long, default_value_t = 1)]
+    pub n_init: usize,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Which parameters are updated: a subset of "wmc" (weights, means, covariances).
+    #[arg(long, default_value = "wmc")]
+    pub params: String,
+    /// Samples per chunk of exact EM (bounded memory, same result).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Worker threads (default: all cores); the result does not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl GmmArgs {
+    /// The library's hyperparameters for these options.
+    pub fn params(&self) -> Result<GmmParams> {
+        let mut p = GaussianMixture::params(self.k)
+            .covariance_type(self.covariance.into())
+            .max_iter(self.max_iter)
+            .tol(self.tol)
+            .reg_covar(self.reg_covar)
+            .n_init(self.n_init)
+            .seed(self.seed)
+            .updates(&self.params);
+        if let Some(b) = self.batch_size {
+            p = p.batch_size(b);
+        }
+        p = match self.init.as_str() {
+            "kmeans" => p.init(GmmInit::KMeans),
+            "kmeans++" => p.init(GmmInit::KMeansPlusPlus),
+            "random" => p.init(GmmInit::Random),
+            "random_from_data" => p.init(GmmInit::RandomFromData),
+            file => {
+                let model = load_model(Path::new(file)).with_context(|| {
+                    format!("--init {file}: not kmeans, kmeans++, random, random_from_data or a readable model file")
+                })?;
+                if model.n_components() != self.k {
+                    bail!(
+                        "--init {file} has {} components but -k is {}: make them agree",
+                        model.n_components(),
+                        self.k
+                    );
+                }
+                p.warm_start(&model)
+            }
+        };
+        Ok(p)
+    }
+
+    /// Runs `f` on a pool of `--threads` workers (or rayon's default pool).
+    pub fn on_threads<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T> {
+        match self.threads {
+            None => Ok(f()),
+            Some(0) => bail!("--threads must be at least 1"),
+            Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()?
+                .install(f)),
+        }
+    }
+}
+
+/// Options of `admix fit`.
+#[derive(Debug, clap::Args)]
+pub struct FitArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub gmm: GmmArgs,
+    /// Write the fitted model as JSON to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write a plot (data coloured by component, 1- and 2-sigma ellipses,
+    /// lower bound per iteration) to this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// The two columns the plot shows (names or 0-based indices; default the first two).
+    #[arg(long, value_delimiter = ',')]
+    pub plot_columns: Option<Vec<String>>,
+    /// Print JSON (the model file's fields plus fit_seconds) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads a model JSON file.
+pub fn load_model(path: &Path) -> Result<GaussianMixtureModel> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read model file '{}'", path.display()))?;
+    GaussianMixtureModel::from_json(&text)
+        .with_context(|| format!("'{}' is not a valid model file", path.display()))
+}
+
+/// A spinner on stderr while `f` runs; indicatif hides it when stderr is not a terminal.
+pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let out = f();
+    bar.finish_and_clear();
+    out
+}
+
+pub fn run(args: &FitArgs) -> Result<()> {
+    let data = args.data.load()?;
+    let params = args.gmm.params()?;
+    let start = Instant::now();
+    let model = with_spinner("fitting by EM", || {
+        args.gmm.on_threads(|| params.fit(data.x.view()))
+    })??;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(path) = &args.out {
+        std::fs::write(path, model.to_json())
+            .with_context(|| format!("cannot write the model to '{}'", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let (a, b) = plot_columns(&data, args.plot_columns.as_deref())?;
+        plot::save(path, &fit_panels(&data, &model, a, b)?)?;
+    }
+    let mean_ll = model.score(data.x.view())?;
+    let bic = model.bic(data.x.view())?;
+    if args.json {
+        let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;
+        value["fit_seconds"] = json!(seconds);
+        value["mean_log_likelihood"] = json!(mean_ll);
+        value["bic"] = json!(bic);
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    let (n, d) = data.x.dim();
+    println!(
+        "{}-component {} Gaussian mixture fitted to {} ({n} x {d}) by EM",
+        model.n_components(),
+        model.covariance_type(),
+        args.data.data
+    );
+    println!(
+        "iterations {} ({}), {:.3} s",
+        model.n_iter(),
+        if model.converged() {
+            "converged"
+        } else {
+            "not converged: raise --max-iter or --tol"
+        },
+        seconds
+    );
+    println!(
+        "mean log-likelihood {mean_ll:.6}   BIC {bic:.3}   AIC {:.3}   parameters {}",
+        model.aic(data.x.view())?,
+        model.n_parameters()
+    );
+    println!(
+        "{:>9}  {:>8}  mean ({})",
+        "component",
+        "weight",
+        data.columns.join(", ")
+    );
+    for (j, (w, mean)) in model
+        .weights()
+        .iter()
+        .zip(model.means().outer_iter())
+        .enumerate()
+    {
+        let m: Vec<String> = mean.iter().map(|v| format!("{v:.4}")).collect();
+        println!("{j:>9}  {w:>8.4}  {}", m.join(", "));
+    }
+    Ok(())
+}
+
+/// The indices of the two columns to plot.
+fn plot_columns(data: &Dataset, chosen: Option<&[String]>) -> Result<(usize, usize)> {
+    let find = |w: &String| {
+        data.columns
+            .iter()
+            .position(|c| c == w)
+            .or_else(|| w.parse::<usize>().ok().filter(|&i| i < data.columns.len()))
+            .with_context(|| format!("--plot-columns: no column '{w}'"))
+    };
+    match chosen {
+        Some([a, b]) => Ok((find(a)?, find(b)?)),
+        Some(_) => bail!("--plot-columns takes exactly two columns"),
+        None if data.columns.len() >= 2 => Ok((0, 1)),
+        None => Ok((0, 0)),
+    }
+}
+
+/// The scatter with ellipses, and the lower bound per iteration.
+fn fit_panels(
+    data: &Dataset,
+    model: &GaussianMixtureModel,
+    a: usize,
+    b: usize,
+) -> Result<Vec<Panel>> {
+    let labels = model.predict(data.x.view())?;
+    let d = data.x.ncols();
+    let mut scatter = Panel::new(
+        "data by component, 1 and 2 sigma",
+        &data.columns[a],
+        &data.columns[b],
+    );
+    for j in 0..model.n_components() {
+        let points = data
+            .x
+            .outer_iter()
+            .zip(&labels)
+            .filter(|(_, &l)| l == j)
+            .map(|(row, _)| (row[a], row[b]))
+            .collect();
+        scatter.series.push(
+            Series::new(points, Mark::Dots, plot::colour(j)).labelled(format!("component {j}")),
+        );
+        let cov = model.covariances().component(j, d);
+        let centre = (model.means()[[j, a]], model.means()[[j, b]]);
+        let block = [[cov[[a, a]], cov[[a, b]]], [cov[[b, a]], cov[[b, b]]]];
+        for radius in [1.0, 2.0] {
+            scatter.series.push(Series::new(
+                ellipse(centre, block, radius),
+                if radius == 1.0 {
+                    Mark::Line
+                } else {
+                    Mark::Dashed
+                },
+                plot::colour(j),
+            ));
+        }
+    }
+    let mut trace = Panel::new("EM lower bound", "iteration", "mean log-likelihood");
+    let bound: Vec<(f64, f64)> = model
+        .lower_bound()
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| ((i + 1) as f64, v))
+        .collect();
+    trace
+        .series
+        .push(Series::new(bound.clone(), Mark::Line, plot::colour(0)).labelled("lower bound"));
+    trace
+        .series
+        .push(Series::new(bound, Mark::Dots, plot::colour(0)));
+    Ok(vec![scatter, trace])
+}
+
+/// Points of the `radius`-sigma ellipse of a 2-D Gaussian (closed: the last
+/// point is the first): the unit circle mapped through the Cholesky factor
+/// of the 2 x 2 covariance.
+fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
+    let l11 = cov[0][0].max(0.0).sqrt();
+    let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
+    let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();
+    (0..=64)
+        .map(|i| {
+            let t = std::f64::consts::TAU * f64::from(i) / 64.0;
+            let (u, v) = (radius * t.cos(), radius * t.sin());
+            (centre.0 + l11 * u, centre.1 + l21 * u + l22 * v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ellipse_points_lie_on_the_mahalanobis_contour() {
+        let cov = [[4.0, 1.2], [1.2, 1.0]];
+        let det = cov[0][0] * cov[1][1] - cov[0][1] * cov[1][0];
+        for (x, y) in ellipse((1.0, -2.0), cov, 2.0) {
+            let (u, v) = (x - 1.0, y + 2.0);
+            // (u, v) Sigma^-1 (u, v)^T with the 2 x 2 inverse written out.
+            let m = (cov[1][1] * u * u - 2.0 * cov[0][1] * u * v + cov[0][0] * v * v) / det;
+            assert!((m - 4.0).abs() < 1e-12, "squared distance {m}");
+        }
+    }
+}
