@@ -66,7 +66,10 @@ pub struct GradientFit {
     pub trace: Vec<TracePoint>,
     /// Norm of the gradient of the mean log-likelihood of all the data with
     /// respect to the unconstrained parameters at `model` (see
-    /// [`gradient_norm`](super::gradient_norm)): near zero at a maximum.
+    /// [`gradient_norm`](super::gradient_norm)): near zero at a maximum of
+    /// the likelihood. The fit maximises the likelihood plus the
+    /// `reg_covar` penalty, whose own gradient (of order `reg_covar` times
+    /// the precisions) is what remains here when `reg_covar > 0`.
     pub gradient_norm: f64,
     /// Wall time of the whole fit (initialisation excluded).
     pub elapsed: Duration,

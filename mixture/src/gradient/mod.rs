@@ -19,7 +19,6 @@
 //! let x = array![[0.0, 0.1], [0.3, -0.2], [-0.1, 0.0], [5.0, 5.1], [5.3, 4.8], [4.9, 5.0]];
 //! let fit = GaussianMixture::params(2)
 //!     .covariance_type(CovarianceType::Diag)
-//!     .reg_covar(1e-2)
 //!     .tol(1e-10)
 //!     .max_iter(500)
 //!     .gradient(Method::Lbfgs)
@@ -28,7 +27,6 @@
 //! assert!(fit.gradient_norm < 1e-3);
 //! let em = GaussianMixture::params(2)
 //!     .covariance_type(CovarianceType::Diag)
-//!     .reg_covar(1e-2)
 //!     .fit(x.view())?;
 //! assert!((fit.model.score(x.view())? - em.score(x.view())?).abs() < 1e-3);
 //! # Ok(())
