@@ -17,12 +17,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;
 
 /// `n` rows in `d` dimensions from `k` equally likely unit-variance blobs
-/// whose centres are themselves drawn from N(0, 9 I).
+/// whose centres are themselves drawn from N(0, I / 4): neighbouring blobs
+/// overlap, so EM needs many iterations.
 fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
     let wide = GaussianMixtureModel::new(
         ndarray::array![1.0],
         Array2::zeros((1, d)),
-        Covariances::Spherical(ndarray::array![9.0]),
+        Covariances::Spherical(ndarray::array![0.25]),
     )
     .expect("a valid model");
     let (centres, _) = wide.sample(k, seed).expect("k > 0");

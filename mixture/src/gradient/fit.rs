@@ -137,7 +137,7 @@ impl GradientValidParams {
         let objective = Objective::new(
             layout,
             x,
-            self.gmm.reg_covar(),
+            (self.gmm.reg_covar(), self.gmm.batch_size()),
             theta.clone(),
             free,
             self.mini_batch.map(|rows| (rows, self.gmm.seed())),

@@ -14,7 +14,8 @@ use rand_chacha::ChaCha8Rng;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-/// Rows per parallel task of the E-step pass (EM's default).
+/// Rows per parallel task of the E-step pass when no hyperparameter says
+/// otherwise (EM's default `batch_size`).
 pub(crate) const TASK_ROWS: usize = 4096;
 
 /// Mini-batches drawn without replacement: a fresh seeded shuffle per epoch.
@@ -34,6 +35,8 @@ pub(crate) struct Objective {
     data: Arc<Array2<f64>>,
     shift: Vec<f64>,
     reg_covar: f64,
+    /// Rows per parallel task of a pass (EM's `batch_size`).
+    task_rows: usize,
     /// The full unconstrained vector; entries not in `free` stay fixed.
     theta: Vec<f64>,
     free: Vec<usize>,
@@ -48,11 +51,11 @@ pub(crate) struct Objective {
 impl Objective {
     /// The objective for data `x` starting from the full vector `theta`,
     /// optimising the entries `free`; mini-batches of `batch` rows drawn
-    /// with `seed` when given.
+    /// with `seed` when given; passes in parallel tasks of `task_rows` rows.
     pub(crate) fn new(
         layout: Unconstrained,
         x: ArrayView2<f64>,
-        reg_covar: f64,
+        (reg_covar, task_rows): (f64, usize),
         theta: Vec<f64>,
         free: Vec<usize>,
         batch: Option<(usize, u64)>,
@@ -73,6 +76,7 @@ impl Objective {
             data,
             shift,
             reg_covar,
+            task_rows,
             theta,
             free,
             batch: RefCell::new(batch),
@@ -134,7 +138,7 @@ impl Objective {
             &template,
             self.data.view(),
             None,
-            TASK_ROWS,
+            self.task_rows,
         )
         .mean_log_likelihood()
     }
@@ -154,7 +158,7 @@ impl Objective {
             rows,
             self.shift.clone(),
             self.layout.covariance_type(),
-            TASK_ROWS,
+            self.task_rows,
         );
         let data_term = node.record(&p)?;
         let log_likelihood = data_term.to_scalar()?.value();
