@@ -43,6 +43,9 @@ mod params;
 mod stats;
 
 pub use covariance::{CovarianceType, Covariances};
+/// The fused E-step pass, shared with gradient fitting (its gradient is a
+/// function of the same sufficient statistics).
+pub(crate) use kernel::{accumulate, Prepared, Source};
 pub use model::GaussianMixtureModel;
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
 pub use stats::SufficientStats;
