@@ -122,3 +122,29 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
         );
     }
 }
+
+/// Initialisations draw per sample, not per batch: the batch size does not
+/// change which model a seed gives.
+#[test]
+fn initialisations_do_not_depend_on_the_batch_size() {
+    let x = three_blobs(600, 17);
+    for init in [
+        admix_mixture::gmm::GmmInit::Random,
+        admix_mixture::gmm::GmmInit::RandomFromData,
+    ] {
+        let params = GaussianMixture::params(3)
+            .init(init)
+            .seed(9)
+            .tol(0.0)
+            .max_iter(5);
+        let whole = params.clone().batch_size(600).fit(x.view()).unwrap();
+        let batched = params.batch_size(50).fit(x.view()).unwrap();
+        assert!(
+            max_rel_diff(
+                batched.means().view().into_dyn(),
+                whole.means().view().into_dyn()
+            ) < 1e-12
+        );
+        assert!(max_rel_diff(batched.covariances().view(), whole.covariances().view()) < 1e-12);
+    }
+}

@@ -15,6 +15,8 @@ use super::stats::{width, SufficientStats};
 use crate::linalg::{gemm, Layout};
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
 /// row) stays within the L2 cache for the sizes the benches use.
@@ -570,8 +572,12 @@ fn e_chunk(scratch: &mut Scratch, prep: &Prepared, rows: ArrayView2<f64>, normal
 pub(crate) enum Source<'a> {
     /// From an E-step on the prepared model.
     EStep(&'a Prepared),
-    /// Given, one row per sample (initialisation from a clustering).
-    Given(ArrayView2<'a, f64>),
+    /// Each sample wholly to its nearest centre, one centre per row
+    /// (initialisation from given or K-means centres).
+    Nearest(ArrayView2<'a, f64>),
+    /// Uniform random numbers normalised per sample, from a ChaCha8 stream
+    /// seeded with this value and positioned by row (random initialisation).
+    Random(u64),
 }
 
 /// One pass over `x` accumulating the statistics, in tasks of `batch` rows that
@@ -639,14 +645,44 @@ fn task(
                     None => scratch.ll[..b].iter().sum::<f64>(),
                 };
             }
-            Source::Given(resp) => {
-                for (i, row) in resp.slice(s![start..end, ..]).outer_iter().enumerate() {
-                    let wi = w.map_or(1.0, |w| w[i]);
-                    for (j, r) in row.iter().enumerate() {
-                        scratch.lp[j * b + i] = r * wi;
+            Source::Nearest(centres) => {
+                scratch.lp[..k * b].fill(0.0);
+                for (i, row) in rows.outer_iter().enumerate() {
+                    let nearest = centres
+                        .outer_iter()
+                        .map(|c| {
+                            c.iter()
+                                .zip(row)
+                                .map(|(a, v)| (a - v) * (a - v))
+                                .sum::<f64>()
+                        })
+                        .enumerate()
+                        .fold((0, f64::INFINITY), |best, (j, dist)| {
+                            if dist < best.1 {
+                                (j, dist)
+                            } else {
+                                best
+                            }
+                        });
+                    scratch.lp[nearest.0 * b + i] = w.map_or(1.0, |w| w[i]);
+                }
+            }
+            Source::Random(seed) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for i in 0..b {
+                    // Two 32-bit words per f64, k numbers per row.
+                    rng.set_word_pos(2 * (k * (start + i)) as u128);
+                    let mut sum = 0.0;
+                    for j in 0..k {
+                        let u: f64 = rng.random();
+                        scratch.lp[j * b + i] = u;
+                        sum += u;
+                    }
+                    let scale = w.map_or(1.0, |w| w[i]) / sum;
+                    for j in 0..k {
+                        scratch.lp[j * b + i] *= scale;
                     }
                 }
-                debug_assert_eq!(resp.ncols(), k);
             }
         }
         stats.weight += w.map_or(b as f64, |w| w.sum());
