@@ -93,12 +93,23 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
         let mut stats = model
             .statistics(x.slice(ndarray::s![..123, ..]), None)
             .unwrap();
-        stats.merge(
-            &model
-                .statistics(x.slice(ndarray::s![123.., ..]), None)
-                .unwrap(),
-        );
+        stats
+            .merge(
+                &model
+                    .statistics(x.slice(ndarray::s![123.., ..]), None)
+                    .unwrap(),
+            )
+            .unwrap();
         assert_eq!(stats.weight(), 500.0);
+        // Statistics of another model do not merge.
+        let other =
+            GaussianMixtureModel::new(w.clone() * 0.0 + 1.0 / 3.0, m.clone() + 1.0, c.clone())
+                .unwrap();
+        let foreign = other.statistics(x.view(), None).unwrap();
+        assert!(matches!(
+            stats.clone().merge(&foreign),
+            Err(admix_mixture::MixtureError::ShapeMismatch { .. })
+        ));
         let next = model.m_step(&stats, 1e-6).unwrap();
         let fitted = GaussianMixture::params(3)
             .covariance_type(ctype)

@@ -670,7 +670,7 @@ pub(crate) fn accumulate(
             )
             .collect();
         for part in &parts {
-            total.merge(part);
+            total.add(part);
         }
     }
     total

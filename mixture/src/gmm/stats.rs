@@ -60,18 +60,26 @@ impl SufficientStats {
         }
     }
 
-    /// Adds the statistics of other samples.
-    ///
-    /// # Panics
-    /// When the two were accumulated for different models or shifts.
-    #[track_caller]
-    pub fn merge(&mut self, other: &SufficientStats) {
-        assert!(
-            self.covariance_type == other.covariance_type
-                && self.k == other.k
-                && self.shift == other.shift,
-            "merging statistics of different models"
-        );
+    /// Adds the statistics of other samples, computed under the same model;
+    /// statistics of another model (or of another covariance type or size)
+    /// give an error.
+    pub fn merge(&mut self, other: &SufficientStats) -> Result<(), MixtureError> {
+        if self.covariance_type != other.covariance_type
+            || self.k != other.k
+            || self.shift != other.shift
+        {
+            return Err(MixtureError::ShapeMismatch {
+                what: "statistics to merge (computed under another model)",
+                expected: vec![self.k, self.d],
+                got: vec![other.k, other.d],
+            });
+        }
+        self.add(other);
+        Ok(())
+    }
+
+    /// Adds statistics known to come from the same model.
+    pub(crate) fn add(&mut self, other: &SufficientStats) {
         self.weight += other.weight;
         self.log_likelihood += other.log_likelihood;
         for (a, b) in self
