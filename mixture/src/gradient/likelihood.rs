@@ -306,12 +306,7 @@ impl FusedLogLikelihood {
                 let mut d_mu = Array2::zeros((k, d));
                 for j in 0..k {
                     let uj = u.index_axis(ndarray::Axis(0), j);
-                    let c = Array2::from_shape_fn((d, d), |(a, b)| {
-                        s.second[a * k * d + j * d + b]
-                            - m[[j, a]] * first(j, b)
-                            - first(j, a) * m[[j, b]]
-                            + s.resp(j) * m[[j, a]] * m[[j, b]]
-                    });
+                    let c = Array2::from_shape_fn((d, d), |(a, b)| s.full_scatter(j, a, b, &m));
                     let mut g = -c.dot(&uj);
                     for a in 0..d {
                         g[[a, a]] += s.resp(j) / uj[[a, a]];
