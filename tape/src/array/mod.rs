@@ -243,13 +243,16 @@ impl ArrayArena {
             .filter(|(_, b)| b.capacity() >= len)
             .min_by_key(|(_, b)| b.capacity())
             .map(|(i, _)| i);
-        let mut buffer = match best {
-            Some(i) if len >= POOL_MIN => self.pool.swap_remove(i),
-            _ => Vec::new(),
-        };
-        buffer.clear();
-        buffer.resize(len, 0.0);
-        buffer
+        match best {
+            Some(i) if len >= POOL_MIN => {
+                let mut buffer = self.pool.swap_remove(i);
+                buffer.clear();
+                buffer.resize(len, 0.0);
+                buffer
+            }
+            // Fresh zeros come from the allocator's zeroed pages: no pass.
+            _ => vec![0.0; len],
+        }
     }
 }
 
