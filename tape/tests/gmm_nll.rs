@@ -81,3 +81,21 @@ fn cleared_tape_reuses_buffers_and_agrees() {
         assert_eq!(tape.gradient(nll).wrt_array(w.means), fresh.1);
     }
 }
+
+/// Array tapes on several threads at once give the single-threaded result.
+#[test]
+fn array_tapes_on_several_threads() {
+    let run = |seed: u64| {
+        let problem = Problem::new(500, 3, 2, seed);
+        let tape = Tape::new();
+        let x = tape.array_const(problem.x.clone());
+        let w = Params::record(&tape, &problem);
+        let nll = nll_tape(x, &w).expect("shapes fit");
+        tape.gradient(nll).wrt_array(w.raw)
+    };
+    let expected: Vec<_> = (0..3).map(run).collect();
+    let handles: Vec<_> = (0..3).map(|s| std::thread::spawn(move || run(s))).collect();
+    for (h, e) in handles.into_iter().zip(expected) {
+        assert_eq!(h.join().expect("thread panicked"), e);
+    }
+}
