@@ -2,12 +2,14 @@
 //! the log-density of a two-component Gaussian mixture in 16 dimensions
 //! (full precision Cholesky factors, log-sum-exp over the components).
 //!
-//! Groups: one evaluation on f64 / Dual / num-dual Dual64; the full
-//! 16-entry gradient by vector duals of width 1, 4, 8, 16 (admix and
-//! num-dual), by central differences for reference; and the gradient of
-//! 64-D Rosenbrock over the same widths, to choose `DEFAULT_WIDTH`.
+//! Groups: one evaluation on f64 / admix Dual / num-dual Dual64 (also for
+//! 64-D Rosenbrock); the full 16-entry gradient by vector duals of width 1,
+//! 4, 8, 16 (admix and num-dual, in ceil(16 / width) passes), by num-dual's
+//! heap-allocated dynamic dual in one pass, and by central differences for
+//! reference; and the gradient of Rosenbrock in 4 and 64 dimensions over
+//! widths 1 to 32, the data behind `DEFAULT_WIDTH` and `gradient_of`.
 
-use admix_dual::{gradient_with_width, DividedDifference, Dual, DualVec, Scalar, Scheme, Step};
+use admix_dual::{gradient_with_width, DividedDifference, Dual, Float, Scalar, Scheme, Step};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use num_dual::DualNum;
 
@@ -54,7 +56,11 @@ impl Mixture {
     fn log_density<S: Scalar>(&self, x: &[S]) -> S {
         let half = S::constant(0.5);
         let terms: [S; K] = std::array::from_fn(|k| {
-            let diff: [S; D] = std::array::from_fn(|j| x[j] - S::constant(self.mean[k][j]));
+            let diff: Vec<S> = x
+                .iter()
+                .zip(&self.mean[k])
+                .map(|(&xj, &m)| xj - S::constant(m))
+                .collect();
             let mut sq = S::zero();
             for (i, row) in self.chol[k].iter().enumerate() {
                 let mut z = S::zero();
@@ -70,27 +76,33 @@ impl Mixture {
     }
 
     /// The same arithmetic for num-dual's number types (constants enter as
-    /// `f64`, as num-dual allows).
+    /// `f64`, as num-dual allows; `Clone` so that its heap-allocated
+    /// dynamic dual fits too, the clones are copies for the others).
     #[inline]
-    fn log_density_num_dual<N: DualNum<Primitive = f64> + Copy>(&self, x: &[N]) -> N {
+    fn log_density_num_dual<N: DualNum<Primitive = f64>>(&self, x: &[N]) -> N {
         let terms: [N; K] = std::array::from_fn(|k| {
-            let diff: [N; D] = std::array::from_fn(|j| x[j] - self.mean[k][j]);
+            let diff: Vec<N> = x
+                .iter()
+                .zip(&self.mean[k])
+                .map(|(xj, &m)| xj.clone() - m)
+                .collect();
             let mut sq = N::zero();
             for (i, row) in self.chol[k].iter().enumerate() {
                 let mut z = N::zero();
-                for (&u, &d) in row[i..].iter().zip(&diff[i..]) {
-                    z += d * u;
+                for (&u, d) in row[i..].iter().zip(&diff[i..]) {
+                    z += d.clone() * u;
                 }
-                sq += z * z;
+                sq += z.clone() * z;
             }
             -(sq * 0.5) + self.log_norm[k]
         });
-        let hi = if terms[1].re() > terms[0].re() {
-            terms[1]
+        let [t0, t1] = terms;
+        let hi = if t1.re() > t0.re() {
+            t1.clone()
         } else {
-            terms[0]
+            t0.clone()
         };
-        hi + ((terms[0] - hi).exp() + (terms[1] - hi).exp()).ln()
+        hi.clone() + ((t0 - hi.clone()).exp() + (t1 - hi).exp()).ln()
     }
 }
 
@@ -110,6 +122,29 @@ fn evaluation(c: &mut Criterion) {
         b.iter(|| m.log_density_num_dual(black_box(&xn)))
     });
     group.finish();
+
+    let x = rosenbrock_point(64);
+    let mut group = c.benchmark_group("rosenbrock64/eval");
+    group.bench_function("f64", |b| b.iter(|| rosenbrock(black_box(&x))));
+    let xd: Vec<Dual<f64>> = x.iter().map(|&v| Dual::variable(v)).collect();
+    group.bench_function("admix Dual", |b| b.iter(|| rosenbrock(black_box(&xd))));
+    group.bench_function("admix Dual, f64 constants", |b| {
+        b.iter(|| rosenbrock_dual_f64_constants(black_box(&xd)))
+    });
+    let xn: Vec<num_dual::Dual64> = x.iter().map(|&v| num_dual::Dual64::new(v, 1.0)).collect();
+    group.bench_function("num-dual Dual64", |b| {
+        b.iter(|| rosenbrock_num_dual(black_box(&xn)))
+    });
+    group.finish();
+}
+
+/// Rosenbrock on `Dual<f64>` with constants as plain `f64` (`Dual * f64`
+/// scales both parts): what generic code loses by lifting constants with
+/// `S::constant`, whose products cost a full product rule.
+fn rosenbrock_dual_f64_constants(x: &[Dual<f64>]) -> Dual<f64> {
+    x.windows(2)
+        .map(|w| (w[1] - w[0] * w[0]).powi(2) * 100.0 + (1.0 - w[0]).powi(2))
+        .sum()
 }
 
 /// The num-dual gradient in passes of width `W` (one pass when `W = n`).
@@ -165,6 +200,17 @@ fn gmm_gradient(c: &mut Criterion) {
         )*};
     }
     widths!(1 4 8 16);
+    group.bench_function("num-dual DualDVec64 (dynamic, one pass)", |b| {
+        b.iter(|| {
+            let n = x.len();
+            let args: Vec<num_dual::DualDVec64> = black_box(&x)
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| num_dual::DualDVec64::from_re(v).derivative(n, i))
+                .collect();
+            m.log_density_num_dual(&args)
+        })
+    });
     let central = DividedDifference::new(Scheme::Central, Step::Auto);
     group.bench_function("central differences", |b| {
         b.iter(|| central.gradient(|v| m.log_density(v), black_box(&x)))
@@ -179,23 +225,32 @@ fn rosenbrock<S: Scalar>(x: &[S]) -> S {
         .sum()
 }
 
+fn rosenbrock_num_dual<N: DualNum<Primitive = f64> + Copy>(x: &[N]) -> N {
+    x.windows(2)
+        .map(|w| (w[1] - w[0] * w[0]).powi(2) * 100.0 + (-w[0] + 1.0).powi(2))
+        .sum()
+}
+
+fn rosenbrock_point(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.5 + 0.01 * i as f64).collect()
+}
+
+/// Gradient of Rosenbrock for several sizes and tangent widths: the data
+/// behind `DEFAULT_WIDTH` and the width rule of `gradient_of`.
 fn rosenbrock_gradient(c: &mut Criterion) {
-    let x: Vec<f64> = (0..64).map(|i| 0.5 + 0.01 * i as f64).collect();
-    let mut group = c.benchmark_group("rosenbrock64/gradient");
-    group.bench_function("f64 eval", |b| b.iter(|| rosenbrock(black_box(&x))));
-    let xd: Vec<DualVec<f64, 1>> = x.iter().map(|&v| DualVec::variable(v, 0)).collect();
-    group.bench_function("admix DualVec<1> eval", |b| {
-        b.iter(|| rosenbrock(black_box(&xd)))
-    });
-    macro_rules! widths {
-        ($($w:literal)*) => {$(
-            group.bench_with_input(BenchmarkId::new("admix DualVec", $w), &x, |b, x| {
-                b.iter(|| gradient_with_width::<$w, _, _>(rosenbrock, black_box(x)))
-            });
-        )*};
+    for n in [4, 64] {
+        let x = rosenbrock_point(n);
+        let mut group = c.benchmark_group(format!("rosenbrock{n}/gradient"));
+        macro_rules! widths {
+            ($($w:literal)*) => {$(
+                group.bench_with_input(BenchmarkId::new("admix DualVec", $w), &x, |b, x| {
+                    b.iter(|| gradient_with_width::<$w, _, _>(rosenbrock, black_box(x)))
+                });
+            )*};
+        }
+        widths!(1 4 8 16 32);
+        group.finish();
     }
-    widths!(1 2 4 8 16 32);
-    group.finish();
 }
 
 criterion_group!(benches, evaluation, gmm_gradient, rosenbrock_gradient);

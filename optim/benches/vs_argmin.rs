@@ -6,12 +6,14 @@
 //! that meets the rule since it has no stopping test of its own; and
 //! argmin's Newton-CG with More-Thuente).
 //!
-//! Prints iterations and evaluation counts once, then times each run.
+//! Prints iterations and evaluation counts once, then times each run, and
+//! times admix's L-BFGS with each gradient source on one problem.
 
 use std::hint::black_box;
 
+use admix_dual::DividedDifference;
 use admix_optim::test_functions::{Beale, Himmelblau, Rosenbrock};
-use admix_optim::{Lbfgs, Minimizer, Newton, Report, Stop};
+use admix_optim::{Derivatives, Lbfgs, Minimizer, Newton, Objective, Report, Stop};
 use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::newton::{Newton as ArgminNewton, NewtonCG};
@@ -253,6 +255,29 @@ fn bench(c: &mut Criterion) {
             group.bench_function(format!("argmin-newton-cg/{name}"), |b| {
                 b.iter(|| argmin_newton_cg(black_box(p), black_box(&x0)))
             });
+        });
+    }
+    group.finish();
+
+    // The same L-BFGS run on 10-D Rosenbrock with each gradient source.
+    let mut group = c.benchmark_group("lbfgs-sources");
+    let x0 = cases()[1].1.clone();
+    group.bench_function("hand-written", |b| {
+        b.iter(|| admix_lbfgs(black_box(Rosenbrock), black_box(&x0)))
+    });
+    let divided = Derivatives::Divided(DividedDifference::default());
+    for (name, source) in [
+        ("forward", Derivatives::Forward),
+        ("reverse", Derivatives::Reverse),
+        ("central", divided),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                Minimizer::new(Lbfgs::new())
+                    .stop(stop())
+                    .minimize(Objective::new(Rosenbrock, source), black_box(&x0))
+                    .expect("runs")
+            })
         });
     }
     group.finish();

@@ -13,7 +13,7 @@ use crate::{CostFunction, Gradient, Hessian, OptimError};
 /// | source | gradient | Hessian | accuracy |
 /// | --- | --- | --- | --- |
 /// | `Forward` | vector duals, `ceil(n/8)` passes | nested duals | round-off |
-/// | `Reverse` | one tape recording and sweep | nested duals | round-off |
+/// | `Reverse` | one tape recording and sweep | forward over reverse, `n` sweeps | round-off |
 /// | `Divided(dd)` | `dd`'s stencil, 1-4 evaluations per variable | five-point differences of that gradient | truncation + round-off |
 ///
 /// Forward mode is exact to round-off and cheapest for few parameters;
@@ -105,9 +105,8 @@ impl<F: ScalarFn> Gradient for Objective<F> {
 impl<F: ScalarFn> Hessian for Objective<F> {
     fn hessian(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
         let rows = match self.derivatives {
-            Derivatives::Forward | Derivatives::Reverse => {
-                admix_dual::hessian(|x| self.f.eval(x), x).2
-            }
+            Derivatives::Forward => admix_dual::hessian(|x| self.f.eval(x), x).2,
+            Derivatives::Reverse => admix_tape::hessian(&self.f, x).2,
             Derivatives::Divided(dd) => {
                 // Differencing a differenced gradient loses accuracy twice:
                 // the outer difference is five-point with its own (larger)

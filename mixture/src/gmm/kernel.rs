@@ -11,10 +11,12 @@
 
 use super::covariance::{CovarianceType, Covariances};
 use super::model::GaussianMixtureModel;
-use super::stats::{width, SufficientStats};
+use super::stats::{triangle, width, SufficientStats};
 use crate::linalg::{gemm, Layout};
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
 /// row) stays within the L2 cache for the sizes the benches use.
@@ -139,8 +141,8 @@ pub(crate) struct Scratch {
     w: usize,
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
     xa: Vec<f64>,
-    /// Full: (k d, rows) products, then (rows, k d) weighted rows. Tied: (d, rows)
-    /// products, then (rows, d) weighted rows.
+    /// Full: (k d, rows) products, then (rows, d(d+1)/2) upper triangles of the
+    /// rows' outer products. Tied: (d, rows) products, then (rows, d) weighted rows.
     g: Vec<f64>,
     /// (k, rows): log-densities, then responsibilities.
     lp: Vec<f64>,
@@ -150,13 +152,17 @@ pub(crate) struct Scratch {
     sm: Vec<f64>,
     /// (rows): log-likelihood of each row.
     ll: Vec<f64>,
+    /// Full covariances with few components (k d < d(d+1)/2): (d, k d) running
+    /// sums of X^T diag(r_j) X over the chunks of a task, folded into the
+    /// triangles of the statistics at the end of the task. Else empty.
+    zsum: Vec<f64>,
 }
 
 impl Scratch {
     pub(crate) fn new(covariance_type: CovarianceType, k: usize, d: usize) -> Self {
         let w = width(covariance_type, d);
         let g = match covariance_type {
-            CovarianceType::Full => k * d,
+            CovarianceType::Full => (k * d).max(triangle(d)),
             CovarianceType::Tied => d,
             _ => 0,
         };
@@ -170,6 +176,11 @@ impl Scratch {
             mx: vec![0.0; CHUNK],
             sm: vec![0.0; CHUNK],
             ll: vec![0.0; CHUNK],
+            zsum: if covariance_type == CovarianceType::Full && k * d < triangle(d) {
+                vec![0.0; d * k * d]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -341,7 +352,40 @@ impl Scratch {
             Layout::rows(w),
         );
         match stats.covariance_type {
+            CovarianceType::Full if self.zsum.is_empty() => {
+                // Each row's outer product, upper triangle only (P), then
+                // second += R P: symmetry halves the flops of X^T diag(r_j) X.
+                let t = triangle(d);
+                for (p_row, x_row) in self
+                    .g
+                    .chunks_exact_mut(t)
+                    .zip(self.xa.chunks_exact(w))
+                    .take(b)
+                {
+                    let mut offset = 0;
+                    for a in 0..d {
+                        let xa = x_row[a];
+                        for (pv, xv) in p_row[offset..offset + d - a].iter_mut().zip(&x_row[a..d]) {
+                            *pv = xa * xv;
+                        }
+                        offset += d - a;
+                    }
+                }
+                gemm(
+                    (k, b, t),
+                    1.0,
+                    lp,
+                    Layout::rows(b),
+                    &self.g,
+                    Layout::rows(t),
+                    1.0,
+                    &mut stats.second,
+                    Layout::rows(t),
+                );
+            }
             CovarianceType::Full => {
+                // Few components: the triangles would cost more to build than
+                // they save, so zsum += Xc^T Z with Z = [diag(r_1) Xc, .., diag(r_k) Xc].
                 let kd = k * d;
                 for (i, (z_row, x_row)) in self
                     .g
@@ -357,7 +401,6 @@ impl Scratch {
                         }
                     }
                 }
-                // second += Xc^T Z, Z = [diag(r_1) Xc, .., diag(r_k) Xc].
                 gemm(
                     (d, b, kd),
                     1.0,
@@ -366,7 +409,7 @@ impl Scratch {
                     &self.g,
                     Layout::rows(kd),
                     1.0,
-                    &mut stats.second,
+                    &mut self.zsum,
                     Layout::rows(kd),
                 );
             }
@@ -401,6 +444,28 @@ impl Scratch {
             }
             _ => {}
         }
+    }
+}
+
+impl Scratch {
+    /// Moves the task's running (d, k d) sums into the triangles of `stats`.
+    #[inline(always)]
+    fn fold_zsum(&mut self, stats: &mut SufficientStats) {
+        if self.zsum.is_empty() {
+            return;
+        }
+        let (k, d) = (self.k, self.d);
+        let t = triangle(d);
+        for j in 0..k {
+            let mut idx = j * t;
+            for a in 0..d {
+                for b in a..d {
+                    stats.second[idx] += self.zsum[a * k * d + j * d + b];
+                    idx += 1;
+                }
+            }
+        }
+        self.zsum.fill(0.0);
     }
 }
 
@@ -445,26 +510,124 @@ pub(crate) fn exp_nonpositive(x: f64) -> f64 {
     }
 }
 
-/// Runs `f` compiled for AVX2 and FMA when the CPU has them (the kernels are
-/// `inline(always)` so that they take on the features); the arithmetic is the
-/// same either way, so results do not depend on the path.
-#[inline(always)]
-fn with_simd<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were detected just above.
-            return unsafe { simd_avx2(f) };
-        }
-    }
-    f()
+/// The widest vector instructions the kernels are compiled for on this CPU.
+#[derive(Clone, Copy)]
+enum Simd {
+    Avx512,
+    Avx2,
+    Baseline,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn simd_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
+fn simd() -> Simd {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Simd::Avx512;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Simd::Avx2;
+        }
+    }
+    Simd::Baseline
+}
+
+/// [`task`] compiled for the CPU's vector width (its kernels are
+/// `inline(always)` so that they take on the features). The arithmetic is the
+/// same elementwise sequence on every path, so the results are too.
+fn task_dispatch(
+    scratch: &mut Scratch,
+    source: Source<'_>,
+    template: &SufficientStats,
+    x: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    range: std::ops::Range<usize>,
+) -> SufficientStats {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512(
+            scratch: &mut Scratch,
+            source: Source<'_>,
+            template: &SufficientStats,
+            x: ArrayView2<f64>,
+            weights: Option<ArrayView1<f64>>,
+            range: std::ops::Range<usize>,
+        ) -> SufficientStats {
+            task(scratch, source, template, x, weights, range)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            scratch: &mut Scratch,
+            source: Source<'_>,
+            template: &SufficientStats,
+            x: ArrayView2<f64>,
+            weights: Option<ArrayView1<f64>>,
+            range: std::ops::Range<usize>,
+        ) -> SufficientStats {
+            task(scratch, source, template, x, weights, range)
+        }
+        match simd() {
+            // SAFETY: `simd` detected the features.
+            Simd::Avx512 => return unsafe { avx512(scratch, source, template, x, weights, range) },
+            // SAFETY: as above.
+            Simd::Avx2 => return unsafe { avx2(scratch, source, template, x, weights, range) },
+            Simd::Baseline => {}
+        }
+    }
+    task(scratch, source, template, x, weights, range)
+}
+
+/// [`e_chunk`] compiled for the CPU's vector width.
+fn e_chunk_dispatch(
+    scratch: &mut Scratch,
+    prep: &Prepared,
+    rows: ArrayView2<f64>,
+    normalise: bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        unsafe fn avx512(
+            scratch: &mut Scratch,
+            prep: &Prepared,
+            rows: ArrayView2<f64>,
+            normalise: bool,
+        ) {
+            e_chunk(scratch, prep, rows, normalise)
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(
+            scratch: &mut Scratch,
+            prep: &Prepared,
+            rows: ArrayView2<f64>,
+            normalise: bool,
+        ) {
+            e_chunk(scratch, prep, rows, normalise)
+        }
+        match simd() {
+            // SAFETY: `simd` detected the features.
+            Simd::Avx512 => return unsafe { avx512(scratch, prep, rows, normalise) },
+            // SAFETY: as above.
+            Simd::Avx2 => return unsafe { avx2(scratch, prep, rows, normalise) },
+            Simd::Baseline => {}
+        }
+    }
+    e_chunk(scratch, prep, rows, normalise)
+}
+
+/// E-step on one chunk: log-densities in `lp`, or with `normalise` the
+/// responsibilities in `lp` and the log-likelihoods in `ll`.
+#[inline(always)]
+fn e_chunk(scratch: &mut Scratch, prep: &Prepared, rows: ArrayView2<f64>, normalise: bool) {
+    let b = rows.nrows();
+    scratch.load(&prep.shift, rows);
+    scratch.log_densities(prep, b);
+    if normalise {
+        scratch.normalise(b, None);
+    }
 }
 
 /// Where the responsibilities of a pass come from.
@@ -472,8 +635,12 @@ unsafe fn simd_avx2<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) enum Source<'a> {
     /// From an E-step on the prepared model.
     EStep(&'a Prepared),
-    /// Given, one row per sample (initialisation from a clustering).
-    Given(ArrayView2<'a, f64>),
+    /// Each sample wholly to its nearest centre, one centre per row
+    /// (initialisation from given or K-means centres).
+    Nearest(ArrayView2<'a, f64>),
+    /// Uniform random numbers normalised per sample, from a ChaCha8 stream
+    /// seeded with this value and positioned by row (random initialisation).
+    Random(u64),
 }
 
 /// One pass over `x` accumulating the statistics, in tasks of `batch` rows that
@@ -498,12 +665,12 @@ pub(crate) fn accumulate(
                 || Scratch::new(ctype, k, d),
                 |scratch, &t| {
                     let range = t * batch..((t + 1) * batch).min(n);
-                    with_simd(|| task(scratch, source, template, x, weights, range))
+                    task_dispatch(scratch, source, template, x, weights, range)
                 },
             )
             .collect();
         for part in &parts {
-            total.merge(part);
+            total.add(part);
         }
     }
     total
@@ -541,30 +708,62 @@ fn task(
                     None => scratch.ll[..b].iter().sum::<f64>(),
                 };
             }
-            Source::Given(resp) => {
-                for (i, row) in resp.slice(s![start..end, ..]).outer_iter().enumerate() {
-                    let wi = w.map_or(1.0, |w| w[i]);
-                    for (j, r) in row.iter().enumerate() {
-                        scratch.lp[j * b + i] = r * wi;
+            Source::Nearest(centres) => {
+                scratch.lp[..k * b].fill(0.0);
+                for (i, row) in rows.outer_iter().enumerate() {
+                    let nearest = centres
+                        .outer_iter()
+                        .map(|c| {
+                            c.iter()
+                                .zip(row)
+                                .map(|(a, v)| (a - v) * (a - v))
+                                .sum::<f64>()
+                        })
+                        .enumerate()
+                        .fold((0, f64::INFINITY), |best, (j, dist)| {
+                            if dist < best.1 {
+                                (j, dist)
+                            } else {
+                                best
+                            }
+                        });
+                    scratch.lp[nearest.0 * b + i] = w.map_or(1.0, |w| w[i]);
+                }
+            }
+            Source::Random(seed) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for i in 0..b {
+                    // Two 32-bit words per f64, k numbers per row.
+                    rng.set_word_pos(2 * (k * (start + i)) as u128);
+                    let mut sum = 0.0;
+                    for j in 0..k {
+                        let u: f64 = rng.random();
+                        scratch.lp[j * b + i] = u;
+                        sum += u;
+                    }
+                    let scale = w.map_or(1.0, |w| w[i]) / sum;
+                    for j in 0..k {
+                        scratch.lp[j * b + i] *= scale;
                     }
                 }
-                debug_assert_eq!(resp.ncols(), k);
             }
         }
         stats.weight += w.map_or(b as f64, |w| w.sum());
         scratch.accumulate(&mut stats, w, b);
         start = end;
     }
+    scratch.fold_zsum(&mut stats);
     stats
 }
 
-/// Runs the E-step on every chunk of `x` in parallel and lets `finish` write
-/// the chunk's rows of `out` from the scratch (log-densities in `lp`).
+/// Runs the E-step on every chunk of `x` in parallel (normalised or not) and
+/// lets `finish` write the chunk's rows of `out` from the scratch.
 fn map_rows(
     prep: &Prepared,
     x: ArrayView2<f64>,
     mut out: ArrayViewMut2<f64>,
-    finish: impl Fn(&mut Scratch, usize, ArrayViewMut2<f64>) + Sync,
+    normalise: bool,
+    finish: impl Fn(&Scratch, usize, ArrayViewMut2<f64>) + Sync,
 ) {
     out.axis_chunks_iter_mut(Axis(0), CHUNK)
         .into_par_iter()
@@ -572,25 +771,26 @@ fn map_rows(
         .for_each_init(
             || Scratch::new(prep.covariance_type(), prep.k, prep.d),
             |scratch, (o, rows)| {
-                let b = rows.nrows();
-                with_simd(|| {
-                    scratch.load(&prep.shift, rows);
-                    scratch.log_densities(prep, b);
-                    finish(scratch, b, o);
-                })
+                e_chunk_dispatch(scratch, prep, rows, normalise);
+                finish(scratch, rows.nrows(), o);
             },
         );
+}
+
+/// Copies the component-major `(k, b)` array `lp` into the rows of `out`.
+fn write_rows(lp: &[f64], b: usize, mut out: ArrayViewMut2<f64>) {
+    for (j, col) in out.columns_mut().into_iter().enumerate() {
+        col.into_iter()
+            .zip(&lp[j * b..(j + 1) * b])
+            .for_each(|(d, v)| *d = *v);
+    }
 }
 
 /// The weighted log-densities `log(w_j N(x_i | j))`, shape (n, k).
 pub(crate) fn weighted_log_densities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        for (j, col) in o.columns_mut().into_iter().enumerate() {
-            col.into_iter()
-                .zip(&s.lp[j * b..(j + 1) * b])
-                .for_each(|(d, v)| *d = *v);
-        }
+    map_rows(prep, x, out.view_mut(), false, |s, b, o| {
+        write_rows(&s.lp, b, o)
     });
     out
 }
@@ -598,13 +798,8 @@ pub(crate) fn weighted_log_densities(prep: &Prepared, x: ArrayView2<f64>) -> Arr
 /// Posterior probabilities of the components, shape (n, k).
 pub(crate) fn responsibilities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        s.normalise(b, None);
-        for (j, col) in o.columns_mut().into_iter().enumerate() {
-            col.into_iter()
-                .zip(&s.lp[j * b..(j + 1) * b])
-                .for_each(|(d, v)| *d = *v);
-        }
+    map_rows(prep, x, out.view_mut(), true, |s, b, o| {
+        write_rows(&s.lp, b, o)
     });
     out
 }
@@ -612,8 +807,7 @@ pub(crate) fn responsibilities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f6
 /// Log-likelihood of each sample, shape (n).
 pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64> {
     let mut out = Array2::zeros((x.nrows(), 1));
-    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
-        s.normalise(b, None);
+    map_rows(prep, x, out.view_mut(), true, |s, b, mut o| {
         o.iter_mut().zip(&s.ll[..b]).for_each(|(d, v)| *d = *v);
     });
     out.remove_axis(Axis(1))
@@ -621,7 +815,109 @@ pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64
 
 #[cfg(test)]
 mod tests {
-    use super::exp_nonpositive;
+    use super::*;
+    use ndarray::{array, Array3};
+
+    /// Both ways of accumulating full second moments (triangles of outer
+    /// products for many components, weighted products for few) give the
+    /// sums of (x - shift)(x - shift)^T over each component's samples.
+    #[test]
+    #[allow(clippy::needless_range_loop)] // index loops mirror the formula
+    fn full_second_moments_for_many_and_few_components() {
+        for (k, d) in [(3, 3), (2, 6)] {
+            let n = 200;
+            let x =
+                Array2::from_shape_fn((n, d), |(i, l)| ((i * 13 + l * 7) % 17) as f64 * 0.21 - 1.0);
+            let centres = x.slice(s![..k, ..]).to_owned();
+            let shift: Vec<f64> = (0..d).map(|l| 0.1 * l as f64).collect();
+            let template = SufficientStats::zeros(CovarianceType::Full, k, &shift);
+            let mut scratch = Scratch::new(CovarianceType::Full, k, d);
+            assert_eq!(scratch.zsum.is_empty(), k * d >= d * (d + 1) / 2);
+            let stats = task(
+                &mut scratch,
+                Source::Nearest(centres.view()),
+                &template,
+                x.view(),
+                None,
+                0..n,
+            );
+            let mut want = vec![vec![vec![0.0; d]; d]; k];
+            for row in x.outer_iter() {
+                let dist = |j: usize| {
+                    (0..d)
+                        .map(|l| (row[l] - centres[[j, l]]).powi(2))
+                        .sum::<f64>()
+                };
+                let j = (0..k).fold(0, |best, j| if dist(j) < dist(best) { j } else { best });
+                for a in 0..d {
+                    for b in 0..d {
+                        want[j][a][b] += (row[a] - shift[a]) * (row[b] - shift[b]);
+                    }
+                }
+            }
+            let t = d * (d + 1) / 2;
+            for j in 0..k {
+                let mut idx = j * t;
+                for a in 0..d {
+                    for b in a..d {
+                        let got = stats.second[idx];
+                        assert!(
+                            (got - want[j][a][b]).abs() <= 1e-12 * want[j][a][a].abs().max(1.0),
+                            "{k} {d}"
+                        );
+                        idx += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The vector paths do the same arithmetic as the baseline path, bit for bit.
+    #[test]
+    fn every_vector_width_gives_the_same_statistics() {
+        let x = Array2::from_shape_fn((300, 3), |(i, l)| {
+            ((i * 7 + l * 3) % 11) as f64 * 0.37 - 1.5
+        });
+        let means = array![[0.0, 0.0, 0.0], [1.0, -1.0, 0.5]];
+        let covs = [
+            Covariances::Full(Array3::from_shape_fn((2, 3, 3), |(j, a, b)| {
+                if a == b {
+                    1.0 + j as f64
+                } else {
+                    0.3
+                }
+            })),
+            Covariances::Tied(array![[1.0, 0.2, 0.0], [0.2, 2.0, 0.1], [0.0, 0.1, 0.5]]),
+            Covariances::Diag(array![[1.0, 2.0, 0.5], [0.3, 1.0, 1.0]]),
+            Covariances::Spherical(array![1.0, 0.4]),
+        ];
+        for c in covs {
+            let ctype = c.covariance_type();
+            let model = GaussianMixtureModel::new(array![0.3, 0.7], means.clone(), c).unwrap();
+            let shift = [0.1, 0.2, -0.3];
+            let prep = Prepared::new(&model, &shift);
+            let template = SufficientStats::zeros(ctype, 2, &shift);
+            let mut s1 = Scratch::new(ctype, 2, 3);
+            let mut s2 = Scratch::new(ctype, 2, 3);
+            let base = task(
+                &mut s1,
+                Source::EStep(&prep),
+                &template,
+                x.view(),
+                None,
+                0..300,
+            );
+            let fast = task_dispatch(
+                &mut s2,
+                Source::EStep(&prep),
+                &template,
+                x.view(),
+                None,
+                0..300,
+            );
+            assert_eq!(base, fast, "{ctype}");
+        }
+    }
 
     #[test]
     fn fast_exp_matches_std_to_a_few_ulp() {
