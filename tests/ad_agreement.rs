@@ -228,6 +228,22 @@ proptest! {
         prop_assert_eq!(from_text, from_tree);
     }
 
+    /// `Expr::derivatives` (what `admix diff` prints) is exactly the
+    /// drivers it bundles.
+    #[test]
+    fn derivatives_bundle_the_drivers(case in case()) {
+        let f = case.expr();
+        let x = &case.point;
+        let d = f.derivatives(x, true).expect("finite point");
+        prop_assert_eq!(d.value.to_bits(), f.eval_at(x).to_bits());
+        prop_assert_eq!(&d.variables[..], case.variables());
+        prop_assert_eq!(d.gradient.forward, gradient(|v| f.eval_at(v), x).1);
+        prop_assert_eq!(d.gradient.reverse, admix::tape::gradient(&f, x).1);
+        let central = DividedDifference::default().gradient_of(&f, x).expect("finite point");
+        prop_assert_eq!(d.gradient.central, central.1);
+        prop_assert_eq!(d.hessian, Some(hessian_of(&f, x).2));
+    }
+
     #[test]
     fn forward_reverse_and_differences_agree(case in case()) {
         check_gradients(&case.expr(), &case.point)?;
