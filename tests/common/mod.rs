@@ -12,12 +12,13 @@
 //!
 //! ```text
 //! ln, log2, log10, sqrt, cbrt, acosh, ^-k   of  1 + w^2  or  2 + w^2
-//! a / b                                     with b = 1 + w^2 or 2 + tanh(w)
-//! exp, exp2, expm1                          of  tanh(w), sin(t), atan(w), -w^2
+//! a / b                                     with b = 1 + w^2 or 2 + tanh(u)
+//! exp, exp2, expm1                          of  tanh(u), sin(t), atan(w), -w^2
 //! asin, acos                                of  tanh(t)   (|t| <= pi, so |tanh t| <= 0.997)
 //! atanh                                     of  tanh(t)/2
 //! tan                                       of  atan(w)/2 (inside (-pi/4, pi/4))
 //! sin, cos, sinh, cosh                      of  t
+//! tanh (u above)                            of  t, or of w in `case_with_large_tanh`
 //! ```
 //!
 //! Two sorts keep the divided differences meaningful: a *tame* node `t` has
@@ -240,20 +241,6 @@ impl Node {
             format!("({text})")
         } else {
             text
-        }
-    }
-
-    /// The largest variable index used, if any.
-    pub fn max_var(&self) -> Option<usize> {
-        match self {
-            Node::Var(i) => Some(*i),
-            Node::Const { .. } | Node::Pi => None,
-            Node::Neg(a) | Node::Powi(a, _) => a.max_var(),
-            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
-                a.max_var().max(b.max_var())
-            }
-            Node::Powf(a, b) => a.max_var().max(b.max_var()),
-            Node::Call { args, .. } => args.iter().filter_map(Node::max_var).max(),
         }
     }
 }
