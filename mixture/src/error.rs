@@ -146,4 +146,14 @@ pub enum MixtureError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The optimiser behind gradient fitting failed internally.
+    #[error("gradient fitting failed: {message}; check the hyperparameters, or fit by EM")]
+    Optimisation {
+        /// The optimiser's explanation.
+        message: String,
+    },
+    /// The observed information is not positive definite, so it has no
+    /// inverse to give standard errors.
+    #[error("the observed information is not positive definite: the model is not at a maximum of the likelihood or a parameter is not identified (an empty or duplicated component); fit to convergence first, or use fewer components")]
+    InformationNotPositiveDefinite,
 }

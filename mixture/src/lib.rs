@@ -3,6 +3,7 @@
 mod data;
 mod error;
 pub mod gmm;
+pub mod gradient;
 pub mod kmeans;
 mod linalg;
 

@@ -103,17 +103,17 @@ impl SufficientStats {
     }
 
     /// Sum of responsibilities of component `j`.
-    fn resp(&self, j: usize) -> f64 {
+    pub(crate) fn resp(&self, j: usize) -> f64 {
         self.moments[(j + 1) * self.width() - 1]
     }
 
     /// Diagonal second moment of component `j`, feature `l` (diag and spherical).
-    fn diag_second(&self, j: usize, l: usize) -> f64 {
+    pub(crate) fn diag_second(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + self.d + l]
     }
 
     /// First moment of component `j`, feature `l`, in shifted coordinates.
-    fn first(&self, j: usize, l: usize) -> f64 {
+    pub(crate) fn first(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + l]
     }
 

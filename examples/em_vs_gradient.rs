@@ -1,0 +1,120 @@
+//! EM against gradient methods (L-BFGS, Adam, gradient descent) from the
+//! same starting parameters: final mean log-likelihood, iterations, data
+//! passes, wall time, time to reach EM's final log-likelihood (within 1e-6
+//! relative), the distance between the matched models and the gradient-norm
+//! certificate of each.
+//!
+//! Run with `cargo run --release --example em_vs_gradient -- [faithful|iris|synthetic] [max_iter]`.
+//! `synthetic` is the benchmark data: n = 100_000, d = 16, k = 16 blobs.
+
+use admix::mixture::gmm::{Covariances, GaussianMixture, GaussianMixtureModel};
+use admix::mixture::gradient::{compare, gradient_norm, Method, TracePoint};
+use ndarray::Array2;
+use std::time::Duration;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("faithful", String::as_str);
+    let max_iter = args.get(1).map_or(Ok(1000), |s| s.parse())?;
+    let (x, k) = match name {
+        "faithful" => (numeric_csv(include_str!("../data/faithful.csv")), 2),
+        "iris" => (numeric_csv(include_str!("../data/iris.csv")), 3),
+        "synthetic" => (blobs(100_000, 16, 16, 1), 16),
+        other => {
+            return Err(format!("unknown data set {other:?}: faithful, iris or synthetic").into())
+        }
+    };
+    println!(
+        "{name}: n = {}, d = {}, k = {k}, full covariances, tol 1e-10, max_iter {max_iter}",
+        x.nrows(),
+        x.ncols()
+    );
+    println!(
+        "{:<6} {:>16} {:>6} {:>8} {:>9} {:>14} {:>10} {:>10}",
+        "method", "mean log-lik", "iters", "passes", "time", "time to EM's", "distance", "|grad|"
+    );
+    for (i, method) in [Method::Lbfgs, Method::Adam, Method::GradientDescent]
+        .into_iter()
+        .enumerate()
+    {
+        let params = GaussianMixture::params(k)
+            .tol(1e-10)
+            .max_iter(max_iter)
+            .gradient(method)
+            .check()?;
+        let cmp = compare(&params, x.view())?;
+        let target = cmp.em.trace.last().map_or(f64::NAN, |p| p.log_likelihood);
+        if i == 0 {
+            row(
+                "em",
+                &cmp.em.trace,
+                target,
+                f64::NAN,
+                gradient_norm(&cmp.em.model, x.view())?,
+            );
+        }
+        row(
+            method.name(),
+            &cmp.gradient.trace,
+            target,
+            cmp.matching.mean_distance,
+            cmp.gradient.gradient_norm,
+        );
+    }
+    Ok(())
+}
+
+/// One line of the table for a trace that should reach `target`.
+fn row(label: &str, trace: &[TracePoint], target: f64, distance: f64, grad: f64) {
+    let last = trace.last().expect("a trace has its start");
+    let reached = trace
+        .iter()
+        .find(|p| p.log_likelihood >= target - 1e-6 * target.abs())
+        .map_or("not reached".to_string(), |p| secs(p.elapsed));
+    println!(
+        "{label:<6} {:>16.10} {:>6} {:>8.1} {:>9} {:>14} {:>10.2e} {:>10.2e}",
+        last.log_likelihood,
+        last.iteration,
+        last.passes,
+        secs(last.elapsed),
+        reached,
+        distance,
+        grad
+    );
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// The numeric columns of a CSV text with a header line.
+fn numeric_csv(text: &str) -> Array2<f64> {
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').filter_map(|f| f.trim().parse().ok()).collect())
+        .collect();
+    let d = rows[0].len();
+    Array2::from_shape_vec((rows.len(), d), rows.concat()).expect("rectangular data")
+}
+
+/// `n` rows in `d` dimensions from `k` equally likely unit-variance blobs
+/// whose centres are themselves drawn from N(0, I / 4): neighbouring blobs
+/// overlap, so EM needs many iterations.
+fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
+    let wide = GaussianMixtureModel::new(
+        ndarray::array![1.0],
+        Array2::zeros((1, d)),
+        Covariances::Spherical(ndarray::array![0.25]),
+    )
+    .expect("a valid model");
+    let (centres, _) = wide.sample(k, seed).expect("k > 0");
+    let model = GaussianMixtureModel::new(
+        ndarray::Array1::from_elem(k, 1.0 / k as f64),
+        centres,
+        Covariances::Spherical(ndarray::Array1::ones(k)),
+    )
+    .expect("a valid model");
+    model.sample(n, seed + 1).expect("n > 0").0
+}

@@ -1,0 +1,283 @@
+//! Fitting by a gradient method: EM's initialisation, the optimiser loop on
+//! the unconstrained parameters, a trace of the mean log-likelihood, and
+//! the same fitted-model type as EM.
+
+use super::certificate::log_likelihood_gradient;
+use super::objective::Objective;
+use super::{GradientValidParams, Method, Unconstrained};
+use crate::gmm::GaussianMixtureModel;
+use crate::{check_features, MixtureError};
+use admix_optim::{
+    Adam, Control, GradientDescent, Lbfgs, Minimizer, OptimError, Record, Report, Solver, State,
+    Status, Stop,
+};
+use ndarray::ArrayView2;
+use std::cell::RefCell;
+use std::time::Duration;
+
+/// Why gradient fitting stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GradientStatus {
+    /// The mean log-likelihood changed by less than `tol` between
+    /// iterations (between epochs with mini-batches), or the gradient
+    /// vanished exactly.
+    Converged,
+    /// `max_iter` iterations (epochs) were run.
+    MaxIterations,
+    /// The line search found no step that lowers the cost: usually the fit
+    /// is at a maximum to rounding, sometimes a sign that `tol` is too small.
+    LineSearchFailed,
+    /// The cost or its gradient stopped being finite (a step too large for
+    /// the data's scale: lower the learning rate or scale the data); the
+    /// model holds the best parameters seen before.
+    Diverged,
+}
+
+/// One point of a trace: the mean log-likelihood of all the data at an
+/// iterate, and what reaching it cost.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TracePoint {
+    /// Iteration (0 is the starting point; epochs with mini-batches count
+    /// their iterations one by one).
+    pub iteration: usize,
+    /// Passes over the data made so far (a mini-batch counts as its share).
+    pub passes: f64,
+    /// Wall time since the fit started.
+    pub elapsed: Duration,
+    /// Mean log-likelihood per sample (without the `reg_covar` penalty).
+    pub log_likelihood: f64,
+}
+
+/// The result of gradient fitting: the model (EM's type: predict, score,
+/// sample, JSON), why the run stopped, its trace and the certificate.
+#[derive(Clone, Debug)]
+pub struct GradientFit {
+    /// The fitted model. `converged()` is `status == Converged`, `n_iter()`
+    /// the iterations (epochs with mini-batches) run and `lower_bound()` the
+    /// mean log-likelihood at the start of each, as for EM.
+    pub model: GaussianMixtureModel,
+    /// Why the run stopped.
+    pub status: GradientStatus,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Mean log-likelihood after every iteration (every epoch with
+    /// mini-batches), starting with the initial parameters.
+    pub trace: Vec<TracePoint>,
+    /// Norm of the gradient of the mean log-likelihood of all the data with
+    /// respect to the unconstrained parameters at `model` (see
+    /// [`gradient_norm`](super::gradient_norm)): near zero at a maximum of
+    /// the likelihood. The fit maximises the likelihood plus the
+    /// `reg_covar` penalty, whose own gradient (of order `reg_covar` times
+    /// the precisions) is what remains here when `reg_covar > 0`.
+    pub gradient_norm: f64,
+    /// Wall time of the whole fit (initialisation excluded).
+    pub elapsed: Duration,
+}
+
+impl GradientValidParams {
+    /// Fits a mixture to the rows of `x` from EM's initialisation (the same
+    /// seed gives the same starting point as [`GmmValidParams::fit`](crate::gmm::GmmValidParams::fit)).
+    ///
+    /// # Errors
+    /// The data errors of EM ([`MixtureError::NonFiniteData`],
+    /// [`MixtureError::EmptyData`], [`MixtureError::TooFewSamples`], ...);
+    /// [`MixtureError::Optimisation`] if the optimiser reports an internal error.
+    pub fn fit(&self, x: ArrayView2<f64>) -> Result<GradientFit, MixtureError> {
+        let start = self.initial_model(x)?;
+        self.fit_from(x, &start)
+    }
+
+    /// The starting parameters EM would use for `x`: its initialisation
+    /// (with `n_init` restarts, the one with the best log-likelihood).
+    ///
+    /// # Errors
+    /// As EM's fit.
+    pub fn initial_model(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
+        let mut init = self.gmm.clone();
+        init.params.max_iter = 0;
+        init.fit(x)
+    }
+
+    /// Fits from the parameters of `start` (a warm start, or a common start
+    /// with EM for a comparison).
+    ///
+    /// # Errors
+    /// [`MixtureError::DimensionMismatch`] when `x` does not have the
+    /// model's features, [`MixtureError::InvalidHyperparameter`] when its
+    /// covariance type or size differs from the hyperparameters', and as
+    /// [`GradientValidParams::fit`].
+    pub fn fit_from(
+        &self,
+        x: ArrayView2<f64>,
+        start: &GaussianMixtureModel,
+    ) -> Result<GradientFit, MixtureError> {
+        check_features(x, start.n_features())?;
+        if start.covariance_type() != self.gmm.covariance_type()
+            || start.n_components() != self.gmm.n_components()
+        {
+            return Err(MixtureError::InvalidHyperparameter {
+                name: "start",
+                value: format!("{} {}", start.n_components(), start.covariance_type()),
+                valid: "a model with the fitted number of components and covariance type",
+            });
+        }
+        let layout = Unconstrained::of(start);
+        let theta = layout.from_model(start)?;
+        let updates = self.gmm.updates();
+        let free: Vec<usize> = [
+            (updates.weights, layout.logits()),
+            (updates.means, layout.means()),
+            (updates.covariances, layout.covariances()),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .flat_map(|(_, range)| range)
+        .collect();
+        let objective = Objective::new(
+            layout,
+            x,
+            (self.gmm.reg_covar(), self.gmm.batch_size()),
+            theta.clone(),
+            free,
+            self.mini_batch.map(|rows| (rows, self.gmm.seed())),
+        );
+        let x0 = objective.free_part(&theta);
+        let rate = self.learning_rate;
+        let run = match (self.method, self.mini_batch) {
+            (Method::Lbfgs, _) => self.run(Lbfgs::new(), &objective, &x0),
+            (Method::Adam, _) => self.run(Adam::new(rate).map_err(optimisation)?, &objective, &x0),
+            (Method::GradientDescent, Some(_)) => self.run(
+                GradientDescent::fixed(rate).map_err(optimisation)?,
+                &objective,
+                &x0,
+            ),
+            (Method::GradientDescent, None) => self.run(
+                GradientDescent::backtracking(rate).map_err(optimisation)?,
+                &objective,
+                &x0,
+            ),
+        }?;
+        let mut model = layout.to_model(&objective.full(&run.x))?;
+        model.converged = run.status == GradientStatus::Converged;
+        // As EM's: one value per iteration (epoch), at its start.
+        model.n_iter = run.trace.len() - 1;
+        model.lower_bound = run.trace[..model.n_iter]
+            .iter()
+            .map(|p| p.log_likelihood)
+            .collect();
+        let gradient = log_likelihood_gradient(&model, x)?;
+        Ok(GradientFit {
+            gradient_norm: gradient.iter().map(|g| g * g).sum::<f64>().sqrt(),
+            model,
+            status: run.status,
+            iterations: run.report.iterations,
+            trace: run.trace,
+            elapsed: run.report.elapsed,
+        })
+    }
+
+    /// Runs `solver` with EM's stopping rule checked by an observer on the
+    /// mean log-likelihood of all the data.
+    fn run<'o, S>(
+        &self,
+        solver: S,
+        objective: &'o Objective,
+        x0: &[f64],
+    ) -> Result<Run, MixtureError>
+    where
+        S: Solver<&'o Objective>,
+    {
+        let per_epoch = objective.iterations_per_epoch();
+        let tol = self.gmm.tol();
+        let watch = RefCell::new(Watch::default());
+        let stop = Stop::new()
+            .gradient_norm(0.0)
+            .map_err(optimisation)?
+            .max_iterations(self.gmm.max_iter().saturating_mul(per_epoch));
+        let report = Minimizer::new(solver)
+            .stop(stop)
+            .observer(|record: &Record, state: &State| {
+                if record.iteration % per_epoch != 0 {
+                    return Control::Continue;
+                }
+                let ll = objective.log_likelihood(&state.x);
+                let mut w = watch.borrow_mut();
+                w.trace.push(TracePoint {
+                    iteration: record.iteration,
+                    passes: objective.passes(),
+                    elapsed: record.elapsed,
+                    log_likelihood: ll,
+                });
+                if !ll.is_finite() {
+                    w.outcome = Some(GradientStatus::Diverged);
+                    return Control::Stop;
+                }
+                if w.best.as_ref().map_or(true, |(b, _)| ll > *b) {
+                    w.best = Some((ll, state.x.clone()));
+                }
+                let previous = w.previous.replace(ll);
+                if previous.is_some_and(|p| (ll - p).abs() < tol) {
+                    w.outcome = Some(GradientStatus::Converged);
+                    return Control::Stop;
+                }
+                Control::Continue
+            })
+            .minimize(objective, x0)
+            .map_err(optimisation)?;
+        let mut watch = watch.into_inner();
+        // The stopping rules end a run before the observer sees the last
+        // iterate; trace it too.
+        if watch.trace.last().map(|p| p.iteration) != Some(report.iterations) {
+            watch.trace.push(TracePoint {
+                iteration: report.iterations,
+                passes: objective.passes(),
+                elapsed: report.elapsed,
+                log_likelihood: objective.log_likelihood(&report.x),
+            });
+        }
+        let status = match report.status {
+            Status::StoppedByObserver => watch.outcome.unwrap_or(GradientStatus::Converged),
+            Status::Converged(_) => GradientStatus::Converged,
+            Status::LineSearchFailed => GradientStatus::LineSearchFailed,
+            Status::NonFinite(_) => GradientStatus::Diverged,
+            _ => GradientStatus::MaxIterations,
+        };
+        let x = if status == GradientStatus::Diverged {
+            match watch.best {
+                Some((_, best)) => best,
+                None => report.best_x.clone(),
+            }
+        } else {
+            report.x.clone()
+        };
+        Ok(Run {
+            x,
+            status,
+            trace: watch.trace,
+            report,
+        })
+    }
+}
+
+/// What the observer keeps between iterations.
+#[derive(Default)]
+struct Watch {
+    trace: Vec<TracePoint>,
+    previous: Option<f64>,
+    best: Option<(f64, Vec<f64>)>,
+    outcome: Option<GradientStatus>,
+}
+
+struct Run {
+    x: Vec<f64>,
+    status: GradientStatus,
+    trace: Vec<TracePoint>,
+    report: Report,
+}
+
+fn optimisation(err: OptimError) -> MixtureError {
+    MixtureError::Optimisation {
+        message: err.to_string(),
+    }
+}

@@ -1,0 +1,215 @@
+//! The problem the optimisers see: minus the penalised mean log-likelihood
+//! of the data (or of the current mini-batch) over the free entries of the
+//! unconstrained vector, with its gradient by one reverse sweep.
+
+use super::likelihood::{penalty, unpack, FusedLogLikelihood};
+use super::Unconstrained;
+use crate::gmm::{accumulate, GaussianMixtureModel, Prepared, Source, SufficientStats};
+use admix_optim::{CostFunction, Gradient, OptimError};
+use admix_tape::{Tape, TapeError};
+use ndarray::{Array1, Array2, ArrayView2};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+/// Rows per parallel task of the E-step pass when no hyperparameter says
+/// otherwise (EM's default `batch_size`).
+pub(crate) const TASK_ROWS: usize = 4096;
+
+/// Mini-batches drawn without replacement: a fresh seeded shuffle per epoch.
+#[derive(Debug)]
+struct MiniBatch {
+    size: usize,
+    rng: ChaCha8Rng,
+    order: Vec<usize>,
+    next: usize,
+    rows: Arc<Array2<f64>>,
+}
+
+/// The cost `-(mean log-likelihood + penalty)` over the free parameters.
+#[derive(Debug)]
+pub(crate) struct Objective {
+    layout: Unconstrained,
+    data: Arc<Array2<f64>>,
+    shift: Vec<f64>,
+    reg_covar: f64,
+    /// Rows per parallel task of a pass (EM's `batch_size`).
+    task_rows: usize,
+    /// The full unconstrained vector; entries not in `free` stay fixed.
+    theta: Vec<f64>,
+    free: Vec<usize>,
+    batch: RefCell<Option<MiniBatch>>,
+    /// Data passes made so far (a mini-batch counts as its share of one).
+    passes: Cell<f64>,
+    /// Recent (parameters, mean log-likelihood without penalty) pairs, so
+    /// that the trace does not pay for a pass the optimiser already made.
+    recent: RefCell<Vec<(Vec<f64>, f64)>>,
+}
+
+impl Objective {
+    /// The objective for data `x` starting from the full vector `theta`,
+    /// optimising the entries `free`; mini-batches of `batch` rows drawn
+    /// with `seed` when given; passes in parallel tasks of `task_rows` rows.
+    pub(crate) fn new(
+        layout: Unconstrained,
+        x: ArrayView2<f64>,
+        (reg_covar, task_rows): (f64, usize),
+        theta: Vec<f64>,
+        free: Vec<usize>,
+        batch: Option<(usize, u64)>,
+    ) -> Self {
+        let data = Arc::new(x.to_owned());
+        let shift = x
+            .mean_axis(ndarray::Axis(0))
+            .map_or_else(Vec::new, |m| m.to_vec());
+        let batch = batch.map(|(size, seed)| MiniBatch {
+            size: size.min(x.nrows()),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            order: (0..x.nrows()).collect(),
+            next: x.nrows(),
+            rows: Arc::clone(&data),
+        });
+        Self {
+            layout,
+            data,
+            shift,
+            reg_covar,
+            task_rows,
+            theta,
+            free,
+            batch: RefCell::new(batch),
+            passes: Cell::new(0.0),
+            recent: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Optimiser iterations per pass over the data (1 for full batches).
+    pub(crate) fn iterations_per_epoch(&self) -> usize {
+        match &*self.batch.borrow() {
+            Some(b) => (self.data.nrows() / b.size).max(1),
+            None => 1,
+        }
+    }
+
+    /// Data passes made so far.
+    pub(crate) fn passes(&self) -> f64 {
+        self.passes.get()
+    }
+
+    /// The free entries of the full vector.
+    pub(crate) fn free_part(&self, theta: &[f64]) -> Vec<f64> {
+        self.free.iter().map(|&i| theta[i]).collect()
+    }
+
+    /// The full vector with the free entries `x`.
+    pub(crate) fn full(&self, x: &[f64]) -> Vec<f64> {
+        let mut theta = self.theta.clone();
+        for (&i, &v) in self.free.iter().zip(x) {
+            theta[i] = v;
+        }
+        theta
+    }
+
+    /// Mean log-likelihood (no penalty) of all the data at free parameters
+    /// `x`: from a recent evaluation on the full data if there is one, else
+    /// by one pass. NaN for parameters that make no valid mixture.
+    pub(crate) fn log_likelihood(&self, x: &[f64]) -> f64 {
+        if let Some((_, ll)) = self.recent.borrow().iter().find(|(p, _)| p == x) {
+            return *ll;
+        }
+        match self.layout.to_model(&self.full(x)) {
+            Ok(model) => self.pass(&model),
+            Err(_) => f64::NAN,
+        }
+    }
+
+    /// One forward pass over all the data.
+    fn pass(&self, model: &GaussianMixtureModel) -> f64 {
+        self.passes.set(self.passes.get() + 1.0);
+        let template = SufficientStats::zeros(
+            self.layout.covariance_type(),
+            self.layout.n_components(),
+            &self.shift,
+        );
+        accumulate(
+            Source::EStep(&Prepared::new(model, &self.shift)),
+            &template,
+            self.data.view(),
+            None,
+            self.task_rows,
+        )
+        .mean_log_likelihood()
+    }
+
+    /// Cost, gradient and the data term on the current rows.
+    fn evaluate(&self, x: &[f64]) -> Result<(f64, Vec<f64>, f64), TapeError> {
+        let rows = match &*self.batch.borrow() {
+            Some(b) => Arc::clone(&b.rows),
+            None => Arc::clone(&self.data),
+        };
+        self.passes
+            .set(self.passes.get() + rows.nrows() as f64 / self.data.nrows() as f64);
+        let tape = Tape::new();
+        let theta = tape.array_var(Array1::from(self.full(x)));
+        let p = unpack(&self.layout, theta)?;
+        let node = FusedLogLikelihood::new(
+            rows,
+            self.shift.clone(),
+            self.layout.covariance_type(),
+            self.task_rows,
+        );
+        let data_term = node.record(&p)?;
+        let log_likelihood = data_term.to_scalar()?.value();
+        let cost = -(data_term + penalty(&p, self.reg_covar)?)?;
+        let cost = cost.to_scalar()?;
+        let grad = tape.gradient(cost).wrt_array(theta);
+        let grad = self.free.iter().map(|&i| grad[i]).collect();
+        Ok((cost.value(), grad, log_likelihood))
+    }
+}
+
+/// Borrowed, so that an observer can read the objective while a solver
+/// runs it (mini-batches live in a `RefCell`).
+impl CostFunction for &Objective {
+    fn cost(&self, x: &[f64]) -> Result<f64, OptimError> {
+        Ok(self.cost_and_gradient(x)?.0)
+    }
+}
+
+impl Gradient for &Objective {
+    fn gradient(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
+        Ok(self.cost_and_gradient(x)?.1)
+    }
+
+    fn cost_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), OptimError> {
+        let (cost, grad, ll) = self.evaluate(x).map_err(OptimError::problem)?;
+        if self.batch.borrow().is_none() {
+            let mut recent = self.recent.borrow_mut();
+            if recent.len() == 8 {
+                recent.remove(0);
+            }
+            recent.push((x.to_vec(), ll));
+        }
+        Ok((cost, grad))
+    }
+
+    fn next_batch(&mut self, _iteration: usize) -> Result<(), OptimError> {
+        let mut batch = self.batch.borrow_mut();
+        let Some(b) = batch.as_mut() else {
+            return Ok(());
+        };
+        let n = self.data.nrows();
+        if b.next + b.size > n {
+            b.order.shuffle(&mut b.rng);
+            b.next = 0;
+        }
+        let picked = &b.order[b.next..b.next + b.size];
+        b.next += b.size;
+        let d = self.data.ncols();
+        let rows = Array2::from_shape_fn((picked.len(), d), |(i, l)| self.data[[picked[i], l]]);
+        b.rows = Arc::new(rows);
+        Ok(())
+    }
+}
