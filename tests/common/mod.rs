@@ -434,7 +434,7 @@ pub fn point(n: usize) -> impl Strategy<Value = Vec<f64>> {
 /// Expressions in 1 to 3 variables (not every variable need appear), with
 /// a point; tanh only of bounded arguments (see `Grammar::large_tanh`).
 pub fn case() -> impl Strategy<Value = Case> {
-    case_with(false)
+    case_with(true)
 }
 
 /// As [`case`], with tanh of any argument the grammar makes.
@@ -459,7 +459,7 @@ pub fn system() -> impl Strategy<Value = (Vec<Node>, Vec<f64>)> {
     (1..=3usize, 1..=3usize).prop_flat_map(|(n_vars, m)| {
         let g = Grammar {
             n_vars,
-            large_tanh: false,
+            large_tanh: true,
         };
         (prop::collection::vec(wild(g, DEPTH - 1), m), point(n_vars))
     })
