@@ -21,6 +21,16 @@ enum Command {
     Diff(cli::diff::DiffArgs),
     /// Fit a Gaussian mixture; print a summary, save the model, plot it.
     Fit(cli::fit::FitArgs),
+    /// Label data with a saved model's components.
+    Predict(cli::model_cmds::PredictArgs),
+    /// Mean log-likelihood, BIC and AIC of data under a saved model.
+    Score(cli::model_cmds::ScoreArgs),
+    /// Draw samples (and their components) from a saved model.
+    Sample(cli::model_cmds::SampleArgs),
+    /// K-means clustering (Lloyd or mini-batch).
+    Kmeans(cli::kmeans::KMeansArgs),
+    /// BIC and AIC for a range of component counts and covariance types.
+    Select(cli::select::SelectArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -33,6 +43,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Demo(a) => cli::demo::run(&a)?,
         Command::Diff(a) => cli::diff::run(&a)?,
         Command::Fit(a) => cli::fit::run(&a)?,
+        Command::Predict(a) => cli::model_cmds::predict(&a)?,
+        Command::Score(a) => cli::model_cmds::score(&a)?,
+        Command::Sample(a) => cli::model_cmds::sample(&a)?,
+        Command::Kmeans(a) => cli::kmeans::run(&a)?,
+        Command::Select(a) => cli::select::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
@@ -43,7 +58,10 @@ fn run(args: Args) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return usage_error(e),
+    };
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -51,6 +69,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Help and version go to stdout as clap renders them; a usage mistake is
+/// one line on stderr, like every other error of this program.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid arguments");
+    eprintln!("admix: {first} (see admix --help)");
+    ExitCode::from(2)
 }
 
 /// Rust ignores SIGPIPE, so `admix ... | head` would panic on the closed

@@ -10,7 +10,7 @@
 //! J. Nocedal, S. J. Wright, *Numerical Optimization*, 2nd ed., section 8.1;
 //! W. H. Press et al., *Numerical Recipes*, 3rd ed., section 5.7.
 
-use crate::DualError;
+use crate::{DualError, ScalarFn, VectorFn};
 
 /// Which function values a divided difference combines.
 ///
@@ -154,6 +154,45 @@ impl DividedDifference {
         let (values, jac) = self.jacobian(|x| vec![f(x)], x)?;
         let grad = jac.into_iter().next().unwrap_or_default();
         Ok((values[0], grad))
+    }
+
+    /// [`gradient`](Self::gradient) of a [`ScalarFn`] evaluated on `f64`:
+    /// the same call shape as [`gradient_of`](crate::gradient_of), so
+    /// either can serve as an optimiser's gradient source.
+    ///
+    /// # Errors
+    /// [`DualError::InvalidStep`] for a fixed step that is not positive and finite.
+    ///
+    /// # Example
+    /// ```
+    /// use admix_dual::{gradient_of, DividedDifference, Scalar, ScalarFn};
+    ///
+    /// struct Sphere;
+    /// impl ScalarFn for Sphere {
+    ///     fn eval<S: Scalar>(&self, x: &[S]) -> S {
+    ///         x.iter().map(|&xi| xi * xi).sum()
+    ///     }
+    /// }
+    /// let x = [1.0, -2.0];
+    /// let (_, exact) = gradient_of(&Sphere, &x);
+    /// let (_, approx) = DividedDifference::default().gradient_of(&Sphere, &x)?;
+    /// assert!((exact[1] - approx[1]).abs() < 1e-9);
+    /// # Ok::<(), admix_dual::DualError>(())
+    /// ```
+    pub fn gradient_of<F: ScalarFn>(&self, f: &F, x: &[f64]) -> Result<(f64, Vec<f64>), DualError> {
+        self.gradient(|v| f.eval(v), x)
+    }
+
+    /// [`jacobian`](Self::jacobian) of a [`VectorFn`] evaluated on `f64`.
+    ///
+    /// # Errors
+    /// As [`jacobian`](Self::jacobian).
+    pub fn jacobian_of<F: VectorFn>(
+        &self,
+        f: &F,
+        x: &[f64],
+    ) -> Result<(Vec<f64>, Vec<Vec<f64>>), DualError> {
+        self.jacobian(|v| f.eval(v), x)
     }
 
     /// The values `F(x)` and an approximation of the Jacobian of

@@ -18,6 +18,10 @@ use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
 /// only. Conventions at points where a derivative does not exist are listed
 /// in the crate docs.
 ///
+/// Arithmetic works with another dual and with a plain `T` on the right,
+/// and with an `f64` on the left (`2.0 * x`); an `f32` on the left only for
+/// `Dual<f32>`, where the literal needs its type (`2.0_f32 * x`).
+///
 /// # Example
 /// ```
 /// use admix_dual::{Dual, Float};
@@ -398,24 +402,27 @@ impl<T: Scalar> Float for Dual<T> {
         let (s, c) = self.re.sin_cos();
         (Self::new(s, self.eps * c), Self::new(c, -self.eps * s))
     }
-    /// The larger argument, with its derivative; ties and NaN as `f64::max`
-    /// (a NaN loses; on a tie `self` wins).
+    /// The larger argument's value (exactly `T::max`) and derivative; a NaN
+    /// loses as in `f64::max`; on a tie the derivative of `self`.
     #[inline]
     fn max(self, other: Self) -> Self {
-        if self.re.is_nan() || other.re > self.re {
+        let pick = if self.re.is_nan() || other.re > self.re {
             other
         } else {
             self
-        }
+        };
+        Self::new(self.re.max(other.re), pick.eps)
     }
-    /// The smaller argument, with its derivative; ties and NaN as `f64::min`.
+    /// The smaller argument's value (exactly `T::min`) and derivative; a NaN
+    /// loses as in `f64::min`; on a tie the derivative of `self`.
     #[inline]
     fn min(self, other: Self) -> Self {
-        if self.re.is_nan() || other.re < self.re {
+        let pick = if self.re.is_nan() || other.re < self.re {
             other
         } else {
             self
-        }
+        };
+        Self::new(self.re.min(other.re), pick.eps)
     }
 }
 
@@ -483,6 +490,35 @@ mod tests {
         assert_eq!(Dual::variable(1.0_f64).asin().eps, f64::INFINITY);
         assert_eq!(zero.powi(0).eps, 0.0);
         assert_eq!(zero.hypot(Dual::from(0.0)).eps, 0.0);
+        // The rest of the table in the crate docs.
+        let one = Dual::variable(1.0_f64);
+        assert_eq!(zero.cbrt().eps, f64::INFINITY);
+        assert_eq!(one.acos().eps, f64::NEG_INFINITY);
+        assert_eq!(Dual::variable(-1.0_f64).asin().eps, f64::INFINITY);
+        assert_eq!(one.acosh().eps, f64::INFINITY);
+        assert_eq!(
+            (one.atanh().re, one.atanh().eps),
+            (f64::INFINITY, f64::INFINITY)
+        );
+        for log in [Dual::ln, Dual::log2, Dual::log10] {
+            assert_eq!(
+                (log(zero).re, log(zero).eps),
+                (f64::NEG_INFINITY, f64::INFINITY)
+            );
+        }
+        assert_eq!(zero.atan2(Dual::from(0.0)).eps, 0.0);
+        assert_eq!(Dual::from(0.0).atan2(zero).eps, 0.0);
+        for step in [Dual::floor, Dual::ceil, Dual::round, Dual::trunc] {
+            assert_eq!(step(Dual::variable(2.5)).eps, 0.0);
+        }
+        assert_eq!(Dual::variable(2.5).fract().eps, 1.0);
+        assert_eq!((Dual::variable(2.5) % 1.0).eps, 1.0);
+        let other = Dual::new(0.0, 7.0);
+        assert_eq!((zero.max(other).eps, zero.min(other).eps), (1.0, 1.0));
+        // x^y at x = 0: d/dy = 0; a constant exponent needs no logarithm.
+        let y = Dual::variable(2.0_f64);
+        assert_eq!(Dual::from(0.0).powf(y).eps, 0.0);
+        assert_eq!(Dual::variable(-2.0_f64).powf(Dual::from(3.0)).eps, 12.0);
     }
 
     #[test]

@@ -428,24 +428,27 @@ impl<T: Scalar, const N: usize> Float for DualVec<T, N> {
             Self::new(c, self.map_eps(|e| -e * s)),
         )
     }
-    /// The larger argument, with its derivative; ties and NaN as `f64::max`
-    /// (a NaN loses; on a tie `self` wins).
+    /// The larger argument's value (exactly `T::max`) and derivative; a NaN
+    /// loses as in `f64::max`; on a tie the derivative of `self`.
     #[inline]
     fn max(self, other: Self) -> Self {
-        if self.re.is_nan() || other.re > self.re {
+        let pick = if self.re.is_nan() || other.re > self.re {
             other
         } else {
             self
-        }
+        };
+        Self::new(self.re.max(other.re), pick.eps)
     }
-    /// The smaller argument, with its derivative; ties and NaN as `f64::min`.
+    /// The smaller argument's value (exactly `T::min`) and derivative; a NaN
+    /// loses as in `f64::min`; on a tie the derivative of `self`.
     #[inline]
     fn min(self, other: Self) -> Self {
-        if self.re.is_nan() || other.re < self.re {
+        let pick = if self.re.is_nan() || other.re < self.re {
             other
         } else {
             self
-        }
+        };
+        Self::new(self.re.min(other.re), pick.eps)
     }
 }
 

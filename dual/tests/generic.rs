@@ -1,7 +1,10 @@
 //! Generic code run on `f64` and on every dual type gives real parts that
 //! are bitwise identical: the dual types add derivatives, never change values.
 
-use admix_dual::{gradient, hessian, jacobian, Dual, DualVec, Scalar};
+use admix_dual::{
+    directional_derivative, gradient, hessian, jacobian, DividedDifference, Dual, DualVec, Scalar,
+};
+use approx::relative_eq;
 use proptest::prelude::*;
 
 /// A 4-D Gaussian-like log-density with a bit of everything: sums,
@@ -38,5 +41,25 @@ proptest! {
         let single: Vec<f32> = x.iter().map(|&xi| xi as f32).collect();
         let single_dual: Vec<Dual<f32>> = single.iter().map(|&xi| Dual::variable(xi)).collect();
         prop_assert_eq!(mixed(&single_dual).re.to_bits(), mixed(&single).to_bits());
+    }
+
+    /// The gradient sources an optimiser can swap: vector duals, one scalar
+    /// dual per direction, nested duals, and central differences.
+    #[test]
+    fn gradient_sources_agree(x in prop::collection::vec(-2.0..2.0_f64, 4)) {
+        // Keep divided-difference steps off the kinks of max() and abs().
+        prop_assume!((x[0].mul_add(x[1], x[2]) - x[3]).abs() > 1e-3);
+        prop_assume!(x.iter().all(|xi| xi.abs() > 1e-3));
+        let (_, grad) = gradient(mixed, &x);
+        let (_, hess_grad, _) = hessian(mixed, &x);
+        let (_, approx) = DividedDifference::default().gradient(mixed, &x).unwrap();
+        for i in 0..4 {
+            let e: Vec<f64> = (0..4).map(|j| if i == j { 1.0 } else { 0.0 }).collect();
+            let (_, along) = directional_derivative(mixed, &x, &e).unwrap();
+            prop_assert!(relative_eq!(grad[i], along, max_relative = 1e-12, epsilon = 1e-12));
+            prop_assert!(relative_eq!(grad[i], hess_grad[i], max_relative = 1e-12, epsilon = 1e-12));
+            // Central differences: ~1e-10 relative on this smooth function.
+            prop_assert!((grad[i] - approx[i]).abs() <= 1e-6 * (1.0 + grad[i].abs()));
+        }
     }
 }

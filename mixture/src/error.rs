@@ -82,6 +82,14 @@ pub enum MixtureError {
         /// The offending row.
         row: usize,
     },
+    /// A row so large that its squared length overflows `f64`.
+    #[error("{what} row {row} is so large that its squared length overflows: scale the data down")]
+    Overflow {
+        /// `"data"` or `"centre"`.
+        what: &'static str,
+        /// The offending row.
+        row: usize,
+    },
     /// Per-sample weights of the wrong length.
     #[error(
         "got {got} sample weights for {expected} samples: pass one weight per row of the data"

@@ -38,6 +38,14 @@ pub enum OptimError {
     /// The starting point has no parameters.
     #[error("the starting point is empty: pass at least one parameter")]
     EmptyStart,
+    /// A derivative could not be computed (for example an invalid
+    /// divided-difference step).
+    #[error("derivative source failed: {0}")]
+    Derivative(#[from] admix_dual::DualError),
+    /// A reverse-mode recording failed (for example an array shape
+    /// mismatch in an array-tape objective).
+    #[error("reverse-mode recording failed: {0}")]
+    Tape(#[from] admix_tape::TapeError),
     /// An error raised by the user's problem (cost, gradient, Hessian).
     #[error("the problem failed to evaluate: {0}")]
     Problem(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -1,32 +1,59 @@
 //! Gradient-based optimisers fed by forward mode, reverse mode or divided
 //! differences, and Newton's method for equations.
 //!
-//! A problem implements the small traits [`CostFunction`], [`Gradient`] and
-//! [`Hessian`] (or is built from closures with [`FnProblem`] and
-//! [`CostGradFn`]). A solver ([`GradientDescent`], [`Momentum`], [`Adam`],
-//! [`Lbfgs`], [`Newton`]) is run by a [`Minimizer`] with [`Stop`] rules and
-//! an optional observer; the [`Report`] says why it stopped and holds one
-//! [`Record`] per iteration.
+//! Write a cost once over [`Scalar`](admix_dual::Scalar), pick where its
+//! derivatives come from with one setting, and run a solver:
 //!
 //! ```
-//! use admix_optim::{FnProblem, Lbfgs, Minimizer, Status, Criterion, Stop};
+//! use admix_dual::{Scalar, ScalarFn};
+//! use admix_optim::{Criterion, Derivatives, Lbfgs, Minimizer, Objective, Status, Stop};
 //!
 //! // f(x, y) = (x - 1)^2 + 10 (y + 2)^2
-//! let problem = FnProblem::new(
-//!     |x: &[f64]| (x[0] - 1.0).powi(2) + 10.0 * (x[1] + 2.0).powi(2),
-//!     |x: &[f64]| vec![2.0 * (x[0] - 1.0), 20.0 * (x[1] + 2.0)],
-//! );
+//! struct Bowl;
+//! impl ScalarFn for Bowl {
+//!     fn eval<S: Scalar>(&self, x: &[S]) -> S {
+//!         (x[0] - S::one()).powi(2) + S::constant(10.0) * (x[1] + S::constant(2.0)).powi(2)
+//!     }
+//! }
+//!
+//! let problem = Objective::new(Bowl, Derivatives::Reverse);
 //! let report = Minimizer::new(Lbfgs::new().history(5)?)
 //!     .stop(Stop::new().gradient_norm(1e-9)?)
 //!     .minimize(problem, &[0.0, 0.0])?;
 //! assert_eq!(report.status, Status::Converged(Criterion::GradientNorm));
 //! assert!((report.x[1] + 2.0).abs() < 1e-9);
+//! println!("{} iterations, {} gradients", report.iterations, report.counts.gradient);
 //! # Ok::<(), admix_optim::OptimError>(())
 //! ```
+//!
+//! # Pieces
+//!
+//! - Problems: the small traits [`CostFunction`], [`Gradient`], [`Hessian`];
+//!   [`Objective`] (a `ScalarFn` with a [`Derivatives`] source: forward,
+//!   reverse, divided differences); [`FnProblem`] (hand-written gradient
+//!   closures); [`CostGradFn`] (one closure returning both, as an array-tape
+//!   objective does). Every problem is seen through [`Counted`].
+//! - Solvers, one per file, each an explicit [`Solver`] loop body (`init`,
+//!   `next_iter`) over a plain [`State`]: [`GradientDescent`] (fixed step or
+//!   [`Backtracking`]), [`Momentum`] (heavy ball or Nesterov), [`Adam`],
+//!   [`Lbfgs`] (with a [`StrongWolfe`] search), [`Newton`] (modified
+//!   Cholesky). Fixed-step methods and Adam accept mini-batch gradients
+//!   through [`Gradient::next_batch`].
+//! - Running: [`Minimizer`] with [`Stop`] rules and an observer returning
+//!   [`Control`]; the [`Report`] gives the [`Status`] (which rule stopped
+//!   the run), the final and the best parameters, evaluation [`Counts`] and
+//!   one [`Record`] per iteration.
+//! - Equations: [`NewtonRoot`] for `f(x) = 0` and square systems, with
+//!   derivatives by forward mode or by hand; [`RootReport`] and
+//!   [`RootStatus`].
+//! - Bad settings are rejected when built ([`OptimError::InvalidSetting`]
+//!   names the valid range); numerical trouble during a run is a status,
+//!   never a panic.
 
 mod adam;
 mod backtracking;
 mod counted;
+mod derivatives;
 mod error;
 mod gradient_descent;
 mod lbfgs;
@@ -45,6 +72,7 @@ mod wolfe;
 pub use adam::Adam;
 pub use backtracking::Backtracking;
 pub use counted::{Counted, Counts};
+pub use derivatives::{Derivatives, Objective};
 pub use error::OptimError;
 pub use gradient_descent::GradientDescent;
 pub use lbfgs::Lbfgs;

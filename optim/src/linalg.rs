@@ -8,9 +8,18 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Euclidean norm.
+/// Euclidean norm, without overflow when the squares overflow but the
+/// norm does not.
 pub(crate) fn norm(a: &[f64]) -> f64 {
-    dot(a, a).sqrt()
+    let plain = dot(a, a);
+    if plain.is_finite() {
+        return plain.sqrt();
+    }
+    let scale = a.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    if !scale.is_finite() || scale == 0.0 {
+        return scale;
+    }
+    scale * a.iter().map(|v| (v / scale).powi(2)).sum::<f64>().sqrt()
 }
 
 /// `y += alpha * x`.
@@ -159,6 +168,14 @@ mod tests {
     fn matvec(a: &[f64], x: &[f64]) -> Vec<f64> {
         let n = x.len();
         (0..n).map(|i| dot(&a[i * n..(i + 1) * n], x)).collect()
+    }
+
+    #[test]
+    fn norm_survives_overflowing_squares() {
+        assert_eq!(norm(&[3.0, 4.0]), 5.0);
+        assert_relative_eq!(norm(&[3e200, 4e200]), 5e200, max_relative = 1e-15);
+        assert!(norm(&[f64::NAN, 1.0]).is_nan());
+        assert_eq!(norm(&[f64::INFINITY, 1.0]), f64::INFINITY);
     }
 
     #[test]

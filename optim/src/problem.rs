@@ -29,6 +29,44 @@ pub trait Gradient: CostFunction {
     /// `iteration` (counted from 0), and never by the others. A mini-batch
     /// problem draws its next batch here (from its own seeded generator);
     /// full-batch problems keep the default, which does nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use admix_optim::{Adam, CostFunction, Gradient, Minimizer, OptimError, Stop};
+    ///
+    /// /// Mean of 1/2 (w - d_i)^2 over a batch of 2 of the 6 data, cycled.
+    /// struct MeanFit {
+    ///     data: Vec<f64>,
+    ///     batch: usize,
+    /// }
+    /// impl MeanFit {
+    ///     fn batch(&self) -> &[f64] {
+    ///         &self.data[2 * self.batch..2 * self.batch + 2]
+    ///     }
+    /// }
+    /// impl CostFunction for MeanFit {
+    ///     fn cost(&self, w: &[f64]) -> Result<f64, OptimError> {
+    ///         Ok(self.batch().iter().map(|d| 0.5 * (w[0] - d).powi(2)).sum::<f64>() / 2.0)
+    ///     }
+    /// }
+    /// impl Gradient for MeanFit {
+    ///     fn gradient(&self, w: &[f64]) -> Result<Vec<f64>, OptimError> {
+    ///         Ok(vec![self.batch().iter().map(|d| w[0] - d).sum::<f64>() / 2.0])
+    ///     }
+    ///     fn next_batch(&mut self, iteration: usize) -> Result<(), OptimError> {
+    ///         self.batch = iteration % 3;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let mut fit = MeanFit { data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], batch: 0 };
+    /// let report = Minimizer::new(Adam::new(0.05)?)
+    ///     .stop(Stop::new().gradient_norm(0.0)?.max_iterations(3000))
+    ///     .minimize(&mut fit, &[0.0])?;
+    /// // Noisy batches keep Adam near the full-data mean 3.5.
+    /// assert!((report.x[0] - 3.5).abs() < 0.2);
+    /// # Ok::<(), admix_optim::OptimError>(())
+    /// ```
     fn next_batch(&mut self, iteration: usize) -> Result<(), OptimError> {
         let _ = iteration;
         Ok(())

@@ -1,6 +1,8 @@
 //! Newton's method for equations: one scalar equation `f(x) = 0`, or a
 //! system `F(x) = 0` with as many equations as unknowns.
 
+use admix_dual::{Dual, VectorFn};
+
 use crate::linalg::{all_finite, lu_solve, norm};
 use crate::OptimError;
 
@@ -56,14 +58,29 @@ pub struct RootReport {
 /// step 1e-14, 100 iterations. Quadratic convergence near a simple root,
 /// linear (ratio 1/2) near a double root.
 ///
+/// Derivatives come from forward-mode AD ([`find`](Self::find),
+/// [`find_system`](Self::find_system)) or from the caller.
+///
 /// # Example
 /// ```
+/// use admix_dual::{Dual, Scalar, VectorFn};
 /// use admix_optim::NewtonRoot;
 ///
-/// // x^2 - 2 = 0 with its derivative by hand.
-/// let report = NewtonRoot::new().find_with_derivative(|x| (x * x - 2.0, 2.0 * x), 1.0);
+/// // x^2 - 2 = 0, f' by forward mode.
+/// let report = NewtonRoot::new().find(|x: Dual<f64>| x * x - 2.0, 1.0);
 /// assert!(report.status.converged());
 /// assert!((report.x[0] - 2f64.sqrt()).abs() < 1e-15);
+///
+/// // x^2 + y^2 = 4, x = y: the Jacobian by forward mode.
+/// struct Circle;
+/// impl VectorFn for Circle {
+///     fn eval<S: Scalar>(&self, v: &[S]) -> Vec<S> {
+///         vec![v[0] * v[0] + v[1] * v[1] - S::constant(4.0), v[0] - v[1]]
+///     }
+/// }
+/// let report = NewtonRoot::new().find_system(&Circle, &[1.0, 2.0])?;
+/// assert!((report.x[0] - 2f64.sqrt()).abs() < 1e-12);
+/// # Ok::<(), admix_optim::OptimError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NewtonRoot {
@@ -104,6 +121,36 @@ impl NewtonRoot {
     pub fn max_iterations(mut self, limit: usize) -> Self {
         self.max_iterations = limit;
         self
+    }
+
+    /// Solves the scalar `f(x) = 0` from `x0`, with `f'` by forward-mode AD
+    /// (one dual evaluation gives both).
+    pub fn find(&self, f: impl Fn(Dual<f64>) -> Dual<f64>, x0: f64) -> RootReport {
+        self.find_with_derivative(|x| admix_dual::derivative(&f, x), x0)
+    }
+
+    /// Solves the square system `F(x) = 0` from `x0`, with the Jacobian by
+    /// forward-mode AD.
+    ///
+    /// `Err` for an empty start, or when `F` does not return one output
+    /// per unknown.
+    pub fn find_system<F: VectorFn>(&self, f: &F, x0: &[f64]) -> Result<RootReport, OptimError> {
+        let n = x0.len();
+        let mut failure = None;
+        let report = self.find_system_with_jacobian(
+            |x| match admix_dual::jacobian(|v| f.eval(v), x) {
+                Ok((values, rows)) => (values, rows.into_iter().flatten().collect()),
+                Err(err) => {
+                    failure = Some(err);
+                    (vec![f64::NAN; n], vec![f64::NAN; n * n])
+                }
+            },
+            x0,
+        )?;
+        match failure {
+            Some(err) => Err(err.into()),
+            None => Ok(report),
+        }
     }
 
     /// Solves the scalar `f(x) = 0` from `x0`, where `f_df(x)` returns
@@ -148,12 +195,13 @@ impl NewtonRoot {
         if !all_finite(&x) {
             return Ok(finish(RootStatus::NonFinite, x, f64::NAN, 0, iterates));
         }
+        // Every exit below reports the residual at the returned x.
         loop {
             let (f, jac) = f_jac(&x);
             OptimError::check_len("F(x)", n, f.len())?;
             OptimError::check_len("Jacobian", n * n, jac.len())?;
             let residual = norm(&f);
-            let status = if !residual.is_finite() {
+            let status = if !residual.is_finite() || !all_finite(&x) {
                 Some(RootStatus::NonFinite)
             } else if residual <= self.residual {
                 Some(RootStatus::ConvergedResidual)

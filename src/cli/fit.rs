@@ -29,6 +29,7 @@ impl DataArgs {
 
 /// Covariance structure, as on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "lower")]
 pub enum Covariance {
     Full,
     Tied,
@@ -47,15 +48,9 @@ impl From<Covariance> for CovarianceType {
     }
 }
 
-/// The hyperparameters of a Gaussian mixture fit.
-#[derive(Debug, clap::Args)]
-pub struct GmmArgs {
-    /// Number of components.
-    #[arg(short = 'k', long = "components", default_value_t = 2)]
-    pub k: usize,
-    /// Covariance structure.
-    #[arg(long, value_enum, default_value = "full")]
-    pub covariance: Covariance,
+/// The fitting settings of a Gaussian mixture (all but its size and covariance type).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FitSettings {
     /// kmeans, kmeans++, random, random_from_data, or a model JSON file to
     /// start from (its weights, means and covariances).
     #[arg(long, default_value = "kmeans")]
@@ -64,10 +59,10 @@ pub struct GmmArgs {
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     /// Stop when the mean log-likelihood changes by less (0 runs every iteration).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-3, allow_negative_numbers = true)]
     pub tol: f64,
     /// Added to the covariance diagonals.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-6, allow_negative_numbers = true)]
     pub reg_covar: f64,
     /// Restarts; the best lower bound is kept.
     #[arg(long, default_value_t = 1)]
@@ -86,11 +81,11 @@ pub struct GmmArgs {
     pub threads: Option<usize>,
 }
 
-impl GmmArgs {
-    /// The library's hyperparameters for these options.
-    pub fn params(&self) -> Result<GmmParams> {
-        let mut p = GaussianMixture::params(self.k)
-            .covariance_type(self.covariance.into())
+impl FitSettings {
+    /// The library's hyperparameters for `k` components of this covariance type.
+    pub fn params(&self, k: usize, covariance: Covariance) -> Result<GmmParams> {
+        let mut p = GaussianMixture::params(k)
+            .covariance_type(covariance.into())
             .max_iter(self.max_iter)
             .tol(self.tol)
             .reg_covar(self.reg_covar)
@@ -109,11 +104,10 @@ impl GmmArgs {
                 let model = load_model(Path::new(file)).with_context(|| {
                     format!("--init {file}: not kmeans, kmeans++, random, random_from_data or a readable model file")
                 })?;
-                if model.n_components() != self.k {
+                if model.n_components() != k {
                     bail!(
-                        "--init {file} has {} components but -k is {}: make them agree",
+                        "--init {file} has {} components but {k} were asked for: make them agree",
                         model.n_components(),
-                        self.k
                     );
                 }
                 p.warm_start(&model)
@@ -140,8 +134,14 @@ impl GmmArgs {
 pub struct FitArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// Number of components.
+    #[arg(short = 'k', long = "components", default_value_t = 2)]
+    pub k: usize,
+    /// Covariance structure.
+    #[arg(long, value_enum, default_value = "full")]
+    pub covariance: Covariance,
     #[command(flatten)]
-    pub gmm: GmmArgs,
+    pub settings: FitSettings,
     /// Write the fitted model as JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -176,10 +176,10 @@ pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let data = args.data.load()?;
-    let params = args.gmm.params()?;
+    let params = args.settings.params(args.k, args.covariance)?;
     let start = Instant::now();
     let model = with_spinner("fitting by EM", || {
-        args.gmm.on_threads(|| params.fit(data.x.view()))
+        args.settings.on_threads(|| params.fit(data.x.view()))
     })??;
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &args.out {

@@ -5,4 +5,7 @@ pub mod data;
 pub mod demo;
 pub mod diff;
 pub mod fit;
+pub mod kmeans;
+pub mod model_cmds;
 pub mod plot;
+pub mod select;

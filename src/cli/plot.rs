@@ -292,19 +292,30 @@ fn render_panel(svg: &mut String, panel: &Panel, x0: f64) {
         .filter_map(|s| Some((s.label.as_ref()?, s)));
     for (row, (label, series)) in labelled.enumerate() {
         let y = top + 16.0 + 18.0 * row as f64;
+        let swatch = match series.mark {
+            Mark::Dots => format!(
+                r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{}"/>"#,
+                right - 152.0,
+                y - 4.0,
+                series.colour
+            ),
+            Mark::Line | Mark::Dashed => format!(
+                r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="2"{}/>"#,
+                right - 160.0,
+                y - 4.0,
+                right - 144.0,
+                y - 4.0,
+                series.colour,
+                if series.mark == Mark::Dashed {
+                    r#" stroke-dasharray="4,3""#
+                } else {
+                    ""
+                }
+            ),
+        };
         let _ = writeln!(
             svg,
-            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{}" stroke-width="2"{}/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            right - 160.0,
-            y - 4.0,
-            right - 144.0,
-            y - 4.0,
-            series.colour,
-            if series.mark == Mark::Dashed {
-                r#" stroke-dasharray="4,3""#
-            } else {
-                ""
-            },
+            r#"{swatch}<text x="{:.1}" y="{:.1}">{}</text>"#,
             right - 140.0,
             y,
             escape(label)

@@ -159,17 +159,11 @@ impl<T: Scalar> Float for Var<'_, T> {
     fn fract(self) -> Self {
         self.chain(self.value().fract(), T::one())
     }
-    /// Derivative sign(x), taken as 0 at x = 0.
+    /// Derivative signum(x): +-1 at +-0 (the sign of the zero), as in
+    /// `admix_dual`.
     fn abs(self) -> Self {
         let x = self.value();
-        let d = if x > T::zero() {
-            T::one()
-        } else if x < T::zero() {
-            -T::one()
-        } else {
-            T::zero()
-        };
-        self.chain(x.abs(), d)
+        self.chain(x.abs(), x.signum())
     }
 
     #[track_caller]
@@ -237,11 +231,11 @@ impl<T: Scalar> Float for Var<'_, T> {
     }
     fn to_degrees(self) -> Self {
         let k = T::constant(180.0) / T::PI();
-        self.chain(self.value() * k, k)
+        self.chain(self.value().to_degrees(), k)
     }
     fn to_radians(self) -> Self {
         let k = T::PI() / T::constant(180.0);
-        self.chain(self.value() * k, k)
+        self.chain(self.value().to_radians(), k)
     }
     /// The larger argument itself (NaN loses, as in `f64::max`).
     fn max(self, other: Self) -> Self {
@@ -267,11 +261,15 @@ impl<T: Scalar> Float for Var<'_, T> {
         let v = self.value().cbrt();
         self.chain(v, (T::constant(3.0) * v * v).recip())
     }
-    /// d hypot(x, y) = (x dx + y dy) / hypot(x, y).
+    /// d hypot(x, y) = (x dx + y dy) / hypot(x, y); both partials 0 at
+    /// the origin, as in `admix_dual`.
     #[track_caller]
     fn hypot(self, other: Self) -> Self {
         let (x, y) = (self.value(), other.value());
         let v = x.hypot(y);
+        if v.is_zero() {
+            return self.chain2(other, v, T::zero(), T::zero());
+        }
         self.chain2(other, v, x / v, y / v)
     }
     fn sin(self) -> Self {
@@ -298,11 +296,15 @@ impl<T: Scalar> Float for Var<'_, T> {
         let x = self.value();
         self.chain(x.atan(), (T::one() + x * x).recip())
     }
-    /// atan2(y, x): d = (x dy - y dx) / (x^2 + y^2).
+    /// atan2(y, x): d = (x dy - y dx) / (x^2 + y^2); both partials 0 at
+    /// the origin, as in `admix_dual`.
     #[track_caller]
     fn atan2(self, other: Self) -> Self {
         let (y, x) = (self.value(), other.value());
         let r2 = x * x + y * y;
+        if r2.is_zero() {
+            return self.chain2(other, y.atan2(x), T::zero(), T::zero());
+        }
         self.chain2(other, y.atan2(x), x / r2, -y / r2)
     }
     fn sin_cos(self) -> (Self, Self) {

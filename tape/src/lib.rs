@@ -29,6 +29,7 @@ mod error;
 mod float;
 mod gradients;
 mod ops;
+mod second_order;
 mod tape;
 mod var;
 
@@ -36,5 +37,6 @@ pub use array::{ArrayVar, CustomOp};
 pub use drivers::{gradient, gradient_with, jacobian, jacobian_with, GradientTape};
 pub use error::TapeError;
 pub use gradients::Gradients;
+pub use second_order::{hessian, hessian_with, hvp, hvp_with, HessianTape};
 pub use tape::Tape;
 pub use var::Var;

@@ -40,7 +40,7 @@ impl<'t, T: Scalar> Div for Var<'t, T> {
     #[track_caller]
     fn div(self, rhs: Self) -> Self {
         let inv = rhs.value().recip();
-        let value = self.value() * inv;
+        let value = self.value() / rhs.value();
         self.chain2(rhs, value, inv, -value * inv)
     }
 }

@@ -93,6 +93,11 @@ impl<T: Scalar> Tape<T> {
         self.nodes.borrow().len() - 1
     }
 
+    /// Number of recorded array operations (steps with an adjoint rule).
+    pub fn array_steps(&self) -> usize {
+        self.arrays.borrow().steps.len()
+    }
+
     /// `true` when nothing has been recorded since creation or the last clear.
     pub fn is_empty(&self) -> bool {
         self.len() == 0 && self.arrays.borrow().is_empty()

@@ -37,14 +37,19 @@ impl GmmValidParams {
                 got: sample_weight.len(),
             });
         }
-        let sum = sample_weight.sum();
-        if sample_weight.iter().any(|w| !(w.is_finite() && *w >= 0.0))
-            || !(sum > 0.0 && sum.is_finite())
+        if let Some((index, &value)) = sample_weight
+            .iter()
+            .enumerate()
+            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
         {
+            return Err(MixtureError::InvalidSampleWeight { index, value });
+        }
+        let sum = sample_weight.sum();
+        if !(sum > 0.0 && sum.is_finite()) {
             return Err(MixtureError::InvalidHyperparameter {
                 name: "sample_weight",
-                value: format!("sum {sum}"),
-                valid: "finite, non-negative weights with a positive sum",
+                value: format!("weights summing to {sum}"),
+                valid: "weights with a positive, finite sum",
             });
         }
         self.fit_inner(x, Some(sample_weight))

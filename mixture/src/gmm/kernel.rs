@@ -9,16 +9,19 @@
 //! diag:  log p = [X - shift, (X - shift)^2] [m * P ; -P / 2] + c      (P the precisions)
 //! ```
 
-use super::covariance::Covariances;
+use super::covariance::{CovarianceType, Covariances};
 use super::model::GaussianMixtureModel;
-use super::stats::SufficientStats;
+use super::stats::{width, SufficientStats};
 use crate::linalg::{gemm, Layout};
 use ndarray::parallel::prelude::*;
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 
-/// Rows per chunk: the scratch of one chunk (k * d + 2 * d + k values per row)
-/// stays within the L2 cache for the sizes the benches use.
-pub(crate) const CHUNK: usize = 256;
+/// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
+/// row) stays within the L2 cache for the sizes the benches use.
+pub(crate) const CHUNK: usize = 128;
+
+/// Rows per task of accumulated statistics unless the caller chooses.
+pub(crate) const DEFAULT_BATCH: usize = 4096;
 
 /// Tasks merged per parallel round; fixed so that the merge order, and so the
 /// result, does not depend on the number of threads.
@@ -35,12 +38,13 @@ pub(crate) struct Prepared {
 }
 
 enum Form {
-    /// `u`: (d, k d), the precision Cholesky factors side by side; `offsets`: (k, d).
-    Full { u: Vec<f64>, offsets: Vec<f64> },
-    /// `u`: (d, d); `offsets`: (k, d).
-    Tied { u: Vec<f64>, offsets: Vec<f64> },
-    /// `coef`: (2d, k), linear then quadratic coefficients.
-    Diag { coef: Vec<f64> },
+    /// `a`: (k d, d + 1); row j d + c holds column c of U_j, then -b_jc, so
+    /// that `a [x - shift, 1]^T` stacks `(x - shift) U_j - b_j` for every j.
+    Full { a: Vec<f64> },
+    /// `ut`: U^T, (d, d); `offsets`: (k, d).
+    Tied { ut: Vec<f64>, offsets: Vec<f64> },
+    /// `a`: (k, 2d + 1); row j holds m_j P_j, then -P_j / 2, then c_j.
+    Diag { a: Vec<f64> },
 }
 
 impl Prepared {
@@ -57,21 +61,23 @@ impl Prepared {
             .collect();
         let form = match model.precisions_cholesky() {
             Covariances::Full(p) => {
-                let mut u = vec![0.0; d * k * d];
-                let mut offsets = vec![0.0; k * d];
+                let mut a = vec![0.0; k * d * (d + 1)];
                 for j in 0..k {
-                    for a in 0..d {
-                        for b in 0..d {
-                            u[a * k * d + j * d + b] = p[[j, a, b]];
-                            offsets[j * d + b] += m(j, a) * p[[j, a, b]];
+                    for c in 0..d {
+                        let row = &mut a[(j * d + c) * (d + 1)..(j * d + c + 1) * (d + 1)];
+                        let mut offset = 0.0;
+                        for l in 0..d {
+                            row[l] = p[[j, l, c]];
+                            offset += m(j, l) * p[[j, l, c]];
                         }
-                        consts[j] += p[[j, a, a]].ln();
+                        row[d] = -offset;
+                        consts[j] += p[[j, c, c]].ln();
                     }
                 }
-                Form::Full { u, offsets }
+                Form::Full { a }
             }
             Covariances::Tied(p) => {
-                let u: Vec<f64> = p.iter().copied().collect();
+                let ut: Vec<f64> = p.t().iter().copied().collect();
                 let log_det: f64 = (0..d).map(|a| p[[a, a]].ln()).sum();
                 let mut offsets = vec![0.0; k * d];
                 for j in 0..k {
@@ -82,7 +88,7 @@ impl Prepared {
                     }
                     consts[j] += log_det;
                 }
-                Form::Tied { u, offsets }
+                Form::Tied { ut, offsets }
             }
             pc @ (Covariances::Diag(_) | Covariances::Spherical(_)) => {
                 let factor = |j: usize, l: usize| match pc {
@@ -90,17 +96,19 @@ impl Prepared {
                     Covariances::Spherical(p) => p[j],
                     _ => unreachable!("matched above"),
                 };
-                let mut coef = vec![0.0; 2 * d * k];
+                let w = 2 * d + 1;
+                let mut a = vec![0.0; k * w];
                 for j in 0..k {
                     for l in 0..d {
                         let u = factor(j, l);
                         let prec = u * u;
-                        coef[l * k + j] = m(j, l) * prec;
-                        coef[(d + l) * k + j] = -0.5 * prec;
+                        a[j * w + l] = m(j, l) * prec;
+                        a[j * w + d + l] = -0.5 * prec;
                         consts[j] += u.ln() - 0.5 * m(j, l) * m(j, l) * prec;
                     }
+                    a[j * w + 2 * d] = consts[j];
                 }
-                Form::Diag { coef }
+                Form::Diag { a }
             }
         };
         Prepared {
@@ -112,177 +120,238 @@ impl Prepared {
         }
     }
 
-    /// Values per row of the loaded chunk: the shifted row, and for diag its square too.
-    fn width(&self) -> usize {
+    fn covariance_type(&self) -> CovarianceType {
         match self.form {
-            Form::Diag { .. } => 2 * self.d,
-            _ => self.d,
+            Form::Full { .. } => CovarianceType::Full,
+            Form::Tied { .. } => CovarianceType::Tied,
+            Form::Diag { .. } => CovarianceType::Diag,
         }
     }
 }
 
-/// Buffers of one worker, reused across chunks.
+/// Buffers of one worker, reused across chunks. Per-component arrays are
+/// stored component-major, `(k, rows)`, so that the log-sum-exp runs along
+/// contiguous rows and vectorises.
 pub(crate) struct Scratch {
-    /// (rows, width): the shifted rows (and their squares for diag).
-    xc: Vec<f64>,
-    /// (rows, k d): products of the full and tied forms, then the weighted rows.
+    k: usize,
+    d: usize,
+    /// Values per loaded row.
+    w: usize,
+    /// (rows, w): the shifted rows, their squares for diag, and a 1.
+    xa: Vec<f64>,
+    /// Full: (k d, rows) products, then (rows, k d) weighted rows. Tied: (d, rows)
+    /// products, then (rows, d) weighted rows.
     g: Vec<f64>,
-    /// (rows, k): log-densities, then responsibilities.
+    /// (k, rows): log-densities, then responsibilities.
     lp: Vec<f64>,
+    /// (rows): running maximum, then the normaliser of each row.
+    mx: Vec<f64>,
+    /// (rows): sum of densities, then its inverse times the sample weight.
+    sm: Vec<f64>,
     /// (rows): log-likelihood of each row.
     ll: Vec<f64>,
 }
 
 impl Scratch {
-    pub(crate) fn new(prep: &Prepared) -> Self {
-        let (k, d) = (prep.k, prep.d);
+    pub(crate) fn new(covariance_type: CovarianceType, k: usize, d: usize) -> Self {
+        let w = width(covariance_type, d);
+        let g = match covariance_type {
+            CovarianceType::Full => k * d,
+            CovarianceType::Tied => d,
+            _ => 0,
+        };
         Scratch {
-            xc: vec![0.0; CHUNK * prep.width()],
-            g: vec![0.0; CHUNK * k * d],
+            k,
+            d,
+            w,
+            xa: vec![0.0; CHUNK * w],
+            g: vec![0.0; CHUNK * g],
             lp: vec![0.0; CHUNK * k],
+            mx: vec![0.0; CHUNK],
+            sm: vec![0.0; CHUNK],
             ll: vec![0.0; CHUNK],
         }
     }
 
-    /// Copies the rows of `x` (at most CHUNK) shifted into `xc`.
-    fn load(&mut self, prep: &Prepared, x: ArrayView2<f64>) {
-        let (d, w) = (prep.d, prep.width());
-        for (row, dst) in x.outer_iter().zip(self.xc.chunks_exact_mut(w)) {
-            for ((v, s), out) in row.iter().zip(&prep.shift).zip(&mut dst[..d]) {
-                *out = v - s;
+    /// Copies the rows of `x` (at most CHUNK), shifted, into `xa`.
+    #[inline(always)]
+    fn load(&mut self, shift: &[f64], x: ArrayView2<f64>) {
+        let (d, w) = (self.d, self.w);
+        for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
+            match row.as_slice() {
+                Some(r) => {
+                    for ((out, v), s) in dst.iter_mut().zip(r).zip(shift) {
+                        *out = v - s;
+                    }
+                }
+                None => {
+                    for ((out, v), s) in dst.iter_mut().zip(row.iter()).zip(shift) {
+                        *out = v - s;
+                    }
+                }
             }
-            if w > d {
+            if w > d + 1 {
                 let (lin, sq) = dst.split_at_mut(d);
                 for (q, v) in sq.iter_mut().zip(lin.iter()) {
                     *q = v * v;
                 }
             }
+            dst[w - 1] = 1.0;
         }
     }
 
-    /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows.
+    /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows, component-major.
+    #[inline(always)]
     fn log_densities(&mut self, prep: &Prepared, b: usize) {
-        let (k, d) = (prep.k, prep.d);
-        let lp = &mut self.lp[..b * k];
+        let (k, d, w) = (self.k, self.d, self.w);
+        let lp = &mut self.lp[..k * b];
         match &prep.form {
-            Form::Full { u, offsets } => {
+            Form::Full { a } => {
                 let kd = k * d;
                 gemm(
-                    (b, d, kd),
+                    (kd, d + 1, b),
                     1.0,
-                    &self.xc,
-                    Layout::rows(d),
-                    u,
-                    Layout::rows(kd),
+                    a,
+                    Layout::rows(d + 1),
+                    &self.xa,
+                    Layout::transposed(w),
                     0.0,
                     &mut self.g,
-                    Layout::rows(kd),
+                    Layout::rows(b),
                 );
-                for (g_row, lp_row) in self.g.chunks_exact(kd).zip(lp.chunks_exact_mut(k)) {
-                    for (((out, c), g), off) in lp_row
-                        .iter_mut()
-                        .zip(&prep.consts)
-                        .zip(g_row.chunks_exact(d))
-                        .zip(offsets.chunks_exact(d))
-                    {
-                        *out = c - 0.5 * squared_distance(g, off);
+                for ((lp_j, g_j), c) in lp
+                    .chunks_exact_mut(b)
+                    .zip(self.g.chunks_exact(d * b))
+                    .zip(&prep.consts)
+                {
+                    lp_j.fill(0.0);
+                    for g_jl in g_j.chunks_exact(b) {
+                        for (acc, v) in lp_j.iter_mut().zip(g_jl) {
+                            *acc += v * v;
+                        }
+                    }
+                    for v in lp_j.iter_mut() {
+                        *v = c - 0.5 * *v;
                     }
                 }
             }
-            Form::Tied { u, offsets } => {
+            Form::Tied { ut, offsets } => {
                 gemm(
-                    (b, d, d),
+                    (d, d, b),
                     1.0,
-                    &self.xc,
+                    ut,
                     Layout::rows(d),
-                    u,
-                    Layout::rows(d),
+                    &self.xa,
+                    Layout::transposed(w),
                     0.0,
                     &mut self.g,
-                    Layout::rows(d),
+                    Layout::rows(b),
                 );
-                for (g, lp_row) in self.g.chunks_exact(d).zip(lp.chunks_exact_mut(k)) {
-                    for ((out, c), off) in lp_row
-                        .iter_mut()
-                        .zip(&prep.consts)
-                        .zip(offsets.chunks_exact(d))
-                    {
-                        *out = c - 0.5 * squared_distance(g, off);
+                for ((lp_j, off), c) in lp
+                    .chunks_exact_mut(b)
+                    .zip(offsets.chunks_exact(d))
+                    .zip(&prep.consts)
+                {
+                    lp_j.fill(0.0);
+                    for (g_l, o) in self.g.chunks_exact(b).zip(off) {
+                        for (acc, v) in lp_j.iter_mut().zip(g_l) {
+                            let t = v - o;
+                            *acc += t * t;
+                        }
+                    }
+                    for v in lp_j.iter_mut() {
+                        *v = c - 0.5 * *v;
                     }
                 }
             }
-            Form::Diag { coef } => {
+            Form::Diag { a } => {
                 gemm(
-                    (b, 2 * d, k),
+                    (k, w, b),
                     1.0,
-                    &self.xc,
-                    Layout::rows(2 * d),
-                    coef,
-                    Layout::rows(k),
+                    a,
+                    Layout::rows(w),
+                    &self.xa,
+                    Layout::transposed(w),
                     0.0,
                     lp,
-                    Layout::rows(k),
+                    Layout::rows(b),
                 );
-                for lp_row in lp.chunks_exact_mut(k) {
-                    for (out, c) in lp_row.iter_mut().zip(&prep.consts) {
-                        *out += c;
-                    }
-                }
             }
         }
     }
 
-    /// Turns `lp` into responsibilities and `ll` into per-row log-likelihoods.
-    fn normalise(&mut self, k: usize, b: usize) {
-        for (row, ll) in self.lp[..b * k].chunks_exact_mut(k).zip(&mut self.ll) {
-            *ll = log_sum_exp_normalise(row);
+    /// Turns `lp` into responsibilities (times the sample weights) and fills
+    /// `ll` with the log-likelihood of each row.
+    #[inline(always)]
+    fn normalise(&mut self, b: usize, weights: Option<ArrayView1<f64>>) {
+        let k = self.k;
+        let lp = &mut self.lp[..k * b];
+        let (mx, sm) = (&mut self.mx[..b], &mut self.sm[..b]);
+        mx.copy_from_slice(&lp[..b]);
+        for lp_j in lp.chunks_exact(b).skip(1) {
+            for (m, &v) in mx.iter_mut().zip(lp_j) {
+                *m = if v > *m { v } else { *m };
+            }
+        }
+        sm.fill(0.0);
+        for lp_j in lp.chunks_exact_mut(b) {
+            for ((v, m), s) in lp_j.iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
+                let e = exp_nonpositive(*v - m);
+                *v = e;
+                *s += e;
+            }
+        }
+        for ((l, m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
+            *l = m + s.ln();
+            *s = 1.0 / *s;
+        }
+        if let Some(w) = weights {
+            for (s, wi) in sm.iter_mut().zip(w.iter()) {
+                *s *= wi;
+            }
+        }
+        for lp_j in lp.chunks_exact_mut(b) {
+            for (v, s) in lp_j.iter_mut().zip(sm.iter()) {
+                *v *= s;
+            }
         }
     }
 
-    /// Adds the statistics of the `b` loaded rows, whose responsibilities are in
-    /// `lp`, to `stats`; `weights` scales each row.
+    /// Adds the statistics of the `b` loaded rows, whose (weighted)
+    /// responsibilities are in `lp`, to `stats`.
+    #[inline(always)]
     fn accumulate(
         &mut self,
         stats: &mut SufficientStats,
         weights: Option<ArrayView1<f64>>,
         b: usize,
     ) {
-        let (k, d) = (stats.k, stats.d);
-        let lp = &mut self.lp[..b * k];
-        if let Some(w) = weights {
-            for (row, wi) in lp.chunks_exact_mut(k).zip(w.iter()) {
-                row.iter_mut().for_each(|r| *r *= wi);
-            }
-        }
-        for row in lp.chunks_exact(k) {
-            for (s, r) in stats.resp.iter_mut().zip(row) {
-                *s += r;
-            }
-        }
-        let w = if stats.second.is_empty() { 2 * d } else { d };
-        // first += R^T Xc (with the squares for diag).
+        let (k, d, w) = (self.k, self.d, self.w);
+        let lp = &self.lp[..k * b];
+        // Moments += R xa: first moments, diagonal second moments, resp sums.
         gemm(
             (k, b, w),
             1.0,
             lp,
-            Layout::transposed(k),
-            &self.xc,
+            Layout::rows(b),
+            &self.xa,
             Layout::rows(w),
             1.0,
-            &mut stats.first,
+            &mut stats.moments,
             Layout::rows(w),
         );
         match stats.covariance_type {
-            super::CovarianceType::Full => {
+            CovarianceType::Full => {
                 let kd = k * d;
-                for ((z_row, r_row), x_row) in self
+                for (i, (z_row, x_row)) in self
                     .g
                     .chunks_exact_mut(kd)
-                    .zip(lp.chunks_exact(k))
-                    .zip(self.xc.chunks_exact(d))
+                    .zip(self.xa.chunks_exact(w))
                     .take(b)
+                    .enumerate()
                 {
-                    for (z, r) in z_row.chunks_exact_mut(d).zip(r_row) {
+                    for (j, z) in z_row.chunks_exact_mut(d).enumerate() {
+                        let r = lp[j * b + i];
                         for (zv, xv) in z.iter_mut().zip(x_row) {
                             *zv = r * xv;
                         }
@@ -292,8 +361,8 @@ impl Scratch {
                 gemm(
                     (d, b, kd),
                     1.0,
-                    &self.xc,
-                    Layout::transposed(d),
+                    &self.xa,
+                    Layout::transposed(w),
                     &self.g,
                     Layout::rows(kd),
                     1.0,
@@ -301,30 +370,30 @@ impl Scratch {
                     Layout::rows(kd),
                 );
             }
-            super::CovarianceType::Tied => {
-                let z: &[f64] = match weights {
+            CovarianceType::Tied => {
+                let (z, lz): (&[f64], Layout) = match weights {
                     Some(wts) => {
                         for ((z, x), wi) in self
                             .g
                             .chunks_exact_mut(d)
-                            .zip(self.xc.chunks_exact(d))
+                            .zip(self.xa.chunks_exact(w))
                             .zip(wts.iter())
                         {
                             for (zv, xv) in z.iter_mut().zip(x) {
                                 *zv = wi * xv;
                             }
                         }
-                        &self.g
+                        (&self.g, Layout::rows(d))
                     }
-                    None => &self.xc,
+                    None => (&self.xa, Layout::rows(w)),
                 };
                 gemm(
                     (d, b, d),
                     1.0,
-                    &self.xc,
-                    Layout::transposed(d),
+                    &self.xa,
+                    Layout::transposed(w),
                     z,
-                    Layout::rows(d),
+                    lz,
                     1.0,
                     &mut stats.second,
                     Layout::rows(d),
@@ -335,39 +404,67 @@ impl Scratch {
     }
 }
 
-/// `|a - b|^2` with eight independent partial sums so that it vectorises.
-#[inline]
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0; 8];
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for i in 0..8 {
-            let t = x[i] - y[i];
-            acc[i] += t * t;
-        }
+/// `exp(x)` for `x <= 0` (including -inf), to about 2 ulp, in straight-line
+/// code that vectorises: `x = n ln 2 + r` with |r| <= ln 2 / 2, a degree-13
+/// Taylor polynomial for `exp(r)`, and `2^n` built in the exponent bits.
+/// Values below -708 give 0 (their true value is below 1e-307).
+#[inline(always)]
+pub(crate) fn exp_nonpositive(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: rounds to integer
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let in_range = x > -708.0;
+    let xc = if in_range { x } else { -708.0 };
+    let t = xc * std::f64::consts::LOG2_E + MAGIC;
+    let n = t - MAGIC;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    // Horner form of sum r^i / i!, i = 0..=13.
+    let mut p = 1.0 / 6_227_020_800.0;
+    for inv_fact in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + inv_fact;
     }
-    let mut s = 0.0;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        let t = x - y;
-        s += t * t;
+    let scale = f64::from_bits(t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(1023) << 52);
+    if in_range {
+        p * scale
+    } else {
+        0.0
     }
-    s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// Replaces `row` (log-densities) by the normalised responsibilities and returns
-/// the log of the sum of the densities.
-#[inline]
-pub(crate) fn log_sum_exp_normalise(row: &mut [f64]) -> f64 {
-    let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let mut sum = 0.0;
-    for v in row.iter_mut() {
-        *v = (*v - max).exp();
-        sum += *v;
+/// Runs `f` compiled for AVX2 and FMA when the CPU has them (the kernels are
+/// `inline(always)` so that they take on the features); the arithmetic is the
+/// same either way, so results do not depend on the path.
+#[inline(always)]
+fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the features were detected just above.
+            return unsafe { simd_avx2(f) };
+        }
     }
-    let inv = 1.0 / sum;
-    row.iter_mut().for_each(|v| *v *= inv);
-    max + sum.ln()
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn simd_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// Where the responsibilities of a pass come from.
@@ -392,53 +489,16 @@ pub(crate) fn accumulate(
     let n = x.nrows();
     let n_tasks = n.div_ceil(batch);
     let mut total = template.clone();
-    let k = template.k;
+    let (ctype, k, d) = (template.covariance_type, template.k, template.d);
     let tasks: Vec<usize> = (0..n_tasks).collect();
     for round in tasks.chunks(TASKS_PER_ROUND) {
         let parts: Vec<SufficientStats> = round
             .par_iter()
             .map_init(
-                || match source {
-                    Source::EStep(p) => Scratch::new(p),
-                    Source::Given(_) => Scratch::for_given(template),
-                },
+                || Scratch::new(ctype, k, d),
                 |scratch, &t| {
-                    let mut stats = template.clone();
-                    let task_end = ((t + 1) * batch).min(n);
-                    let mut start = t * batch;
-                    while start < task_end {
-                        let end = (start + CHUNK).min(task_end);
-                        let b = end - start;
-                        let rows = x.slice(ndarray::s![start..end, ..]);
-                        let w = weights.map(|w| w.slice_move(ndarray::s![start..end]));
-                        match source {
-                            Source::EStep(p) => {
-                                scratch.load(p, rows);
-                                scratch.log_densities(p, b);
-                                scratch.normalise(k, b);
-                                let ll: f64 = match w {
-                                    Some(w) => scratch.ll[..b]
-                                        .iter()
-                                        .zip(w.iter())
-                                        .map(|(l, w)| l * w)
-                                        .sum(),
-                                    None => scratch.ll[..b].iter().sum(),
-                                };
-                                stats.log_likelihood += ll;
-                            }
-                            Source::Given(resp) => {
-                                scratch.load_given(
-                                    template,
-                                    rows,
-                                    resp.slice(ndarray::s![start..end, ..]),
-                                );
-                            }
-                        }
-                        stats.weight += w.map_or(b as f64, |w| w.sum());
-                        scratch.accumulate(&mut stats, w, b);
-                        start = end;
-                    }
-                    stats
+                    let range = t * batch..((t + 1) * batch).min(n);
+                    with_simd(|| task(scratch, source, template, x, weights, range))
                 },
             )
             .collect();
@@ -449,62 +509,75 @@ pub(crate) fn accumulate(
     total
 }
 
-impl Scratch {
-    /// Scratch for a pass with given responsibilities (no E-step coefficients).
-    fn for_given(template: &SufficientStats) -> Self {
-        let (k, d) = (template.k, template.d);
-        let w = if template.second.is_empty() { 2 * d } else { d };
-        Scratch {
-            xc: vec![0.0; CHUNK * w],
-            g: vec![0.0; CHUNK * k * d],
-            lp: vec![0.0; CHUNK * k],
-            ll: vec![0.0; CHUNK],
-        }
-    }
-
-    /// Loads shifted rows and their given responsibilities.
-    fn load_given(
-        &mut self,
-        template: &SufficientStats,
-        x: ArrayView2<f64>,
-        resp: ArrayView2<f64>,
-    ) {
-        let d = template.d;
-        let w = if template.second.is_empty() { 2 * d } else { d };
-        for (row, dst) in x.outer_iter().zip(self.xc.chunks_exact_mut(w)) {
-            for (l, v) in row.iter().enumerate() {
-                let c = v - template.shift[l];
-                dst[l] = c;
-                if w > d {
-                    dst[d + l] = c * c;
+/// The statistics of the rows in `range`, chunk after chunk.
+#[inline(always)]
+fn task(
+    scratch: &mut Scratch,
+    source: Source<'_>,
+    template: &SufficientStats,
+    x: ArrayView2<f64>,
+    weights: Option<ArrayView1<f64>>,
+    range: std::ops::Range<usize>,
+) -> SufficientStats {
+    let k = template.k;
+    let mut stats = template.clone();
+    let mut start = range.start;
+    while start < range.end {
+        let end = (start + CHUNK).min(range.end);
+        let b = end - start;
+        let rows = x.slice(s![start..end, ..]);
+        let w = weights.map(|w| w.slice_move(s![start..end]));
+        scratch.load(&template.shift, rows);
+        match source {
+            Source::EStep(p) => {
+                scratch.log_densities(p, b);
+                scratch.normalise(b, w);
+                stats.log_likelihood += match w {
+                    Some(w) => scratch.ll[..b]
+                        .iter()
+                        .zip(w.iter())
+                        .map(|(l, w)| l * w)
+                        .sum::<f64>(),
+                    None => scratch.ll[..b].iter().sum::<f64>(),
+                };
+            }
+            Source::Given(resp) => {
+                for (i, row) in resp.slice(s![start..end, ..]).outer_iter().enumerate() {
+                    let wi = w.map_or(1.0, |w| w[i]);
+                    for (j, r) in row.iter().enumerate() {
+                        scratch.lp[j * b + i] = r * wi;
+                    }
                 }
+                debug_assert_eq!(resp.ncols(), k);
             }
         }
-        for (r, dst) in resp.iter().zip(self.lp.iter_mut()) {
-            *dst = *r;
-        }
+        stats.weight += w.map_or(b as f64, |w| w.sum());
+        scratch.accumulate(&mut stats, w, b);
+        start = end;
     }
+    stats
 }
 
-/// Runs the E-step on every chunk of `x` in parallel and lets `finish` turn
-/// the chunk's log-densities `(rows, k)` into its rows of `out`.
-pub(crate) fn map_rows(
+/// Runs the E-step on every chunk of `x` in parallel and lets `finish` write
+/// the chunk's rows of `out` from the scratch (log-densities in `lp`).
+fn map_rows(
     prep: &Prepared,
     x: ArrayView2<f64>,
     mut out: ArrayViewMut2<f64>,
-    finish: impl Fn(&mut [f64], ArrayViewMut2<f64>) + Sync,
+    finish: impl Fn(&mut Scratch, usize, ArrayViewMut2<f64>) + Sync,
 ) {
-    let k = prep.k;
     out.axis_chunks_iter_mut(Axis(0), CHUNK)
         .into_par_iter()
         .zip(x.axis_chunks_iter(Axis(0), CHUNK).into_par_iter())
         .for_each_init(
-            || Scratch::new(prep),
+            || Scratch::new(prep.covariance_type(), prep.k, prep.d),
             |scratch, (o, rows)| {
                 let b = rows.nrows();
-                scratch.load(prep, rows);
-                scratch.log_densities(prep, b);
-                finish(&mut scratch.lp[..b * k], o);
+                with_simd(|| {
+                    scratch.load(&prep.shift, rows);
+                    scratch.log_densities(prep, b);
+                    finish(scratch, b, o);
+                })
             },
         );
 }
@@ -512,10 +585,60 @@ pub(crate) fn map_rows(
 /// The weighted log-densities `log(w_j N(x_i | j))`, shape (n, k).
 pub(crate) fn weighted_log_densities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(prep, x, out.view_mut(), |lp, mut o| {
-        for (dst, v) in o.iter_mut().zip(lp.iter()) {
-            *dst = *v;
+    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
+        for (j, col) in o.columns_mut().into_iter().enumerate() {
+            col.into_iter()
+                .zip(&s.lp[j * b..(j + 1) * b])
+                .for_each(|(d, v)| *d = *v);
         }
     });
     out
+}
+
+/// Posterior probabilities of the components, shape (n, k).
+pub(crate) fn responsibilities(prep: &Prepared, x: ArrayView2<f64>) -> Array2<f64> {
+    let mut out = Array2::zeros((x.nrows(), prep.k));
+    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
+        s.normalise(b, None);
+        for (j, col) in o.columns_mut().into_iter().enumerate() {
+            col.into_iter()
+                .zip(&s.lp[j * b..(j + 1) * b])
+                .for_each(|(d, v)| *d = *v);
+        }
+    });
+    out
+}
+
+/// Log-likelihood of each sample, shape (n).
+pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64> {
+    let mut out = Array2::zeros((x.nrows(), 1));
+    map_rows(prep, x, out.view_mut(), |s, b, mut o| {
+        s.normalise(b, None);
+        o.iter_mut().zip(&s.ll[..b]).for_each(|(d, v)| *d = *v);
+    });
+    out.remove_axis(Axis(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_nonpositive;
+
+    #[test]
+    fn fast_exp_matches_std_to_a_few_ulp() {
+        let mut x = 0.0;
+        while x > -720.0 {
+            let (got, want) = (exp_nonpositive(x), x.exp());
+            if x > -708.0 {
+                assert!(
+                    (got - want).abs() <= 4.0 * f64::EPSILON * want,
+                    "{x}: {got} vs {want}"
+                );
+            } else {
+                assert!(got == 0.0 && want < 1e-307);
+            }
+            x -= 0.013_7;
+        }
+        assert_eq!(exp_nonpositive(0.0), 1.0);
+        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
+    }
 }

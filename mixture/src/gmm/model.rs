@@ -3,10 +3,14 @@
 //! information criteria).
 
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
-use super::kernel::{log_sum_exp_normalise, map_rows, weighted_log_densities, Prepared};
+use super::kernel::{
+    accumulate, log_likelihoods, responsibilities, weighted_log_densities, Prepared, Source,
+    DEFAULT_BATCH,
+};
+use super::stats::SufficientStats;
 use crate::linalg::cholesky;
 use crate::{check_features, MixtureError};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -160,6 +164,93 @@ impl GaussianMixtureModel {
         k - 1 + k * d + self.covariance_type().n_parameters(k, d)
     }
 
+    /// Sufficient statistics of `x` (optionally weighted per sample) under this
+    /// model: one fused E-step and accumulation pass. Statistics of several
+    /// batches [`merge`](SufficientStats::merge) into those of their union, and
+    /// [`m_step`](Self::m_step) turns them into the next model: exact EM over
+    /// data that never has to be in memory at once.
+    ///
+    /// # Example
+    /// ```
+    /// use admix_mixture::gmm::{Covariances, GaussianMixtureModel};
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), admix_mixture::MixtureError> {
+    /// let model = GaussianMixtureModel::new(
+    ///     array![0.5, 0.5],
+    ///     array![[0.0], [4.0]],
+    ///     Covariances::Diag(array![[1.0], [1.0]]),
+    /// )?;
+    /// let mut stats = model.statistics(array![[0.1], [-0.3]].view(), None)?;
+    /// stats.merge(&model.statistics(array![[4.2], [3.9], [0.2]].view(), None)?);
+    /// let next = model.m_step(&stats, 1e-6)?;
+    /// assert_eq!(stats.weight(), 5.0);
+    /// assert!(next.means()[[1, 0]] > 3.5);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn statistics(
+        &self,
+        x: ArrayView2<f64>,
+        sample_weight: Option<ArrayView1<f64>>,
+    ) -> Result<SufficientStats, MixtureError> {
+        check_features(x, self.n_features())?;
+        if let Some(w) = sample_weight {
+            if w.len() != x.nrows() {
+                return Err(MixtureError::SampleWeightsLength {
+                    expected: x.nrows(),
+                    got: w.len(),
+                });
+            }
+            if let Some((index, &value)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+            {
+                return Err(MixtureError::InvalidSampleWeight { index, value });
+            }
+        }
+        let shift = self.centre();
+        let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
+        Ok(accumulate(
+            Source::EStep(&Prepared::new(self, &shift)),
+            &template,
+            x,
+            sample_weight,
+            DEFAULT_BATCH,
+        ))
+    }
+
+    /// The model after one M-step on `stats` (computed by
+    /// [`statistics`](Self::statistics) of this model), with `reg_covar` added
+    /// to the covariance diagonal.
+    pub fn m_step(&self, stats: &SufficientStats, reg_covar: f64) -> Result<Self, MixtureError> {
+        if stats.covariance_type != self.covariance_type()
+            || stats.k != self.n_components()
+            || stats.d != self.n_features()
+        {
+            return Err(MixtureError::ShapeMismatch {
+                what: "statistics",
+                expected: vec![self.n_components(), self.n_features()],
+                got: vec![stats.k, stats.d],
+            });
+        }
+        if !(reg_covar >= 0.0 && reg_covar.is_finite()) {
+            return Err(MixtureError::InvalidHyperparameter {
+                name: "reg_covar",
+                value: reg_covar.to_string(),
+                valid: "a finite number >= 0",
+            });
+        }
+        if stats.weight <= 0.0 || stats.weight.is_nan() {
+            return Err(MixtureError::EmptyData {
+                n_samples: 0,
+                n_features: stats.d,
+            });
+        }
+        let (w, m, c) = stats.maximise(reg_covar, None, None, None)?;
+        GaussianMixtureModel::new(w, m, c)
+    }
+
     /// A shift that keeps the E-step products well conditioned: the mixture mean.
     fn centre(&self) -> Vec<f64> {
         self.means.t().dot(&self.weights).to_vec()
@@ -178,20 +269,7 @@ impl GaussianMixtureModel {
     /// rows sum to 1.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        let mut out = Array2::zeros((x.nrows(), self.n_components()));
-        map_rows(
-            &Prepared::new(self, &self.centre()),
-            x,
-            out.view_mut(),
-            |lp, mut o| {
-                let k = o.ncols();
-                for (row, mut dst) in lp.chunks_exact_mut(k).zip(o.outer_iter_mut()) {
-                    log_sum_exp_normalise(row);
-                    dst.iter_mut().zip(row.iter()).for_each(|(d, v)| *d = *v);
-                }
-            },
-        );
-        Ok(out)
+        Ok(responsibilities(&Prepared::new(self, &self.centre()), x))
     }
 
     /// The most probable component of each sample.
@@ -214,19 +292,7 @@ impl GaussianMixtureModel {
     /// Log-likelihood of each sample, shape (n).
     pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        let mut out = Array2::zeros((x.nrows(), 1));
-        map_rows(
-            &Prepared::new(self, &self.centre()),
-            x,
-            out.view_mut(),
-            |lp, mut o| {
-                let k = self.n_components();
-                for (row, dst) in lp.chunks_exact_mut(k).zip(o.iter_mut()) {
-                    *dst = log_sum_exp_normalise(row);
-                }
-            },
-        );
-        Ok(out.remove_axis(Axis(1)))
+        Ok(log_likelihoods(&Prepared::new(self, &self.centre()), x))
     }
 
     /// Mean log-likelihood of the samples (higher is better).

@@ -30,11 +30,10 @@ pub struct SufficientStats {
     pub(crate) weight: f64,
     /// Sample-weighted sum of the log-likelihoods (zero when responsibilities were given).
     pub(crate) log_likelihood: f64,
-    /// Sum of responsibilities per component, length k.
-    pub(crate) resp: Vec<f64>,
-    /// Full and tied: (k, d) first moments. Diag and spherical: (k, 2d), first
-    /// moments then the diagonal second moments of each component.
-    pub(crate) first: Vec<f64>,
+    /// (k, w) per component: the d first moments, for diag and spherical the d
+    /// diagonal second moments, and last the sum of responsibilities
+    /// (w = [`width`]).
+    pub(crate) moments: Vec<f64>,
     /// Full: (d, k * d), component j in columns j*d..(j+1)*d. Tied: (d, d). Else empty.
     pub(crate) second: Vec<f64>,
 }
@@ -43,10 +42,10 @@ impl SufficientStats {
     /// Zero statistics for `k` components in `d` dimensions.
     pub(crate) fn zeros(covariance_type: CovarianceType, k: usize, shift: &[f64]) -> Self {
         let d = shift.len();
-        let (first, second) = match covariance_type {
-            CovarianceType::Full => (k * d, d * k * d),
-            CovarianceType::Tied => (k * d, d * d),
-            CovarianceType::Diag | CovarianceType::Spherical => (k * 2 * d, 0),
+        let second = match covariance_type {
+            CovarianceType::Full => d * k * d,
+            CovarianceType::Tied => d * d,
+            CovarianceType::Diag | CovarianceType::Spherical => 0,
         };
         SufficientStats {
             covariance_type,
@@ -55,8 +54,7 @@ impl SufficientStats {
             shift: shift.to_vec(),
             weight: 0.0,
             log_likelihood: 0.0,
-            resp: vec![0.0; k],
-            first: vec![0.0; first],
+            moments: vec![0.0; k * width(covariance_type, d)],
             second: vec![0.0; second],
         }
     }
@@ -76,11 +74,10 @@ impl SufficientStats {
         self.weight += other.weight;
         self.log_likelihood += other.log_likelihood;
         for (a, b) in self
-            .resp
+            .moments
             .iter_mut()
-            .chain(self.first.iter_mut())
             .chain(self.second.iter_mut())
-            .zip(other.resp.iter().chain(&other.first).chain(&other.second))
+            .zip(other.moments.iter().chain(&other.second))
         {
             *a += b;
         }
@@ -97,16 +94,27 @@ impl SufficientStats {
     }
 
     /// Sum of responsibilities of each component.
-    pub fn responsibilities(&self) -> &[f64] {
-        &self.resp
+    pub fn responsibilities(&self) -> Vec<f64> {
+        (0..self.k).map(|j| self.resp(j)).collect()
+    }
+
+    fn width(&self) -> usize {
+        width(self.covariance_type, self.d)
+    }
+
+    /// Sum of responsibilities of component `j`.
+    pub(crate) fn resp(&self, j: usize) -> f64 {
+        self.moments[(j + 1) * self.width() - 1]
+    }
+
+    /// Diagonal second moment of component `j`, feature `l` (diag and spherical).
+    pub(crate) fn diag_second(&self, j: usize, l: usize) -> f64 {
+        self.moments[j * self.width() + self.d + l]
     }
 
     /// First moment of component `j`, feature `l`, in shifted coordinates.
-    fn first(&self, j: usize, l: usize) -> f64 {
-        match self.covariance_type {
-            CovarianceType::Full | CovarianceType::Tied => self.first[j * self.d + l],
-            _ => self.first[j * 2 * self.d + l],
-        }
+    pub(crate) fn first(&self, j: usize, l: usize) -> f64 {
+        self.moments[j * self.width() + l]
     }
 
     /// The M-step: new weights, means and covariances from these statistics.
@@ -127,7 +135,7 @@ impl SufficientStats {
         fixed_covariances: Option<&Covariances>,
     ) -> Result<(Array1<f64>, Array2<f64>, Covariances), MixtureError> {
         let (k, d) = (self.k, self.d);
-        let nk: Vec<f64> = self.resp.iter().map(|r| r + 10.0 * f64::EPSILON).collect();
+        let nk: Vec<f64> = (0..k).map(|j| self.resp(j) + 10.0 * f64::EPSILON).collect();
         let total: f64 = nk.iter().sum();
         let weights = match fixed_weights {
             Some(w) => w.clone(),
@@ -138,7 +146,10 @@ impl SufficientStats {
             Some(mu) => Array2::from_shape_fn((k, d), |(j, l)| mu[[j, l]] - self.shift[l]),
             None => Array2::from_shape_fn((k, d), |(j, l)| self.first(j, l) / nk[j]),
         };
-        let means = Array2::from_shape_fn((k, d), |(j, l)| m[[j, l]] + self.shift[l]);
+        let means = match fixed_means {
+            Some(mu) => mu.clone(),
+            None => Array2::from_shape_fn((k, d), |(j, l)| m[[j, l]] + self.shift[l]),
+        };
         if let Some(c) = fixed_covariances {
             return Ok((weights, means, c.clone()));
         }
@@ -151,11 +162,14 @@ impl SufficientStats {
                             let s2 = self.second[a * k * d + j * d + b];
                             let v =
                                 s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
-                                    + self.resp[j] * m[[j, a]] * m[[j, b]];
+                                    + self.resp(j) * m[[j, a]] * m[[j, b]];
                             c[[j, a, b]] = v / nk[j];
                         }
                     }
-                    symmetrise_and_regularise(c.index_axis_mut(ndarray::Axis(0), j), reg_covar);
+                    let raw = |a: usize| self.second[a * k * d + j * d + a] / nk[j];
+                    let mut cj = c.index_axis_mut(ndarray::Axis(0), j);
+                    zero_rounding_noise(cj.view_mut(), raw);
+                    symmetrise_and_regularise(cj, reg_covar);
                 }
                 Covariances::Full(c)
             }
@@ -167,20 +181,26 @@ impl SufficientStats {
                         for b in 0..d {
                             c[[a, b]] -= m[[j, a]] * self.first(j, b)
                                 + self.first(j, a) * m[[j, b]]
-                                - self.resp[j] * m[[j, a]] * m[[j, b]];
+                                - self.resp(j) * m[[j, a]] * m[[j, b]];
                         }
                     }
                 }
                 c /= total;
+                zero_rounding_noise(c.view_mut(), |a| self.second[a * d + a] / total);
                 symmetrise_and_regularise(c.view_mut(), reg_covar);
                 Covariances::Tied(c)
             }
             CovarianceType::Diag | CovarianceType::Spherical => {
                 let diag = Array2::from_shape_fn((k, d), |(j, l)| {
-                    let s2 = self.first[j * 2 * d + d + l];
+                    let s2 = self.diag_second(j, l);
                     let v = s2 - 2.0 * m[[j, l]] * self.first(j, l)
-                        + self.resp[j] * m[[j, l]] * m[[j, l]];
-                    v / nk[j] + reg_covar
+                        + self.resp(j) * m[[j, l]] * m[[j, l]];
+                    let v = v / nk[j];
+                    if v <= noise_floor(s2 / nk[j], d) {
+                        reg_covar
+                    } else {
+                        v + reg_covar
+                    }
                 });
                 if self.covariance_type == CovarianceType::Diag {
                     Covariances::Diag(diag)
@@ -190,6 +210,35 @@ impl SufficientStats {
             }
         };
         Ok((weights, means, covariances))
+    }
+}
+
+/// Values per row of a loaded chunk and per component of the moments: the
+/// shifted row, its squares for diag and spherical, and a 1 that carries the
+/// constant term in the E-step and the responsibility sum in the M-step.
+pub(crate) fn width(covariance_type: CovarianceType, d: usize) -> usize {
+    match covariance_type {
+        CovarianceType::Full | CovarianceType::Tied => d + 1,
+        CovarianceType::Diag | CovarianceType::Spherical => 2 * d + 1,
+    }
+}
+
+/// Largest variance that is indistinguishable from rounding noise when it is
+/// computed as a difference from the raw second moment `raw`.
+fn noise_floor(raw: f64, d: usize) -> f64 {
+    8.0 * (d as f64) * f64::EPSILON * raw
+}
+
+/// Sets the variances (and their rows and columns) that are below the rounding
+/// noise of the moments to exactly zero, so that collapsed components are
+/// reported as such (without `reg_covar`) instead of getting a precision of 1e15.
+fn zero_rounding_noise(mut c: ndarray::ArrayViewMut2<f64>, raw: impl Fn(usize) -> f64) {
+    let d = c.nrows();
+    for a in 0..d {
+        if c[[a, a]] <= noise_floor(raw(a), d) {
+            c.row_mut(a).fill(0.0);
+            c.column_mut(a).fill(0.0);
+        }
     }
 }
 

@@ -6,7 +6,6 @@ use super::{tape_log_likelihood, DataTerm, LogLikelihood, Unconstrained};
 use crate::gmm::GaussianMixtureModel;
 use crate::linalg::{cholesky, invert_lower};
 use crate::{check_features, MixtureError};
-use admix_dual::ScalarFn;
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// The gradient of the mean log-likelihood of `x` with respect to the
@@ -75,8 +74,9 @@ pub struct ObservedInformation {
 }
 
 /// The observed information of `model` on the data `x`, by the exact
-/// Hessian of the generic log-likelihood ([`LogLikelihood`]) on nested dual
-/// numbers: `p (p + 1) / 2` evaluations for `p` parameters, so meant for
+/// Hessian of the generic log-likelihood ([`LogLikelihood`]), forward over
+/// reverse: one reverse sweep of a scalar tape on dual numbers per
+/// parameter, each recording one node per arithmetic operation, so meant for
 /// small models (tens of parameters, thousands of rows).
 ///
 /// ```text
@@ -99,7 +99,7 @@ pub fn observed_information(
     let layout = Unconstrained::of(model);
     let theta = layout.from_model(model)?;
     let f = LogLikelihood::new(x, layout, 0.0);
-    let (_, _, hessian) = admix_dual::hessian(|t| f.eval(t), &theta);
+    let (_, _, hessian) = admix_tape::hessian(&f, &theta);
     let (k, d) = (layout.n_components(), layout.n_features());
     let fixed = k - 1;
     let keep: Vec<usize> = (0..theta.len()).filter(|&i| i != fixed).collect();

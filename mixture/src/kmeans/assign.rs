@@ -8,6 +8,9 @@ use super::kernel::{nearest, PackedCentres};
 use super::params::Distance;
 use rayon::prelude::*;
 
+/// Rows whose nearest centres are found in one kernel call.
+const STRETCH: usize = 256;
+
 /// Rows per chunk: about 128 KiB of data, so a chunk stays in L2 while its
 /// rows are assigned and summed.
 pub(crate) fn chunk_rows(d: usize) -> usize {
@@ -77,8 +80,6 @@ pub(crate) struct Rows<'a> {
 pub(crate) struct Assignment {
     /// Nearest centre of each row (`usize::MAX` before the first pass).
     pub labels: Vec<usize>,
-    /// Distance of each row to its nearest centre.
-    pub dists: Vec<f64>,
     /// Merged sums of the last pass.
     pub total: ClusterSums,
     partials: Vec<ClusterSums>,
@@ -90,7 +91,6 @@ impl Assignment {
         let n_chunks = n.div_ceil(chunk_rows(d));
         Self {
             labels: vec![usize::MAX; n],
-            dists: vec![0.0; n],
             total: ClusterSums::new(k, d),
             partials: vec![ClusterSums::new(k, d); n_chunks],
         }
@@ -99,8 +99,7 @@ impl Assignment {
     /// Assigns every row of `rows` (as many as `labels`) to its nearest
     /// centre and leaves the merged sums in `total`.
     pub fn pass(&mut self, rows: Rows, centres: &PackedCentres) {
-        let n = self.labels.len();
-        let d = rows.x.len() / n.max(1);
+        let d = centres.d();
         let chunk = chunk_rows(d);
         // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
         let scale = match rows.distance {
@@ -113,28 +112,112 @@ impl Assignment {
             .zip(rows.sq_norms.par_chunks(chunk))
             .zip(rows.weights.par_chunks(chunk))
             .zip(self.labels.par_chunks_mut(chunk))
-            .zip(self.dists.par_chunks_mut(chunk))
-            .for_each(|(((((part, x), sq_norms), weights), labels), dists)| {
-                part.clear();
-                nearest(x, centres, |i, label, v| {
-                    let dist = (sq_norms[i] + v).max(0.0) * scale;
-                    let w = weights[i];
-                    if labels[i] != label {
-                        labels[i] = label;
-                        part.changed += 1;
-                    }
-                    dists[i] = dist;
-                    part.inertia += w * dist;
-                    part.weights[label] += w;
-                    let sums = &mut part.sums[label * d..(label + 1) * d];
-                    for (s, &xv) in sums.iter_mut().zip(&x[i * d..(i + 1) * d]) {
-                        *s += w * xv;
-                    }
-                });
+            .for_each(|((((part, x), sq_norms), weights), labels)| {
+                let chunk = Chunk {
+                    x,
+                    sq_norms,
+                    weights,
+                    labels,
+                };
+                assign_chunk(chunk, centres, scale, part)
             });
         self.total.clear();
         for part in &self.partials {
             self.total.add(part);
         }
     }
+}
+
+/// Squared Euclidean distance of every row to its nearest centre (for
+/// cosine, twice the cosine distance: the order is what matters).
+pub(crate) fn nearest_sq_dists(rows: Rows, centres: &PackedCentres) -> Vec<f64> {
+    let d = centres.d();
+    let chunk = chunk_rows(d);
+    let n = rows.sq_norms.len();
+    let mut values = vec![0.0; n];
+    values
+        .par_chunks_mut(chunk)
+        .zip(rows.x.par_chunks(chunk * d))
+        .zip(rows.sq_norms.par_chunks(chunk))
+        .for_each(|((values, x), sq_norms)| {
+            let mut labels = vec![0; values.len()];
+            nearest(x, centres, &mut labels, values);
+            for (v, &sq) in values.iter_mut().zip(sq_norms) {
+                *v = (sq + *v).max(0.0);
+            }
+        });
+    values
+}
+
+/// One chunk of an assignment pass: its rows and their outputs.
+struct Chunk<'a> {
+    x: &'a [f64],
+    sq_norms: &'a [f64],
+    weights: &'a [f64],
+    labels: &'a mut [usize],
+}
+
+/// Assigns the rows of one chunk and sums them into `part`.
+fn assign_chunk(chunk: Chunk, centres: &PackedCentres, scale: f64, part: &mut ClusterSums) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, as checked just above.
+        return unsafe { assign_chunk_avx2(chunk, centres, scale, part) };
+    }
+    assign_chunk_portable(chunk, centres, scale, part)
+}
+
+/// [`assign_chunk_portable`] compiled for AVX2, so that the per-cluster
+/// sums use 4-lane vectors (same operations per element, same results).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn assign_chunk_avx2(
+    chunk: Chunk,
+    centres: &PackedCentres,
+    scale: f64,
+    part: &mut ClusterSums,
+) {
+    assign_chunk_portable(chunk, centres, scale, part)
+}
+
+#[inline(always)]
+fn assign_chunk_portable(
+    chunk: Chunk,
+    centres: &PackedCentres,
+    scale: f64,
+    part: &mut ClusterSums,
+) {
+    let d = centres.d();
+    part.clear();
+    let (mut inertia, mut changed) = (0.0, 0);
+    // Kernel output for a stretch of rows, on the stack.
+    let mut nearest_label = [0usize; STRETCH];
+    let mut nearest_value = [0.0; STRETCH];
+    for (s, x) in chunk.x.chunks(STRETCH * d).enumerate() {
+        let m = x.len() / d;
+        let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
+        nearest(x, centres, labels, values);
+        let range = s * STRETCH..s * STRETCH + m;
+        for (((((xi, &label), &v), &sq), &w), old) in x
+            .chunks_exact(d)
+            .zip(labels.iter())
+            .zip(values.iter())
+            .zip(&chunk.sq_norms[range.clone()])
+            .zip(&chunk.weights[range.clone()])
+            .zip(&mut chunk.labels[range])
+        {
+            if *old != label {
+                *old = label;
+                changed += 1;
+            }
+            inertia += w * ((sq + v).max(0.0) * scale);
+            part.weights[label] += w;
+            let sums = &mut part.sums[label * d..(label + 1) * d];
+            for (s, &xv) in sums.iter_mut().zip(xi) {
+                *s += w * xv;
+            }
+        }
+    }
+    part.inertia = inertia;
+    part.changed = changed;
 }

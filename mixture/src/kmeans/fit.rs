@@ -15,6 +15,14 @@ use std::borrow::Cow;
 impl KMeansParams {
     /// Checks the hyperparameters and the data, then fits.
     ///
+    /// # Errors
+    /// [`MixtureError::InvalidHyperparameter`] or a centres error for bad
+    /// settings; [`MixtureError::EmptyData`], [`MixtureError::NonFiniteData`]
+    /// (with row and column) or [`MixtureError::Overflow`] for bad data;
+    /// [`MixtureError::TooFewSamples`] when there are fewer rows than
+    /// clusters; [`MixtureError::ZeroNormRow`] for a zero row with the
+    /// cosine distance.
+    ///
     /// # Example
     /// ```
     /// # use admix_mixture::kmeans::KMeans;

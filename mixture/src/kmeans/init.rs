@@ -2,7 +2,9 @@
 //! rows and greedy k-means++.
 
 use super::assign::chunk_rows;
+use super::kernel::{all_centres, PackedCentres};
 use super::prepare::Prepared;
+use ndarray::Axis;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -37,8 +39,9 @@ pub(crate) fn kmeans_plus_plus(
     prefix_sums(data.weights.iter().copied(), &mut cumulative);
     let mut chosen = vec![draw(&cumulative, rng)];
     let mut closest = vec![0.0; n];
-    let mut candidate_dists = vec![0.0; n];
-    sq_dists_to(data, chosen[0], &mut closest);
+    sq_dists_to_rows(data, &chosen, &mut closest);
+    let mut candidates = Vec::with_capacity(n_candidates);
+    let mut candidate_dists = vec![0.0; n * n_candidates];
     while chosen.len() < k {
         let contributions = data.weights.iter().zip(&closest).map(|(w, d)| w * d);
         prefix_sums(contributions, &mut cumulative);
@@ -46,20 +49,23 @@ pub(crate) fn kmeans_plus_plus(
             // Every row of positive weight sits on a chosen centre: draw by weight.
             prefix_sums(data.weights.iter().copied(), &mut cumulative);
         }
-        let mut best = (usize::MAX, f64::INFINITY);
-        for _ in 0..n_candidates {
-            let candidate = draw(&cumulative, rng);
-            sq_dists_to(data, candidate, &mut candidate_dists);
-            let potential = potential_with(data, &closest, &candidate_dists);
-            if potential < best.1 {
-                best = (candidate, potential);
+        candidates.clear();
+        candidates.extend((0..n_candidates).map(|_| draw(&cumulative, rng)));
+        sq_dists_to_rows(data, &candidates, &mut candidate_dists);
+        let potentials = potentials_with(data, &closest, &candidate_dists, n_candidates);
+        let mut best = 0;
+        for (c, &p) in potentials.iter().enumerate() {
+            if p < potentials[best] {
+                best = c;
             }
         }
-        sq_dists_to(data, best.0, &mut candidate_dists);
-        for (c, &d) in closest.iter_mut().zip(&candidate_dists) {
-            *c = c.min(d);
+        for (c, d) in closest
+            .iter_mut()
+            .zip(candidate_dists.chunks_exact(n_candidates))
+        {
+            *c = c.min(d[best]);
         }
-        chosen.push(best.0);
+        chosen.push(candidates[best]);
     }
     chosen
 }
@@ -82,36 +88,52 @@ fn draw(cumulative: &[f64], rng: &mut ChaCha8Rng) -> usize {
     cumulative.partition_point(|&s| s <= r).min(last_positive)
 }
 
-/// `out[i] = ||x_i - x_row||^2`, by differences.
-fn sq_dists_to(data: &Prepared, row: usize, out: &mut [f64]) {
-    let d = data.n_features();
-    let centre = &data.rows()[row * d..(row + 1) * d];
-    out.par_chunks_mut(chunk_rows(d))
-        .zip(data.rows().par_chunks(chunk_rows(d) * d))
-        .for_each(|(out, x)| {
-            for (o, xi) in out.iter_mut().zip(x.chunks_exact(d)) {
-                *o = xi.iter().zip(centre).map(|(a, b)| (a - b) * (a - b)).sum();
+/// `out[i * m + c] = ||x_i - x_rows[c]||^2` for the `m` rows `rows`, through
+/// the assignment kernel (exactly 0 for a row against itself, since squared
+/// norms and dot products are summed in the same order).
+fn sq_dists_to_rows(data: &Prepared, rows: &[usize], out: &mut [f64]) {
+    let (d, m) = (data.n_features(), rows.len());
+    let packed = PackedCentres::new(data.x.select(Axis(0), rows).view());
+    let chunk = chunk_rows(d);
+    out.par_chunks_mut(chunk * m)
+        .zip(data.rows().par_chunks(chunk * d))
+        .zip(data.sq_norms.par_chunks(chunk))
+        .for_each(|((out, x), sq_norms)| {
+            all_centres(x, &packed, out);
+            for (row, &sq) in out.chunks_exact_mut(m).zip(sq_norms) {
+                for v in row {
+                    *v = (sq + *v).max(0.0);
+                }
             }
         });
 }
 
-/// Weighted sum of `min(closest, candidate)`, summed chunk by chunk in
-/// index order so that it does not depend on the number of threads.
-fn potential_with(data: &Prepared, closest: &[f64], candidate: &[f64]) -> f64 {
+/// For each of `m` candidates, the weighted sum over rows of
+/// `min(closest, candidate distance)`, summed chunk by chunk in index order
+/// so that it does not depend on the number of threads.
+fn potentials_with(data: &Prepared, closest: &[f64], candidates: &[f64], m: usize) -> Vec<f64> {
     let chunk = chunk_rows(data.n_features());
-    let partial: Vec<f64> = closest
+    let partial: Vec<Vec<f64>> = closest
         .par_chunks(chunk)
-        .zip(candidate.par_chunks(chunk))
+        .zip(candidates.par_chunks(chunk * m))
         .zip(data.weights.par_chunks(chunk))
-        .map(|((a, b), w)| {
-            a.iter()
-                .zip(b)
-                .zip(w)
-                .map(|((a, b), w)| w * a.min(*b))
-                .sum::<f64>()
+        .map(|((closest, candidates), weights)| {
+            let mut sums = vec![0.0; m];
+            for ((&a, b), &w) in closest.iter().zip(candidates.chunks_exact(m)).zip(weights) {
+                for (s, &b) in sums.iter_mut().zip(b) {
+                    *s += w * a.min(b);
+                }
+            }
+            sums
         })
         .collect();
-    partial.iter().sum()
+    let mut total = vec![0.0; m];
+    for part in &partial {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
+    total
 }
 
 #[cfg(test)]

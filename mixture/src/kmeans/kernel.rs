@@ -1,23 +1,20 @@
-//! The hot loop: dot products of a block of rows with every centre, through
-//! a register tile of `BLOCK` rows by `TILE` centres, turned into
+//! The hot loop: dot products of rows with every centre, turned into
 //!
 //! ```text
 //! v(x, c) = ||c||^2 - 2 x.c        (so ||x - c||^2 = ||x||^2 + v(x, c))
 //! ```
 //!
-//! Centres are packed tile by tile, feature-major, so the inner loop reads
-//! `TILE` contiguous values and the compiler vectorises over centres. Every
-//! lane does the same multiplications and additions in the same order on
-//! every code path, so the AVX2 build gives bitwise the same numbers as the
-//! portable one.
+//! Centres are packed in tiles of `TILE`, feature-major, so that one load
+//! gives a feature of `TILE` centres. On x86-64 with AVX2, blocks of four
+//! rows run against a whole tile in registers (8 accumulators of 4 lanes)
+//! and the running minimum stays in vector registers. Each `v` is the same
+//! sequence of multiplications and additions (no fused multiply-add) on
+//! every path, so AVX2 and portable code give bitwise the same numbers.
 
 use ndarray::ArrayView2;
-use std::array;
 
-/// Centres per register tile.
+/// Centres per tile.
 const TILE: usize = 8;
-/// Rows per register block.
-const BLOCK: usize = 4;
 
 /// Centres packed for the kernel, with their squared norms.
 #[derive(Debug, Clone)]
@@ -58,7 +55,7 @@ impl PackedCentres {
             for (j, &v) in row.iter().enumerate() {
                 self.tiles[(t * d + j) * TILE + q] = v;
             }
-            self.sq_norms[c] = row.dot(&row);
+            self.sq_norms[c] = sq_norm(row.iter());
         }
     }
 
@@ -66,154 +63,265 @@ impl PackedCentres {
     pub fn k(&self) -> usize {
         self.k
     }
+
+    /// Number of features.
+    pub fn d(&self) -> usize {
+        self.d
+    }
 }
 
-/// For each row `i` of `rows` (row-major, `centres.d` columns), calls
-/// `visit(i, c, v)` with its nearest centre `c` (lowest index on ties) and
-/// `v = ||c||^2 - 2 x.c`.
+/// `||x||^2` summed in index order, as the kernel sums dot products, so
+/// that `v(x, x) = -||x||^2` exactly and a row is at distance 0 from itself.
+pub(crate) fn sq_norm<'a>(x: impl IntoIterator<Item = &'a f64>) -> f64 {
+    x.into_iter().fold(0.0, |acc, &v| acc + v * v)
+}
+
+/// Writes, for each row `i` of `rows` (row-major, `d` columns), its nearest
+/// centre (lowest index on ties) into `labels[i]` and `v(x_i, c)` for that
+/// centre into `values[i]`.
 #[inline]
-pub(crate) fn nearest(rows: &[f64], centres: &PackedCentres, visit: impl FnMut(usize, usize, f64)) {
+pub(crate) fn nearest(
+    rows: &[f64],
+    centres: &PackedCentres,
+    labels: &mut [usize],
+    values: &mut [f64],
+) {
+    assert_eq!(rows.len(), labels.len() * centres.d);
+    assert_eq!(labels.len(), values.len());
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, as checked just above.
-        return unsafe { nearest_avx2(rows, centres, visit) };
+        return unsafe { avx2::nearest(rows, centres, labels, values) };
     }
-    nearest_portable(rows, centres, visit)
+    nearest_rows(rows, centres, labels, values)
 }
 
 /// Writes `v(x_i, c)` for every row `i` and centre `c` into `out[i * k + c]`.
-#[inline]
 pub(crate) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, as checked just above.
-        return unsafe { all_centres_avx2(rows, centres, out) };
+        return unsafe { avx2::all_centres(rows, centres, out) };
     }
-    all_centres_portable(rows, centres, out)
+    all_centres_rows(rows, centres, out)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn nearest_avx2(
-    rows: &[f64],
-    centres: &PackedCentres,
-    visit: impl FnMut(usize, usize, f64),
-) {
-    nearest_portable(rows, centres, visit)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn all_centres_avx2(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
-    all_centres_portable(rows, centres, out)
-}
-
+/// [`all_centres`] one row at a time, portable.
 #[inline(always)]
-fn nearest_portable(
-    rows: &[f64],
-    centres: &PackedCentres,
-    mut visit: impl FnMut(usize, usize, f64),
-) {
-    for_blocks(rows, centres.d, |i0, block| {
-        if block.len() == BLOCK * centres.d {
-            nearest_block::<BLOCK>(block, centres, i0, &mut visit)
-        } else {
-            for (r, row) in block.chunks_exact(centres.d).enumerate() {
-                nearest_block::<1>(row, centres, i0 + r, &mut visit)
-            }
-        }
-    })
-}
-
-#[inline(always)]
-fn all_centres_portable(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
-    let k = centres.k;
-    for_blocks(rows, centres.d, |i0, block| {
-        let out = &mut out[i0 * k..];
-        if block.len() == BLOCK * centres.d {
-            all_centres_block::<BLOCK>(block, centres, out)
-        } else {
-            for (r, row) in block.chunks_exact(centres.d).enumerate() {
-                all_centres_block::<1>(row, centres, &mut out[r * k..])
-            }
-        }
-    })
-}
-
-/// Splits `rows` into blocks of `BLOCK` rows (the last one shorter) and
-/// calls `f(first_row, block)`.
-#[inline(always)]
-fn for_blocks(rows: &[f64], d: usize, mut f: impl FnMut(usize, &[f64])) {
-    for (b, block) in rows.chunks(BLOCK * d).enumerate() {
-        f(b * BLOCK, block)
+fn all_centres_rows(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+    let (d, k) = (centres.d, centres.k);
+    for (row, out) in rows.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
+        row_against_tiles(row, centres, |t, v| {
+            let lanes = TILE.min(k - t * TILE);
+            out[t * TILE..t * TILE + lanes].copy_from_slice(&v[..lanes]);
+        });
     }
 }
 
+/// [`nearest`] one row at a time, portable.
 #[inline(always)]
-fn nearest_block<const P: usize>(
-    block: &[f64],
-    centres: &PackedCentres,
-    i0: usize,
-    visit: &mut impl FnMut(usize, usize, f64),
-) {
-    let mut best = [f64::INFINITY; P];
-    let mut label = [0usize; P];
-    for_tiles::<P>(block, centres, |t, v| {
-        for p in 0..P {
-            for (q, &vq) in v[p].iter().enumerate() {
-                if vq < best[p] {
-                    best[p] = vq;
-                    label[p] = t * TILE + q;
+fn nearest_rows(rows: &[f64], centres: &PackedCentres, labels: &mut [usize], values: &mut [f64]) {
+    for ((row, label), value) in rows.chunks_exact(centres.d).zip(labels).zip(values) {
+        let mut best = (0, f64::INFINITY);
+        row_against_tiles(row, centres, |t, v| {
+            for (q, &vq) in v.iter().enumerate() {
+                if vq < best.1 {
+                    best = (t * TILE + q, vq);
                 }
             }
-        }
-    });
-    for p in 0..P {
-        visit(i0 + p, label[p], best[p]);
+        });
+        (*label, *value) = best;
     }
 }
 
+/// Calls `f(t, v)` for every centre tile `t`, with `v[q] = v(row, c)` for
+/// centre `c = t * TILE + q`.
 #[inline(always)]
-fn all_centres_block<const P: usize>(block: &[f64], centres: &PackedCentres, out: &mut [f64]) {
-    let k = centres.k;
-    for_tiles::<P>(block, centres, |t, v| {
-        let lanes = TILE.min(k - t * TILE);
-        for (p, vp) in v.iter().enumerate() {
-            out[p * k + t * TILE..][..lanes].copy_from_slice(&vp[..lanes]);
-        }
-    });
-}
-
-/// For a block of `P` rows, calls `f(t, v)` for every centre tile `t` with
-/// `v[p][q] = ||c||^2 - 2 x_p.c` for centre `c = t * TILE + q`.
-#[inline(always)]
-fn for_tiles<const P: usize>(
-    block: &[f64],
-    centres: &PackedCentres,
-    mut f: impl FnMut(usize, &[[f64; TILE]; P]),
-) {
+fn row_against_tiles(row: &[f64], centres: &PackedCentres, mut f: impl FnMut(usize, &[f64; TILE])) {
     let d = centres.d;
-    let rows: [&[f64]; P] = array::from_fn(|p| &block[p * d..(p + 1) * d]);
     for (t, tile) in centres.tiles.chunks_exact(d * TILE).enumerate() {
-        let mut acc = [[0.0; TILE]; P];
-        for j in 0..d {
-            let c: &[f64; TILE] = tile[j * TILE..(j + 1) * TILE]
-                .try_into()
-                .expect("tile rows have TILE lanes");
-            for p in 0..P {
-                let xv = rows[p][j];
-                for q in 0..TILE {
-                    acc[p][q] += xv * c[q];
-                }
+        let mut acc = [0.0; TILE];
+        for (&xj, c) in row.iter().zip(tile.chunks_exact(TILE)) {
+            for (a, &cq) in acc.iter_mut().zip(c) {
+                *a += xj * cq;
             }
         }
-        let norms = &centres.sq_norms[t * TILE..(t + 1) * TILE];
-        for accp in acc.iter_mut() {
-            for (a, &nq) in accp.iter_mut().zip(norms) {
-                *a = nq - 2.0 * *a;
-            }
+        for (a, &nq) in acc
+            .iter_mut()
+            .zip(&centres.sq_norms[t * TILE..(t + 1) * TILE])
+        {
+            *a = nq - (*a + *a);
         }
         f(t, &acc)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! Blocks of `ROWS` rows against one tile at a time, in AVX2 registers.
+
+    use super::{all_centres_rows, nearest_rows, PackedCentres, TILE};
+    use std::arch::x86_64::*;
+
+    /// Rows per register block.
+    const ROWS: usize = 4;
+    /// How far ahead of the kernel rows are prefetched.
+    const PREFETCH_BYTES: usize = 4096;
+    /// `f64` values per cache line.
+    const CACHE_LINE: usize = 8;
+
+    /// [`super::all_centres`] with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `rows` must hold `out.len() / centres.k`
+    /// rows of `centres.d` values.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+        let (d, k) = (centres.d, centres.k);
+        let full = out.len() / k / ROWS * ROWS;
+        let (head_rows, tail_rows) = rows.split_at(full * d);
+        let (head_out, tail_out) = out.split_at_mut(full * k);
+        for (block, out) in head_rows
+            .chunks_exact(ROWS * d)
+            .zip(head_out.chunks_exact_mut(ROWS * k))
+        {
+            for t in 0..centres.tiles.len() / (d * TILE) {
+                let v = tile_values(block, centres, t);
+                let lanes = TILE.min(k - t * TILE);
+                for (p, vp) in v.iter().enumerate() {
+                    let mut lane_values = [0.0; TILE];
+                    _mm256_storeu_pd(lane_values.as_mut_ptr(), vp[0]);
+                    _mm256_storeu_pd(lane_values.as_mut_ptr().add(4), vp[1]);
+                    out[p * k + t * TILE..][..lanes].copy_from_slice(&lane_values[..lanes]);
+                }
+            }
+        }
+        all_centres_rows(tail_rows, centres, tail_out)
+    }
+
+    /// [`super::nearest`] with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `rows` must hold `labels.len()` rows of
+    /// `centres.d` values, and `values` as many entries as `labels`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn nearest(
+        rows: &[f64],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f64],
+    ) {
+        let d = centres.d;
+        let full = labels.len() / ROWS * ROWS;
+        let (head_rows, tail_rows) = rows.split_at(full * d);
+        let (head_labels, tail_labels) = labels.split_at_mut(full);
+        let (head_values, tail_values) = values.split_at_mut(full);
+        for (b, ((block, labels), values)) in head_rows
+            .chunks_exact(ROWS * d)
+            .zip(head_labels.chunks_exact_mut(ROWS))
+            .zip(head_values.chunks_exact_mut(ROWS))
+            .enumerate()
+        {
+            // The kernel walks four rows at once, which the hardware
+            // prefetchers follow poorly: ask for the block PREFETCH_BYTES ahead.
+            let a = b + PREFETCH_BYTES.div_ceil(ROWS * d * 8);
+            if let Some(ahead) = rows.get(a * ROWS * d..(a + 1) * ROWS * d) {
+                for line in ahead.chunks(CACHE_LINE) {
+                    _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast());
+                }
+            }
+            block_nearest(block, centres, labels, values);
+        }
+        nearest_rows(tail_rows, centres, tail_labels, tail_values);
+    }
+
+    /// Nearest centres of `ROWS` rows; running minima and their indices
+    /// (as exact `f64`) stay in registers, one lane per centre modulo `TILE`.
+    #[target_feature(enable = "avx2")]
+    unsafe fn block_nearest(
+        block: &[f64],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f64],
+    ) {
+        let d = centres.d;
+        let mut best = [_mm256_set1_pd(f64::INFINITY); ROWS];
+        let mut best_index = [_mm256_setzero_pd(); ROWS];
+        let lane = [
+            _mm256_set_pd(3.0, 2.0, 1.0, 0.0),
+            _mm256_set_pd(7.0, 6.0, 5.0, 4.0),
+        ];
+        for t in 0..centres.tiles.len() / (d * TILE) {
+            let v = tile_values(block, centres, t);
+            let base = _mm256_set1_pd((t * TILE) as f64);
+            let index = [_mm256_add_pd(base, lane[0]), _mm256_add_pd(base, lane[1])];
+            for p in 0..ROWS {
+                let (v, i) = lower((v[p][0], index[0]), (v[p][1], index[1]));
+                (best[p], best_index[p]) = lower((best[p], best_index[p]), (v, i));
+            }
+        }
+        for p in 0..ROWS {
+            let swapped = (
+                _mm256_permute2f128_pd::<1>(best[p], best[p]),
+                _mm256_permute2f128_pd::<1>(best_index[p], best_index[p]),
+            );
+            let two = lower((best[p], best_index[p]), swapped);
+            let one = lower(
+                two,
+                (
+                    _mm256_permute_pd::<0b0101>(two.0),
+                    _mm256_permute_pd::<0b0101>(two.1),
+                ),
+            );
+            values[p] = _mm256_cvtsd_f64(one.0);
+            labels[p] = _mm256_cvtsd_f64(one.1) as usize;
+        }
+    }
+
+    /// `v(x_p, c)` of the `ROWS` rows of `block` for the centres of tile
+    /// `t`, lanes 0-3 and 4-7.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn tile_values(
+        block: &[f64],
+        centres: &PackedCentres,
+        t: usize,
+    ) -> [[__m256d; 2]; ROWS] {
+        let d = centres.d;
+        assert!(block.len() >= ROWS * d && centres.tiles.len() >= (t + 1) * d * TILE);
+        let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
+        let mut acc = [[_mm256_setzero_pd(); 2]; ROWS];
+        for j in 0..d {
+            let c0 = _mm256_loadu_pd(c.add(j * TILE));
+            let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
+            for (p, accp) in acc.iter_mut().enumerate() {
+                let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
+                accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
+                accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
+            }
+        }
+        let norms = centres.sq_norms.as_ptr().add(t * TILE);
+        let norms = [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))];
+        for accp in acc.iter_mut() {
+            for (a, &n) in accp.iter_mut().zip(&norms) {
+                *a = _mm256_sub_pd(n, _mm256_add_pd(*a, *a));
+            }
+        }
+        acc
+    }
+
+    /// Lane by lane, the (value, index) pair with the lower value, or the
+    /// lower index on equal values: merging two "first minimum" records
+    /// gives the first minimum of their union.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn lower(a: (__m256d, __m256d), b: (__m256d, __m256d)) -> (__m256d, __m256d) {
+        let a_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(a.0, b.0);
+        let b_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(b.0, a.0);
+        let value = _mm256_blendv_pd(b.0, a.0, a_lower);
+        let tie_index = _mm256_min_pd(a.1, b.1);
+        let index = _mm256_blendv_pd(_mm256_blendv_pd(tie_index, b.1, b_lower), a.1, a_lower);
+        (value, index)
     }
 }
 
@@ -237,13 +345,31 @@ mod tests {
     fn matches_direct_distances_for_odd_shapes() {
         for (n, d, k) in [(1, 1, 1), (7, 3, 5), (9, 16, 16), (13, 5, 17)] {
             let x = filled(n, d, 1);
-            let c = filled(k, d, 2);
+            let mut c = filled(k, d, 2);
+            if k > 12 {
+                // A tie: the lower index must win on every path.
+                let first = c.row(3).to_owned();
+                c.row_mut(11).assign(&first);
+            }
             let packed = PackedCentres::new(c.view());
             let mut v = vec![0.0; n * k];
             all_centres(x.as_slice().unwrap(), &packed, &mut v);
-            let mut seen = 0;
-            nearest(x.as_slice().unwrap(), &packed, |i, label, best| {
-                seen += 1;
+            let mut labels = vec![0; n];
+            let mut values = vec![0.0; n];
+            nearest(x.as_slice().unwrap(), &packed, &mut labels, &mut values);
+            let mut portable = (vec![0; n], vec![0.0; n]);
+            nearest_rows(
+                x.as_slice().unwrap(),
+                &packed,
+                &mut portable.0,
+                &mut portable.1,
+            );
+            assert_eq!((&labels, &values), (&portable.0, &portable.1));
+            let mut v_portable = vec![0.0; n * k];
+            all_centres_rows(x.as_slice().unwrap(), &packed, &mut v_portable);
+            assert_eq!(v, v_portable);
+            for i in 0..n {
+                let (label, best) = (labels[i], values[i]);
                 let xx = x.row(i).dot(&x.row(i));
                 let direct: Vec<f64> = (0..k)
                     .map(|c_| {
@@ -260,8 +386,23 @@ mod tests {
                 let min = direct.iter().cloned().fold(f64::INFINITY, f64::min);
                 approx::assert_abs_diff_eq!(direct[label], min, epsilon = 1e-9);
                 assert_eq!(best, v[i * k + label]);
-            });
-            assert_eq!(seen, n);
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_is_at_exactly_zero_distance_from_itself() {
+        let x = filled(9, 13, 3);
+        let packed = PackedCentres::new(x.view());
+        let mut v = vec![0.0; 81];
+        all_centres(x.as_slice().unwrap(), &packed, &mut v);
+        let mut labels = vec![0; 9];
+        let mut values = vec![0.0; 9];
+        nearest(x.as_slice().unwrap(), &packed, &mut labels, &mut values);
+        for (i, row) in x.rows().into_iter().enumerate() {
+            assert_eq!(sq_norm(row) + v[i * 9 + i], 0.0);
+            assert_eq!(sq_norm(row) + values[i], 0.0);
+            assert_eq!(labels[i], i);
         }
     }
 }

@@ -4,7 +4,7 @@
 //! # Reference
 //! Lloyd, Least squares quantization in PCM, IEEE Trans. Inf. Theory 28(2), 1982.
 
-use super::assign::Assignment;
+use super::assign::{nearest_sq_dists, Assignment};
 use super::kernel::PackedCentres;
 use super::params::Distance;
 use super::prepare::Prepared;
@@ -129,7 +129,9 @@ impl<'a> Lloyd<'a> {
             return 0;
         }
         let weights = &self.data.weights;
-        let dists = &self.assignment.dists;
+        // Distances are recomputed here rather than stored by every pass:
+        // empty clusters are rare.
+        let dists = nearest_sq_dists(self.data.as_rows(), &self.packed);
         let mut far: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
         let by_distance = |a: &usize, b: &usize| dists[*b].total_cmp(&dists[*a]).then(a.cmp(b));
         let m = empty.len().min(far.len());

@@ -45,7 +45,9 @@ pub(crate) fn mini_batch(
     rng: &mut ChaCha8Rng,
 ) -> MiniBatchFit {
     let (k, d) = centres.dim();
-    let (n, b) = (data.n_samples(), settings.batch_size);
+    let n = data.n_samples();
+    // Batches larger than the data only repeat rows: clip them.
+    let b = settings.batch_size.min(n);
     let mut batch_x = vec![0.0; b * d];
     let mut batch_sq_norms = vec![0.0; b];
     let mut batch_weights = vec![0.0; b];

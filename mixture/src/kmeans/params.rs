@@ -4,6 +4,9 @@
 use crate::MixtureError;
 use ndarray::Array2;
 
+/// Largest number of extra k-means++ candidates accepted (each costs a pass over the data).
+const MAX_EXTRA_CANDIDATES: usize = 1000;
+
 /// Entry point of the builder: `KMeans::params(k)`.
 #[derive(Debug, Clone, Copy)]
 pub struct KMeans;
@@ -37,7 +40,7 @@ pub enum Init {
     /// `1 + extra_candidates` rows drawn with probability proportional to
     /// weight times the squared distance to the nearest chosen centre.
     /// `None` uses `1 + floor(ln k)` extra candidates (scikit-learn's default);
-    /// `Some(0)` is plain k-means++. TensorFlow calls this number
+    /// `Some(0)` is plain k-means++; at most 1000. TensorFlow calls this number
     /// `kmeans_plus_plus_num_retries`.
     ///
     /// # Reference
@@ -66,11 +69,13 @@ pub enum Distance {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// Full-batch Lloyd: every iteration assigns all rows, then moves each
-    /// centre to the mean of its rows.
+    /// centre to the mean of its rows. An empty cluster takes the row
+    /// farthest from its centre (see [`Lloyd`](super::Lloyd)).
     Lloyd,
-    /// Mini-batch K-means: every step draws `batch_size` rows with
-    /// replacement and moves each centre towards their mean with a learning
-    /// rate of (batch weight of the centre) / (total weight it has seen).
+    /// Mini-batch K-means: every step draws `batch_size` rows (at most the
+    /// number of rows) with replacement and moves each centre towards their
+    /// mean with a learning rate of (batch weight of the centre) / (total
+    /// weight it has seen).
     /// One iteration is `steps_per_iteration` steps (TensorFlow's
     /// `mini_batch_steps_per_iteration`).
     ///
@@ -177,6 +182,14 @@ impl KMeansParams {
                 return bad("steps_per_iteration", "0".into(), "at least 1");
             }
         }
+        if let Init::KMeansPlusPlus {
+            extra_candidates: Some(extra),
+        } = self.init
+        {
+            if extra > MAX_EXTRA_CANDIDATES {
+                return bad("extra_candidates", extra.to_string(), "at most 1000");
+            }
+        }
         if let Init::Given(centres) = &self.init {
             if centres.nrows() != self.n_clusters || centres.ncols() == 0 {
                 return Err(MixtureError::CentresShape {
@@ -207,6 +220,12 @@ mod tests {
             (KMeans::params(2).n_init(0), "n_init"),
             (KMeans::params(2).tol(-1.0), "tol"),
             (KMeans::params(2).tol(f64::NAN), "tol"),
+            (
+                KMeans::params(2).init(Init::KMeansPlusPlus {
+                    extra_candidates: Some(usize::MAX),
+                }),
+                "extra_candidates",
+            ),
             (
                 KMeans::params(2).algorithm(Algorithm::MiniBatch {
                     batch_size: 0,

@@ -6,6 +6,7 @@
 //! from the origin; it moves every distance by nothing.
 
 use super::assign::Rows;
+use super::kernel::sq_norm;
 use super::params::Distance;
 use crate::MixtureError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -39,18 +40,25 @@ impl Prepared {
             None => vec![1.0; n],
             Some(w) => check_weights(w, n)?,
         };
-        let (x, shift) = match distance {
+        // One row-major copy first, so that every sum below runs in the
+        // same order whatever the layout of the caller's array.
+        let mut x = x.as_standard_layout().into_owned();
+        let shift = match distance {
             Distance::SquaredEuclidean => {
                 let shift = shift.unwrap_or_else(|| {
                     x.mean_axis(Axis(0))
                         .expect("checked data has at least one row")
                 });
-                (&x - &shift, shift)
+                x -= &shift;
+                shift
             }
-            Distance::Cosine => (unit_rows(x, "data")?, Array1::zeros(x.ncols())),
+            Distance::Cosine => {
+                scale_to_unit_rows(&mut x, "data")?;
+                Array1::zeros(x.ncols())
+            }
         };
-        let x = x.as_standard_layout().into_owned();
-        let sq_norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let sq_norms: Vec<f64> = x.rows().into_iter().map(sq_norm).collect();
+        check_no_overflow(&sq_norms, "data")?;
         Ok(Self {
             x,
             sq_norms,
@@ -89,10 +97,14 @@ impl Prepared {
 
     /// Maps centres from data space into the prepared space.
     pub fn to_prepared(&self, centres: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
+        let mut centres = centres.as_standard_layout().into_owned();
         match self.distance {
-            Distance::SquaredEuclidean => Ok(&centres - &self.shift),
-            Distance::Cosine => unit_rows(centres, "centre"),
+            Distance::SquaredEuclidean => centres -= &self.shift,
+            Distance::Cosine => scale_to_unit_rows(&mut centres, "centre")?,
         }
+        let sq_norms: Vec<f64> = centres.rows().into_iter().map(sq_norm).collect();
+        check_no_overflow(&sq_norms, "centre")?;
+        Ok(centres)
     }
 
     /// Maps centres from the prepared space back into data space.
@@ -101,20 +113,24 @@ impl Prepared {
     }
 }
 
-/// Copies `x` with every row scaled to unit length.
-pub(crate) fn unit_rows(
-    x: ArrayView2<f64>,
-    what: &'static str,
-) -> Result<Array2<f64>, MixtureError> {
-    let mut out = x.to_owned();
-    for (row, mut r) in out.rows_mut().into_iter().enumerate() {
+/// Scales every row of `x` to unit length.
+fn scale_to_unit_rows(x: &mut Array2<f64>, what: &'static str) -> Result<(), MixtureError> {
+    for (row, mut r) in x.rows_mut().into_iter().enumerate() {
         let norm = r.dot(&r).sqrt();
         if norm == 0.0 {
             return Err(MixtureError::ZeroNormRow { what, row });
         }
         r /= norm;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Rejects rows whose squared length is infinite.
+fn check_no_overflow(sq_norms: &[f64], what: &'static str) -> Result<(), MixtureError> {
+    match sq_norms.iter().position(|s| !s.is_finite()) {
+        Some(row) => Err(MixtureError::Overflow { what, row }),
+        None => Ok(()),
+    }
 }
 
 /// Checks per-sample weights: one per row, finite, non-negative.

@@ -179,17 +179,36 @@ fn transform_agrees_with_predict_and_with_direct_distances() {
 fn same_model_for_one_and_three_threads() {
     let means = Array2::from_shape_fn((6, 5), |(c, j)| ((c * 7 + j * 3) % 11) as f64);
     let x = blobs(&means, 4000, 2.0, 7);
-    let fit = |threads| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| KMeans::params(6).n_init(2).seed(3).fit(x.view()).unwrap())
-    };
-    let (one, three) = (fit(1), fit(3));
-    assert!(one.n_iter() > 1);
-    // Bitwise: PartialEq on f64 arrays compares exact values.
-    assert_eq!(one, three);
+    let weights = ndarray::Array1::from_shape_fn(x.nrows(), |i| (i % 3) as f64 * 0.5);
+    let settings = [
+        KMeans::params(6).n_init(2).seed(3),
+        KMeans::params(6).distance(Distance::Cosine).seed(4),
+        KMeans::params(6)
+            .seed(5)
+            .max_iter(5)
+            .algorithm(Algorithm::MiniBatch {
+                batch_size: 5000,
+                steps_per_iteration: 2,
+            }),
+    ];
+    for params in settings {
+        let fit = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    (
+                        params.fit(x.view()).unwrap(),
+                        params.fit_weighted(x.view(), weights.view()).unwrap(),
+                    )
+                })
+        };
+        let (one, three) = (fit(1), fit(3));
+        assert!(one.0.n_iter() > 1);
+        // Bitwise: PartialEq on f64 arrays compares exact values.
+        assert_eq!(one, three, "{params:?}");
+    }
 }
 
 #[test]
@@ -352,7 +371,242 @@ fn bad_input_gives_typed_errors() {
         Err(MixtureError::InvalidSampleWeight { index: 1, .. })
     ));
     assert!(matches!(
+        KMeans::params(1).fit(array![[0.0], [1e300]].view()),
+        Err(MixtureError::Overflow { what: "data", .. })
+    ));
+    assert!(matches!(
         KMeans::params(2).fit_weighted(x.view(), array![1.0, 0.0].view()),
         Err(MixtureError::TooFewSamples { n_samples: 1, .. })
     ));
+}
+
+/// The numeric columns of a CSV file in the repository's `data/` folder.
+fn read_csv(name: &str, columns: usize) -> Array2<f64> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../data")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let values: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .flat_map(|l| {
+            l.split(',')
+                .take(columns)
+                .map(|v| v.trim().parse::<f64>().unwrap())
+        })
+        .collect();
+    Array2::from_shape_vec((values.len() / columns, columns), values).unwrap()
+}
+
+#[test]
+fn iris_gives_the_published_three_cluster_solution() {
+    // Published K-means solution of the iris measurements with k = 3 (R's
+    // `kmeans(iris[, 1:4], 3)`, the usual optimum): sizes 50, 62, 38 and
+    // these centres, printed to 6-7 digits; within-cluster sum of squares 78.85144.
+    let x = read_csv("iris.csv", 4);
+    assert_eq!(x.dim(), (150, 4));
+    let model = KMeans::params(3).n_init(10).seed(0).fit(x.view()).unwrap();
+    let published = array![
+        [5.006, 3.428, 1.462, 0.246],
+        [5.901613, 2.748387, 4.393548, 1.433871],
+        [6.85, 3.073684, 5.742105, 2.071053]
+    ];
+    for centre in published.rows() {
+        let (c, dist) = naive_nearest(centre.as_slice().unwrap(), model.centroids());
+        assert!(
+            dist < 1e-11,
+            "no centre near {centre} (nearest {c} at {dist})"
+        );
+    }
+    assert_relative_eq!(model.inertia(), 78.85144, max_relative = 1e-6);
+    let labels = model.predict(x.view()).unwrap();
+    let mut sizes = [0; 3];
+    for &l in &labels {
+        sizes[l] += 1;
+    }
+    sizes.sort();
+    assert_eq!(sizes, [38, 50, 62]);
+}
+
+#[test]
+fn old_faithful_matches_textbook_lloyd_to_convergence() {
+    let x = read_csv("faithful.csv", 2);
+    assert_eq!(x.dim(), (272, 2));
+    let start = KMeans::params(2).seed(1).max_iter(0).fit(x.view()).unwrap();
+    let mut centres = start.centroids().to_owned();
+    for _ in 0..100 {
+        centres = naive_lloyd_step(x.view(), centres.view()).0;
+    }
+    let model = KMeans::params(2)
+        .init(Init::Given(start.centroids().to_owned()))
+        .tol(0.0)
+        .fit(x.view())
+        .unwrap();
+    assert!(model.converged());
+    assert_arrays_close(model.centroids(), centres.view(), 1e-12);
+    // Short and long eruptions, with the long ones also waiting longer.
+    let (short, long) = if centres[[0, 0]] < centres[[1, 0]] {
+        (0, 1)
+    } else {
+        (1, 0)
+    };
+    assert!(centres[[short, 0]] < 3.0 && centres[[long, 0]] > 4.0);
+    assert!(centres[[short, 1]] < centres[[long, 1]]);
+}
+
+#[test]
+fn restarts_never_give_a_worse_inertia() {
+    let x = read_csv("iris.csv", 4);
+    for seed in 0..5 {
+        let one = KMeans::params(5).seed(seed).fit(x.view()).unwrap();
+        let many = KMeans::params(5)
+            .seed(seed)
+            .n_init(4)
+            .fit(x.view())
+            .unwrap();
+        assert!(many.inertia() <= one.inertia(), "seed {seed}");
+    }
+}
+
+#[test]
+fn random_init_picks_distinct_rows_of_positive_weight() {
+    let x = Array2::from_shape_fn((12, 2), |(i, j)| (i * 3 + j) as f64);
+    let mut weights = ndarray::Array1::ones(12);
+    weights[4] = 0.0;
+    weights[7] = 0.0;
+    for seed in 0..10 {
+        let model = KMeans::params(10)
+            .init(Init::Random)
+            .max_iter(0)
+            .seed(seed)
+            .fit_weighted(x.view(), weights.view())
+            .unwrap();
+        let mut rows: Vec<usize> = model
+            .centroids()
+            .rows()
+            .into_iter()
+            .map(|c| {
+                let (i, dist) = naive_nearest(c.as_slice().unwrap(), x.view());
+                assert!(dist < 1e-20);
+                i
+            })
+            .collect();
+        rows.sort();
+        rows.dedup();
+        assert_eq!(rows.len(), 10, "seed {seed}: {rows:?}");
+        assert!(!rows.contains(&4) && !rows.contains(&7));
+    }
+}
+
+#[test]
+fn non_standard_layouts_give_the_same_model() {
+    let (x, _) = four_blobs(50, 9);
+    let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
+    assert!(!fortran.is_standard_layout());
+    let params = KMeans::params(4).seed(2);
+    assert_eq!(
+        params.fit(x.view()).unwrap(),
+        params.fit(fortran.view()).unwrap()
+    );
+}
+
+#[test]
+fn mini_batch_stops_by_tolerance_or_max_iter() {
+    let (x, _) = four_blobs(200, 10);
+    let mini = |tol| {
+        KMeans::params(4)
+            .seed(3)
+            .algorithm(Algorithm::MiniBatch {
+                batch_size: 64,
+                steps_per_iteration: 3,
+            })
+            .tol(tol)
+            .max_iter(25)
+            .fit(x.view())
+            .unwrap()
+    };
+    let exhaustive = mini(0.0);
+    assert_eq!((exhaustive.n_iter(), exhaustive.converged()), (25, false));
+    let loose = mini(1e-2);
+    assert!(loose.converged() && loose.n_iter() < 25);
+    assert!(loose.centroids().iter().all(|v| v.is_finite()));
+    // Same seed, same model.
+    assert_eq!(mini(1e-2), loose);
+}
+
+#[test]
+fn lloyd_rejects_centres_that_do_not_fit_the_data() {
+    let x = array![[1.0, 2.0], [3.0, 4.0]];
+    assert!(matches!(
+        Lloyd::new(x.view(), array![[1.0]].view(), Distance::SquaredEuclidean),
+        Err(MixtureError::CentresShape {
+            cols: 2,
+            got_cols: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Lloyd::new(
+            x.view(),
+            array![[1.0, f64::NAN]].view(),
+            Distance::SquaredEuclidean
+        ),
+        Err(MixtureError::NonFiniteCentre {
+            row: 0,
+            column: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        KMeans::params(1)
+            .distance(Distance::Cosine)
+            .init(Init::Given(array![[0.0, 0.0]]))
+            .fit(x.view()),
+        Err(MixtureError::ZeroNormRow {
+            what: "centre",
+            row: 0
+        })
+    ));
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn matrix(rows: usize, cols: usize) -> impl Strategy<Value = Array2<f64>> {
+        proptest::collection::vec(-10.0..10.0f64, rows * cols)
+            .prop_map(move |v| Array2::from_shape_vec((rows, cols), v).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every predicted label is a nearest centre by direct differences,
+        /// and transform's minimum sits at the label.
+        #[test]
+        fn predict_picks_a_nearest_centre(
+            (x, c) in (1usize..30, 1usize..12, 1usize..20)
+                .prop_flat_map(|(n, d, k)| (matrix(n, d), matrix(k, d)))
+        ) {
+            let model = KMeans::params(c.nrows())
+                .init(Init::Given(c.clone()))
+                .max_iter(0)
+                .fit(if x.nrows() >= c.nrows() { x.view() } else { c.view() })
+                .unwrap();
+            let labels = model.predict(x.view()).unwrap();
+            let dists = model.transform(x.view()).unwrap();
+            for (i, row) in x.rows().into_iter().enumerate() {
+                let (_, best) = naive_nearest(row.as_slice().unwrap(), model.centroids());
+                let picked = sq_dist(
+                    row.as_slice().unwrap(),
+                    model.centroids().row(labels[i]).as_slice().unwrap(),
+                );
+                // The shortcut loses ~1e-15 of ||x||^2 + ||c||^2 (at most 2 * 1200 here).
+                prop_assert!(picked <= best + 1e-10);
+                let min = dists.row(i).iter().cloned().fold(f64::INFINITY, f64::min);
+                prop_assert_eq!(dists[[i, labels[i]]], min);
+            }
+        }
+    }
 }

@@ -5,10 +5,10 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
-use super::shape::unbroadcast;
+use super::shape::{unbroadcast, unbroadcast_view};
 use super::{ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{ArrayD, ArrayView1, ArrayView2, Axis, Ix1, Ix2, Slice, Zip};
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice, Zip};
 
 /// Adjoint of every array, `None` meaning zero.
 type Adjoints = [Option<ArrayD<f64>>];
@@ -24,17 +24,6 @@ fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
 /// The adjoint of array `id`, created as zeros of `shape` if still zero.
 fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut ArrayD<f64> {
     adj[id].get_or_insert_with(|| ArrayD::zeros(shape))
-}
-
-/// Gives the output adjoint to the operands that want it: moved when only
-/// one does, cloned once when both do.
-fn split(g: ArrayD<f64>, want_a: bool, want_b: bool) -> (Option<ArrayD<f64>>, Option<ArrayD<f64>>) {
-    match (want_a, want_b) {
-        (true, true) => (Some(g.clone()), Some(g)),
-        (true, false) => (Some(g), None),
-        (false, true) => (None, Some(g)),
-        (false, false) => (None, None),
-    }
 }
 
 fn matrix(x: &ArrayD<f64>) -> ArrayView2<'_, f64> {
@@ -57,6 +46,51 @@ fn scalar(g: &ArrayD<f64>) -> f64 {
 /// Outer product `u v^T`.
 fn outer(u: ArrayView1<'_, f64>, v: ArrayView1<'_, f64>) -> ArrayD<f64> {
     (&u.insert_axis(Axis(1)) * &v.insert_axis(Axis(0))).into_dyn()
+}
+
+/// Turns the output adjoint `g` into the adjoint of the right operand `b`
+/// of `y = a op b` (before summing broadcast axes).
+fn binary_rhs(
+    kind: Binary,
+    g: &mut ArrayD<f64>,
+    a: &ArrayD<f64>,
+    b: &ArrayD<f64>,
+    y: &ArrayD<f64>,
+) {
+    match kind {
+        Binary::Add => {}
+        Binary::Sub => g.mapv_inplace(|g| -g),
+        Binary::Mul => g.zip_mut_with(a, |g, &a| *g *= a),
+        Binary::Div => {
+            g.zip_mut_with(y, |g, &y| *g *= -y);
+            g.zip_mut_with(b, |g, &b| *g /= b);
+        }
+    }
+}
+
+/// The adjoint of the right operand `b` of `y = a op b` from a borrowed
+/// output adjoint: sums come straight from the view, products need one
+/// array of the output's shape.
+fn rhs_adjoint(
+    kind: Binary,
+    g: ArrayViewD<'_, f64>,
+    a: &ArrayD<f64>,
+    b: &ArrayD<f64>,
+    y: &ArrayD<f64>,
+) -> ArrayD<f64> {
+    match kind {
+        Binary::Add => unbroadcast_view(g, b.shape()),
+        Binary::Sub => {
+            let mut gb = unbroadcast_view(g, b.shape());
+            gb.mapv_inplace(|g| -g);
+            gb
+        }
+        Binary::Mul | Binary::Div => {
+            let mut gb = g.to_owned();
+            binary_rhs(kind, &mut gb, a, b, y);
+            unbroadcast(gb, b.shape())
+        }
+    }
 }
 
 /// Runs the adjoint rule of one step: reads the adjoint of its output and
@@ -109,6 +143,7 @@ fn output_of(op: &Op) -> usize {
         | Op::SumAxis { out, .. }
         | Op::Mean { out, .. }
         | Op::SqNorm { out, .. }
+        | Op::SqNormAxis { out, .. }
         | Op::LogSumExp { out, .. }
         | Op::Softmax { out, .. }
         | Op::LogSoftmax { out, .. }
@@ -151,28 +186,28 @@ fn array_rule(
             accumulate(adj, x, g);
         }
         Op::Binary { kind, a, b, .. } => {
-            let (ga, gb) = split(g, active[a], active[b]);
             // d(a+b) = da + db; d(a-b) = da - db; d(ab) = b da + a db;
             // d(a/b) = da / b - (a/b) db / b. Broadcast axes are summed back.
-            if let Some(mut ga) = ga {
+            // The left operand's contribution reuses `g` in place; the right
+            // one is computed from a borrow when the left needs `g` too.
+            if active[b] {
+                let gb = if active[a] {
+                    rhs_adjoint(kind, g.view(), &v[a], &v[b], y)
+                } else {
+                    let mut gb = g;
+                    binary_rhs(kind, &mut gb, &v[a], &v[b], y);
+                    accumulate(adj, b, unbroadcast(gb, v[b].shape()));
+                    return;
+                };
+                accumulate(adj, b, gb);
+            }
+            if active[a] {
                 match kind {
                     Binary::Add | Binary::Sub => {}
-                    Binary::Mul => ga.zip_mut_with(&v[b], |g, &b| *g *= b),
-                    Binary::Div => ga.zip_mut_with(&v[b], |g, &b| *g /= b),
+                    Binary::Mul => g.zip_mut_with(&v[b], |g, &b| *g *= b),
+                    Binary::Div => g.zip_mut_with(&v[b], |g, &b| *g /= b),
                 }
-                accumulate(adj, a, unbroadcast(ga, v[a].shape()));
-            }
-            if let Some(mut gb) = gb {
-                match kind {
-                    Binary::Add => {}
-                    Binary::Sub => gb.mapv_inplace(|g| -g),
-                    Binary::Mul => gb.zip_mut_with(&v[a], |g, &a| *g *= a),
-                    Binary::Div => {
-                        gb.zip_mut_with(y, |g, &y| *g *= -y);
-                        gb.zip_mut_with(&v[b], |g, &b| *g /= b);
-                    }
-                }
-                accumulate(adj, b, unbroadcast(gb, v[b].shape()));
+                accumulate(adj, a, unbroadcast(g, v[a].shape()));
             }
         }
         Op::MatMul { a, b, .. } => matmul_rule(a, b, &g, v, active, adj),
@@ -195,6 +230,12 @@ fn array_rule(
         Op::SqNorm { x, .. } => {
             let s = 2.0 * scalar(&g);
             adjoint_mut(adj, x, v[x].shape()).scaled_add(s, &v[x]);
+        }
+        Op::SqNormAxis { x, axis, .. } => {
+            // d |x|^2 = 2 x . dx along each lane.
+            let mut gx = v[x].clone();
+            gx.zip_mut_with(&g.insert_axis(Axis(axis)), |e, &g| *e *= 2.0 * g);
+            accumulate(adj, x, gx);
         }
         Op::SumAxis { x, axis, .. } => {
             let g = g.insert_axis(Axis(axis));

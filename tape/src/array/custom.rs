@@ -55,8 +55,8 @@ use ndarray::{ArrayD, ArrayViewD};
 ///     ) -> Vec<Option<ArrayD<f64>>> {
 ///         let (x, mu, s) = (&inputs[0], &inputs[1], inputs[2].sum());
 ///         let d = mu.len() as f64;
-///         let r = (x - mu).into_dimensionality::<Ix2>().unwrap();
-///         let g = adjoint.into_dimensionality::<ndarray::Ix1>().unwrap();
+///         let r = (x - mu).into_dimensionality::<Ix2>().expect("checked in forward");
+///         let g = adjoint.into_dimensionality::<ndarray::Ix1>().expect("one per row");
 ///         let sq = r.mapv(|r| r * r).sum_axis(Axis(1));
 ///         let dmu = r.t().dot(&g) / (s * s);
 ///         let ds = g.iter().zip(&sq).map(|(g, q)| g * (q / s.powi(3) - d / s)).sum::<f64>();

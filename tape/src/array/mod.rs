@@ -86,6 +86,11 @@ pub(crate) enum Op {
         x: usize,
         out: usize,
     },
+    SqNormAxis {
+        x: usize,
+        axis: usize,
+        out: usize,
+    },
     LogSumExp {
         x: usize,
         axis: usize,
@@ -159,6 +164,7 @@ impl Op {
             Op::SumAxis { .. } => "sum_axis",
             Op::Mean { .. } => "mean",
             Op::SqNorm { .. } => "sq_norm",
+            Op::SqNormAxis { .. } => "sq_norm_axis",
             Op::LogSumExp { .. } => "logsumexp",
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",

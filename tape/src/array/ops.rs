@@ -203,6 +203,24 @@ impl<'t> ArrayVar<'t> {
             .push_op(value, active, |out| Op::SqNorm { x, out })
     }
 
+    /// Sum of squares along `axis` (the axis disappears): the squared norm
+    /// of every lane, in one pass and without an array of squares.
+    ///
+    /// # Errors
+    /// [`TapeError::AxisOutOfRange`].
+    pub fn sq_norm_axis(self, axis: usize) -> Result<Self, TapeError> {
+        let (value, active) = self.tape.arrays_with(|v, a| {
+            let x = &v[self.id()];
+            check_axis("sq_norm_axis", axis, x.ndim())?;
+            let value = x.map_axis(Axis(axis), |lane| lane.fold(0.0, |s, &e| s + e * e));
+            Ok::<_, TapeError>((value, a[self.id()]))
+        })?;
+        let x = self.id();
+        Ok(self
+            .tape
+            .push_op(value, active, |out| Op::SqNormAxis { x, axis, out }))
+    }
+
     /// Sum along `axis` (the axis disappears).
     ///
     /// # Errors

@@ -1,7 +1,7 @@
 //! Shape rules shared by recording (checks) and adjoints (reductions).
 
 use crate::TapeError;
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, ArrayViewD, Axis};
 
 /// The shape two operands broadcast to (NumPy rules: align trailing axes;
 /// an axis of length 1 stretches).
@@ -48,6 +48,22 @@ pub(crate) fn unbroadcast(mut g: ArrayD<f64>, shape: &[usize]) -> ArrayD<f64> {
         }
     }
     g
+}
+
+/// [`unbroadcast`] from a borrow: copies only when nothing is summed.
+pub(crate) fn unbroadcast_view(g: ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayD<f64> {
+    if g.shape() == shape {
+        return g.to_owned();
+    }
+    let first = if g.ndim() > shape.len() {
+        g.sum_axis(Axis(0))
+    } else {
+        let axis = (0..shape.len())
+            .find(|&i| shape[i] == 1 && g.shape()[i] != 1)
+            .expect("shapes differ, so some axis was stretched");
+        g.sum_axis(Axis(axis)).insert_axis(Axis(axis))
+    };
+    unbroadcast(first, shape)
 }
 
 /// Checks that `axis` exists in an array of `ndim` axes.

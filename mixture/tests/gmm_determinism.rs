@@ -1,0 +1,83 @@
+//! Fitted mixtures do not depend on the number of threads, and batched EM is
+//! exact EM.
+
+mod common;
+
+use admix_mixture::gmm::{GaussianMixture, GaussianMixtureModel};
+use common::*;
+
+fn fit_with_threads(
+    threads: usize,
+    ctype: admix_mixture::gmm::CovarianceType,
+) -> GaussianMixtureModel {
+    let x = three_blobs(1000, 12);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        GaussianMixture::params(3)
+            .covariance_type(ctype)
+            .batch_size(37)
+            .n_init(2)
+            .seed(3)
+            .tol(0.0)
+            .max_iter(8)
+            .fit(x.view())
+            .unwrap()
+    })
+}
+
+#[test]
+fn bitwise_identical_for_one_two_and_three_threads() {
+    for ctype in ALL_TYPES {
+        let one = fit_with_threads(1, ctype);
+        assert_eq!(fit_with_threads(2, ctype), one, "{ctype}");
+        assert_eq!(fit_with_threads(3, ctype), one, "{ctype}");
+        // Predictions too.
+        let x = three_blobs(700, 5);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        assert_eq!(
+            pool.install(|| one.predict_proba(x.view()).unwrap()),
+            one.predict_proba(x.view()).unwrap()
+        );
+    }
+}
+
+#[test]
+fn batched_em_equals_unbatched_em() {
+    let x = three_blobs(900, 13);
+    for ctype in ALL_TYPES {
+        let (w, m, c) = rough_start(ctype);
+        let params = GaussianMixture::params(3)
+            .covariance_type(ctype)
+            .weights_init(w)
+            .means_init(m)
+            .covariances_init(c)
+            .tol(0.0)
+            .max_iter(10);
+        let whole = params.clone().batch_size(x.nrows()).fit(x.view()).unwrap();
+        for batch in [1, 7, 256, 300] {
+            let batched = params.clone().batch_size(batch).fit(x.view()).unwrap();
+            assert!(
+                max_rel_diff(
+                    batched.means().view().into_dyn(),
+                    whole.means().view().into_dyn()
+                ) < 1e-12
+            );
+            assert!(
+                max_rel_diff(
+                    batched.weights().view().into_dyn(),
+                    whole.weights().view().into_dyn()
+                ) < 1e-12
+            );
+            assert!(max_rel_diff(batched.covariances().view(), whole.covariances().view()) < 1e-12);
+            for (a, b) in batched.lower_bound().iter().zip(whole.lower_bound()) {
+                approx::assert_relative_eq!(a, b, max_relative = 1e-12);
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Saving and loading mixtures as JSON.
+
+mod common;
+
+use admix_mixture::gmm::{GaussianMixture, GaussianMixtureModel};
+use admix_mixture::MixtureError;
+use common::*;
+
+#[test]
+fn round_trip_keeps_every_field() {
+    let x = three_blobs(200, 3);
+    for ctype in ALL_TYPES {
+        let model = GaussianMixture::params(3)
+            .covariance_type(ctype)
+            .seed(2)
+            .fit(x.view())
+            .unwrap();
+        let text = model.to_json();
+        for field in [
+            "covariance_type",
+            "weights",
+            "means",
+            "covariances",
+            "converged",
+            "n_iter",
+            "lower_bound",
+        ] {
+            assert!(text.contains(&format!("\"{field}\"")), "{field}");
+        }
+        let back = GaussianMixtureModel::from_json(&text).unwrap();
+        assert_eq!(back, model, "{ctype}");
+    }
+}
+
+#[test]
+fn truncated_or_wrong_files_are_typed_errors() {
+    let x = three_blobs(100, 3);
+    let model = GaussianMixture::params(2).fit(x.view()).unwrap();
+    let text = model.to_json();
+    let invalid = |t: &str| {
+        matches!(
+            GaussianMixtureModel::from_json(t),
+            Err(MixtureError::InvalidModelFile { .. })
+        )
+    };
+    assert!(invalid(&text[..text.len() / 2]));
+    assert!(invalid(""));
+    assert!(invalid(&text.replace("\"full\"", "\"banana\"")));
+    // Spherical type with full covariances: wrong shape.
+    assert!(invalid(&text.replace("\"full\"", "\"spherical\"")));
+    // Ragged means.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut ragged = v.clone();
+    ragged["means"][0].as_array_mut().unwrap().pop();
+    assert!(invalid(&ragged.to_string()));
+    // Three weights for two means.
+    let mut extra = v.clone();
+    extra["weights"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(0.0));
+    assert!(matches!(
+        GaussianMixtureModel::from_json(&extra.to_string()),
+        Err(MixtureError::ShapeMismatch {
+            what: "weights",
+            ..
+        })
+    ));
+    // Weights that do not sum to 1.
+    let mut bad_w = v.clone();
+    bad_w["weights"][0] = serde_json::json!(0.9);
+    bad_w["weights"][1] = serde_json::json!(0.9);
+    assert!(matches!(
+        GaussianMixtureModel::from_json(&bad_w.to_string()),
+        Err(MixtureError::InvalidWeights { .. })
+    ));
+    // Negative variance.
+    let mut bad_c = v.clone();
+    bad_c["covariances"][0][0][0] = serde_json::json!(-1.0);
+    assert!(matches!(
+        GaussianMixtureModel::from_json(&bad_c.to_string()),
+        Err(MixtureError::NotPositiveDefinite { component: 0 })
+    ));
+    // Missing field, and lower_bound of the wrong length.
+    let mut missing = v.clone();
+    missing.as_object_mut().unwrap().remove("n_iter");
+    assert!(invalid(&missing.to_string()));
+    let mut short = v;
+    short["lower_bound"].as_array_mut().unwrap().clear();
+    assert!(model.n_iter() == 0 || invalid(&short.to_string()));
+}

@@ -1,0 +1,57 @@
+"""Seconds per Lloyd iteration of scikit-learn's KMeans, to compare with
+`cargo bench -p admix-mixture --bench kmeans`.
+
+Same recipe as the Rust bench (n rows around k uniform means in [-0.25, 0.25]^d (overlapping, so Lloyd runs many iterations),
+unit standard deviation, float64, given initial centres = rows 0, 7, 14...),
+from numpy's generator rather than ChaCha8, so the numbers are not equal
+but the work per iteration is the same.
+
+Run: pip install scikit-learn threadpoolctl
+     python3 scripts/bench_sklearn_kmeans.py [threads]
+Per-iteration time is (t(long) - t(short)) / (difference in iterations),
+which removes the fixed cost of a fit (checks, copies, the final E-step).
+"""
+
+import sys
+import time
+
+import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+
+def blobs(n, d, k, seed=1):
+    rng = np.random.default_rng(seed)
+    means = rng.uniform(-0.25, 0.25, size=(k, d))
+    return means[np.arange(n) % k] + rng.standard_normal((n, d))
+
+
+def fit_seconds(x, start, iters, repeats=5):
+    """Best wall time and best process CPU time (all threads) of a fit."""
+    wall, cpu = np.inf, np.inf
+    for _ in range(repeats):
+        km = KMeans(len(start), init=start, n_init=1, max_iter=iters, tol=0.0,
+                    algorithm="lloyd")
+        t, c = time.perf_counter(), time.process_time()
+        km.fit(x)
+        wall = min(wall, time.perf_counter() - t)
+        cpu = min(cpu, time.process_time() - c)
+        assert km.n_iter_ == iters, f"stopped after {km.n_iter_} iterations"
+    return np.array([wall, cpu])
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    with threadpool_limits(threads):
+        for n, d, k in [(200_000, 16, 16), (50_000, 64, 8)]:
+            x = blobs(n, d, k)
+            start = x[np.arange(k) * 7].copy()
+            short, long = 5, 25
+            wall, cpu = (fit_seconds(x, start, long) - fit_seconds(x, start, short)) / (long - short)
+            print(f"sklearn lloyd n={n} d={d} k={k} threads={threads}: "
+                  f"{wall:.5f} s/iter wall ({wall * 1e9 / (n * k):.3f} ns per point x centre), "
+                  f"{cpu:.5f} s/iter CPU over all threads")
+
+
+if __name__ == "__main__":
+    main()
