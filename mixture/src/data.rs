@@ -13,6 +13,10 @@ pub fn check_data(x: ArrayView2<f64>) -> Result<(), MixtureError> {
             n_features,
         });
     }
+    // Fast scan first; the position is only looked for when something is wrong.
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
     for ((row, column), &value) in x.indexed_iter() {
         if !value.is_finite() {
             return Err(MixtureError::NonFiniteData { row, column, value });

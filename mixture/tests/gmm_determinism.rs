@@ -81,3 +81,44 @@ fn batched_em_equals_unbatched_em() {
         }
     }
 }
+
+/// Statistics of two batches merged equal the statistics of all the data, so
+/// `statistics` + `merge` + `m_step` is exact EM over data seen in batches.
+#[test]
+fn merged_batch_statistics_give_the_em_step_of_the_whole() {
+    let x = three_blobs(500, 21);
+    for ctype in ALL_TYPES {
+        let (w, m, c) = rough_start(ctype);
+        let model = GaussianMixtureModel::new(w.clone(), m.clone(), c.clone()).unwrap();
+        let mut stats = model
+            .statistics(x.slice(ndarray::s![..123, ..]), None)
+            .unwrap();
+        stats.merge(
+            &model
+                .statistics(x.slice(ndarray::s![123.., ..]), None)
+                .unwrap(),
+        );
+        assert_eq!(stats.weight(), 500.0);
+        let next = model.m_step(&stats, 1e-6).unwrap();
+        let fitted = GaussianMixture::params(3)
+            .covariance_type(ctype)
+            .weights_init(w)
+            .means_init(m)
+            .covariances_init(c)
+            .max_iter(1)
+            .fit(x.view())
+            .unwrap();
+        assert!(
+            max_rel_diff(
+                next.means().view().into_dyn(),
+                fitted.means().view().into_dyn()
+            ) < 1e-12
+        );
+        assert!(max_rel_diff(next.covariances().view(), fitted.covariances().view()) < 1e-12);
+        approx::assert_relative_eq!(
+            stats.mean_log_likelihood(),
+            fitted.lower_bound()[0],
+            max_relative = 1e-12
+        );
+    }
+}

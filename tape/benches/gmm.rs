@@ -9,21 +9,32 @@ use admix_tape::Tape;
 use criterion::{criterion_group, criterion_main, Criterion};
 use gmm_model::{nll_plain, nll_tape, Params, Problem};
 use std::hint::black_box;
+use std::time::Instant;
 
 fn gmm(c: &mut Criterion) {
     let problem = Problem::new(100_000, 16, 16, 42);
-    {
+    for _ in 0..3 {
+        let start = Instant::now();
+        let plain = nll_plain(&problem);
+        let primal = start.elapsed();
+        let start = Instant::now();
         let tape = Tape::new();
         let x = tape.array_const(problem.x.clone());
         let w = Params::record(&tape, &problem);
         let nll = nll_tape(x, &w).expect("shapes fit");
+        let record = start.elapsed();
+        let start = Instant::now();
+        let g = tape.gradient(nll);
+        let sweep = start.elapsed();
         eprintln!(
-            "gmm nll: {} array steps, {} scalar nodes, value {:.6e} (plain {:.6e})",
+            "gmm nll: {} array steps, {} scalar nodes, value {:.6e} (plain {:.6e}); \
+             primal {primal:?}, record {record:?}, sweep {sweep:?}",
             tape.array_steps(),
             tape.len(),
             nll.value(),
-            nll_plain(&problem)
+            plain
         );
+        black_box(g);
     }
     let mut group = c.benchmark_group("gmm_nll_n100000_d16_k16");
     group.sample_size(10);

@@ -6,6 +6,21 @@
 //! gradient. Arrays ([`ArrayVar`]) are recorded one node per whole-array
 //! operation, which keeps models over large data sets small on the tape.
 //!
+//! - Drivers: [`gradient`] / [`gradient_with`] (value and gradient),
+//!   [`jacobian`] / [`jacobian_with`] (one reverse sweep per output),
+//!   [`hvp`] / [`hessian`] (forward-over-reverse on [`admix_dual::Dual`]);
+//!   the workspaces [`GradientTape`] and [`HessianTape`] keep their memory
+//!   across calls in optimisation loops.
+//! - Tape level: [`Tape::gradient`], [`Tape::vjp`], [`Tape::jacobian`],
+//!   [`Tape::clear`].
+//! - Arrays: [`Tape::array_var`], [`Tape::array_const`], the methods of
+//!   [`ArrayVar`], and [`Tape::custom`] with a [`CustomOp`] for operations
+//!   with a hand-written adjoint.
+//!
+//! There is no global tape: tapes are values, one per thread or task.
+//! Constants (`Var::constant`, `zero()`, `Scalar::constant`) belong to no
+//! tape and record nothing.
+//!
 //! # Example
 //! ```
 //! use admix_dual::Scalar;

@@ -218,7 +218,11 @@ fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &m
         let a = adj[i];
         let node = &nodes[i];
         adj[node.parents[0] as usize] += a * node.partials[0];
-        adj[node.parents[1] as usize] += a * node.partials[1];
+        // Unused second slots point at the sink: skipping them keeps the
+        // sink's adjoint from chaining every node into one dependency.
+        if node.parents[1] != SINK {
+            adj[node.parents[1] as usize] += a * node.partials[1];
+        }
     }
 }
 

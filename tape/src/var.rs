@@ -111,16 +111,26 @@ impl<'t, T: Scalar> Var<'t, T> {
                 Self::on_tape(value, index, tape)
             }
             (Some(a), Some(b)) => {
-                assert!(
-                    std::ptr::eq(a, b),
-                    "operation on variables of two different tapes; \
-                     create all variables of one computation on the same tape"
-                );
+                if !std::ptr::eq(a, b) {
+                    different_tapes();
+                }
                 let index = a.push([self.index, other.index], [da, db]);
                 Self::on_tape(value, index, a)
             }
         }
     }
+}
+
+/// The panic for operations that mix tapes, out of line so that the hot
+/// recording path stays small enough to inline.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn different_tapes() -> ! {
+    panic!(
+        "operation on variables of two different tapes; \
+         create all variables of one computation on the same tape"
+    )
 }
 
 impl<T: Scalar> PartialEq for Var<'_, T> {

@@ -218,6 +218,19 @@ fn several_tapes_on_several_threads() {
 }
 
 #[test]
+fn tapes_and_workspaces_move_between_threads() {
+    fn assert_send<S: Send>(_: &S) {}
+    let work = GradientTape::<f64>::new();
+    assert_send(&work);
+    assert_send(&Tape::<f64>::new());
+    let handle = std::thread::spawn(move || {
+        let mut work = work;
+        work.gradient(&Rosenbrock, &[1.0, 1.0]).1
+    });
+    assert_eq!(handle.join().expect("thread panicked"), vec![0.0, 0.0]);
+}
+
+#[test]
 fn driver_matches_closed_form_and_reuse_keeps_capacity() {
     let x = [-1.2, 1.0, 0.5, 2.0];
     let (v, g) = gradient(&Rosenbrock, &x);

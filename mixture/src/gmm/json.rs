@@ -1,21 +1,5 @@
-//! Saving and loading a fitted mixture as JSON.
-//!
-//! Schema (one object; arrays nested row by row, as `json.dumps` of scikit-learn's
-//! attributes would give):
-//!
-//! ```text
-//! {
-//!   "covariance_type": "full" | "tied" | "diag" | "spherical",
-//!   "weights":     [k numbers, summing to 1],
-//!   "means":       [k arrays of d numbers],
-//!   "covariances": full [k][d][d] | tied [d][d] | diag [k][d] | spherical [k],
-//!   "converged":   true | false,
-//!   "n_iter":      integer >= 0,
-//!   "lower_bound": [n_iter numbers]
-//! }
-//! ```
-//!
-//! Loading checks every shape and value as [`GaussianMixtureModel::new`] does.
+//! Saving and loading a fitted mixture as JSON (schema on
+//! [`GaussianMixtureModel::to_json`]).
 
 use super::covariance::{CovarianceType, Covariances};
 use super::model::GaussianMixtureModel;
@@ -60,7 +44,22 @@ fn parse<T: serde::de::DeserializeOwned>(
 }
 
 impl GaussianMixtureModel {
-    /// The model as JSON in the schema of this module.
+    /// The model as JSON: one object whose arrays are nested row by row, as
+    /// `json.dumps` of scikit-learn's attributes would give.
+    ///
+    /// ```text
+    /// {
+    ///   "covariance_type": "full" | "tied" | "diag" | "spherical",
+    ///   "weights":     [k numbers, summing to 1],
+    ///   "means":       [k arrays of d numbers],
+    ///   "covariances": full [k][d][d] | tied [d][d] | diag [k][d] | spherical [k],
+    ///   "converged":   true | false,
+    ///   "n_iter":      integer >= 0,
+    ///   "lower_bound": [n_iter numbers]
+    /// }
+    /// ```
+    ///
+    /// Precisions are not stored: loading recomputes them from the covariances.
     pub fn to_json(&self) -> String {
         let covariances = match &self.covariances {
             Covariances::Full(c) => serde_json::json!(c
@@ -84,8 +83,9 @@ impl GaussianMixtureModel {
         serde_json::to_string_pretty(&file).expect("finite numbers serialise")
     }
 
-    /// A model from JSON written by [`to_json`](Self::to_json); truncated text,
-    /// wrong shapes, bad weights or non-positive-definite covariances give an error.
+    /// A model from JSON in the schema of [`to_json`](Self::to_json); unknown
+    /// fields, truncated text, wrong shapes, bad weights or non-positive-definite
+    /// covariances give an error, as [`GaussianMixtureModel::new`] checks.
     pub fn from_json(text: &str) -> Result<Self, MixtureError> {
         let file: ModelFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let means = matrix(file.means, "means")?;

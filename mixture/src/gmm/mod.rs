@@ -6,6 +6,33 @@
 //! Each EM iteration is one fused parallel pass over the data whose
 //! [`SufficientStats`] merge in a fixed order, so the model does not depend on
 //! the number of threads.
+//!
+//! # Example
+//! ```
+//! use admix_mixture::gmm::{CovarianceType, GaussianMixture, GaussianMixtureModel};
+//! use ndarray::array;
+//! # fn main() -> Result<(), admix_mixture::MixtureError> {
+//! let x = array![[1.0, 2.0], [1.1, 2.1], [0.9, 1.8], [8.0, 8.0], [8.2, 7.9], [7.9, 8.3]];
+//! let model = GaussianMixture::params(2)
+//!     .covariance_type(CovarianceType::Spherical)
+//!     .n_init(2)
+//!     .seed(1)
+//!     .fit(x.view())?;
+//! let labels = model.predict(x.view())?;
+//! assert_eq!(labels[0], labels[2]);
+//! assert!(model.bic(x.view())?.is_finite());
+//! let (samples, components) = model.sample(100, 7)?;
+//! assert_eq!((samples.nrows(), components.len()), (100, 100));
+//! let copy = GaussianMixtureModel::from_json(&model.to_json())?;
+//! assert_eq!(copy, model);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Reference
+//! Dempster, Laird and Rubin (1977), Maximum likelihood from incomplete data
+//! via the EM algorithm; Bishop (2006), Pattern Recognition and Machine
+//! Learning, section 9.2.
 
 mod covariance;
 mod em;

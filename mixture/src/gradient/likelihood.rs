@@ -297,10 +297,9 @@ impl FusedLogLikelihood {
         let n = s.weight;
         let m = Array2::from_shape_fn((k, d), |(j, l)| model.means()[[j, l]] - self.shift[l]);
         let first = |j: usize, l: usize| s.first(j, l);
-        let resp: Vec<f64> = s.responsibilities();
-        let d_log_w = Array1::from_shape_fn(k, |j| resp[j] / n);
+        let d_log_w = Array1::from_shape_fn(k, |j| s.resp(j) / n);
         // F_j - N_j m_j, the responsibility-weighted residual sum.
-        let resid = Array2::from_shape_fn((k, d), |(j, l)| first(j, l) - resp[j] * m[[j, l]]);
+        let resid = Array2::from_shape_fn((k, d), |(j, l)| first(j, l) - s.resp(j) * m[[j, l]]);
         let (d_means, d_factors) = match model.precisions_cholesky() {
             Covariances::Full(u) => {
                 let mut d_u = Array3::zeros((k, d, d));
@@ -311,11 +310,11 @@ impl FusedLogLikelihood {
                         s.second[a * k * d + j * d + b]
                             - m[[j, a]] * first(j, b)
                             - first(j, a) * m[[j, b]]
-                            + resp[j] * m[[j, a]] * m[[j, b]]
+                            + s.resp(j) * m[[j, a]] * m[[j, b]]
                     });
                     let mut g = -c.dot(&uj);
                     for a in 0..d {
-                        g[[a, a]] += resp[j] / uj[[a, a]];
+                        g[[a, a]] += s.resp(j) / uj[[a, a]];
                     }
                     d_u.index_axis_mut(ndarray::Axis(0), j).assign(&(g / n));
                     let r = resid.row(j);
@@ -329,7 +328,7 @@ impl FusedLogLikelihood {
                     for a in 0..d {
                         for b in 0..d {
                             c[[a, b]] -= m[[j, a]] * first(j, b) + first(j, a) * m[[j, b]]
-                                - resp[j] * m[[j, a]] * m[[j, b]];
+                                - s.resp(j) * m[[j, a]] * m[[j, b]];
                         }
                     }
                 }
@@ -349,14 +348,14 @@ impl FusedLogLikelihood {
                 };
                 let scatter = |j: usize, l: usize| {
                     s.diag_second(j, l) - 2.0 * m[[j, l]] * first(j, l)
-                        + resp[j] * m[[j, l]] * m[[j, l]]
+                        + s.resp(j) * m[[j, l]] * m[[j, l]]
                 };
                 let d_mu = Array2::from_shape_fn((k, d), |(j, l)| {
                     factor(j, l).powi(2) * resid[[j, l]] / n
                 });
                 let d_u = Array2::from_shape_fn((k, d), |(j, l)| {
                     let u = factor(j, l);
-                    (-scatter(j, l) * u + resp[j] / u) / n
+                    (-scatter(j, l) * u + s.resp(j) / u) / n
                 });
                 let d_u = match pc {
                     Covariances::Diag(_) => d_u.into_dyn(),

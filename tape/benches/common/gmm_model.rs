@@ -75,7 +75,9 @@ pub fn nll_plain(p: &Problem) -> f64 {
     for j in 0..k {
         let l = tril_exp(p.raw.row(j), d);
         let ml = p.means.row(j).dot(&l);
-        let y = p.x.dot(&l) - &ml;
+        let mut y = ml.broadcast((n, d)).expect("a row").to_owned();
+        ndarray::linalg::general_mat_mul(1.0, &p.x, &l, -1.0, &mut y);
+        // y = -(x L - mu L); its squared norm is the same.
         let sq = y.map_axis(Axis(1), |r| r.fold(0.0, |s, &e| s + e * e));
         let logdet: f64 = l.diag().mapv(f64::ln).sum();
         let c = logdet + p.logits[j] - lse_w - half_log_two_pi(d);
@@ -120,7 +122,7 @@ pub fn nll_tape<'t>(x: ArrayVar<'t>, w: &Params<'t>) -> Result<Var<'t, f64>, Tap
             .reshape(&[p])?
             .tril_exp_diag()?;
         let ml = w.means.slice_axis(0, j..j + 1)?.matmul(l)?;
-        let sq = (x.matmul(l)? - ml)?.sq_norm_axis(1)?;
+        let sq = x.matmul_add(l, -ml)?.sq_norm_axis(1)?;
         let logdet = l.diag()?.ln().sum();
         let c = (logdet + logw.slice_axis(0, j..j + 1)?)?.offset(-half_log_two_pi(d));
         columns.push((sq.scale(-0.5) + c)?.reshape(&[n, 1])?);

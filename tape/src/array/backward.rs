@@ -5,10 +5,10 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
-use super::shape::{unbroadcast, unbroadcast_view};
+use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
 use super::{ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice, Zip};
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice};
 
 /// Adjoint of every array, `None` meaning zero.
 type Adjoints = [Option<ArrayD<f64>>];
@@ -60,10 +60,10 @@ fn binary_rhs(
     match kind {
         Binary::Add => {}
         Binary::Sub => g.mapv_inplace(|g| -g),
-        Binary::Mul => g.zip_mut_with(a, |g, &a| *g *= a),
+        Binary::Mul => zip_mut(g, a.view(), |g, a| *g *= a),
         Binary::Div => {
-            g.zip_mut_with(y, |g, &y| *g *= -y);
-            g.zip_mut_with(b, |g, &b| *g /= b);
+            zip_mut(g, y.view(), |g, y| *g *= -y);
+            zip_mut(g, b.view(), |g, b| *g /= b);
         }
     }
 }
@@ -137,6 +137,7 @@ fn output_of(op: &Op) -> usize {
         Op::Unary { out, .. }
         | Op::Binary { out, .. }
         | Op::MatMul { out, .. }
+        | Op::MatMulAdd { out, .. }
         | Op::Transpose { out, .. }
         | Op::Reshape { out, .. }
         | Op::Sum { out, .. }
@@ -172,13 +173,13 @@ fn array_rule(
             let xv = &v[x];
             match kind {
                 Unary::Neg => g.mapv_inplace(|g| -g),
-                Unary::Exp => g.zip_mut_with(y, |g, &y| *g *= y),
-                Unary::Ln => g.zip_mut_with(xv, |g, &x| *g /= x),
-                Unary::Sqrt => g.zip_mut_with(y, |g, &y| *g *= 0.5 / y),
-                Unary::Square => g.zip_mut_with(xv, |g, &x| *g *= 2.0 * x),
+                Unary::Exp => zip_mut(&mut g, y.view(), |g, y| *g *= y),
+                Unary::Ln => zip_mut(&mut g, xv.view(), |g, x| *g /= x),
+                Unary::Sqrt => zip_mut(&mut g, y.view(), |g, y| *g *= 0.5 / y),
+                Unary::Square => zip_mut(&mut g, xv.view(), |g, x| *g *= 2.0 * x),
                 Unary::Powi(0) => g.fill(0.0),
                 Unary::Powi(n) => {
-                    g.zip_mut_with(xv, |g, &x| *g *= f64::from(n) * x.powi(n - 1));
+                    zip_mut(&mut g, xv.view(), |g, x| *g *= f64::from(n) * x.powi(n - 1));
                 }
                 Unary::Scale(c) => g.mapv_inplace(|g| g * c),
                 Unary::Offset(_) => {}
@@ -204,13 +205,21 @@ fn array_rule(
             if active[a] {
                 match kind {
                     Binary::Add | Binary::Sub => {}
-                    Binary::Mul => g.zip_mut_with(&v[b], |g, &b| *g *= b),
-                    Binary::Div => g.zip_mut_with(&v[b], |g, &b| *g /= b),
+                    Binary::Mul => zip_mut(&mut g, v[b].view(), |g, b| *g *= b),
+                    Binary::Div => zip_mut(&mut g, v[b].view(), |g, b| *g /= b),
                 }
                 accumulate(adj, a, unbroadcast(g, v[a].shape()));
             }
         }
         Op::MatMul { a, b, .. } => matmul_rule(a, b, &g, v, active, adj),
+        Op::MatMulAdd { a, b, c, .. } => {
+            // Y = A B + C: dA = G B^T, dB = A^T G, dC = G summed over the
+            // axes C was broadcast along.
+            if active[c] {
+                accumulate(adj, c, unbroadcast_view(g.view(), v[c].shape()));
+            }
+            matmul_rule(a, b, &g, v, active, adj);
+        }
         Op::Transpose { x, .. } => accumulate(adj, x, g.reversed_axes()),
         Op::Reshape { x, .. } => {
             let gx = g
@@ -233,36 +242,36 @@ fn array_rule(
         }
         Op::SqNormAxis { x, axis, .. } => {
             // d |x|^2 = 2 x . dx along each lane.
-            let mut gx = v[x].clone();
-            gx.zip_mut_with(&g.insert_axis(Axis(axis)), |e, &g| *e *= 2.0 * g);
+            let lanes = g.view().insert_axis(Axis(axis));
+            let gx = map2(v[x].view(), lanes, v[x].shape(), |x, g| 2.0 * x * g);
             accumulate(adj, x, gx);
         }
         Op::SumAxis { x, axis, .. } => {
-            let g = g.insert_axis(Axis(axis));
-            *adjoint_mut(adj, x, v[x].shape()) += &g;
+            let a = adjoint_mut(adj, x, v[x].shape());
+            zip_mut(a, g.view().insert_axis(Axis(axis)), |a, g| *a += g);
         }
         Op::LogSumExp { x, axis, .. } => {
             // d lse = softmax(x) . dx along each lane.
-            let mut gx = &v[x] - &y.view().insert_axis(Axis(axis));
-            Zip::from(&mut gx)
-                .and_broadcast(&g.view().insert_axis(Axis(axis)))
-                .for_each(|e, &g| *e = g * e.exp());
+            let mut gx = v[x].clone();
+            zip_mut(&mut gx, y.view().insert_axis(Axis(axis)), |e, m| *e -= m);
+            zip_mut(&mut gx, g.view().insert_axis(Axis(axis)), |e, g| {
+                *e = g * e.exp()
+            });
             accumulate(adj, x, gx);
         }
         Op::Softmax { x, axis, .. } => {
             // dx = s * (g - sum(g * s)) along each lane, s = softmax(x).
-            let gs = (&g * y).sum_axis(Axis(axis)).insert_axis(Axis(axis));
-            g.zip_mut_with(&gs, |g, &t| *g -= t);
-            g.zip_mut_with(y, |g, &s| *g *= s);
+            let gs = sum_axis((&g * y).view(), axis);
+            zip_mut(&mut g, gs.view().insert_axis(Axis(axis)), |g, t| *g -= t);
+            zip_mut(&mut g, y.view(), |g, s| *g *= s);
             accumulate(adj, x, g);
         }
         Op::LogSoftmax { x, axis, .. } => {
             // dx = g - softmax(x) sum(g) along each lane.
-            let total = g.sum_axis(Axis(axis)).insert_axis(Axis(axis));
-            Zip::from(&mut g)
-                .and(y)
-                .and_broadcast(&total)
-                .for_each(|g, &y, &t| *g -= y.exp() * t);
+            let total = sum_axis(g.view(), axis);
+            let mut s = y.mapv(f64::exp);
+            zip_mut(&mut s, total.view().insert_axis(Axis(axis)), |s, t| *s *= t);
+            zip_mut(&mut g, s.view(), |g, s| *g -= s);
             accumulate(adj, x, g);
         }
         Op::Slice {

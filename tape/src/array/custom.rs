@@ -8,6 +8,8 @@ use ndarray::{ArrayD, ArrayViewD};
 /// in the spirit of JAX's `custom_vjp`: fuse many elementary operations
 /// into one pass, or supply a more stable derivative.
 ///
+/// `Send` keeps a `Tape<f64>` movable to another thread.
+///
 /// `backward` receives the inputs, the output and the adjoint of the output
 /// (same shape as the output), and returns for every input `i` with
 /// `wanted[i]` its adjoint contribution, of the input's shape (`None` when
@@ -80,7 +82,7 @@ use ndarray::{ArrayD, ArrayViewD};
 /// # Ok(())
 /// # }
 /// ```
-pub trait CustomOp: 'static {
+pub trait CustomOp: Send + 'static {
     /// A short name, for error messages and debugging.
     fn name(&self) -> &str;
 

@@ -61,6 +61,12 @@ pub(crate) enum Op {
         b: usize,
         out: usize,
     },
+    MatMulAdd {
+        a: usize,
+        b: usize,
+        c: usize,
+        out: usize,
+    },
     Transpose {
         x: usize,
         out: usize,
@@ -158,6 +164,7 @@ impl Op {
             Op::Unary { .. } => "unary",
             Op::Binary { .. } => "binary",
             Op::MatMul { .. } => "matmul",
+            Op::MatMulAdd { .. } => "matmul_add",
             Op::Transpose { .. } => "transpose",
             Op::Reshape { .. } => "reshape",
             Op::Sum { .. } => "sum",
@@ -235,6 +242,12 @@ impl ArrayArena {
 /// let dw = g.wrt_array(w);
 /// let e = (-1.0_f64).exp();
 /// assert!((dw[[0, 0]] - e).abs() < 1e-12 && (dw[[0, 1]] + e).abs() < 1e-12);
+///
+/// // A scalar variable broadcasts as a 0-dimensional array.
+/// let s = tape.var(2.0);
+/// let scaled = (w * tape.array_from_scalars(&[s], &[])?)?;
+/// let h = scaled.sum().to_scalar()?;
+/// assert_eq!(tape.gradient(h).wrt(s), 10.0);
 /// # Ok(())
 /// # }
 /// ```

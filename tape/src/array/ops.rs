@@ -1,9 +1,10 @@
 //! Recording array operations: each checks shapes, computes its value and
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
-use super::shape::{broadcast_shape, check_axis, triangle_side};
+use super::shape::{broadcast_shape, check_axis, map2, map_lanes, sum_axis, triangle_side};
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
+use ndarray::linalg::general_mat_mul;
 use ndarray::{arr0, concatenate, Array2, ArrayD, ArrayViewD, Axis, Ix1, Ix2, Slice};
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 
@@ -84,12 +85,13 @@ impl<'t> ArrayVar<'t> {
         self.same_tape(&other, op)?;
         let (value, active) = self.tape.arrays_with(|v, a| {
             let (x, y) = (&v[self.id()], &v[other.id()]);
-            broadcast_shape(op, x.shape(), y.shape())?;
+            let shape = broadcast_shape(op, x.shape(), y.shape())?;
+            let (x, y) = (x.view(), y.view());
             let value = match kind {
-                Binary::Add => x + y,
-                Binary::Sub => x - y,
-                Binary::Mul => x * y,
-                Binary::Div => x / y,
+                Binary::Add => map2(x, y, &shape, |a, b| a + b),
+                Binary::Sub => map2(x, y, &shape, |a, b| a - b),
+                Binary::Mul => map2(x, y, &shape, |a, b| a * b),
+                Binary::Div => map2(x, y, &shape, |a, b| a / b),
             };
             Ok::<_, TapeError>((value, a[self.id()] || a[other.id()]))
         })?;
@@ -115,6 +117,48 @@ impl<'t> ArrayVar<'t> {
         Ok(self
             .tape
             .push_op(value, active, |out| Op::MatMul { a, b, out }))
+    }
+
+    /// `self . b + c` for matrices, `c` broadcast to the product's shape
+    /// (a row of biases, a column, a scalar): one pass and one array,
+    /// where `matmul` then `+` would write two (the product is accumulated
+    /// onto `c` by the matrix-multiply kernel).
+    ///
+    /// # Errors
+    /// [`TapeError::BadRank`] unless `self` and `b` are matrices,
+    /// [`TapeError::ShapeMismatch`] when inner dimensions differ or `c`
+    /// does not broadcast to the product.
+    pub fn matmul_add(self, b: Self, c: Self) -> Result<Self, TapeError> {
+        self.same_tape(&b, "matmul_add")?;
+        self.same_tape(&c, "matmul_add")?;
+        let (value, active) = self.tape.arrays_with(|v, act| {
+            let (x, y, z) = (&v[self.id()], &v[b.id()], &v[c.id()]);
+            let (x2, y2) = (as_matrix("matmul_add", x)?, as_matrix("matmul_add", y)?);
+            if x2.ncols() != y2.nrows() {
+                return Err(TapeError::ShapeMismatch {
+                    op: "matmul_add",
+                    left: x.shape().to_vec(),
+                    right: y.shape().to_vec(),
+                });
+            }
+            let shape = [x2.nrows(), y2.ncols()];
+            let mut out = z
+                .broadcast(&shape[..])
+                .ok_or_else(|| TapeError::ShapeMismatch {
+                    op: "matmul_add",
+                    left: shape.to_vec(),
+                    right: z.shape().to_vec(),
+                })?
+                .into_dimensionality::<Ix2>()
+                .expect("two axes")
+                .to_owned();
+            general_mat_mul(1.0, &x2, &y2, 1.0, &mut out);
+            Ok((out.into_dyn(), act[self.id()] || act[b.id()] || act[c.id()]))
+        })?;
+        let (a, b, c) = (self.id(), b.id(), c.id());
+        Ok(self
+            .tape
+            .push_op(value, active, |out| Op::MatMulAdd { a, b, c, out }))
     }
 
     /// Dot product of two vectors (a 0-dimensional result).
@@ -212,7 +256,7 @@ impl<'t> ArrayVar<'t> {
         let (value, active) = self.tape.arrays_with(|v, a| {
             let x = &v[self.id()];
             check_axis("sq_norm_axis", axis, x.ndim())?;
-            let value = x.map_axis(Axis(axis), |lane| lane.fold(0.0, |s, &e| s + e * e));
+            let value = map_lanes(x, axis, |lane| lane.fold(0.0, |s, &e| s + e * e));
             Ok::<_, TapeError>((value, a[self.id()]))
         })?;
         let x = self.id();
@@ -229,7 +273,7 @@ impl<'t> ArrayVar<'t> {
         let (value, active) = self.tape.arrays_with(|v, a| {
             let x = &v[self.id()];
             check_axis("sum_axis", axis, x.ndim())?;
-            Ok::<_, TapeError>((x.sum_axis(Axis(axis)), a[self.id()]))
+            Ok::<_, TapeError>((sum_axis(x.view(), axis), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -246,7 +290,7 @@ impl<'t> ArrayVar<'t> {
         let (value, active) = self.tape.arrays_with(|v, a| {
             let x = &v[self.id()];
             check_lanes("logsumexp_axis", x, axis)?;
-            let value = x.map_axis(Axis(axis), |lane| {
+            let value = map_lanes(x, axis, |lane| {
                 let m = lane.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
                 if m.is_infinite() {
                     return m;

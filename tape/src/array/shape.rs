@@ -1,7 +1,9 @@
 //! Shape rules shared by recording (checks) and adjoints (reductions).
 
 use crate::TapeError;
-use ndarray::{ArrayD, ArrayViewD, Axis};
+use ndarray::{
+    ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, Axis, Dimension, Ix1, Ix2, Zip,
+};
 
 /// The shape two operands broadcast to (NumPy rules: align trailing axes;
 /// an axis of length 1 stretches).
@@ -40,11 +42,11 @@ pub(crate) fn unbroadcast(mut g: ArrayD<f64>, shape: &[usize]) -> ArrayD<f64> {
         return g;
     }
     while g.ndim() > shape.len() {
-        g = g.sum_axis(Axis(0));
+        g = sum_axis(g.view(), 0);
     }
     for (axis, &len) in shape.iter().enumerate() {
         if len == 1 && g.shape()[axis] != 1 {
-            g = g.sum_axis(Axis(axis)).insert_axis(Axis(axis));
+            g = sum_axis(g.view(), axis).insert_axis(Axis(axis));
         }
     }
     g
@@ -56,12 +58,12 @@ pub(crate) fn unbroadcast_view(g: ArrayViewD<'_, f64>, shape: &[usize]) -> Array
         return g.to_owned();
     }
     let first = if g.ndim() > shape.len() {
-        g.sum_axis(Axis(0))
+        sum_axis(g, 0)
     } else {
         let axis = (0..shape.len())
             .find(|&i| shape[i] == 1 && g.shape()[i] != 1)
             .expect("shapes differ, so some axis was stretched");
-        g.sum_axis(Axis(axis)).insert_axis(Axis(axis))
+        sum_axis(g, axis).insert_axis(Axis(axis))
     };
     unbroadcast(first, shape)
 }
@@ -83,5 +85,91 @@ pub(crate) fn triangle_side(len: usize) -> Result<usize, TapeError> {
         Ok(d)
     } else {
         Err(TapeError::TriangularLength { len })
+    }
+}
+
+// ndarray iterates arrays of a static dimension type (Ix1, Ix2) much faster
+// than IxDyn ones, above all when one operand is broadcast; the helpers
+// below view 1- and 2-dimensional operands statically and fall back to
+// IxDyn otherwise.
+
+/// `f(x, y)` elementwise into a new array of `shape`; both operands must
+/// broadcast to it.
+pub(crate) fn map2(
+    x: ArrayViewD<'_, f64>,
+    y: ArrayViewD<'_, f64>,
+    shape: &[usize],
+    f: impl Fn(f64, f64) -> f64,
+) -> ArrayD<f64> {
+    let x = x.broadcast(shape).expect("shapes checked when recorded");
+    let y = y.broadcast(shape).expect("shapes checked when recorded");
+    match shape.len() {
+        1 => Zip::from(&fixed::<Ix1>(x))
+            .and(&fixed::<Ix1>(y))
+            .map_collect(|&a, &b| f(a, b))
+            .into_dyn(),
+        2 => Zip::from(&fixed::<Ix2>(x))
+            .and(&fixed::<Ix2>(y))
+            .map_collect(|&a, &b| f(a, b))
+            .into_dyn(),
+        _ => Zip::from(&x).and(&y).map_collect(|&a, &b| f(a, b)),
+    }
+}
+
+/// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
+pub(crate) fn zip_mut(out: &mut ArrayD<f64>, y: ArrayViewD<'_, f64>, f: impl Fn(&mut f64, f64)) {
+    let y = y
+        .broadcast(out.raw_dim())
+        .expect("shapes checked when recorded");
+    match out.ndim() {
+        1 => Zip::from(&mut fixed_mut::<Ix1>(out))
+            .and(&fixed::<Ix1>(y))
+            .for_each(|o, &y| f(o, y)),
+        2 => Zip::from(&mut fixed_mut::<Ix2>(out))
+            .and(&fixed::<Ix2>(y))
+            .for_each(|o, &y| f(o, y)),
+        _ => Zip::from(out).and(&y).for_each(|o, &y| f(o, y)),
+    }
+}
+
+/// `f(lane)` for every lane along `axis` (the axis disappears).
+pub(crate) fn map_lanes(
+    x: &ArrayD<f64>,
+    axis: usize,
+    f: impl Fn(ArrayView1<'_, f64>) -> f64,
+) -> ArrayD<f64> {
+    match x.ndim() {
+        1 => ndarray::arr0(f(fixed::<Ix1>(x.view()))).into_dyn(),
+        2 => fixed::<Ix2>(x.view()).map_axis(Axis(axis), f).into_dyn(),
+        _ => x.map_axis(Axis(axis), f),
+    }
+}
+
+fn fixed<D: Dimension>(x: ArrayViewD<'_, f64>) -> ArrayView<'_, f64, D> {
+    x.into_dimensionality::<D>().expect("rank matched")
+}
+
+fn fixed_mut<D: Dimension>(x: &mut ArrayD<f64>) -> ArrayViewMut<'_, f64, D> {
+    x.view_mut()
+        .into_dimensionality::<D>()
+        .expect("rank matched")
+}
+
+/// Sum along `axis`. ndarray sums a non-innermost axis one subview at a
+/// time; the rows of a row-major matrix are summed here as slices instead.
+pub(crate) fn sum_axis(x: ArrayViewD<'_, f64>, axis: usize) -> ArrayD<f64> {
+    if x.ndim() != 2 {
+        return x.sum_axis(Axis(axis));
+    }
+    let x = fixed::<Ix2>(x);
+    match (axis, x.as_slice()) {
+        (0, Some(flat)) => {
+            let mut acc = vec![0.0; x.ncols()];
+            for row in flat.chunks_exact(x.ncols().max(1)) {
+                acc.iter_mut().zip(row).for_each(|(a, r)| *a += r);
+            }
+            ndarray::Array1::from(acc).into_dyn()
+        }
+        _ => x.sum_axis(Axis(axis)).into_dyn(),
     }
 }
