@@ -15,7 +15,7 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The main job: the x^3 table of divided differences against AD, with plots.
+    /// The main job: x^3 divided differences against AD; Old Faithful by EM and by L-BFGS; plots.
     Demo(cli::demo::DemoArgs),
     /// Derivatives of an expression by forward mode, reverse mode and divided differences.
     Diff(cli::diff::DiffArgs),
@@ -31,6 +31,8 @@ enum Command {
     Kmeans(cli::kmeans::KMeansArgs),
     /// BIC and AIC for a range of component counts and covariance types.
     Select(cli::select::SelectArgs),
+    /// EM against a gradient method from the same start: table and plot.
+    Compare(cli::compare::CompareArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -48,6 +50,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(a) => cli::model_cmds::sample(&a)?,
         Command::Kmeans(a) => cli::kmeans::run(&a)?,
         Command::Select(a) => cli::select::run(&a)?,
+        Command::Compare(a) => cli::compare::run(&a)?,
         Command::Info { data } => {
             let d = cli::data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));

@@ -194,6 +194,61 @@ fn fit_old_faithful_and_reuse_the_model() {
 }
 
 #[test]
+fn gradient_fitting_and_the_comparison_with_em() {
+    let v = admix_json(&[
+        "fit",
+        "faithful",
+        "--method",
+        "lbfgs",
+        "--tol",
+        "1e-9",
+        "--max-iter",
+        "500",
+        "--json",
+    ]);
+    assert_eq!(v["method"], "lbfgs");
+    assert!(v["gradient_norm"].as_f64().unwrap() < 1e-3, "{v}");
+    let em = admix_json(&[
+        "fit",
+        "faithful",
+        "--tol",
+        "1e-9",
+        "--max-iter",
+        "500",
+        "--json",
+    ]);
+    let (a, b) = (
+        v["mean_log_likelihood"].as_f64().unwrap(),
+        em["mean_log_likelihood"].as_f64().unwrap(),
+    );
+    assert!(close(a, b, 1e-6), "lbfgs {a} against EM {b}");
+
+    let c = admix_json(&[
+        "compare",
+        "faithful",
+        "--method",
+        "lbfgs",
+        "--tol",
+        "1e-9",
+        "--max-iter",
+        "500",
+        "--json",
+    ]);
+    let last = |t: &Value| {
+        t.as_array().unwrap().last().unwrap()["log_likelihood"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        close(last(&c["em"]["trace"]), last(&c["gradient"]["trace"]), 1e-6),
+        "{c}"
+    );
+    assert!(c["matching"]["mean_distance"].as_f64().unwrap() < 1e-2);
+    let e = admix_error(&["compare", "faithful", "--method", "em"]);
+    assert!(e.contains("lbfgs"), "{e}");
+}
+
+#[test]
 fn kmeans_on_iris_matches_the_known_inertia() {
     // Three clusters on the four iris measurements: the well-known optimum
     // has inertia 78.851 (scikit-learn's documentation examples give 78.85).

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p admix-mixture --bench em -- --warm-up-time 1 --measurement-time 5`
 
-use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixtureModel};
+use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::{Array1, Array2, Array3};
 use rand::{Rng, SeedableRng};
@@ -63,5 +63,24 @@ fn em_iteration(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, em_iteration);
+/// A whole fit of 20 iterations (tol 0) from given means, as the issue states
+/// the comparison; divide by 20 for seconds per iteration.
+fn fit_20_iterations(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fit_20_iterations");
+    group.sample_size(10);
+    let (n, d, k) = (200_000, 16, 16);
+    for ctype in [CovarianceType::Full, CovarianceType::Diag] {
+        let (x, model) = problem(n, d, k, ctype);
+        let params = GaussianMixture::params(k)
+            .covariance_type(ctype)
+            .means_init(model.means().clone())
+            .tol(0.0)
+            .max_iter(20);
+        let id = BenchmarkId::new(ctype.name(), format!("n{n}_d{d}_k{k}"));
+        group.bench_with_input(id, &x, |b, x| b.iter(|| params.fit(x.view()).unwrap()));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, em_iteration, fit_20_iterations);
 criterion_main!(benches);

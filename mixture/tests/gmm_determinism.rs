@@ -93,12 +93,23 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
         let mut stats = model
             .statistics(x.slice(ndarray::s![..123, ..]), None)
             .unwrap();
-        stats.merge(
-            &model
-                .statistics(x.slice(ndarray::s![123.., ..]), None)
-                .unwrap(),
-        );
+        stats
+            .merge(
+                &model
+                    .statistics(x.slice(ndarray::s![123.., ..]), None)
+                    .unwrap(),
+            )
+            .unwrap();
         assert_eq!(stats.weight(), 500.0);
+        // Statistics of another model do not merge.
+        let other =
+            GaussianMixtureModel::new(w.clone() * 0.0 + 1.0 / 3.0, m.clone() + 1.0, c.clone())
+                .unwrap();
+        let foreign = other.statistics(x.view(), None).unwrap();
+        assert!(matches!(
+            stats.clone().merge(&foreign),
+            Err(admix_mixture::MixtureError::ShapeMismatch { .. })
+        ));
         let next = model.m_step(&stats, 1e-6).unwrap();
         let fitted = GaussianMixture::params(3)
             .covariance_type(ctype)
@@ -120,5 +131,31 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
             fitted.lower_bound()[0],
             max_relative = 1e-12
         );
+    }
+}
+
+/// Initialisations draw per sample, not per batch: the batch size does not
+/// change which model a seed gives.
+#[test]
+fn initialisations_do_not_depend_on_the_batch_size() {
+    let x = three_blobs(600, 17);
+    for init in [
+        admix_mixture::gmm::GmmInit::Random,
+        admix_mixture::gmm::GmmInit::RandomFromData,
+    ] {
+        let params = GaussianMixture::params(3)
+            .init(init)
+            .seed(9)
+            .tol(0.0)
+            .max_iter(5);
+        let whole = params.clone().batch_size(600).fit(x.view()).unwrap();
+        let batched = params.batch_size(50).fit(x.view()).unwrap();
+        assert!(
+            max_rel_diff(
+                batched.means().view().into_dyn(),
+                whole.means().view().into_dyn()
+            ) < 1e-12
+        );
+        assert!(max_rel_diff(batched.covariances().view(), whole.covariances().view()) < 1e-12);
     }
 }

@@ -36,7 +36,9 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         bail!("--method em: compare sets EM against lbfgs, adam or gd");
     };
     let data = args.data.load()?;
-    let params = args.settings.gradient_params(args.k, args.covariance, method)?;
+    let params = args
+        .settings
+        .gradient_params(args.k, args.covariance, method)?;
     let cmp = with_spinner("fitting by EM and by gradient", || {
         args.settings.on_threads(|| compare(&params, data.x.view()))
     })??;
@@ -97,7 +99,11 @@ pub fn render(cmp: &Comparison, method: &str) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let last = |t: &[TracePoint]| t.last().map_or(f64::NAN, |p| p.log_likelihood);
-    let _ = writeln!(out, "{:<10} {:>10} {:>10} {:>12} {:>22}", "method", "iterations", "passes", "seconds", "mean log-likelihood");
+    let _ = writeln!(
+        out,
+        "{:<10} {:>10} {:>10} {:>12} {:>22}",
+        "method", "iterations", "passes", "seconds", "mean log-likelihood"
+    );
     let _ = writeln!(
         out,
         "{:<10} {:>10} {:>10.1} {:>12.4} {:>22.10}",

@@ -1,7 +1,12 @@
-//! `admix demo`: the main job on the built-in data.
+//! `admix demo`: the main job on the built-in data: the x^3 table of
+//! divided differences against AD, and Old Faithful fitted by EM and by
+//! L-BFGS through reverse mode, with plots.
 
+use super::data;
 use super::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
+use admix::mixture::gmm::GaussianMixture;
+use admix::mixture::gradient::{compare, Method};
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -20,6 +25,26 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("{}", render_cube_table(&rows));
     let path = args.out_dir.join("x_cubed.svg");
     plot::save(&path, &[cube_panel(&rows, 2.0)])?;
+    println!("plot: {}", path.display());
+
+    println!();
+    println!("== Old Faithful, two full-covariance components: EM against L-BFGS from one start");
+    let faithful = data::load("faithful", None)?;
+    let params = GaussianMixture::params(2)
+        .tol(1e-9)
+        .max_iter(1000)
+        .gradient(Method::Lbfgs)
+        .check()?;
+    let cmp = compare(&params, faithful.x.view())?;
+    print!("{}", super::compare::render(&cmp, Method::Lbfgs.name()));
+    let path = args.out_dir.join("faithful_compare.svg");
+    plot::save(&path, &super::compare::panels(&cmp, Method::Lbfgs.name()))?;
+    println!("plot: {}", path.display());
+    let path = args.out_dir.join("faithful_fit.svg");
+    plot::save(
+        &path,
+        &super::fit::fit_panels(&faithful, &cmp.em.model, 0, 1)?,
+    )?;
     println!("plot: {}", path.display());
     Ok(())
 }

@@ -5,6 +5,7 @@ use super::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::{
     CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
 };
+use admix::mixture::gradient::{GradientValidParams, Method};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,31 @@ impl From<Covariance> for CovarianceType {
     }
 }
 
+/// How the mixture is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FitMethod {
+    /// Closed-form expectation-maximisation.
+    Em,
+    /// L-BFGS on the log-likelihood, gradient by reverse-mode AD.
+    Lbfgs,
+    /// Adam (full batch, or mini-batch with --mini-batch).
+    Adam,
+    /// Gradient descent (backtracking, or fixed step with --mini-batch).
+    Gd,
+}
+
+impl FitMethod {
+    /// The library's gradient method, or None for EM.
+    pub fn gradient(self) -> Option<Method> {
+        match self {
+            FitMethod::Em => None,
+            FitMethod::Lbfgs => Some(Method::Lbfgs),
+            FitMethod::Adam => Some(Method::Adam),
+            FitMethod::Gd => Some(Method::GradientDescent),
+        }
+    }
+}
+
 /// The fitting settings of a Gaussian mixture (all but its size and covariance type).
 #[derive(Debug, Clone, clap::Args)]
 pub struct FitSettings {
@@ -79,6 +105,12 @@ pub struct FitSettings {
     /// Worker threads (default: all cores); the result does not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Step size of Adam and gradient descent (default: the method's own).
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Stochastic gradients on mini-batches of this many rows (adam, gd).
+    #[arg(long, value_name = "ROWS")]
+    pub mini_batch: Option<usize>,
 }
 
 impl FitSettings {
@@ -116,6 +148,23 @@ impl FitSettings {
         Ok(p)
     }
 
+    /// The hyperparameters of a gradient fit by `method`.
+    pub fn gradient_params(
+        &self,
+        k: usize,
+        covariance: Covariance,
+        method: Method,
+    ) -> Result<GradientValidParams> {
+        let mut p = self.params(k, covariance)?.gradient(method);
+        if let Some(rate) = self.learning_rate {
+            p = p.learning_rate(rate);
+        }
+        if let Some(rows) = self.mini_batch {
+            p = p.mini_batch(rows);
+        }
+        Ok(p.check()?)
+    }
+
     /// Runs `f` on a pool of `--threads` workers (or rayon's default pool).
     pub fn on_threads<T: Send>(&self, f: impl FnOnce() -> T + Send) -> Result<T> {
         match self.threads {
@@ -140,6 +189,9 @@ pub struct FitArgs {
     /// Covariance structure.
     #[arg(long, value_enum, default_value = "full")]
     pub covariance: Covariance,
+    /// Fitting method.
+    #[arg(long, value_enum, default_value = "em")]
+    pub method: FitMethod,
     #[command(flatten)]
     pub settings: FitSettings,
     /// Write the fitted model as JSON to this file.
@@ -176,11 +228,25 @@ pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let data = args.data.load()?;
-    let params = args.settings.params(args.k, args.covariance)?;
     let start = Instant::now();
-    let model = with_spinner("fitting by EM", || {
-        args.settings.on_threads(|| params.fit(data.x.view()))
-    })??;
+    let (model, certificate) = match args.method.gradient() {
+        None => {
+            let params = args.settings.params(args.k, args.covariance)?;
+            let model = with_spinner("fitting by EM", || {
+                args.settings.on_threads(|| params.fit(data.x.view()))
+            })??;
+            (model, None)
+        }
+        Some(method) => {
+            let params = args
+                .settings
+                .gradient_params(args.k, args.covariance, method)?;
+            let fit = with_spinner(&format!("fitting by {}", method.name()), || {
+                args.settings.on_threads(|| params.fit(data.x.view()))
+            })??;
+            (fit.model, Some((fit.status, fit.gradient_norm)))
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
     if let Some(path) = &args.out {
         std::fs::write(path, model.to_json())
@@ -197,16 +263,25 @@ pub fn run(args: &FitArgs) -> Result<()> {
         value["fit_seconds"] = json!(seconds);
         value["mean_log_likelihood"] = json!(mean_ll);
         value["bic"] = json!(bic);
+        value["method"] = json!(method_name(args.method));
+        if let Some((status, norm)) = certificate {
+            value["status"] = json!(format!("{status:?}"));
+            value["gradient_norm"] = json!(norm);
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     let (n, d) = data.x.dim();
     println!(
-        "{}-component {} Gaussian mixture fitted to {} ({n} x {d}) by EM",
+        "{}-component {} Gaussian mixture fitted to {} ({n} x {d}) by {}",
         model.n_components(),
         model.covariance_type(),
-        args.data.data
+        args.data.data,
+        method_name(args.method)
     );
+    if let Some((status, norm)) = certificate {
+        println!("status {status:?}, gradient norm at the fit {norm:.3e}");
+    }
     println!(
         "iterations {} ({}), {:.3} s",
         model.n_iter(),
@@ -240,6 +315,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
+/// The method's name as the command line spells it.
+pub fn method_name(method: FitMethod) -> &'static str {
+    method.gradient().map_or("em", Method::name)
+}
+
 /// The indices of the two columns to plot.
 fn plot_columns(data: &Dataset, chosen: Option<&[String]>) -> Result<(usize, usize)> {
     let find = |w: &String| {
@@ -258,7 +338,7 @@ fn plot_columns(data: &Dataset, chosen: Option<&[String]>) -> Result<(usize, usi
 }
 
 /// The scatter with ellipses, and the lower bound per iteration.
-fn fit_panels(
+pub fn fit_panels(
     data: &Dataset,
     model: &GaussianMixtureModel,
     a: usize,
@@ -297,7 +377,11 @@ fn fit_panels(
             ));
         }
     }
-    let mut trace = Panel::new("EM lower bound", "iteration", "mean log-likelihood");
+    let mut trace = Panel::new(
+        "log-likelihood per iteration",
+        "iteration",
+        "mean log-likelihood",
+    );
     let bound: Vec<(f64, f64)> = model
         .lower_bound()
         .iter()

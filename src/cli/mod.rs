@@ -1,6 +1,7 @@
 //! The command-line program's pieces: argument parsing, data I/O and plots.
 //! Every computation it shows lives in the library crates.
 
+pub mod compare;
 pub mod data;
 pub mod demo;
 pub mod diff;

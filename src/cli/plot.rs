@@ -286,11 +286,21 @@ fn render_panel(svg: &mut String, panel: &Panel, x0: f64) {
         }
     }
 
-    let labelled = panel
+    let labelled: Vec<_> = panel
         .series
         .iter()
-        .filter_map(|s| Some((s.label.as_ref()?, s)));
-    for (row, (label, series)) in labelled.enumerate() {
+        .filter_map(|s| Some((s.label.as_ref()?, s)))
+        .collect();
+    if !labelled.is_empty() {
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{:.1}" y="{:.1}" width="160" height="{:.1}" fill="white" fill-opacity="0.85" stroke="#bbb"/>"##,
+            right - 168.0,
+            top + 4.0,
+            18.0 * labelled.len() as f64 + 6.0
+        );
+    }
+    for (row, (label, series)) in labelled.into_iter().enumerate() {
         let y = top + 16.0 + 18.0 * row as f64;
         let swatch = match series.mark {
             Mark::Dots => format!(

@@ -189,25 +189,15 @@ impl GmmValidParams {
             (None, GmmInit::KMeansPlusPlus) => Some(kmeans_centres(x, weights, k, true, rng)?),
             (None, GmmInit::Random) => None,
         };
-        let resp = match &centres {
-            Some(c) => nearest_one_hot(x, c.view()),
-            None => {
-                let mut r = Array2::from_shape_simple_fn((x.nrows(), k), || rng.random::<f64>());
-                for mut row in r.outer_iter_mut() {
-                    let s = row.sum();
-                    row /= s;
-                }
-                r
-            }
+        // Random responsibilities come from their own stream, indexed by row,
+        // so that they do not depend on how the rows are split into tasks.
+        let random_seed = rng.random::<u64>();
+        let source = match &centres {
+            Some(c) => Source::Nearest(c.view()),
+            None => Source::Random(random_seed),
         };
         let template = SufficientStats::zeros(p.covariance_type, k, shift);
-        let stats = accumulate(
-            Source::Given(resp.view()),
-            &template,
-            x,
-            weights,
-            p.batch_size,
-        );
+        let stats = accumulate(source, &template, x, weights, p.batch_size);
         let (w, m, c) = stats.maximise(
             p.reg_covar,
             p.weights_init.as_ref(),
@@ -274,27 +264,4 @@ fn kmeans_centres(
 fn random_rows(x: ArrayView2<f64>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f64> {
     let idx = rand::seq::index::sample(rng, x.nrows(), k);
     Array2::from_shape_fn((k, x.ncols()), |(j, l)| x[[idx.index(j), l]])
-}
-
-/// Responsibilities that give each sample wholly to its nearest centre.
-fn nearest_one_hot(x: ArrayView2<f64>, centres: ArrayView2<f64>) -> Array2<f64> {
-    let mut r = Array2::zeros((x.nrows(), centres.nrows()));
-    for (row, mut out) in x.outer_iter().zip(r.outer_iter_mut()) {
-        let nearest = centres
-            .outer_iter()
-            .map(|c| {
-                c.iter()
-                    .zip(row)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>()
-            })
-            .enumerate()
-            .fold(
-                (0, f64::INFINITY),
-                |best, (j, v)| if v < best.1 { (j, v) } else { best },
-            )
-            .0;
-        out[nearest] = 1.0;
-    }
-    r
 }

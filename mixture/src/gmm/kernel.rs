@@ -11,10 +11,12 @@
 
 use super::covariance::{CovarianceType, Covariances};
 use super::model::GaussianMixtureModel;
-use super::stats::{width, SufficientStats};
+use super::stats::{triangle, width, SufficientStats};
 use crate::linalg::{gemm, Layout};
 use ndarray::parallel::prelude::*;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
 /// row) stays within the L2 cache for the sizes the benches use.
@@ -139,8 +141,8 @@ pub(crate) struct Scratch {
     w: usize,
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
     xa: Vec<f64>,
-    /// Full: (k d, rows) products, then (rows, k d) weighted rows. Tied: (d, rows)
-    /// products, then (rows, d) weighted rows.
+    /// Full: (k d, rows) products, then (rows, d(d+1)/2) upper triangles of the
+    /// rows' outer products. Tied: (d, rows) products, then (rows, d) weighted rows.
     g: Vec<f64>,
     /// (k, rows): log-densities, then responsibilities.
     lp: Vec<f64>,
@@ -150,13 +152,17 @@ pub(crate) struct Scratch {
     sm: Vec<f64>,
     /// (rows): log-likelihood of each row.
     ll: Vec<f64>,
+    /// Full covariances with few components (k d < d(d+1)/2): (d, k d) running
+    /// sums of X^T diag(r_j) X over the chunks of a task, folded into the
+    /// triangles of the statistics at the end of the task. Else empty.
+    zsum: Vec<f64>,
 }
 
 impl Scratch {
     pub(crate) fn new(covariance_type: CovarianceType, k: usize, d: usize) -> Self {
         let w = width(covariance_type, d);
         let g = match covariance_type {
-            CovarianceType::Full => k * d,
+            CovarianceType::Full => (k * d).max(triangle(d)),
             CovarianceType::Tied => d,
             _ => 0,
         };
@@ -170,6 +176,11 @@ impl Scratch {
             mx: vec![0.0; CHUNK],
             sm: vec![0.0; CHUNK],
             ll: vec![0.0; CHUNK],
+            zsum: if covariance_type == CovarianceType::Full && k * d < triangle(d) {
+                vec![0.0; d * k * d]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -341,7 +352,40 @@ impl Scratch {
             Layout::rows(w),
         );
         match stats.covariance_type {
+            CovarianceType::Full if self.zsum.is_empty() => {
+                // Each row's outer product, upper triangle only (P), then
+                // second += R P: symmetry halves the flops of X^T diag(r_j) X.
+                let t = triangle(d);
+                for (p_row, x_row) in self
+                    .g
+                    .chunks_exact_mut(t)
+                    .zip(self.xa.chunks_exact(w))
+                    .take(b)
+                {
+                    let mut offset = 0;
+                    for a in 0..d {
+                        let xa = x_row[a];
+                        for (pv, xv) in p_row[offset..offset + d - a].iter_mut().zip(&x_row[a..d]) {
+                            *pv = xa * xv;
+                        }
+                        offset += d - a;
+                    }
+                }
+                gemm(
+                    (k, b, t),
+                    1.0,
+                    lp,
+                    Layout::rows(b),
+                    &self.g,
+                    Layout::rows(t),
+                    1.0,
+                    &mut stats.second,
+                    Layout::rows(t),
+                );
+            }
             CovarianceType::Full => {
+                // Few components: the triangles would cost more to build than
+                // they save, so zsum += Xc^T Z with Z = [diag(r_1) Xc, .., diag(r_k) Xc].
                 let kd = k * d;
                 for (i, (z_row, x_row)) in self
                     .g
@@ -357,7 +401,6 @@ impl Scratch {
                         }
                     }
                 }
-                // second += Xc^T Z, Z = [diag(r_1) Xc, .., diag(r_k) Xc].
                 gemm(
                     (d, b, kd),
                     1.0,
@@ -366,7 +409,7 @@ impl Scratch {
                     &self.g,
                     Layout::rows(kd),
                     1.0,
-                    &mut stats.second,
+                    &mut self.zsum,
                     Layout::rows(kd),
                 );
             }
@@ -401,6 +444,28 @@ impl Scratch {
             }
             _ => {}
         }
+    }
+}
+
+impl Scratch {
+    /// Moves the task's running (d, k d) sums into the triangles of `stats`.
+    #[inline(always)]
+    fn fold_zsum(&mut self, stats: &mut SufficientStats) {
+        if self.zsum.is_empty() {
+            return;
+        }
+        let (k, d) = (self.k, self.d);
+        let t = triangle(d);
+        for j in 0..k {
+            let mut idx = j * t;
+            for a in 0..d {
+                for b in a..d {
+                    stats.second[idx] += self.zsum[a * k * d + j * d + b];
+                    idx += 1;
+                }
+            }
+        }
+        self.zsum.fill(0.0);
     }
 }
 
@@ -570,8 +635,12 @@ fn e_chunk(scratch: &mut Scratch, prep: &Prepared, rows: ArrayView2<f64>, normal
 pub(crate) enum Source<'a> {
     /// From an E-step on the prepared model.
     EStep(&'a Prepared),
-    /// Given, one row per sample (initialisation from a clustering).
-    Given(ArrayView2<'a, f64>),
+    /// Each sample wholly to its nearest centre, one centre per row
+    /// (initialisation from given or K-means centres).
+    Nearest(ArrayView2<'a, f64>),
+    /// Uniform random numbers normalised per sample, from a ChaCha8 stream
+    /// seeded with this value and positioned by row (random initialisation).
+    Random(u64),
 }
 
 /// One pass over `x` accumulating the statistics, in tasks of `batch` rows that
@@ -601,7 +670,7 @@ pub(crate) fn accumulate(
             )
             .collect();
         for part in &parts {
-            total.merge(part);
+            total.add(part);
         }
     }
     total
@@ -639,20 +708,51 @@ fn task(
                     None => scratch.ll[..b].iter().sum::<f64>(),
                 };
             }
-            Source::Given(resp) => {
-                for (i, row) in resp.slice(s![start..end, ..]).outer_iter().enumerate() {
-                    let wi = w.map_or(1.0, |w| w[i]);
-                    for (j, r) in row.iter().enumerate() {
-                        scratch.lp[j * b + i] = r * wi;
+            Source::Nearest(centres) => {
+                scratch.lp[..k * b].fill(0.0);
+                for (i, row) in rows.outer_iter().enumerate() {
+                    let nearest = centres
+                        .outer_iter()
+                        .map(|c| {
+                            c.iter()
+                                .zip(row)
+                                .map(|(a, v)| (a - v) * (a - v))
+                                .sum::<f64>()
+                        })
+                        .enumerate()
+                        .fold((0, f64::INFINITY), |best, (j, dist)| {
+                            if dist < best.1 {
+                                (j, dist)
+                            } else {
+                                best
+                            }
+                        });
+                    scratch.lp[nearest.0 * b + i] = w.map_or(1.0, |w| w[i]);
+                }
+            }
+            Source::Random(seed) => {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                for i in 0..b {
+                    // Two 32-bit words per f64, k numbers per row.
+                    rng.set_word_pos(2 * (k * (start + i)) as u128);
+                    let mut sum = 0.0;
+                    for j in 0..k {
+                        let u: f64 = rng.random();
+                        scratch.lp[j * b + i] = u;
+                        sum += u;
+                    }
+                    let scale = w.map_or(1.0, |w| w[i]) / sum;
+                    for j in 0..k {
+                        scratch.lp[j * b + i] *= scale;
                     }
                 }
-                debug_assert_eq!(resp.ncols(), k);
             }
         }
         stats.weight += w.map_or(b as f64, |w| w.sum());
         scratch.accumulate(&mut stats, w, b);
         start = end;
     }
+    scratch.fold_zsum(&mut stats);
     stats
 }
 
@@ -717,6 +817,60 @@ pub(crate) fn log_likelihoods(prep: &Prepared, x: ArrayView2<f64>) -> Array1<f64
 mod tests {
     use super::*;
     use ndarray::{array, Array3};
+
+    /// Both ways of accumulating full second moments (triangles of outer
+    /// products for many components, weighted products for few) give the
+    /// sums of (x - shift)(x - shift)^T over each component's samples.
+    #[test]
+    #[allow(clippy::needless_range_loop)] // index loops mirror the formula
+    fn full_second_moments_for_many_and_few_components() {
+        for (k, d) in [(3, 3), (2, 6)] {
+            let n = 200;
+            let x =
+                Array2::from_shape_fn((n, d), |(i, l)| ((i * 13 + l * 7) % 17) as f64 * 0.21 - 1.0);
+            let centres = x.slice(s![..k, ..]).to_owned();
+            let shift: Vec<f64> = (0..d).map(|l| 0.1 * l as f64).collect();
+            let template = SufficientStats::zeros(CovarianceType::Full, k, &shift);
+            let mut scratch = Scratch::new(CovarianceType::Full, k, d);
+            assert_eq!(scratch.zsum.is_empty(), k * d >= d * (d + 1) / 2);
+            let stats = task(
+                &mut scratch,
+                Source::Nearest(centres.view()),
+                &template,
+                x.view(),
+                None,
+                0..n,
+            );
+            let mut want = vec![vec![vec![0.0; d]; d]; k];
+            for row in x.outer_iter() {
+                let dist = |j: usize| {
+                    (0..d)
+                        .map(|l| (row[l] - centres[[j, l]]).powi(2))
+                        .sum::<f64>()
+                };
+                let j = (0..k).fold(0, |best, j| if dist(j) < dist(best) { j } else { best });
+                for a in 0..d {
+                    for b in 0..d {
+                        want[j][a][b] += (row[a] - shift[a]) * (row[b] - shift[b]);
+                    }
+                }
+            }
+            let t = d * (d + 1) / 2;
+            for j in 0..k {
+                let mut idx = j * t;
+                for a in 0..d {
+                    for b in a..d {
+                        let got = stats.second[idx];
+                        assert!(
+                            (got - want[j][a][b]).abs() <= 1e-12 * want[j][a][a].abs().max(1.0),
+                            "{k} {d}"
+                        );
+                        idx += 1;
+                    }
+                }
+            }
+        }
+    }
 
     /// The vector paths do the same arithmetic as the baseline path, bit for bit.
     #[test]

@@ -181,7 +181,7 @@ impl GaussianMixtureModel {
     ///     Covariances::Diag(array![[1.0], [1.0]]),
     /// )?;
     /// let mut stats = model.statistics(array![[0.1], [-0.3]].view(), None)?;
-    /// stats.merge(&model.statistics(array![[4.2], [3.9], [0.2]].view(), None)?);
+    /// stats.merge(&model.statistics(array![[4.2], [3.9], [0.2]].view(), None)?)?;
     /// let next = model.m_step(&stats, 1e-6)?;
     /// assert_eq!(stats.weight(), 5.0);
     /// assert!(next.means()[[1, 0]] > 3.5);

@@ -34,7 +34,8 @@ pub struct SufficientStats {
     /// diagonal second moments, and last the sum of responsibilities
     /// (w = [`width`]).
     pub(crate) moments: Vec<f64>,
-    /// Full: (d, k * d), component j in columns j*d..(j+1)*d. Tied: (d, d). Else empty.
+    /// Full: (k, d(d+1)/2), the upper triangle of each component's matrix row
+    /// by row. Tied: (d, d). Else empty.
     pub(crate) second: Vec<f64>,
 }
 
@@ -43,7 +44,7 @@ impl SufficientStats {
     pub(crate) fn zeros(covariance_type: CovarianceType, k: usize, shift: &[f64]) -> Self {
         let d = shift.len();
         let second = match covariance_type {
-            CovarianceType::Full => d * k * d,
+            CovarianceType::Full => k * triangle(d),
             CovarianceType::Tied => d * d,
             CovarianceType::Diag | CovarianceType::Spherical => 0,
         };
@@ -59,18 +60,26 @@ impl SufficientStats {
         }
     }
 
-    /// Adds the statistics of other samples.
-    ///
-    /// # Panics
-    /// When the two were accumulated for different models or shifts.
-    #[track_caller]
-    pub fn merge(&mut self, other: &SufficientStats) {
-        assert!(
-            self.covariance_type == other.covariance_type
-                && self.k == other.k
-                && self.shift == other.shift,
-            "merging statistics of different models"
-        );
+    /// Adds the statistics of other samples, computed under the same model;
+    /// statistics of another model (or of another covariance type or size)
+    /// give an error.
+    pub fn merge(&mut self, other: &SufficientStats) -> Result<(), MixtureError> {
+        if self.covariance_type != other.covariance_type
+            || self.k != other.k
+            || self.shift != other.shift
+        {
+            return Err(MixtureError::ShapeMismatch {
+                what: "statistics to merge (computed under another model)",
+                expected: vec![self.k, self.d],
+                got: vec![other.k, other.d],
+            });
+        }
+        self.add(other);
+        Ok(())
+    }
+
+    /// Adds statistics known to come from the same model.
+    pub(crate) fn add(&mut self, other: &SufficientStats) {
         self.weight += other.weight;
         self.log_likelihood += other.log_likelihood;
         for (a, b) in self
@@ -155,18 +164,19 @@ impl SufficientStats {
         }
         let covariances = match self.covariance_type {
             CovarianceType::Full => {
+                let t = triangle(d);
                 let mut c = Array3::zeros((k, d, d));
                 for j in 0..k {
                     for a in 0..d {
                         for b in 0..d {
-                            let s2 = self.second[a * k * d + j * d + b];
+                            let s2 = self.second[j * t + triangle_index(d, a, b)];
                             let v =
                                 s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
                                     + self.resp(j) * m[[j, a]] * m[[j, b]];
                             c[[j, a, b]] = v / nk[j];
                         }
                     }
-                    let raw = |a: usize| self.second[a * k * d + j * d + a] / nk[j];
+                    let raw = |a: usize| self.second[j * t + triangle_index(d, a, a)] / nk[j];
                     let mut cj = c.index_axis_mut(ndarray::Axis(0), j);
                     zero_rounding_noise(cj.view_mut(), raw);
                     symmetrise_and_regularise(cj, reg_covar);
@@ -211,6 +221,17 @@ impl SufficientStats {
         };
         Ok((weights, means, covariances))
     }
+}
+
+/// Entries of the upper triangle of a `d x d` matrix.
+pub(crate) fn triangle(d: usize) -> usize {
+    d * (d + 1) / 2
+}
+
+/// Position of entry (a, b) (or (b, a)) in an upper triangle stored row by row.
+fn triangle_index(d: usize, a: usize, b: usize) -> usize {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    a * (2 * d + 1 - a) / 2 + (b - a)
 }
 
 /// Values per row of a loaded chunk and per component of the moments: the
