@@ -307,9 +307,7 @@ impl FusedLogLikelihood {
                 for j in 0..k {
                     let uj = u.index_axis(ndarray::Axis(0), j);
                     let c = Array2::from_shape_fn((d, d), |(a, b)| {
-                        s.second[a * k * d + j * d + b]
-                            - m[[j, a]] * first(j, b)
-                            - first(j, a) * m[[j, b]]
+                        s.second_moment(j, a, b) - m[[j, a]] * first(j, b) - first(j, a) * m[[j, b]]
                             + s.resp(j) * m[[j, a]] * m[[j, b]]
                     });
                     let mut g = -c.dot(&uj);
@@ -323,7 +321,7 @@ impl FusedLogLikelihood {
                 (d_mu, d_u.into_dyn())
             }
             Covariances::Tied(u) => {
-                let mut c = Array2::from_shape_vec((d, d), s.second.clone()).expect("d x d");
+                let mut c = Array2::from_shape_fn((d, d), |(a, b)| s.second_moment(0, a, b));
                 for j in 0..k {
                     for a in 0..d {
                         for b in 0..d {
