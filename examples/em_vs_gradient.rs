@@ -2,7 +2,8 @@
 //! same starting parameters: final mean log-likelihood, iterations, data
 //! passes, wall time, time to reach EM's final log-likelihood (within 1e-6
 //! relative), the distance between the matched models and the gradient-norm
-//! certificate of each.
+//! certificate of each. `adam-mb` is Adam on mini-batches of a tenth of the
+//! data (its iterations count mini-batch steps).
 //!
 //! Run with `cargo run --release --example em_vs_gradient -- [faithful|iris|synthetic] [max_iter]`.
 //! `synthetic` is the benchmark data: n = 100_000, d = 16, k = 16 blobs.
@@ -30,18 +31,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         x.ncols()
     );
     println!(
-        "{:<6} {:>16} {:>6} {:>8} {:>9} {:>14} {:>10} {:>10}",
+        "{:<7} {:>16} {:>6} {:>8} {:>9} {:>14} {:>10} {:>10}",
         "method", "mean log-lik", "iters", "passes", "time", "time to EM's", "distance", "|grad|"
     );
-    for (i, method) in [Method::Lbfgs, Method::Adam, Method::GradientDescent]
-        .into_iter()
-        .enumerate()
-    {
-        let params = GaussianMixture::params(k)
+    // Mini-batches of a tenth of the data (at least 32 rows): ten Adam
+    // steps per pass.
+    let batch = (x.nrows() / 10).max(32);
+    let runs = [
+        (Method::Lbfgs, None),
+        (Method::Adam, None),
+        (Method::GradientDescent, None),
+        (Method::Adam, Some(batch)),
+    ];
+    for (i, (method, mini_batch)) in runs.into_iter().enumerate() {
+        let mut params = GaussianMixture::params(k)
             .tol(1e-10)
             .max_iter(max_iter)
-            .gradient(method)
-            .check()?;
+            .gradient(method);
+        if let Some(rows) = mini_batch {
+            params = params.mini_batch(rows);
+        }
+        let params = params.check()?;
         let cmp = compare(&params, x.view())?;
         let target = cmp.em.trace.last().map_or(f64::NAN, |p| p.log_likelihood);
         if i == 0 {
@@ -53,8 +63,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 gradient_norm(&cmp.em.model, x.view())?,
             );
         }
+        let label = match mini_batch {
+            Some(_) => format!("{method}-mb"),
+            None => method.to_string(),
+        };
         row(
-            method.name(),
+            &label,
             &cmp.gradient.trace,
             target,
             cmp.matching.mean_distance,
@@ -72,7 +86,7 @@ fn row(label: &str, trace: &[TracePoint], target: f64, distance: f64, grad: f64)
         .find(|p| p.log_likelihood >= target - 1e-6 * target.abs())
         .map_or("not reached".to_string(), |p| secs(p.elapsed));
     println!(
-        "{label:<6} {:>16.10} {:>6} {:>8.1} {:>9} {:>14} {:>10.2e} {:>10.2e}",
+        "{label:<7} {:>16.10} {:>6} {:>8.1} {:>9} {:>14} {:>10.2e} {:>10.2e}",
         last.log_likelihood,
         last.iteration,
         last.passes,

@@ -10,6 +10,10 @@
 //! per EM iteration  = (em/6 - em/1) / 5
 //! per gradient      = (adam/6 - adam/1) / 5     (full batch: one gradient per Adam step)
 //! ```
+//!
+//! Measured on the 2-core development machine: 46.5 ms per EM iteration,
+//! 42.5 ms per gradient (ratio 0.91); at n = 10_000 the composed data term
+//! costs 3.4x the fused node.
 
 use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
 use admix_mixture::gradient::{tape_log_likelihood, DataTerm, Method, Unconstrained};

@@ -145,6 +145,14 @@ fn duplicated_components_have_no_standard_errors() {
         observed_information(&model, x.view()),
         Err(MixtureError::InformationNotPositiveDefinite)
     );
+    let huge = Array2::<f64>::zeros((1_000_000, 2));
+    assert!(matches!(
+        observed_information(&model, huge.view()),
+        Err(MixtureError::InvalidHyperparameter {
+            name: "n_samples",
+            ..
+        })
+    ));
     let bad: Array2<f64> = Array2::zeros((3, 3));
     assert!(matches!(
         observed_information(&model, bad.view()),

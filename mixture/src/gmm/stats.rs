@@ -120,8 +120,7 @@ impl SufficientStats {
     /// around `m[j]` (shifted coordinates), from the full second moments:
     /// `second_j - m first_j^T - first_j m^T + resp_j m m^T`.
     pub(crate) fn full_scatter(&self, j: usize, a: usize, b: usize, m: &Array2<f64>) -> f64 {
-        let s2 = self.second[j * triangle(self.d) + triangle_index(self.d, a, b)];
-        s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
+        self.second_moment(j, a, b) - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
             + self.resp(j) * m[[j, a]] * m[[j, b]]
     }
 
@@ -133,6 +132,17 @@ impl SufficientStats {
     /// First moment of component `j`, feature `l`, in shifted coordinates.
     pub(crate) fn first(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + l]
+    }
+
+    /// Second moment (a, b) in shifted coordinates: of component `j` (full)
+    /// or of all the data (tied, `j` ignored). Gradient fitting reads it.
+    pub(crate) fn second_moment(&self, j: usize, a: usize, b: usize) -> f64 {
+        match self.covariance_type {
+            CovarianceType::Full => {
+                self.second[j * triangle(self.d) + triangle_index(self.d, a, b)]
+            }
+            _ => self.second[a * self.d + b],
+        }
     }
 
     /// The M-step: new weights, means and covariances from these statistics.

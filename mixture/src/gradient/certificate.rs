@@ -6,7 +6,6 @@ use super::{tape_log_likelihood, DataTerm, LogLikelihood, Unconstrained};
 use crate::gmm::GaussianMixtureModel;
 use crate::linalg::{cholesky, invert_lower};
 use crate::{check_features, MixtureError};
-use admix_dual::ScalarFn;
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// The gradient of the mean log-likelihood of `x` with respect to the
@@ -59,6 +58,10 @@ pub fn gradient_norm(
     Ok(g.iter().map(|v| v * v).sum::<f64>().sqrt())
 }
 
+/// Largest scalar recording [`observed_information`] makes (about 400 MB of
+/// tape on dual numbers).
+pub const MAX_INFORMATION_NODES: usize = 10_000_000;
+
 /// The observed information of a model and the standard errors it gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ObservedInformation {
@@ -75,8 +78,9 @@ pub struct ObservedInformation {
 }
 
 /// The observed information of `model` on the data `x`, by the exact
-/// Hessian of the generic log-likelihood ([`LogLikelihood`]) on nested dual
-/// numbers: `p (p + 1) / 2` evaluations for `p` parameters, so meant for
+/// Hessian of the generic log-likelihood ([`LogLikelihood`]), forward over
+/// reverse: one reverse sweep of a scalar tape on dual numbers per
+/// parameter, each recording one node per arithmetic operation, so meant for
 /// small models (tens of parameters, thousands of rows).
 ///
 /// ```text
@@ -90,21 +94,31 @@ pub struct ObservedInformation {
 ///
 /// # Errors
 /// The data errors of EM; [`MixtureError::InformationNotPositiveDefinite`]
-/// away from a maximum or for an unidentified parameter.
+/// away from a maximum or for an unidentified parameter;
+/// [`MixtureError::InvalidHyperparameter`] (`n_samples`) when the recording
+/// would exceed [`MAX_INFORMATION_NODES`].
 pub fn observed_information(
     model: &GaussianMixtureModel,
     x: ArrayView2<f64>,
 ) -> Result<ObservedInformation, MixtureError> {
     check_features(x, model.n_features())?;
+    let (n, k, d) = (x.nrows(), model.n_components(), model.n_features());
+    let per_row = k * (d * d + 4 * d + 4);
+    if n.saturating_mul(per_row) > MAX_INFORMATION_NODES {
+        return Err(MixtureError::InvalidHyperparameter {
+            name: "n_samples",
+            value: n.to_string(),
+            valid: "small enough for the observed information's scalar tape (about k (d^2 + 4d + 4) nodes per row, at most 10 million in all): pass a random subsample of the rows",
+        });
+    }
     let layout = Unconstrained::of(model);
     let theta = layout.from_model(model)?;
     let f = LogLikelihood::new(x, layout, 0.0);
-    let (_, _, hessian) = admix_dual::hessian(|t| f.eval(t), &theta);
-    let (k, d) = (layout.n_components(), layout.n_features());
+    let (_, _, hessian) = admix_tape::hessian(&f, &theta);
     let fixed = k - 1;
     let keep: Vec<usize> = (0..theta.len()).filter(|&i| i != fixed).collect();
     let p = keep.len();
-    let n = x.nrows() as f64;
+    let n = n as f64;
     let information = Array2::from_shape_fn((p, p), |(a, b)| -n * hessian[keep[a]][keep[b]]);
     let covariance =
         invert_spd(&information).ok_or(MixtureError::InformationNotPositiveDefinite)?;

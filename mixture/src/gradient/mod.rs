@@ -44,6 +44,7 @@ mod unconstrained;
 
 pub use certificate::{
     gradient_norm, log_likelihood_gradient, observed_information, ObservedInformation,
+    MAX_INFORMATION_NODES,
 };
 pub use compare::{compare, match_components, Comparison, EmRun, Matching};
 pub use fit::{GradientFit, GradientStatus, TracePoint};

@@ -28,6 +28,16 @@ struct MiniBatch {
     rows: Arc<Array2<f64>>,
 }
 
+/// One full-batch evaluation at the free parameters `x`.
+#[derive(Debug)]
+struct Evaluation {
+    x: Vec<f64>,
+    cost: f64,
+    gradient: Vec<f64>,
+    /// Mean log-likelihood without the penalty.
+    log_likelihood: f64,
+}
+
 /// The cost `-(mean log-likelihood + penalty)` over the free parameters.
 #[derive(Debug)]
 pub(crate) struct Objective {
@@ -43,9 +53,10 @@ pub(crate) struct Objective {
     batch: RefCell<Option<MiniBatch>>,
     /// Data passes made so far (a mini-batch counts as its share of one).
     passes: Cell<f64>,
-    /// Recent (parameters, mean log-likelihood without penalty) pairs, so
-    /// that the trace does not pay for a pass the optimiser already made.
-    recent: RefCell<Vec<(Vec<f64>, f64)>>,
+    /// Recent full-batch evaluations, so that neither a solver asking twice
+    /// for one point (a line search, then the gradient) nor the trace pays
+    /// for a pass already made.
+    recent: RefCell<Vec<Evaluation>>,
 }
 
 impl Objective {
@@ -116,8 +127,8 @@ impl Objective {
     /// `x`: from a recent evaluation on the full data if there is one, else
     /// by one pass. NaN for parameters that make no valid mixture.
     pub(crate) fn log_likelihood(&self, x: &[f64]) -> f64 {
-        if let Some((_, ll)) = self.recent.borrow().iter().find(|(p, _)| p == x) {
-            return *ll;
+        if let Some(e) = self.recent.borrow().iter().find(|e| e.x == x) {
+            return e.log_likelihood;
         }
         match self.layout.to_model(&self.full(x)) {
             Ok(model) => self.pass(&model),
@@ -184,15 +195,23 @@ impl Gradient for &Objective {
     }
 
     fn cost_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), OptimError> {
-        let (cost, grad, ll) = self.evaluate(x).map_err(OptimError::problem)?;
+        if let Some(e) = self.recent.borrow().iter().find(|e| e.x == x) {
+            return Ok((e.cost, e.gradient.clone()));
+        }
+        let (cost, gradient, log_likelihood) = self.evaluate(x).map_err(OptimError::problem)?;
         if self.batch.borrow().is_none() {
             let mut recent = self.recent.borrow_mut();
             if recent.len() == 8 {
                 recent.remove(0);
             }
-            recent.push((x.to_vec(), ll));
+            recent.push(Evaluation {
+                x: x.to_vec(),
+                cost,
+                gradient: gradient.clone(),
+                log_likelihood,
+            });
         }
-        Ok((cost, grad))
+        Ok((cost, gradient))
     }
 
     fn next_batch(&mut self, _iteration: usize) -> Result<(), OptimError> {
