@@ -172,7 +172,7 @@ fn num_dual_gradient<const W: usize>(
         let width = (x.len() - start).min(W);
         match y.eps.0 {
             Some(eps) => grad.extend(eps.iter().take(width)),
-            None => grad.extend(std::iter::repeat(0.0).take(width)),
+            None => grad.extend(std::iter::repeat_n(0.0, width)),
         }
     }
     (value, grad)

@@ -177,9 +177,12 @@ pub(crate) fn cosh<T: Scalar>(x: T) -> Jet<T> {
 
 #[inline]
 pub(crate) fn tanh<T: Scalar>(x: T) -> Jet<T> {
-    // 1 / cosh^2 rather than 1 - tanh^2, which cancels for large |x|.
-    let c = x.cosh();
-    (x.tanh(), (c * c).recip())
+    // sech^2 x = 4e / (1 + e)^2 with e = exp(-2|x|): accurate in relative
+    // terms everywhere, unlike 1 - tanh^2 (cancels for large |x|), and never
+    // overflows at any order, unlike 1 / cosh^2 (cosh^2 overflows past 355).
+    let e = (-(x.abs() + x.abs())).exp();
+    let four = T::constant(4.0);
+    (x.tanh(), four * e / ((T::one() + e) * (T::one() + e)))
 }
 
 #[inline]

@@ -45,7 +45,7 @@ pub enum MixtureError {
         valid: &'static str,
     },
     /// Fewer samples (with positive weight) than clusters requested.
-    #[error("data has {n_samples} samples with positive weight but {n_clusters} clusters were requested: ask for at most {n_samples} clusters or pass more data")]
+    #[error("data has {n_samples} samples with positive weight but {n_clusters} clusters (components) were requested: ask for at most {n_samples} or pass more data")]
     TooFewSamples {
         /// Samples available.
         n_samples: usize,

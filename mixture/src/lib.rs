@@ -6,6 +6,8 @@ pub mod gmm;
 pub mod gradient;
 pub mod kmeans;
 mod linalg;
+mod pca;
 
 pub use data::{check_data, check_features};
 pub use error::MixtureError;
+pub use pca::PrincipalAxes;

@@ -239,7 +239,11 @@ impl Gradient for Batches {
     fn gradient(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
         self.evaluated.set(self.evaluated.get() + 1);
         // A batch-dependent gradient: noise that averages out.
-        let noise = if self.asked.len() % 2 == 0 { 0.1 } else { -0.1 };
+        let noise = if self.asked.len().is_multiple_of(2) {
+            0.1
+        } else {
+            -0.1
+        };
         Ok(vec![2.0 * x[0] + noise])
     }
 

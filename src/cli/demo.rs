@@ -43,7 +43,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let path = args.out_dir.join("faithful_fit.svg");
     plot::save(
         &path,
-        &super::fit::fit_panels(&faithful, &cmp.em.model, 0, 1)?,
+        &super::fit::fit_panels(
+            &faithful,
+            &cmp.em.model,
+            &super::fit::PlotView::Columns(0, 1),
+        )?,
     )?;
     println!("plot: {}", path.display());
     Ok(())

@@ -6,7 +6,9 @@ use admix::mixture::gmm::{
     CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
 };
 use admix::mixture::gradient::{GradientValidParams, Method};
+use admix::mixture::PrincipalAxes;
 use anyhow::{bail, Context, Result};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -201,7 +203,8 @@ pub struct FitArgs {
     /// lower bound per iteration) to this SVG file.
     #[arg(long)]
     pub plot: Option<PathBuf>,
-    /// The two columns the plot shows (names or 0-based indices; default the first two).
+    /// The two columns the plot shows (names or 0-based indices; default: the
+    /// two columns of 2-D data, else the first two principal components).
     #[arg(long, value_delimiter = ',')]
     pub plot_columns: Option<Vec<String>>,
     /// Print JSON (the model file's fields plus fit_seconds) instead of text.
@@ -253,8 +256,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
             .with_context(|| format!("cannot write the model to '{}'", path.display()))?;
     }
     if let Some(path) = &args.plot {
-        let (a, b) = plot_columns(&data, args.plot_columns.as_deref())?;
-        plot::save(path, &fit_panels(&data, &model, a, b)?)?;
+        let view = PlotView::choose(&data, args.plot_columns.as_deref())?;
+        plot::save(path, &fit_panels(&data, &model, &view)?)?;
     }
     let mean_ll = model.score(data.x.view())?;
     let bic = model.bic(data.x.view())?;
@@ -320,59 +323,95 @@ pub fn method_name(method: FitMethod) -> &'static str {
     method.gradient().map_or("em", Method::name)
 }
 
-/// The indices of the two columns to plot.
-fn plot_columns(data: &Dataset, chosen: Option<&[String]>) -> Result<(usize, usize)> {
-    let find = |w: &String| {
-        data.columns
-            .iter()
-            .position(|c| c == w)
-            .or_else(|| w.parse::<usize>().ok().filter(|&i| i < data.columns.len()))
-            .with_context(|| format!("--plot-columns: no column '{w}'"))
-    };
-    match chosen {
-        Some([a, b]) => Ok((find(a)?, find(b)?)),
-        Some(_) => bail!("--plot-columns takes exactly two columns"),
-        None if data.columns.len() >= 2 => Ok((0, 1)),
-        None => Ok((0, 0)),
+/// The plane a fit plot shows: two chosen columns, or the first two
+/// principal components of the data.
+pub enum PlotView {
+    Columns(usize, usize),
+    Principal(PrincipalAxes),
+}
+
+impl PlotView {
+    /// `--plot-columns` if given; else the data's two columns, or the first
+    /// two principal components of wider data.
+    pub fn choose(data: &Dataset, chosen: Option<&[String]>) -> Result<PlotView> {
+        let find = |w: &String| {
+            data.columns
+                .iter()
+                .position(|c| c == w)
+                .or_else(|| w.parse::<usize>().ok().filter(|&i| i < data.columns.len()))
+                .with_context(|| format!("--plot-columns: no column '{w}'"))
+        };
+        Ok(match (chosen, data.columns.len()) {
+            (Some([a, b]), _) => PlotView::Columns(find(a)?, find(b)?),
+            (Some(_), _) => bail!("--plot-columns takes exactly two columns"),
+            (None, 1) => PlotView::Columns(0, 0),
+            (None, 2) => PlotView::Columns(0, 1),
+            (None, _) => PlotView::Principal(PrincipalAxes::fit(data.x.view(), 2)?),
+        })
+    }
+
+    fn labels(&self, data: &Dataset) -> (String, String) {
+        match self {
+            PlotView::Columns(a, b) => (data.columns[*a].clone(), data.columns[*b].clone()),
+            PlotView::Principal(_) => (
+                "principal component 1".into(),
+                "principal component 2".into(),
+            ),
+        }
+    }
+
+    /// The rows of `x` in the plane.
+    fn points(&self, x: ArrayView2<f64>) -> Vec<(f64, f64)> {
+        match self {
+            PlotView::Columns(a, b) => x.outer_iter().map(|r| (r[*a], r[*b])).collect(),
+            PlotView::Principal(p) => p.project(x).outer_iter().map(|r| (r[0], r[1])).collect(),
+        }
+    }
+
+    /// A Gaussian's centre and 2 x 2 covariance in the plane.
+    fn gaussian(&self, mean: ArrayView1<f64>, cov: ArrayView2<f64>) -> ((f64, f64), [[f64; 2]; 2]) {
+        let (centre, c) = match self {
+            PlotView::Columns(a, b) => {
+                let idx = [*a, *b];
+                let c = Array2::from_shape_fn((2, 2), |(i, j)| cov[[idx[i], idx[j]]]);
+                ((mean[*a], mean[*b]), c)
+            }
+            PlotView::Principal(p) => {
+                let m = p.project(mean.insert_axis(Axis(0)));
+                ((m[[0, 0]], m[[0, 1]]), p.project_covariance(cov))
+            }
+        };
+        (centre, [[c[[0, 0]], c[[0, 1]]], [c[[1, 0]], c[[1, 1]]]])
     }
 }
 
-/// The scatter with ellipses, and the lower bound per iteration.
+/// The scatter with 1- and 2-sigma ellipses, and the lower bound per iteration.
 pub fn fit_panels(
     data: &Dataset,
     model: &GaussianMixtureModel,
-    a: usize,
-    b: usize,
+    view: &PlotView,
 ) -> Result<Vec<Panel>> {
     let labels = model.predict(data.x.view())?;
     let d = data.x.ncols();
-    let mut scatter = Panel::new(
-        "data by component, 1 and 2 sigma",
-        &data.columns[a],
-        &data.columns[b],
-    );
+    let (x_label, y_label) = view.labels(data);
+    let mut scatter = Panel::new("data by component, 1 and 2 sigma", &x_label, &y_label);
+    let points = view.points(data.x.view());
     for j in 0..model.n_components() {
-        let points = data
-            .x
-            .outer_iter()
+        let mine = points
+            .iter()
             .zip(&labels)
             .filter(|(_, &l)| l == j)
-            .map(|(row, _)| (row[a], row[b]))
+            .map(|(p, _)| *p)
             .collect();
         scatter.series.push(
-            Series::new(points, Mark::Dots, plot::colour(j)).labelled(format!("component {j}")),
+            Series::new(mine, Mark::Dots, plot::colour(j)).labelled(format!("component {j}")),
         );
         let cov = model.covariances().component(j, d);
-        let centre = (model.means()[[j, a]], model.means()[[j, b]]);
-        let block = [[cov[[a, a]], cov[[a, b]]], [cov[[b, a]], cov[[b, b]]]];
-        for radius in [1.0, 2.0] {
+        let (centre, block) = view.gaussian(model.means().row(j), cov.view());
+        for (radius, mark) in [(1.0, Mark::Line), (2.0, Mark::Dashed)] {
             scatter.series.push(Series::new(
                 ellipse(centre, block, radius),
-                if radius == 1.0 {
-                    Mark::Line
-                } else {
-                    Mark::Dashed
-                },
+                mark,
                 plot::colour(j),
             ));
         }

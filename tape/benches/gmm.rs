@@ -51,6 +51,17 @@ fn gmm(c: &mut Criterion) {
             black_box(g.wrt_array(w.raw))
         })
     });
+    let mut tape = Tape::new();
+    group.bench_function("gradient_tape_reused", |b| {
+        b.iter(|| {
+            tape.clear();
+            let x = tape.array_const(problem.x.clone());
+            let w = Params::record(&tape, &problem);
+            let nll = nll_tape(x, &w).expect("shapes fit");
+            let g = tape.gradient(nll);
+            black_box(g.wrt_array(w.raw))
+        })
+    });
     group.finish();
 }
 

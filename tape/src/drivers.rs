@@ -163,7 +163,7 @@ impl<T: Scalar> GradientTape<T> {
         y.value()
     }
 
-    /// Bytes held by the tape's scalar arena (for memory reports).
+    /// Number of scalar nodes of the last recording (for memory reports).
     pub fn tape_len(&self) -> usize {
         self.tape.len()
     }

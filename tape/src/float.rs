@@ -328,8 +328,12 @@ impl<T: Scalar> Float for Var<'_, T> {
         self.chain(x.cosh(), x.sinh())
     }
     fn tanh(self) -> Self {
-        let v = self.value().tanh();
-        self.chain(v, T::one() - v * v)
+        // sech^2 x = 4e / (1 + e)^2 with e = exp(-2|x|): relative accuracy
+        // at every x, where 1 - tanh^2 cancels (as in admix-dual).
+        let x = self.value();
+        let e = (-(x.abs() + x.abs())).exp();
+        let partial = T::constant(4.0) * e / ((T::one() + e) * (T::one() + e));
+        self.chain(x.tanh(), partial)
     }
     fn asinh(self) -> Self {
         let x = self.value();

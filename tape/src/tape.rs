@@ -21,7 +21,7 @@ pub(crate) struct Node<T> {
 /// A recording of operations on [`Var`]s and arrays, for reverse-mode
 /// derivatives.
 ///
-/// The tape is an index arena: every operation appends one [`Node`] holding
+/// The tape is an index arena: every operation appends one node holding
 /// the indices of its parents and its local partial derivatives, and
 /// [`Tape::gradient`] walks the arena once backwards. Variables are `Copy`
 /// handles that borrow the tape, so there is no global state: each thread

@@ -103,7 +103,7 @@ impl GmmValidParams {
             rng.set_stream(restart as u64);
             let start = self.initial(x, weights, &shift, &mut rng)?;
             let (model, score) = self.run(start, x, weights, &shift)?;
-            if best.as_ref().map_or(true, |(s, _)| score > *s) {
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, model));
             }
         }

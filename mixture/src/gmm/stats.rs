@@ -116,6 +116,15 @@ impl SufficientStats {
         self.moments[(j + 1) * self.width() - 1]
     }
 
+    /// Entry `(a, b)` of component `j`'s responsibility-weighted scatter
+    /// around `m[j]` (shifted coordinates), from the full second moments:
+    /// `second_j - m first_j^T - first_j m^T + resp_j m m^T`.
+    pub(crate) fn full_scatter(&self, j: usize, a: usize, b: usize, m: &Array2<f64>) -> f64 {
+        let s2 = self.second[j * triangle(self.d) + triangle_index(self.d, a, b)];
+        s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
+            + self.resp(j) * m[[j, a]] * m[[j, b]]
+    }
+
     /// Diagonal second moment of component `j`, feature `l` (diag and spherical).
     pub(crate) fn diag_second(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + self.d + l]
@@ -124,17 +133,6 @@ impl SufficientStats {
     /// First moment of component `j`, feature `l`, in shifted coordinates.
     pub(crate) fn first(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + l]
-    }
-
-    /// Second moment (a, b) in shifted coordinates: of component `j` (full)
-    /// or of all the data (tied, `j` ignored). Gradient fitting reads it.
-    pub(crate) fn second_moment(&self, j: usize, a: usize, b: usize) -> f64 {
-        match self.covariance_type {
-            CovarianceType::Full => {
-                self.second[j * triangle(self.d) + triangle_index(self.d, a, b)]
-            }
-            _ => self.second[a * self.d + b],
-        }
     }
 
     /// The M-step: new weights, means and covariances from these statistics.
@@ -180,11 +178,7 @@ impl SufficientStats {
                 for j in 0..k {
                     for a in 0..d {
                         for b in 0..d {
-                            let s2 = self.second[j * t + triangle_index(d, a, b)];
-                            let v =
-                                s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
-                                    + self.resp(j) * m[[j, a]] * m[[j, b]];
-                            c[[j, a, b]] = v / nk[j];
+                            c[[j, a, b]] = self.full_scatter(j, a, b, &m) / nk[j];
                         }
                     }
                     let raw = |a: usize| self.second[j * t + triangle_index(d, a, a)] / nk[j];

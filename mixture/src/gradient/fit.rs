@@ -198,7 +198,7 @@ impl GradientValidParams {
         let report = Minimizer::new(solver)
             .stop(stop)
             .observer(|record: &Record, state: &State| {
-                if record.iteration % per_epoch != 0 {
+                if !record.iteration.is_multiple_of(per_epoch) {
                     return Control::Continue;
                 }
                 let ll = objective.log_likelihood(&state.x);
@@ -213,7 +213,7 @@ impl GradientValidParams {
                     w.outcome = Some(GradientStatus::Diverged);
                     return Control::Stop;
                 }
-                if w.best.as_ref().map_or(true, |(b, _)| ll > *b) {
+                if w.best.as_ref().is_none_or(|(b, _)| ll > *b) {
                     w.best = Some((ll, state.x.clone()));
                 }
                 let previous = w.previous.replace(ll);

@@ -306,10 +306,7 @@ impl FusedLogLikelihood {
                 let mut d_mu = Array2::zeros((k, d));
                 for j in 0..k {
                     let uj = u.index_axis(ndarray::Axis(0), j);
-                    let c = Array2::from_shape_fn((d, d), |(a, b)| {
-                        s.second_moment(j, a, b) - m[[j, a]] * first(j, b) - first(j, a) * m[[j, b]]
-                            + s.resp(j) * m[[j, a]] * m[[j, b]]
-                    });
+                    let c = Array2::from_shape_fn((d, d), |(a, b)| s.full_scatter(j, a, b, &m));
                     let mut g = -c.dot(&uj);
                     for a in 0..d {
                         g[[a, a]] += s.resp(j) / uj[[a, a]];
@@ -321,7 +318,7 @@ impl FusedLogLikelihood {
                 (d_mu, d_u.into_dyn())
             }
             Covariances::Tied(u) => {
-                let mut c = Array2::from_shape_fn((d, d), |(a, b)| s.second_moment(0, a, b));
+                let mut c = Array2::from_shape_vec((d, d), s.second.clone()).expect("d x d");
                 for j in 0..k {
                     for a in 0..d {
                         for b in 0..d {

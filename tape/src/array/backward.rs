@@ -243,7 +243,9 @@ fn array_rule(
         Op::SqNormAxis { x, axis, .. } => {
             // d |x|^2 = 2 x . dx along each lane.
             let lanes = g.view().insert_axis(Axis(axis));
-            let gx = map2(v[x].view(), lanes, v[x].shape(), |x, g| 2.0 * x * g);
+            let gx = map2(ArrayD::zeros(v[x].shape()), v[x].view(), lanes, |x, g| {
+                2.0 * x * g
+            });
             accumulate(adj, x, gx);
         }
         Op::SumAxis { x, axis, .. } => {

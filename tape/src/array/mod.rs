@@ -200,7 +200,14 @@ pub(crate) struct ArrayArena {
     pub(crate) values: Vec<ArrayD<f64>>,
     pub(crate) active: Vec<bool>,
     pub(crate) steps: Vec<Step>,
+    /// Buffers of the values of the last recording, reused by the next one
+    /// after [`Tape::clear`]: a loop that records the same model again
+    /// takes no fresh pages from the operating system.
+    pool: Vec<Vec<f64>>,
 }
+
+/// Buffers smaller than this are not worth pooling.
+const POOL_MIN: usize = 1 << 12;
 
 impl ArrayArena {
     pub(crate) fn len(&self) -> usize {
@@ -211,10 +218,41 @@ impl ArrayArena {
         self.values.is_empty() && self.steps.is_empty()
     }
 
+    /// Forgets the recording; the large value buffers go to the pool
+    /// (replacing whatever the pool held, so it never outgrows one
+    /// recording).
     pub(crate) fn clear(&mut self) {
-        self.values.clear();
+        self.pool.clear();
+        for value in self.values.drain(..) {
+            let (buffer, _) = value.into_raw_vec_and_offset();
+            if buffer.capacity() >= POOL_MIN {
+                self.pool.push(buffer);
+            }
+        }
         self.active.clear();
         self.steps.clear();
+    }
+
+    /// A buffer of exactly `len` zeros: the smallest pooled one that is
+    /// large enough, or a new one.
+    fn take_zeroed(&mut self, len: usize) -> Vec<f64> {
+        let best = self
+            .pool
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= len)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i);
+        match best {
+            Some(i) if len >= POOL_MIN => {
+                let mut buffer = self.pool.swap_remove(i);
+                buffer.clear();
+                buffer.resize(len, 0.0);
+                buffer
+            }
+            // Fresh zeros come from the allocator's zeroed pages: no pass.
+            _ => vec![0.0; len],
+        }
     }
 }
 
@@ -310,6 +348,13 @@ impl Tape<f64> {
             scalars: indices,
             out,
         }))
+    }
+
+    /// A zero array of `shape` for an operation's result, in a pooled
+    /// buffer when one is free.
+    pub(crate) fn zeros(&self, shape: &[usize]) -> ArrayD<f64> {
+        let buffer = self.arrays.borrow_mut().take_zeroed(shape.iter().product());
+        ArrayD::from_shape_vec(shape, buffer).expect("buffer length is the shape's size")
     }
 
     /// Appends an array value that no operation produced.

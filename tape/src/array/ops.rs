@@ -1,7 +1,9 @@
 //! Recording array operations: each checks shapes, computes its value and
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
-use super::shape::{broadcast_shape, check_axis, map2, map_lanes, sum_axis, triangle_side};
+use super::shape::{
+    broadcast_shape, check_axis, map2, map_lanes, sum_axis, triangle_side, zip_mut,
+};
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
 use ndarray::linalg::general_mat_mul;
@@ -11,19 +13,20 @@ use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 impl<'t> ArrayVar<'t> {
     /// Records `f(self)` for an elementwise `kind`.
     fn unary(self, kind: Unary) -> Self {
-        let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            let value = match kind {
-                Unary::Neg => x.mapv(|x| -x),
-                Unary::Exp => x.mapv(f64::exp),
-                Unary::Ln => x.mapv(f64::ln),
-                Unary::Sqrt => x.mapv(f64::sqrt),
-                Unary::Square => x.mapv(|x| x * x),
-                Unary::Powi(n) => x.mapv(|x| x.powi(n)),
-                Unary::Scale(c) => x.mapv(|x| x * c),
-                Unary::Offset(c) => x.mapv(|x| x + c),
+        let mut value = self.tape.zeros(&self.shape());
+        let active = self.tape.arrays_with(|v, a| {
+            let f = |x: f64| match kind {
+                Unary::Neg => -x,
+                Unary::Exp => x.exp(),
+                Unary::Ln => x.ln(),
+                Unary::Sqrt => x.sqrt(),
+                Unary::Square => x * x,
+                Unary::Powi(n) => x.powi(n),
+                Unary::Scale(c) => x * c,
+                Unary::Offset(c) => x + c,
             };
-            (value, a[self.id()])
+            value.zip_mut_with(&v[self.id()], |o, &x| *o = f(x));
+            a[self.id()]
         });
         let x = self.id();
         self.tape
@@ -83,18 +86,20 @@ impl<'t> ArrayVar<'t> {
             Binary::Div => "div",
         };
         self.same_tape(&other, op)?;
+        let shape = self
+            .tape
+            .arrays_with(|v, _| broadcast_shape(op, v[self.id()].shape(), v[other.id()].shape()))?;
+        let out = self.tape.zeros(&shape);
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let (x, y) = (&v[self.id()], &v[other.id()]);
-            let shape = broadcast_shape(op, x.shape(), y.shape())?;
-            let (x, y) = (x.view(), y.view());
+            let (x, y) = (v[self.id()].view(), v[other.id()].view());
             let value = match kind {
-                Binary::Add => map2(x, y, &shape, |a, b| a + b),
-                Binary::Sub => map2(x, y, &shape, |a, b| a - b),
-                Binary::Mul => map2(x, y, &shape, |a, b| a * b),
-                Binary::Div => map2(x, y, &shape, |a, b| a / b),
+                Binary::Add => map2(out, x, y, |a, b| a + b),
+                Binary::Sub => map2(out, x, y, |a, b| a - b),
+                Binary::Mul => map2(out, x, y, |a, b| a * b),
+                Binary::Div => map2(out, x, y, |a, b| a / b),
             };
-            Ok::<_, TapeError>((value, a[self.id()] || a[other.id()]))
-        })?;
+            (value, a[self.id()] || a[other.id()])
+        });
         let (a, b) = (self.id(), other.id());
         Ok(self
             .tape
@@ -131,30 +136,32 @@ impl<'t> ArrayVar<'t> {
     pub fn matmul_add(self, b: Self, c: Self) -> Result<Self, TapeError> {
         self.same_tape(&b, "matmul_add")?;
         self.same_tape(&c, "matmul_add")?;
-        let (value, active) = self.tape.arrays_with(|v, act| {
+        let shape = self.tape.arrays_with(|v, _| {
             let (x, y, z) = (&v[self.id()], &v[b.id()], &v[c.id()]);
             let (x2, y2) = (as_matrix("matmul_add", x)?, as_matrix("matmul_add", y)?);
-            if x2.ncols() != y2.nrows() {
+            let shape = [x2.nrows(), y2.ncols()];
+            if x2.ncols() != y2.nrows()
+                || broadcast_shape("matmul_add", &shape, z.shape())? != shape
+            {
                 return Err(TapeError::ShapeMismatch {
                     op: "matmul_add",
                     left: x.shape().to_vec(),
                     right: y.shape().to_vec(),
                 });
             }
-            let shape = [x2.nrows(), y2.ncols()];
-            let mut out = z
-                .broadcast(&shape[..])
-                .ok_or_else(|| TapeError::ShapeMismatch {
-                    op: "matmul_add",
-                    left: shape.to_vec(),
-                    right: z.shape().to_vec(),
-                })?
-                .into_dimensionality::<Ix2>()
-                .expect("two axes")
-                .to_owned();
-            general_mat_mul(1.0, &x2, &y2, 1.0, &mut out);
-            Ok((out.into_dyn(), act[self.id()] || act[b.id()] || act[c.id()]))
+            Ok(shape)
         })?;
+        let mut out = self.tape.zeros(&shape);
+        let (value, active) = self.tape.arrays_with(|v, act| {
+            let (x, y, z) = (&v[self.id()], &v[b.id()], &v[c.id()]);
+            zip_mut(&mut out, z.view(), |o, z| *o = z);
+            let mut out2 = out
+                .view_mut()
+                .into_dimensionality::<Ix2>()
+                .expect("two axes");
+            general_mat_mul(1.0, &matrix(x), &matrix(y), 1.0, &mut out2);
+            (out, act[self.id()] || act[b.id()] || act[c.id()])
+        });
         let (a, b, c) = (self.id(), b.id(), c.id());
         Ok(self
             .tape
@@ -588,6 +595,13 @@ fn as_vector<'a>(
             expected: "a vector",
             shape: x.shape().to_vec(),
         })
+}
+
+/// A matrix operand whose rank was checked.
+fn matrix(x: &ArrayD<f64>) -> ndarray::ArrayView2<'_, f64> {
+    x.view()
+        .into_dimensionality::<Ix2>()
+        .expect("rank checked before")
 }
 
 fn as_matrix<'a>(

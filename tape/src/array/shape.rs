@@ -93,27 +93,35 @@ pub(crate) fn triangle_side(len: usize) -> Result<usize, TapeError> {
 // below view 1- and 2-dimensional operands statically and fall back to
 // IxDyn otherwise.
 
-/// `f(x, y)` elementwise into a new array of `shape`; both operands must
-/// broadcast to it.
+/// `out = f(x, y)` elementwise; both operands must broadcast to the shape
+/// of `out`.
 pub(crate) fn map2(
+    mut out: ArrayD<f64>,
     x: ArrayViewD<'_, f64>,
     y: ArrayViewD<'_, f64>,
-    shape: &[usize],
     f: impl Fn(f64, f64) -> f64,
 ) -> ArrayD<f64> {
-    let x = x.broadcast(shape).expect("shapes checked when recorded");
-    let y = y.broadcast(shape).expect("shapes checked when recorded");
-    match shape.len() {
-        1 => Zip::from(&fixed::<Ix1>(x))
+    let x = x
+        .broadcast(out.raw_dim())
+        .expect("shapes checked when recorded");
+    let y = y
+        .broadcast(out.raw_dim())
+        .expect("shapes checked when recorded");
+    match out.ndim() {
+        1 => Zip::from(&mut fixed_mut::<Ix1>(&mut out))
+            .and(&fixed::<Ix1>(x))
             .and(&fixed::<Ix1>(y))
-            .map_collect(|&a, &b| f(a, b))
-            .into_dyn(),
-        2 => Zip::from(&fixed::<Ix2>(x))
+            .for_each(|o, &a, &b| *o = f(a, b)),
+        2 => Zip::from(&mut fixed_mut::<Ix2>(&mut out))
+            .and(&fixed::<Ix2>(x))
             .and(&fixed::<Ix2>(y))
-            .map_collect(|&a, &b| f(a, b))
-            .into_dyn(),
-        _ => Zip::from(&x).and(&y).map_collect(|&a, &b| f(a, b)),
+            .for_each(|o, &a, &b| *o = f(a, b)),
+        _ => Zip::from(&mut out)
+            .and(&x)
+            .and(&y)
+            .for_each(|o, &a, &b| *o = f(a, b)),
     }
+    out
 }
 
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
