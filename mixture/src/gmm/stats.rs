@@ -134,17 +134,6 @@ impl SufficientStats {
         self.moments[j * self.width() + l]
     }
 
-    /// Second moment (a, b) in shifted coordinates: of component `j` (full)
-    /// or of all the data (tied, `j` ignored). Gradient fitting reads it.
-    pub(crate) fn second_moment(&self, j: usize, a: usize, b: usize) -> f64 {
-        match self.covariance_type {
-            CovarianceType::Full => {
-                self.second[j * triangle(self.d) + triangle_index(self.d, a, b)]
-            }
-            _ => self.second[a * self.d + b],
-        }
-    }
-
     /// The M-step: new weights, means and covariances from these statistics.
     /// A `Some` argument is kept fixed instead of updated (TensorFlow's "wmc");
     /// covariances are always taken around the means returned.

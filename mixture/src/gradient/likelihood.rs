@@ -318,7 +318,7 @@ impl FusedLogLikelihood {
                 (d_mu, d_u.into_dyn())
             }
             Covariances::Tied(u) => {
-                let mut c = Array2::from_shape_fn((d, d), |(a, b)| s.second_moment(0, a, b));
+                let mut c = Array2::from_shape_vec((d, d), s.second.clone()).expect("d x d");
                 for j in 0..k {
                     for a in 0..d {
                         for b in 0..d {
