@@ -120,7 +120,8 @@ impl SufficientStats {
     /// around `m[j]` (shifted coordinates), from the full second moments:
     /// `second_j - m first_j^T - first_j m^T + resp_j m m^T`.
     pub(crate) fn full_scatter(&self, j: usize, a: usize, b: usize, m: &Array2<f64>) -> f64 {
-        self.second_moment(j, a, b) - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
+        let s2 = self.second[j * triangle(self.d) + triangle_index(self.d, a, b)];
+        s2 - m[[j, a]] * self.first(j, b) - self.first(j, a) * m[[j, b]]
             + self.resp(j) * m[[j, a]] * m[[j, b]]
     }
 
