@@ -446,3 +446,53 @@ fn every_initialisation_fits_well() {
         assert!(model.score(x.view()).unwrap() > -5.5, "{init:?}");
     }
 }
+
+/// The progress hook sees every iteration of every restart, in order, with
+/// the values the model records, and does not change the fit.
+#[test]
+fn progress_reports_each_iteration_and_leaves_the_fit_unchanged() {
+    use admix_mixture::gmm::{EmProgress, GaussianMixture};
+    let x = ndarray::array![
+        [0.0, 0.1],
+        [0.3, -0.2],
+        [-0.1, 0.0],
+        [5.0, 5.1],
+        [5.3, 4.8],
+        [4.9, 5.0]
+    ];
+    let params = GaussianMixture::params(2)
+        .tol(0.0)
+        .max_iter(7)
+        .n_init(2)
+        .reg_covar(1e-3)
+        .check()
+        .unwrap();
+    let mut seen: Vec<EmProgress> = Vec::new();
+    let model = params
+        .fit_with_progress(x.view(), &mut |p| seen.push(p))
+        .unwrap();
+    assert_eq!(seen.len(), 14);
+    let restarts: Vec<usize> = seen.iter().map(|p| p.restart).collect();
+    assert_eq!(restarts, [vec![0; 7], vec![1; 7]].concat());
+    let iterations: Vec<usize> = seen.iter().map(|p| p.iteration).collect();
+    assert_eq!(
+        iterations,
+        [(1..=7).collect::<Vec<_>>(), (1..=7).collect()].concat()
+    );
+    assert_eq!(model, params.fit(x.view()).unwrap());
+    let kept = if seen[..7]
+        .iter()
+        .map(|p| p.log_likelihood)
+        .collect::<Vec<_>>()
+        == model.lower_bound()
+    {
+        0
+    } else {
+        7
+    };
+    let reported: Vec<f64> = seen[kept..kept + 7]
+        .iter()
+        .map(|p| p.log_likelihood)
+        .collect();
+    assert_eq!(reported, model.lower_bound());
+}

@@ -3,7 +3,7 @@
 use super::data::{self, Dataset};
 use super::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::{
-    CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
+    CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams, GmmValidParams,
 };
 use admix::mixture::gradient::{GradientValidParams, Method};
 use admix::mixture::PrincipalAxes;
@@ -220,6 +220,19 @@ pub fn load_model(path: &Path) -> Result<GaussianMixtureModel> {
         .with_context(|| format!("'{}' is not a valid model file", path.display()))
 }
 
+/// A bar on stderr over every EM iteration of every restart; indicatif
+/// hides it when stderr is not a terminal.
+fn em_progress_bar(params: &GmmValidParams) -> indicatif::ProgressBar {
+    let total = (params.max_iter() * params.n_init()) as u64;
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("EM {bar:30} {pos}/{len} iterations  {msg}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
 /// A spinner on stderr while `f` runs; indicatif hides it when stderr is not a terminal.
 pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
     let bar = indicatif::ProgressBar::new_spinner().with_message(message.to_string());
@@ -234,10 +247,16 @@ pub fn run(args: &FitArgs) -> Result<()> {
     let start = Instant::now();
     let (model, certificate) = match args.method.gradient() {
         None => {
-            let params = args.settings.params(args.k, args.covariance)?;
-            let model = with_spinner("fitting by EM", || {
-                args.settings.on_threads(|| params.fit(data.x.view()))
+            let params = args.settings.params(args.k, args.covariance)?.check()?;
+            let bar = em_progress_bar(&params);
+            let model = args.settings.on_threads(|| {
+                params.fit_with_progress(data.x.view(), &mut |p| {
+                    let per_restart = params.max_iter() as u64;
+                    bar.set_position(p.restart as u64 * per_restart + p.iteration as u64);
+                    bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
+                })
             })??;
+            bar.finish_and_clear();
             (model, None)
         }
         Some(method) => {

@@ -15,13 +15,34 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+/// Where an EM fit is, as told to [`GmmValidParams::fit_with_progress`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EmProgress {
+    /// Restart (0-based, below `n_init`).
+    pub restart: usize,
+    /// Iterations done in this restart (1-based).
+    pub iteration: usize,
+    /// Mean log-likelihood from this iteration's E-step.
+    pub log_likelihood: f64,
+}
+
 impl GmmValidParams {
     /// Fits a mixture to the rows of `x` by EM.
     ///
     /// Each restart `r` draws from the stream `r` of a ChaCha8 generator seeded
     /// with `seed`, so restart 0 is the fit that `n_init = 1` gives.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None)
+        self.fit_inner(x, None, &mut |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `progress` after every EM iteration of
+    /// every restart (for a progress bar or a log); the model is the same.
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        progress: &mut dyn FnMut(EmProgress),
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(x, None, progress)
     }
 
     /// Fits with a non-negative weight per sample (a weight of 2 counts a
@@ -52,13 +73,14 @@ impl GmmValidParams {
                 valid: "weights with a positive, finite sum",
             });
         }
-        self.fit_inner(x, Some(sample_weight))
+        self.fit_inner(x, Some(sample_weight), &mut |_| {})
     }
 
     fn fit_inner(
         &self,
         x: ArrayView2<f64>,
         weights: Option<ArrayView1<f64>>,
+        progress: &mut dyn FnMut(EmProgress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
         check_data(x)?;
         let p = &self.params;
@@ -102,7 +124,14 @@ impl GmmValidParams {
             let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
             rng.set_stream(restart as u64);
             let start = self.initial(x, weights, &shift, &mut rng)?;
-            let (model, score) = self.run(start, x, weights, &shift)?;
+            let mut report = |iteration, log_likelihood| {
+                progress(EmProgress {
+                    restart,
+                    iteration,
+                    log_likelihood,
+                })
+            };
+            let (model, score) = self.run(start, x, weights, &shift, &mut report)?;
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
                 best = Some((score, model));
             }
@@ -118,6 +147,7 @@ impl GmmValidParams {
         x: ArrayView2<f64>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
+        progress: &mut dyn FnMut(usize, f64),
     ) -> Result<(GaussianMixtureModel, f64), MixtureError> {
         let p = &self.params;
         let template = SufficientStats::zeros(p.covariance_type, p.n_components, shift);
@@ -130,6 +160,7 @@ impl GmmValidParams {
             let current = stats.mean_log_likelihood();
             model = self.m_step(&stats, &model)?;
             lower_bound.push(current);
+            progress(lower_bound.len(), current);
             if (current - previous).abs() < p.tol {
                 converged = true;
                 break;

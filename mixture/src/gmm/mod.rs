@@ -43,6 +43,7 @@ mod params;
 mod stats;
 
 pub use covariance::{CovarianceType, Covariances};
+pub use em::EmProgress;
 /// The fused E-step pass, shared with gradient fitting (its gradient is a
 /// function of the same sufficient statistics).
 pub(crate) use kernel::{accumulate, Prepared, Source};
