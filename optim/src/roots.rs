@@ -4,6 +4,7 @@
 use admix_dual::{Dual, VectorFn};
 
 use crate::linalg::{all_finite, lu_solve, norm};
+use crate::stop::check_tolerance;
 use crate::OptimError;
 
 /// Why a root search stopped.
@@ -107,13 +108,13 @@ impl NewtonRoot {
 
     /// Converged when `|F(x)| <= tol` (>= 0).
     pub fn residual(mut self, tol: f64) -> Result<Self, OptimError> {
-        self.residual = non_negative("residual", tol)?;
+        self.residual = check_tolerance("residual", tol)?;
         Ok(self)
     }
 
     /// Converged when the step is at most `tol * max(1, |x|)` (>= 0).
     pub fn step(mut self, tol: f64) -> Result<Self, OptimError> {
-        self.step = non_negative("step", tol)?;
+        self.step = check_tolerance("step", tol)?;
         Ok(self)
     }
 
@@ -233,17 +234,5 @@ impl NewtonRoot {
             iterations += 1;
             iterates.push(x.clone());
         }
-    }
-}
-
-fn non_negative(name: &'static str, value: f64) -> Result<f64, OptimError> {
-    if value >= 0.0 && value.is_finite() {
-        Ok(value)
-    } else {
-        Err(OptimError::InvalidSetting {
-            name,
-            value,
-            valid: "finite and >= 0",
-        })
     }
 }

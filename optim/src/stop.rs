@@ -40,7 +40,7 @@ impl Default for Stop {
     }
 }
 
-fn check_tolerance(name: &'static str, value: f64) -> Result<f64, OptimError> {
+pub(crate) fn check_tolerance(name: &'static str, value: f64) -> Result<f64, OptimError> {
     if value >= 0.0 && value.is_finite() {
         Ok(value)
     } else {
