@@ -8,7 +8,7 @@
 //! Run with `cargo run --release --example em_vs_gradient -- [faithful|iris|synthetic] [max_iter]`.
 //! `synthetic` is the benchmark data: n = 100_000, d = 16, k = 16 blobs.
 
-use admix::mixture::gmm::{Covariances, GaussianMixture, GaussianMixtureModel};
+use admix::mixture::gmm::GaussianMixture;
 use admix::mixture::gradient::{compare, gradient_norm, Method, TracePoint};
 use ndarray::Array2;
 use std::time::Duration;
@@ -20,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x, k) = match name {
         "faithful" => (numeric_csv(include_str!("../data/faithful.csv")), 2),
         "iris" => (numeric_csv(include_str!("../data/iris.csv")), 3),
-        "synthetic" => (blobs(100_000, 16, 16, 1), 16),
+        "synthetic" => (
+            admix::mixture::synthetic::overlapping_blobs(100_000, 16, 16, 1).expect("valid sizes"),
+            16,
+        ),
         other => {
             return Err(format!("unknown data set {other:?}: faithful, iris or synthetic").into())
         }
@@ -111,24 +114,4 @@ fn numeric_csv(text: &str) -> Array2<f64> {
         .collect();
     let d = rows[0].len();
     Array2::from_shape_vec((rows.len(), d), rows.concat()).expect("rectangular data")
-}
-
-/// `n` rows in `d` dimensions from `k` equally likely unit-variance blobs
-/// whose centres are themselves drawn from N(0, I / 4): neighbouring blobs
-/// overlap, so EM needs many iterations.
-fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
-    let wide = GaussianMixtureModel::new(
-        ndarray::array![1.0],
-        Array2::zeros((1, d)),
-        Covariances::Spherical(ndarray::array![0.25]),
-    )
-    .expect("a valid model");
-    let (centres, _) = wide.sample(k, seed).expect("k > 0");
-    let model = GaussianMixtureModel::new(
-        ndarray::Array1::from_elem(k, 1.0 / k as f64),
-        centres,
-        Covariances::Spherical(ndarray::Array1::ones(k)),
-    )
-    .expect("a valid model");
-    model.sample(n, seed + 1).expect("n > 0").0
 }

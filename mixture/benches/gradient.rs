@@ -15,30 +15,10 @@
 //! 42.5 ms per gradient (ratio 0.91); at n = 10_000 the composed data term
 //! costs 3.4x the fused node.
 
-use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
+use admix_mixture::gmm::{CovarianceType, GaussianMixture, GaussianMixtureModel};
 use admix_mixture::gradient::{tape_log_likelihood, DataTerm, Method, Unconstrained};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array2;
-
-/// `n` rows in `d` dimensions from `k` equally likely unit-variance blobs
-/// whose centres are themselves drawn from N(0, I / 4): neighbouring blobs
-/// overlap, so EM needs many iterations.
-fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
-    let wide = GaussianMixtureModel::new(
-        ndarray::array![1.0],
-        Array2::zeros((1, d)),
-        Covariances::Spherical(ndarray::array![0.25]),
-    )
-    .expect("a valid model");
-    let (centres, _) = wide.sample(k, seed).expect("k > 0");
-    let model = GaussianMixtureModel::new(
-        ndarray::Array1::from_elem(k, 1.0 / k as f64),
-        centres,
-        Covariances::Spherical(ndarray::Array1::ones(k)),
-    )
-    .expect("a valid model");
-    model.sample(n, seed + 1).expect("n > 0").0
-}
 
 /// A fitted-looking starting model: three EM iterations from k-means.
 fn start(x: &Array2<f64>, k: usize) -> GaussianMixtureModel {
@@ -50,7 +30,7 @@ fn start(x: &Array2<f64>, k: usize) -> GaussianMixtureModel {
 
 fn iteration_cost(c: &mut Criterion) {
     let (n, d, k) = (100_000, 16, 16);
-    let x = blobs(n, d, k, 1);
+    let x = admix_mixture::synthetic::overlapping_blobs(n, d, k, 1).expect("valid sizes");
     let model = start(&x, k);
     let mut group = c.benchmark_group("full_n100k_d16_k16");
     group.sample_size(10);
@@ -85,7 +65,7 @@ fn iteration_cost(c: &mut Criterion) {
 
 fn data_term_forms(c: &mut Criterion) {
     let (n, d, k) = (10_000, 16, 16);
-    let x = blobs(n, d, k, 2);
+    let x = admix_mixture::synthetic::overlapping_blobs(n, d, k, 2).expect("valid sizes");
     let model = start(&x, k);
     let layout = Unconstrained::new(CovarianceType::Full, k, d);
     let theta = layout.from_model(&model).unwrap();
