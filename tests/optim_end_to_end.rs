@@ -368,7 +368,7 @@ fn an_expr_cost_is_the_hand_written_cost() {
     impl ScalarFn for Hand {
         fn eval<S: Scalar>(&self, v: &[S]) -> S {
             let (x, y) = (v[0], v[1]);
-            S::constant(100.0) * (y - x.powi(2)).powi(2) + (S::one() - x).powi(2)
+            (y - x.powi(2)).powi(2).scale(100.0) + (S::one() - x).powi(2)
         }
     }
     let f = parse(ROSENBROCK, &["x", "y"]);

@@ -349,7 +349,7 @@ mod tests {
         let squares: S = x
             .iter()
             .enumerate()
-            .map(|(i, &xi)| S::constant(i as f64 + 1.0) * xi * xi)
+            .map(|(i, &xi)| xi.scale(i as f64 + 1.0) * xi)
             .sum();
         squares + x.iter().copied().product()
     }

@@ -226,6 +226,26 @@ impl<'a, T: Scalar> Product<&'a Dual<T>> for Dual<T> {
     }
 }
 
+// ---- the scalar contract ----
+
+impl<T: Scalar> Scalar for Dual<T> {
+    #[inline]
+    fn constant(value: f64) -> Self {
+        Self::from(T::constant(value))
+    }
+
+    #[inline]
+    fn value_f64(&self) -> f64 {
+        self.re.value_f64()
+    }
+
+    /// Scales every part: a constant factor has no tangent to multiply.
+    #[inline]
+    fn scale(self, c: f64) -> Self {
+        Self::new(self.re.scale(c), self.eps.scale(c))
+    }
+}
+
 // ---- num-traits plumbing ----
 
 impl<T: Scalar> Zero for Dual<T> {

@@ -251,6 +251,26 @@ impl<'a, T: Scalar, const N: usize> Product<&'a DualVec<T, N>> for DualVec<T, N>
     }
 }
 
+// ---- the scalar contract ----
+
+impl<T: Scalar, const N: usize> Scalar for DualVec<T, N> {
+    #[inline]
+    fn constant(value: f64) -> Self {
+        Self::from(T::constant(value))
+    }
+
+    #[inline]
+    fn value_f64(&self) -> f64 {
+        self.re.value_f64()
+    }
+
+    /// Scales every part: a constant factor has no tangent to multiply.
+    #[inline]
+    fn scale(self, c: f64) -> Self {
+        Self::new(self.re.scale(c), self.map_eps(|e| e.scale(c)))
+    }
+}
+
 // ---- num-traits plumbing ----
 
 impl<T: Scalar, const N: usize> Zero for DualVec<T, N> {

@@ -29,7 +29,7 @@ pub(crate) fn sqrt<T: Scalar>(x: T) -> Jet<T> {
 #[inline]
 pub(crate) fn cbrt<T: Scalar>(x: T) -> Jet<T> {
     let c = x.cbrt();
-    (c, (T::constant(3.0) * c * c).recip())
+    (c, (c.scale(3.0) * c).recip())
 }
 
 #[inline]
@@ -37,8 +37,8 @@ pub(crate) fn powi<T: Scalar>(x: T, n: i32) -> Jet<T> {
     let derivative = match n {
         0 => T::zero(),
         // n - 1 overflows: fall back to the real power.
-        i32::MIN => T::constant(f64::from(n)) * x.powf(T::constant(f64::from(n) - 1.0)),
-        _ => T::constant(f64::from(n)) * x.powi(n - 1),
+        i32::MIN => x.powf(T::constant(f64::from(n) - 1.0)).scale(f64::from(n)),
+        _ => x.powi(n - 1).scale(f64::from(n)),
     };
     (x.powi(n), derivative)
 }

@@ -103,7 +103,7 @@ mod tests {
         fn eval<S: Scalar>(&self, x: &[S]) -> S {
             x.iter()
                 .enumerate()
-                .map(|(i, &xi)| S::constant(i as f64 + 1.0) * xi.sin())
+                .map(|(i, &xi)| xi.sin().scale(i as f64 + 1.0))
                 .sum::<S>()
                 * x.iter().copied().product::<S>()
         }

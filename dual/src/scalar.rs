@@ -14,6 +14,12 @@ use std::iter::{Product, Sum};
 /// `Send`/`Sync` are not required, because a tape variable borrows its tape;
 /// the plain and dual types are `Send + Sync` whenever their parts are.
 ///
+/// Implemented for `f64`, `f32`, [`Dual`](crate::Dual),
+/// [`DualVec`](crate::DualVec) here and for the tape variables of
+/// `admix-tape`. Another `Float` type joins with an empty
+/// `impl Scalar for MyFloat {}`: every method has a default, and the
+/// defaults are right for any type whose constants cost nothing to multiply.
+///
 /// # Example
 /// ```
 /// use admix_dual::Scalar;
@@ -43,9 +49,28 @@ pub trait Scalar:
     fn value_f64(&self) -> f64 {
         self.to_f64().unwrap_or(f64::NAN)
     }
+
+    /// `self * c` for a constant `c`: the same value as
+    /// `S::constant(c) * self`, but a dual scales its parts instead of
+    /// applying the product rule to a zero tangent (IEEE arithmetic cannot
+    /// drop `0 * x`), which makes constant coefficients in generic code
+    /// cost what they cost on `f64`.
+    #[inline]
+    fn scale(self, c: f64) -> Self {
+        self * Self::constant(c)
+    }
 }
 
-impl<T> Scalar for T where
-    T: Float + FloatConst + FromPrimitive + NumAssign + Sum + Product + Debug + Display
-{
+impl Scalar for f64 {
+    #[inline]
+    fn constant(value: f64) -> Self {
+        value
+    }
+
+    #[inline]
+    fn value_f64(&self) -> f64 {
+        *self
+    }
 }
+
+impl Scalar for f32 {}

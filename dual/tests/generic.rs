@@ -17,7 +17,8 @@ fn mixed<S: Scalar>(x: &[S]) -> S {
     let logs = (S::one() + x[1] * x[1]).ln() + x[0].exp_m1() / (S::constant(2.0) + x[2].cos());
     let powers = (S::constant(1.5) + x[0].sin()).powf(x[1]) + x[2].hypot(x[3]).sqrt().cbrt();
     let misc = x[0].mul_add(x[1], x[2]).max(x[3]) + x[1].powi(3) / (S::one() + x[0].exp());
-    -quad - prod.ln() + trig + logs + powers + misc + S::FRAC_PI_4().to_degrees()
+    let scaled = x[2].sin().scale(-2.5) + x[3].scale(1e-3);
+    -quad - prod.ln() + trig + logs + powers + misc + scaled + S::FRAC_PI_4().to_degrees()
 }
 
 proptest! {
@@ -61,5 +62,23 @@ proptest! {
             // Central differences: ~1e-10 relative on this smooth function.
             prop_assert!((grad[i] - approx[i]).abs() <= 1e-6 * (1.0 + grad[i].abs()));
         }
+    }
+
+    /// `scale(c)` is `constant(c) * x` without the product rule: the same
+    /// value and the same derivative (at finite points) on every type.
+    #[test]
+    fn scale_is_a_product_with_a_constant(x in -1e3..1e3_f64, t in -10.0..10.0_f64, c in -1e3..1e3_f64) {
+        prop_assert_eq!(x.scale(c).to_bits(), (c * x).to_bits());
+        prop_assert_eq!((x as f32).scale(c), c as f32 * x as f32);
+        let d = Dual::new(x, t);
+        let (fast, slow) = (d.scale(c), Dual::<f64>::constant(c) * d);
+        prop_assert_eq!((fast.re, fast.eps), (slow.re, slow.eps));
+        let v = DualVec::<f64, 2>::new(x, [t, -t]);
+        let (fast, slow) = (v.scale(c), DualVec::<f64, 2>::constant(c) * v);
+        prop_assert_eq!((fast.re, fast.eps), (slow.re, slow.eps));
+        let n = Dual::new(Dual::new(x, t), Dual::new(-t, x));
+        let (fast, slow) = (n.scale(c), Dual::<Dual<f64>>::constant(c) * n);
+        prop_assert_eq!((fast.re.re, fast.re.eps, fast.eps.re, fast.eps.eps),
+                        (slow.re.re, slow.re.eps, slow.eps.re, slow.eps.eps));
     }
 }

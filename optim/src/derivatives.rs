@@ -44,7 +44,7 @@ pub enum Derivatives {
 /// struct Bowl;
 /// impl ScalarFn for Bowl {
 ///     fn eval<S: Scalar>(&self, x: &[S]) -> S {
-///         (x[0] - S::one()).powi(2) + S::constant(3.0) * (x[1] + S::one()).powi(2)
+///         (x[0] - S::one()).powi(2) + (x[1] + S::one()).powi(2).scale(3.0)
 ///     }
 /// }
 ///

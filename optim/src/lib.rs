@@ -12,7 +12,7 @@
 //! struct Bowl;
 //! impl ScalarFn for Bowl {
 //!     fn eval<S: Scalar>(&self, x: &[S]) -> S {
-//!         (x[0] - S::one()).powi(2) + S::constant(10.0) * (x[1] + S::constant(2.0)).powi(2)
+//!         (x[0] - S::one()).powi(2) + (x[1] + S::constant(2.0)).powi(2).scale(10.0)
 //!     }
 //! }
 //!

@@ -40,9 +40,8 @@ pub struct Rosenbrock;
 
 impl ScalarFn for Rosenbrock {
     fn eval<S: Scalar>(&self, x: &[S]) -> S {
-        let hundred = S::constant(100.0);
         x.windows(2)
-            .map(|w| hundred * (w[1] - w[0] * w[0]).powi(2) + (S::one() - w[0]).powi(2))
+            .map(|w| (w[1] - w[0] * w[0]).powi(2).scale(100.0) + (S::one() - w[0]).powi(2))
             .sum()
     }
 }
@@ -134,9 +133,8 @@ pub struct Booth;
 
 impl ScalarFn for Booth {
     fn eval<S: Scalar>(&self, x: &[S]) -> S {
-        let two = S::constant(2.0);
-        (x[0] + two * x[1] - S::constant(7.0)).powi(2)
-            + (two * x[0] + x[1] - S::constant(5.0)).powi(2)
+        (x[0] + x[1].scale(2.0) - S::constant(7.0)).powi(2)
+            + (x[0].scale(2.0) + x[1] - S::constant(5.0)).powi(2)
     }
 }
 
@@ -259,10 +257,9 @@ impl Quadratic {
 
 impl ScalarFn for Quadratic {
     fn eval<S: Scalar>(&self, x: &[S]) -> S {
-        let half = S::constant(0.5);
         x.iter()
             .zip(&self.curvatures)
-            .map(|(&xi, &d)| half * S::constant(d) * (xi - S::one()).powi(2))
+            .map(|(&xi, &d)| (xi - S::one()).powi(2).scale(0.5 * d))
             .sum()
     }
 }

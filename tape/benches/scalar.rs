@@ -17,7 +17,7 @@ impl ScalarFn for Rosenbrock {
         x.windows(2)
             .map(|w| {
                 let (a, b) = (S::one() - w[0], w[1] - w[0] * w[0]);
-                a * a + S::constant(100.0) * b * b
+                a * a + b.scale(100.0) * b
             })
             .sum()
     }

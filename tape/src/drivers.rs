@@ -17,7 +17,7 @@ use admix_dual::{Scalar, ScalarFn, VectorFn};
 /// impl ScalarFn for Rosenbrock {
 ///     fn eval<S: Scalar>(&self, x: &[S]) -> S {
 ///         let (a, b) = (S::one() - x[0], x[1] - x[0] * x[0]);
-///         a * a + S::constant(100.0) * b * b
+///         a * a + b.scale(100.0) * b
 ///     }
 /// }
 ///

@@ -1,11 +1,29 @@
 //! The `num_traits` surface of [`Var`] (`Float`, `FloatConst`, casts), so
-//! that it is an [`admix_dual::Scalar`]. Each elementary function computes
+//! that it is an [`admix_dual::Scalar`] (implemented here too). Each elementary function computes
 //! its value and first derivative and hands both to `Var::chain`.
 
 use crate::Var;
 use admix_dual::Scalar;
 use num_traits::{Float, FloatConst, FromPrimitive, Num, NumCast, One, ToPrimitive, Zero};
 use std::num::FpCategory;
+
+impl<T: Scalar> Scalar for Var<'_, T> {
+    #[inline]
+    fn constant(value: f64) -> Self {
+        Var::constant(T::constant(value))
+    }
+
+    #[inline]
+    fn value_f64(&self) -> f64 {
+        self.value().value_f64()
+    }
+
+    /// One node with partial `c`, or none for a constant.
+    #[inline]
+    fn scale(self, c: f64) -> Self {
+        self.chain(self.value().scale(c), T::constant(c))
+    }
+}
 
 impl<T: Scalar> Zero for Var<'_, T> {
     fn zero() -> Self {
@@ -180,7 +198,7 @@ impl<T: Scalar> Float for Var<'_, T> {
         let d = if n == 0 {
             T::zero()
         } else {
-            T::constant(<f64 as From<i32>>::from(n)) * x.powi(n - 1)
+            x.powi(n - 1).scale(<f64 as From<i32>>::from(n))
         };
         self.chain(x.powi(n), d)
     }
@@ -259,7 +277,7 @@ impl<T: Scalar> Float for Var<'_, T> {
     }
     fn cbrt(self) -> Self {
         let v = self.value().cbrt();
-        self.chain(v, (T::constant(3.0) * v * v).recip())
+        self.chain(v, (v.scale(3.0) * v).recip())
     }
     /// d hypot(x, y) = (x dx + y dy) / hypot(x, y); both partials 0 at
     /// the origin, as in `admix_dual`.
@@ -332,7 +350,7 @@ impl<T: Scalar> Float for Var<'_, T> {
         // at every x, where 1 - tanh^2 cancels (as in admix-dual).
         let x = self.value();
         let e = (-(x.abs() + x.abs())).exp();
-        let partial = T::constant(4.0) * e / ((T::one() + e) * (T::one() + e));
+        let partial = e.scale(4.0) / ((T::one() + e) * (T::one() + e));
         self.chain(x.tanh(), partial)
     }
     fn asinh(self) -> Self {

@@ -27,7 +27,7 @@
 //! use admix_tape::Tape;
 //!
 //! fn f<S: Scalar>(x: &[S]) -> S {
-//!     x[0] * x[1].sin() + S::constant(2.0) * x[0].powi(3)
+//!     x[0] * x[1].sin() + x[0].powi(3).scale(2.0)
 //! }
 //!
 //! let tape = Tape::new();

@@ -93,7 +93,7 @@ impl ScalarFn for LogLikelihood<'_> {
                         .sum();
                 }
                 let q: S = z.iter().map(|&v| v * v).sum();
-                lp[j] = consts[j] - S::constant(0.5) * q;
+                lp[j] = consts[j] - q.scale(0.5);
             }
             total += log_sum_exp(&lp);
         }
@@ -111,7 +111,7 @@ impl ScalarFn for LogLikelihood<'_> {
                 log_w[j].exp() * sq
             })
             .sum();
-        mean - S::constant(0.5 * self.reg_covar) * trace
+        mean - trace.scale(0.5 * self.reg_covar)
     }
 }
 
