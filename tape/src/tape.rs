@@ -120,12 +120,15 @@ impl<T: Scalar> Tape<T> {
     ///
     /// # Panics
     /// When the tape holds more than `u32::MAX` nodes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&self, parents: [u32; 2], partials: [T; 2]) -> u32 {
         let mut nodes = self.nodes.borrow_mut();
-        let index = u32::try_from(nodes.len()).expect("tape holds more than u32::MAX nodes");
+        let index = nodes.len();
+        if index > u32::MAX as usize {
+            too_many_nodes();
+        }
         nodes.push(Node { parents, partials });
-        index
+        index as u32
     }
 
     /// Adjoints of everything on the tape for the output `y` (seed 1).
@@ -210,13 +213,19 @@ impl<T: Scalar> Tape<T> {
     }
 }
 
+/// Out of line: keeps [`Tape::push`] small enough to inline everywhere.
+#[cold]
+#[inline(never)]
+fn too_many_nodes() -> ! {
+    panic!("tape holds more than u32::MAX nodes; record smaller pieces or use array nodes")
+}
+
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
 /// adjoint to its parents, weighted by its local partials.
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
-    for i in (start..end).rev() {
-        let a = adj[i];
-        let node = &nodes[i];
+    for (i, node) in nodes[start..end].iter().enumerate().rev() {
+        let a = adj[start + i];
         adj[node.parents[0] as usize] += a * node.partials[0];
         // Unused second slots point at the sink: skipping them keeps the
         // sink's adjoint from chaining every node into one dependency.

@@ -100,24 +100,19 @@ impl<'t, T: Scalar> Var<'t, T> {
     #[inline]
     #[track_caller]
     pub(crate) fn chain2(self, other: Self, value: T, da: T, db: T) -> Self {
-        match (self.tape, other.tape) {
-            (None, None) => Self::constant(value),
-            (Some(tape), None) => {
-                let index = tape.push([self.index, SINK], [da, T::zero()]);
-                Self::on_tape(value, index, tape)
-            }
-            (None, Some(tape)) => {
-                let index = tape.push([other.index, SINK], [db, T::zero()]);
-                Self::on_tape(value, index, tape)
-            }
-            (Some(a), Some(b)) => {
-                if !std::ptr::eq(a, b) {
-                    different_tapes();
-                }
-                let index = a.push([self.index, other.index], [da, db]);
-                Self::on_tape(value, index, a)
-            }
-        }
+        let tape = match (self.tape, other.tape) {
+            (None, None) => return Self::constant(value),
+            (Some(a), Some(b)) if !std::ptr::eq(a, b) => different_tapes(),
+            (Some(tape), _) | (None, Some(tape)) => tape,
+        };
+        // A constant's index is the sink; keep it in the second slot, which
+        // the sweep skips, so one push serves all three cases.
+        let (parents, partials) = if self.tape.is_some() {
+            ([self.index, other.index], [da, db])
+        } else {
+            ([other.index, SINK], [db, da])
+        };
+        Self::on_tape(value, tape.push(parents, partials), tape)
     }
 }
 

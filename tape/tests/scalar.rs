@@ -82,6 +82,8 @@ fn elementary_functions_match_closed_forms() {
         ("x / 7", |v| v / 7.0, 1.0 / 7.0),
         ("7 / x", |v| 7.0 / v, -7.0 / (x * x)),
         ("7 - x", |v| 7.0 - v, -1.0),
+        ("3 x (scale)", |v| v.scale(3.0), 3.0),
+        ("x * x * 3 on the left", |v| 3.0 * (v * v), 6.0 * x),
         ("mul_add", |v| v.mul_add(v, v), 2.0 * x + 1.0),
         (
             "to_degrees",
