@@ -13,20 +13,20 @@ use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 impl<'t> ArrayVar<'t> {
     /// Records `f(self)` for an elementwise `kind`.
     fn unary(self, kind: Unary) -> Self {
-        let mut value = self.tape.zeros(&self.shape());
-        let active = self.tape.arrays_with(|v, a| {
-            let f = |x: f64| match kind {
-                Unary::Neg => -x,
-                Unary::Exp => x.exp(),
-                Unary::Ln => x.ln(),
-                Unary::Sqrt => x.sqrt(),
-                Unary::Square => x * x,
-                Unary::Powi(n) => x.powi(n),
-                Unary::Scale(c) => x * c,
-                Unary::Offset(c) => x + c,
+        let (value, active) = self.tape.arrays_with(|v, a| {
+            // One loop per kind (not a match per element), so each vectorises.
+            let x = &v[self.id()];
+            let value = match kind {
+                Unary::Neg => x.mapv(|x| -x),
+                Unary::Exp => x.mapv(f64::exp),
+                Unary::Ln => x.mapv(f64::ln),
+                Unary::Sqrt => x.mapv(f64::sqrt),
+                Unary::Square => x.mapv(|x| x * x),
+                Unary::Powi(n) => x.mapv(|x| x.powi(n)),
+                Unary::Scale(c) => x.mapv(|x| x * c),
+                Unary::Offset(c) => x.mapv(|x| x + c),
             };
-            value.zip_mut_with(&v[self.id()], |o, &x| *o = f(x));
-            a[self.id()]
+            (value, a[self.id()])
         });
         let x = self.id();
         self.tape

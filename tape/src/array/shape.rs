@@ -126,6 +126,13 @@ pub(crate) fn map2(
 
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
 pub(crate) fn zip_mut(out: &mut ArrayD<f64>, y: ArrayViewD<'_, f64>, f: impl Fn(&mut f64, f64)) {
+    // Same shape, both in standard layout: a plain slice loop.
+    if out.shape() == y.shape() {
+        if let (Some(o), Some(y)) = (out.as_slice_mut(), y.as_slice()) {
+            o.iter_mut().zip(y).for_each(|(o, &y)| f(o, y));
+            return;
+        }
+    }
     let y = y
         .broadcast(out.raw_dim())
         .expect("shapes checked when recorded");
