@@ -11,8 +11,8 @@
 
 use admix_dual::{Scalar, ScalarFn};
 use admix_tape::{ArrayVar, GradientTape, Tape, TapeError, Var};
-use ndarray::Array1;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use ndarray::Array1;
 use reverse::Gradient;
 use std::hint::black_box;
 
