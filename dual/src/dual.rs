@@ -1,14 +1,9 @@
 //! `Dual<T>`: a number with one tangent direction, `re + eps ε` with `ε² = 0`.
 
-use crate::elementary::{self, Jet, Jet2};
-use crate::forward_ops::{chain_rule_methods, constant_methods, forward_binary_ops};
+use crate::dual_impls::dual_number_impls;
 use crate::Scalar;
-use num_traits::{Float, FloatConst, FromPrimitive, Num, One, ToPrimitive, Zero};
-use std::cmp::Ordering;
 use std::fmt;
-use std::iter::{Product, Sum};
-use std::num::FpCategory;
-use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
+use std::ops::Div;
 
 /// A dual number `re + eps ε` with `ε² = 0`: evaluating `f` on
 /// `x + ε` gives `f(x) + f'(x) ε`, the value and the exact derivative.
@@ -52,16 +47,22 @@ impl<T: Scalar> Dual<T> {
         Self::new(re, T::one())
     }
 
-    /// Chain rule: the result of `f` with `f(re) = f0` and `f'(re) = f1`.
+    /// The tangent `f(eps)` (the one direction).
     #[inline]
-    fn chain_rule(self, (f0, f1): Jet<T>) -> Self {
-        Self::new(f0, self.eps * f1)
+    fn map_eps(self, f: impl Fn(T) -> T) -> T {
+        f(self.eps)
     }
 
-    /// Chain rule for `f(self, other)` with partial derivatives `fx`, `fy`.
+    /// The tangent `f(self.eps, other.eps)`.
     #[inline]
-    fn chain_rule2(self, other: Self, (f0, fx, fy): Jet2<T>) -> Self {
-        Self::new(f0, self.eps * fx + other.eps * fy)
+    fn zip_eps(self, other: Self, f: impl Fn(T, T) -> T) -> T {
+        f(self.eps, other.eps)
+    }
+
+    /// `true` when the tangent is zero (a constant).
+    #[inline]
+    fn tangent_is_zero(&self) -> bool {
+        self.eps.is_zero()
     }
 }
 
@@ -73,68 +74,12 @@ impl<T: Scalar> From<T> for Dual<T> {
     }
 }
 
-impl<T: Scalar> Default for Dual<T> {
-    fn default() -> Self {
-        Self::zero()
-    }
-}
-
 impl<T: Scalar> fmt::Display for Dual<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match f.precision() {
             Some(p) => write!(f, "{:.*} + {:.*}ε", p, self.re, p, self.eps),
             None => write!(f, "{} + {}ε", self.re, self.eps),
         }
-    }
-}
-
-impl<T: Scalar> PartialEq for Dual<T> {
-    /// Compares real parts only, like every comparison of a dual.
-    #[inline]
-    fn eq(&self, other: &Self) -> bool {
-        self.re == other.re
-    }
-}
-
-impl<T: Scalar> PartialOrd for Dual<T> {
-    #[inline]
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        self.re.partial_cmp(&other.re)
-    }
-}
-
-// ---- arithmetic with another dual ----
-
-impl<T: Scalar> Neg for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn neg(self) -> Self {
-        Self::new(-self.re, -self.eps)
-    }
-}
-
-impl<T: Scalar> Add for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn add(self, rhs: Self) -> Self {
-        Self::new(self.re + rhs.re, self.eps + rhs.eps)
-    }
-}
-
-impl<T: Scalar> Sub for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn sub(self, rhs: Self) -> Self {
-        Self::new(self.re - rhs.re, self.eps - rhs.eps)
-    }
-}
-
-impl<T: Scalar> Mul for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn mul(self, rhs: Self) -> Self {
-        // Product rule: (uv)' = u'v + uv'.
-        Self::new(self.re * rhs.re, self.eps * rhs.re + self.re * rhs.eps)
     }
 }
 
@@ -148,308 +93,13 @@ impl<T: Scalar> Div for Dual<T> {
     }
 }
 
-impl<T: Scalar> Rem for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn rem(self, rhs: Self) -> Self {
-        self.chain_rule2(rhs, elementary::rem(self.re, rhs.re))
-    }
-}
-
-// ---- arithmetic with a plain real part (a constant) ----
-
-impl<T: Scalar> Add<T> for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn add(self, rhs: T) -> Self {
-        Self::new(self.re + rhs, self.eps)
-    }
-}
-
-impl<T: Scalar> Sub<T> for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn sub(self, rhs: T) -> Self {
-        Self::new(self.re - rhs, self.eps)
-    }
-}
-
-impl<T: Scalar> Mul<T> for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn mul(self, rhs: T) -> Self {
-        Self::new(self.re * rhs, self.eps * rhs)
-    }
-}
-
-impl<T: Scalar> Div<T> for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn div(self, rhs: T) -> Self {
-        Self::new(self.re / rhs, self.eps / rhs)
-    }
-}
-
-impl<T: Scalar> Rem<T> for Dual<T> {
-    type Output = Self;
-    #[inline]
-    fn rem(self, rhs: T) -> Self {
-        // d/dx (x mod c) = 1 wherever it exists.
-        Self::new(self.re % rhs, self.eps)
-    }
-}
-
-forward_binary_ops!([T: Scalar] Dual<T>, T; [] Dual<f32>);
-
-impl<T: Scalar> Sum for Dual<T> {
-    /// Starts from `-0.0` like the sum of `f64`s, so real parts agree bitwise.
-    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Self::from(T::neg_zero()), Add::add)
-    }
-}
-
-impl<'a, T: Scalar> Sum<&'a Dual<T>> for Dual<T> {
-    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-        iter.copied().sum()
-    }
-}
-
-impl<T: Scalar> Product for Dual<T> {
-    fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
-        iter.fold(Self::one(), Mul::mul)
-    }
-}
-
-impl<'a, T: Scalar> Product<&'a Dual<T>> for Dual<T> {
-    fn product<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
-        iter.copied().product()
-    }
-}
-
-// ---- the scalar contract ----
-
-impl<T: Scalar> Scalar for Dual<T> {
-    #[inline]
-    fn constant(value: f64) -> Self {
-        Self::from(T::constant(value))
-    }
-
-    #[inline]
-    fn value_f64(&self) -> f64 {
-        self.re.value_f64()
-    }
-
-    /// Scales every part: a constant factor has no tangent to multiply.
-    #[inline]
-    fn scale(self, c: f64) -> Self {
-        Self::new(self.re.scale(c), self.eps.scale(c))
-    }
-}
-
-// ---- num-traits plumbing ----
-
-impl<T: Scalar> Zero for Dual<T> {
-    #[inline]
-    fn zero() -> Self {
-        Self::from(T::zero())
-    }
-    #[inline]
-    fn is_zero(&self) -> bool {
-        self.re.is_zero() && self.eps.is_zero()
-    }
-}
-
-impl<T: Scalar> One for Dual<T> {
-    #[inline]
-    fn one() -> Self {
-        Self::from(T::one())
-    }
-}
-
-impl<T: Scalar> Num for Dual<T> {
-    type FromStrRadixErr = T::FromStrRadixErr;
-    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
-        T::from_str_radix(s, radix).map(Self::from)
-    }
-}
-
-impl<T: Scalar> ToPrimitive for Dual<T> {
-    fn to_i64(&self) -> Option<i64> {
-        self.re.to_i64()
-    }
-    fn to_u64(&self) -> Option<u64> {
-        self.re.to_u64()
-    }
-    fn to_f32(&self) -> Option<f32> {
-        self.re.to_f32()
-    }
-    fn to_f64(&self) -> Option<f64> {
-        self.re.to_f64()
-    }
-}
-
-impl<T: Scalar> num_traits::NumCast for Dual<T> {
-    fn from<N: ToPrimitive>(n: N) -> Option<Self> {
-        <T as num_traits::NumCast>::from(n).map(<Self as From<T>>::from)
-    }
-}
-
-impl<T: Scalar> FromPrimitive for Dual<T> {
-    fn from_i64(n: i64) -> Option<Self> {
-        T::from_i64(n).map(Self::from)
-    }
-    fn from_u64(n: u64) -> Option<Self> {
-        T::from_u64(n).map(Self::from)
-    }
-    fn from_f32(n: f32) -> Option<Self> {
-        T::from_f32(n).map(Self::from)
-    }
-    fn from_f64(n: f64) -> Option<Self> {
-        T::from_f64(n).map(Self::from)
-    }
-}
-
-impl<T: Scalar> FloatConst for Dual<T> {
-    constant_methods!(E FRAC_1_PI FRAC_1_SQRT_2 FRAC_2_PI FRAC_2_SQRT_PI FRAC_PI_2 FRAC_PI_3
-        FRAC_PI_4 FRAC_PI_6 FRAC_PI_8 LN_10 LN_2 LOG10_E LOG2_E PI SQRT_2 TAU LOG10_2 LOG2_10);
-}
-
-impl<T: Scalar> Float for Dual<T> {
-    constant_methods!(nan infinity neg_infinity min_value min_positive_value max_value epsilon);
-
-    #[inline]
-    fn neg_zero() -> Self {
-        Self::from(T::neg_zero())
-    }
-
-    chain_rule_methods!(recip sqrt cbrt exp exp2 exp_m1 ln ln_1p log2 log10 sin cos tan
-        asin acos atan sinh cosh tanh asinh acosh atanh abs);
-
-    // ---- predicates and queries: real part ----
-    fn is_nan(self) -> bool {
-        self.re.is_nan()
-    }
-    fn is_infinite(self) -> bool {
-        self.re.is_infinite()
-    }
-    fn is_finite(self) -> bool {
-        self.re.is_finite()
-    }
-    fn is_normal(self) -> bool {
-        self.re.is_normal()
-    }
-    fn classify(self) -> FpCategory {
-        self.re.classify()
-    }
-    fn is_sign_positive(self) -> bool {
-        self.re.is_sign_positive()
-    }
-    fn is_sign_negative(self) -> bool {
-        self.re.is_sign_negative()
-    }
-    fn integer_decode(self) -> (u64, i16, i8) {
-        self.re.integer_decode()
-    }
-
-    // ---- piecewise constant: derivative zero (see crate docs) ----
-    fn floor(self) -> Self {
-        Self::from(self.re.floor())
-    }
-    fn ceil(self) -> Self {
-        Self::from(self.re.ceil())
-    }
-    fn round(self) -> Self {
-        Self::from(self.re.round())
-    }
-    fn trunc(self) -> Self {
-        Self::from(self.re.trunc())
-    }
-    fn signum(self) -> Self {
-        Self::from(self.re.signum())
-    }
-    fn fract(self) -> Self {
-        // x - trunc(x): derivative 1.
-        Self::new(self.re.fract(), self.eps)
-    }
-
-    // ---- linear in the argument ----
-    fn to_degrees(self) -> Self {
-        let scale = T::constant(180.0) / T::PI();
-        Self::new(self.re.to_degrees(), self.eps * scale)
-    }
-    fn to_radians(self) -> Self {
-        let scale = T::PI() / T::constant(180.0);
-        Self::new(self.re.to_radians(), self.eps * scale)
-    }
-
-    // ---- several arguments ----
-    #[inline]
-    fn mul_add(self, a: Self, b: Self) -> Self {
-        // (x a + b)' = x' a + x a' + b'.
-        Self::new(
-            self.re.mul_add(a.re, b.re),
-            self.eps * a.re + self.re * a.eps + b.eps,
-        )
-    }
-    #[inline]
-    fn powi(self, n: i32) -> Self {
-        self.chain_rule(elementary::powi(self.re, n))
-    }
-    #[inline]
-    fn powf(self, n: Self) -> Self {
-        let (value, d_dx, d_dy) = elementary::powf(self.re, n.re);
-        if n.eps.is_zero() {
-            // Constant exponent: the power rule alone, defined also for x <= 0.
-            self.chain_rule((value, d_dx))
-        } else {
-            self.chain_rule2(n, (value, d_dx, d_dy))
-        }
-    }
-    fn log(self, base: Self) -> Self {
-        self.chain_rule2(base, elementary::log(self.re, base.re))
-    }
-    fn hypot(self, other: Self) -> Self {
-        self.chain_rule2(other, elementary::hypot(self.re, other.re))
-    }
-    fn atan2(self, other: Self) -> Self {
-        self.chain_rule2(other, elementary::atan2(self.re, other.re))
-    }
-    fn abs_sub(self, other: Self) -> Self {
-        self.chain_rule2(other, elementary::abs_sub(self.re, other.re))
-    }
-    #[inline]
-    fn sin_cos(self) -> (Self, Self) {
-        let (s, c) = self.re.sin_cos();
-        (Self::new(s, self.eps * c), Self::new(c, -self.eps * s))
-    }
-    /// The larger argument's value (exactly `T::max`) and derivative; a NaN
-    /// loses as in `f64::max`; on a tie the derivative of `self`.
-    #[inline]
-    fn max(self, other: Self) -> Self {
-        let pick = if self.re.is_nan() || other.re > self.re {
-            other
-        } else {
-            self
-        };
-        Self::new(self.re.max(other.re), pick.eps)
-    }
-    /// The smaller argument's value (exactly `T::min`) and derivative; a NaN
-    /// loses as in `f64::min`; on a tie the derivative of `self`.
-    #[inline]
-    fn min(self, other: Self) -> Self {
-        let pick = if self.re.is_nan() || other.re < self.re {
-            other
-        } else {
-            self
-        };
-        Self::new(self.re.min(other.re), pick.eps)
-    }
-}
+dual_number_impls!([T: Scalar] Dual<T>; [] Dual<f32>);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+    use num_traits::Float;
 
     fn generic_cube<S: Scalar>(x: S) -> S {
         x * x * x

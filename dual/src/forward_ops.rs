@@ -11,11 +11,11 @@
 /// every type, a float literal on the left (`2.0 * x`) would be ambiguous.
 macro_rules! forward_binary_ops {
     ([$($gen:tt)*] $ty:ty, $re:ty; [$($gen32:tt)*] $ty32:ty) => {
-        forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Add, add, AddAssign, add_assign);
-        forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Sub, sub, SubAssign, sub_assign);
-        forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Mul, mul, MulAssign, mul_assign);
-        forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Div, div, DivAssign, div_assign);
-        forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Rem, rem, RemAssign, rem_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Add, add, AddAssign, add_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Sub, sub, SubAssign, sub_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Mul, mul, MulAssign, mul_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Div, div, DivAssign, div_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Rem, rem, RemAssign, rem_assign);
     };
     (@op [$($gen:tt)*] $ty:ty, $re:ty; [$($gen32:tt)*] $ty32:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident) => {
         impl<$($gen)*> std::ops::$Op<&$ty> for $ty {

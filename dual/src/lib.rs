@@ -67,6 +67,7 @@ pub mod demo;
 mod divided;
 mod drivers;
 mod dual;
+mod dual_impls;
 mod dual_vec;
 mod elementary;
 mod error;
