@@ -9,24 +9,16 @@
 //! instead of about nine scalar nodes per term), against the same scalar
 //! f64 primal: the way the tape is meant to be used on vectorisable code.
 
+#[path = "common/rosenbrock.rs"]
+mod rosenbrock;
+
 use admix_dual::{Scalar, ScalarFn};
-use admix_tape::{ArrayVar, GradientTape, Tape, TapeError, Var};
+use admix_tape::{GradientTape, Tape};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array1;
 use reverse::Gradient;
+use rosenbrock::{array_gradient, hand_gradient, Rosenbrock};
 use std::hint::black_box;
-
-struct Rosenbrock;
-impl ScalarFn for Rosenbrock {
-    fn eval<S: Scalar>(&self, x: &[S]) -> S {
-        x.windows(2)
-            .map(|w| {
-                let (a, b) = (S::one() - w[0], w[1] - w[0] * w[0]);
-                a * a + b.scale(100.0) * b
-            })
-            .sum()
-    }
-}
 
 struct Chain;
 impl ScalarFn for Chain {
@@ -41,24 +33,6 @@ impl ScalarFn for Chain {
         }
         acc
     }
-}
-
-/// Rosenbrock with whole-vector nodes: heads x[..n-1], tails x[1..].
-fn rosenbrock_array<'t>(x: ArrayVar<'t>) -> Result<Var<'t, f64>, TapeError> {
-    let n = x.shape()[0];
-    let head = x.slice_axis(0, 0..n - 1)?;
-    let tail = x.slice_axis(0, 1..n)?;
-    let b = (tail - head.square())?;
-    let a = (-head).offset(1.0);
-    (a.square() + b.square().scale(100.0))?.sum().to_scalar()
-}
-
-fn rosenbrock_array_gradient(x: &Array1<f64>) -> (f64, Vec<f64>) {
-    let tape = Tape::new();
-    let xv = tape.array_var(x.clone());
-    let y = rosenbrock_array(xv).expect("a vector of length >= 2");
-    let g = tape.gradient(y).wrt_array(xv);
-    (y.value(), g.as_slice().expect("standard layout").to_vec())
 }
 
 fn rosenbrock_reverse<'a>(x: &[reverse::Var<'a>]) -> reverse::Var<'a> {
@@ -125,15 +99,21 @@ fn compare<F: ScalarFn>(c: &mut Criterion, name: &str, f: &F, reference: Reverse
 fn array_nodes(c: &mut Criterion) {
     let n = 1000;
     let x = Array1::from_shape_fn(n, |i| 0.5 + 0.4 * (i as f64 * 0.37).sin());
-    let (value, grad) = rosenbrock_array_gradient(&x);
+    let (value, grad) = array_gradient(&x);
     let (value_s, grad_s) = admix_tape::gradient(&Rosenbrock, x.as_slice().expect("contiguous"));
     assert!((value - value_s).abs() <= 1e-12 * value_s.abs());
     for (g, h) in grad.iter().zip(&grad_s) {
         assert!((g - h).abs() <= 1e-12 * h.abs().max(1.0), "{g} vs {h}");
     }
     let mut group = c.benchmark_group("rosenbrock");
+    let slice = x.as_slice().expect("contiguous");
+    group.bench_with_input(
+        BenchmarkId::new("hand_written_adjoint", n),
+        slice,
+        |b, x| b.iter(|| black_box(hand_gradient(black_box(x)))),
+    );
     group.bench_with_input(BenchmarkId::new("admix_array_nodes", n), &x, |b, x| {
-        b.iter(|| black_box(rosenbrock_array_gradient(black_box(x))))
+        b.iter(|| black_box(array_gradient(black_box(x))))
     });
     group.finish();
 }

@@ -1,9 +1,13 @@
 //! Scalar tape: closed-form derivatives, constants, bad input, threads, reuse.
 
+#[path = "../benches/common/rosenbrock.rs"]
+mod rosenbrock;
+
 use admix_dual::{Scalar, ScalarFn, VectorFn};
 use admix_tape::{gradient, jacobian, GradientTape, Tape, Var};
 use approx::assert_relative_eq;
 use num_traits::Float;
+use rosenbrock::{array_gradient, hand_gradient, Rosenbrock};
 
 /// The lecture's fixed case: d/dx x^3 = 3x^2, exact to round-off at every x.
 #[test]
@@ -175,29 +179,6 @@ fn reading_gradients_of_another_tape_panics() {
     let _ = t2.gradient(y * y).wrt(x);
 }
 
-struct Rosenbrock;
-impl ScalarFn for Rosenbrock {
-    fn eval<S: Scalar>(&self, x: &[S]) -> S {
-        x.windows(2)
-            .map(|w| {
-                let (a, b) = (S::one() - w[0], w[1] - w[0] * w[0]);
-                a * a + b.scale(100.0) * b
-            })
-            .sum()
-    }
-}
-
-/// Closed-form gradient of the chained Rosenbrock function.
-fn rosenbrock_gradient(x: &[f64]) -> Vec<f64> {
-    let mut g = vec![0.0; x.len()];
-    for i in 0..x.len() - 1 {
-        let b = x[i + 1] - x[i] * x[i];
-        g[i] += -2.0 * (1.0 - x[i]) - 400.0 * x[i] * b;
-        g[i + 1] += 200.0 * b;
-    }
-    g
-}
-
 #[test]
 fn several_tapes_on_several_threads() {
     let handles: Vec<_> = (0..4)
@@ -207,7 +188,7 @@ fn several_tapes_on_several_threads() {
                 let mut work = GradientTape::new();
                 for _ in 0..20 {
                     let (_, g) = work.gradient(&Rosenbrock, &x);
-                    for (a, b) in g.iter().zip(rosenbrock_gradient(&x)) {
+                    for (a, b) in g.iter().zip(hand_gradient(&x)) {
                         assert_relative_eq!(*a, b, max_relative = 1e-12);
                     }
                 }
@@ -237,7 +218,7 @@ fn driver_matches_closed_form_and_reuse_keeps_capacity() {
     let x = [-1.2, 1.0, 0.5, 2.0];
     let (v, g) = gradient(&Rosenbrock, &x);
     assert_relative_eq!(v, Rosenbrock.eval(&x), max_relative = 1e-15);
-    for (a, b) in g.iter().zip(rosenbrock_gradient(&x)) {
+    for (a, b) in g.iter().zip(hand_gradient(&x)) {
         assert_relative_eq!(*a, b, max_relative = 1e-14);
     }
     let mut tape = Tape::<f64>::with_capacity(8);
@@ -247,11 +228,7 @@ fn driver_matches_closed_form_and_reuse_keeps_capacity() {
         let xs = tape.vars(&x);
         let y = Rosenbrock.eval(&xs);
         let g = tape.gradient(y);
-        assert_relative_eq!(
-            g.wrt(xs[1]),
-            rosenbrock_gradient(&x)[1],
-            max_relative = 1e-14
-        );
+        assert_relative_eq!(g.wrt(xs[1]), hand_gradient(&x)[1], max_relative = 1e-14);
         assert!(tape.len() > 8, "round {round}");
     }
 }
@@ -285,5 +262,20 @@ fn jacobian_rows_and_vjp_match_closed_form() {
     for j in 0..2 {
         let direct: f64 = (0..3).map(|i| w[i] * expected[i][j]).sum();
         assert_relative_eq!(g.wrt(x[j]), direct, max_relative = 1e-14);
+    }
+}
+
+/// Rosenbrock written with nine whole-vector nodes gives the hand-written
+/// gradient too (slices, broadcasting offsets, squares, sum, to_scalar).
+#[test]
+fn array_node_rosenbrock_matches_the_hand_written_gradient() {
+    let x = ndarray::Array1::from_shape_fn(50, |i| {
+        0.5 + 0.4 * (i as f64 * 0.37).sin() - 0.6 * (i % 3) as f64
+    });
+    let xs = x.as_slice().expect("contiguous");
+    let (value, g) = array_gradient(&x);
+    assert_relative_eq!(value, Rosenbrock.eval(xs), max_relative = 1e-14);
+    for (a, b) in g.iter().zip(hand_gradient(xs)) {
+        assert_relative_eq!(*a, b, max_relative = 1e-13, epsilon = 1e-13);
     }
 }
