@@ -24,13 +24,18 @@ impl ScalarFn for Rosenbrock {
 }
 
 /// The gradient by hand: d/dx_i gets -2 (1 - x_i) - 400 x_i b_i and
-/// d/dx_{i+1} gets 200 b_i, with b_i = x_{i+1} - x_i^2.
+/// d/dx_{i+1} gets 200 b_i, with b_i = x_{i+1} - x_i^2. The second part is
+/// carried in a register to the next step, so no entry is read back.
 pub fn hand_gradient(x: &[f64]) -> Vec<f64> {
-    let mut g = vec![0.0; x.len()];
-    for i in 0..x.len().saturating_sub(1) {
-        let b = x[i + 1] - x[i] * x[i];
-        g[i] += -2.0 * (1.0 - x[i]) - 400.0 * x[i] * b;
-        g[i + 1] += 200.0 * b;
+    let mut g = Vec::with_capacity(x.len());
+    let mut carry = 0.0;
+    for w in x.windows(2) {
+        let b = w[1] - w[0] * w[0];
+        g.push(carry + (-2.0 * (1.0 - w[0]) - 400.0 * w[0] * b));
+        carry = 200.0 * b;
+    }
+    if !x.is_empty() {
+        g.push(carry);
     }
     g
 }
