@@ -163,6 +163,34 @@ fn mini_batch_fits_are_seeded() {
     assert_eq!(gd.trace.len(), 6);
 }
 
+/// The progress hook sees every trace point as it is made, in order, for
+/// full-batch L-BFGS and for mini-batch Adam, and the fit is unchanged.
+#[test]
+fn progress_sees_the_trace_as_it_grows() {
+    let x = common::three_blobs(600, 5);
+    for (method, batch) in [(Method::Lbfgs, None), (Method::Adam, Some(64))] {
+        let mut params = GaussianMixture::params(3)
+            .init(GmmInit::Random)
+            .seed(3)
+            .max_iter(12)
+            .tol(0.0)
+            .gradient(method);
+        if let Some(rows) = batch {
+            params = params.mini_batch(rows);
+        }
+        let params = params.check().unwrap();
+        let mut seen = Vec::new();
+        let fit = params
+            .fit_with_progress(x.view(), &mut |p| seen.push(*p))
+            .unwrap();
+        let plain = params.fit(x.view()).unwrap();
+        assert_eq!(fit.model, plain.model, "{method:?}");
+        assert_eq!(seen, fit.trace, "{method:?}");
+        assert_eq!(seen[0].iteration, 0);
+        assert!(seen.len() >= 2, "{method:?}: {} points", seen.len());
+    }
+}
+
 #[test]
 fn updates_freeze_the_other_parameters() {
     let x = faithful();

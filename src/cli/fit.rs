@@ -3,7 +3,7 @@
 use super::data::{self, Dataset};
 use super::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::{
-    CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams, GmmValidParams,
+    CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
 };
 use admix::mixture::gradient::{GradientValidParams, Method};
 use admix::mixture::PrincipalAxes;
@@ -220,14 +220,12 @@ pub fn load_model(path: &Path) -> Result<GaussianMixtureModel> {
         .with_context(|| format!("'{}' is not a valid model file", path.display()))
 }
 
-/// A bar on stderr over every EM iteration of every restart; indicatif
-/// hides it when stderr is not a terminal.
-fn em_progress_bar(params: &GmmValidParams) -> indicatif::ProgressBar {
-    let total = (params.max_iter() * params.n_init()) as u64;
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("EM {bar:30} {pos}/{len} iterations  {msg}")
-    {
+/// A bar on stderr over `total` steps named `unit`, the log-likelihood as its
+/// message; indicatif hides it when stderr is not a terminal.
+fn progress_bar(label: &str, total: usize, unit: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total as u64);
+    let template = format!("{label} {{bar:30}} {{pos}}/{{len}} {unit}  {{msg}}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     bar
@@ -248,7 +246,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     let (model, certificate) = match args.method.gradient() {
         None => {
             let params = args.settings.params(args.k, args.covariance)?.check()?;
-            let bar = em_progress_bar(&params);
+            let bar = progress_bar("EM", params.max_iter() * params.n_init(), "iterations");
             let model = args.settings.on_threads(|| {
                 params.fit_with_progress(data.x.view(), &mut |p| {
                     let per_restart = params.max_iter() as u64;
@@ -263,9 +261,21 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let params = args
                 .settings
                 .gradient_params(args.k, args.covariance, method)?;
-            let fit = with_spinner(&format!("fitting by {}", method.name()), || {
-                args.settings.on_threads(|| params.fit(data.x.view()))
+            let unit = match params.mini_batch() {
+                Some(_) => "epochs",
+                None => "iterations",
+            };
+            let bar = progress_bar(method.name(), params.gmm().max_iter(), unit);
+            let fit = args.settings.on_threads(|| {
+                // The first trace point is the start; each later one a step.
+                let mut points = 0;
+                params.fit_with_progress(data.x.view(), &mut |p| {
+                    bar.set_position(points);
+                    bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
+                    points += 1;
+                })
             })??;
+            bar.finish_and_clear();
             (fit.model, Some((fit.status, fit.gradient_norm)))
         }
     };

@@ -84,8 +84,22 @@ impl GradientValidParams {
     /// [`MixtureError::EmptyData`], [`MixtureError::TooFewSamples`], ...);
     /// [`MixtureError::Optimisation`] if the optimiser reports an internal error.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<GradientFit, MixtureError> {
+        self.fit_with_progress(x, &mut |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `progress` with every point of the trace
+    /// as it is made (the start, then every iteration or epoch), for a
+    /// progress bar or a log; the fit is the same.
+    ///
+    /// # Errors
+    /// As [`GradientValidParams::fit`].
+    pub fn fit_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        progress: &mut dyn FnMut(&TracePoint),
+    ) -> Result<GradientFit, MixtureError> {
         let start = self.initial_model(x)?;
-        self.fit_from(x, &start)
+        self.fit_from_with_progress(x, &start, progress)
     }
 
     /// The starting parameters EM would use for `x`: its initialisation
@@ -111,6 +125,20 @@ impl GradientValidParams {
         &self,
         x: ArrayView2<f64>,
         start: &GaussianMixtureModel,
+    ) -> Result<GradientFit, MixtureError> {
+        self.fit_from_with_progress(x, start, &mut |_| {})
+    }
+
+    /// [`fit_from`](Self::fit_from) with the `progress` of
+    /// [`fit_with_progress`](Self::fit_with_progress).
+    ///
+    /// # Errors
+    /// As [`GradientValidParams::fit_from`].
+    pub fn fit_from_with_progress(
+        &self,
+        x: ArrayView2<f64>,
+        start: &GaussianMixtureModel,
+        progress: &mut dyn FnMut(&TracePoint),
     ) -> Result<GradientFit, MixtureError> {
         check_features(x, start.n_features())?;
         if start.covariance_type() != self.gmm.covariance_type()
@@ -145,17 +173,24 @@ impl GradientValidParams {
         let x0 = objective.free_part(&theta);
         let rate = self.learning_rate;
         let run = match (self.method, self.mini_batch) {
-            (Method::Lbfgs, _) => self.run(Lbfgs::new(), &objective, &x0),
-            (Method::Adam, _) => self.run(Adam::new(rate).map_err(optimisation)?, &objective, &x0),
+            (Method::Lbfgs, _) => self.run(Lbfgs::new(), &objective, &x0, progress),
+            (Method::Adam, _) => self.run(
+                Adam::new(rate).map_err(optimisation)?,
+                &objective,
+                &x0,
+                progress,
+            ),
             (Method::GradientDescent, Some(_)) => self.run(
                 GradientDescent::fixed(rate).map_err(optimisation)?,
                 &objective,
                 &x0,
+                progress,
             ),
             (Method::GradientDescent, None) => self.run(
                 GradientDescent::backtracking(rate).map_err(optimisation)?,
                 &objective,
                 &x0,
+                progress,
             ),
         }?;
         let mut model = layout.to_model(&objective.full(&run.x))?;
@@ -178,12 +213,13 @@ impl GradientValidParams {
     }
 
     /// Runs `solver` with EM's stopping rule checked by an observer on the
-    /// mean log-likelihood of all the data.
+    /// mean log-likelihood of all the data; `progress` sees each trace point.
     fn run<'o, S>(
         &self,
         solver: S,
         objective: &'o Objective,
         x0: &[f64],
+        progress: &mut dyn FnMut(&TracePoint),
     ) -> Result<Run, MixtureError>
     where
         S: Solver<&'o Objective>,
@@ -203,12 +239,14 @@ impl GradientValidParams {
                 }
                 let ll = objective.log_likelihood(&state.x);
                 let mut w = watch.borrow_mut();
-                w.trace.push(TracePoint {
+                let point = TracePoint {
                     iteration: record.iteration,
                     passes: objective.passes(),
                     elapsed: record.elapsed,
                     log_likelihood: ll,
-                });
+                };
+                progress(&point);
+                w.trace.push(point);
                 if !ll.is_finite() {
                     w.outcome = Some(GradientStatus::Diverged);
                     return Control::Stop;
@@ -229,12 +267,14 @@ impl GradientValidParams {
         // The stopping rules end a run before the observer sees the last
         // iterate; trace it too.
         if watch.trace.last().map(|p| p.iteration) != Some(report.iterations) {
-            watch.trace.push(TracePoint {
+            let point = TracePoint {
                 iteration: report.iterations,
                 passes: objective.passes(),
                 elapsed: report.elapsed,
                 log_likelihood: objective.log_likelihood(&report.x),
-            });
+            };
+            progress(&point);
+            watch.trace.push(point);
         }
         let status = match report.status {
             Status::StoppedByObserver => watch.outcome.unwrap_or(GradientStatus::Converged),
