@@ -17,7 +17,7 @@ use admix_tape::{GradientTape, Tape};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array1;
 use reverse::Gradient;
-use rosenbrock::{array_gradient, hand_gradient, Rosenbrock};
+use rosenbrock::{array_gradient, array_gradient_on, hand_gradient, Rosenbrock};
 use std::hint::black_box;
 
 struct Chain;
@@ -115,6 +115,12 @@ fn array_nodes(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("admix_array_nodes", n), &x, |b, x| {
         b.iter(|| black_box(array_gradient(black_box(x))))
     });
+    let mut tape = Tape::new();
+    group.bench_with_input(
+        BenchmarkId::new("admix_array_nodes_reused", n),
+        &x,
+        |b, x| b.iter(|| black_box(array_gradient_on(&mut tape, black_box(x)))),
+    );
     group.finish();
 }
 

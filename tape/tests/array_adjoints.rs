@@ -428,3 +428,33 @@ fn constants_record_no_steps_and_unused_inputs_get_zero() {
     assert_eq!(g.wrt_array(unused), array![0.0].into_dyn());
     assert_eq!(g.wrt_array(data), array![0.0, 0.0].into_dyn());
 }
+
+/// Large arrays take pooled buffers once a tape is cleared and reused: the
+/// second and third recordings must give exactly the first one's values and
+/// gradients (sum of exp(x)^2 * 3 + x: gradient 6 exp(2x) + 1).
+#[test]
+fn reused_tape_with_pooled_buffers_gives_the_same_results() {
+    let x = ndarray::Array1::from_shape_fn(5000, |i| (i as f64 * 0.001).sin()).into_dyn();
+    let mut tape = Tape::new();
+    let mut first: Option<(f64, ArrayD<f64>)> = None;
+    for _ in 0..3 {
+        tape.clear();
+        let xv = tape.array_var(x.clone());
+        let y = (xv.exp().square().scale(3.0) + xv)
+            .unwrap()
+            .sum()
+            .to_scalar()
+            .unwrap();
+        let g = tape.gradient(y).wrt_array(xv);
+        for (gi, xi) in g.iter().zip(x.iter()) {
+            assert_relative_eq!(*gi, 6.0 * (2.0 * xi).exp() + 1.0, max_relative = 1e-14);
+        }
+        match &first {
+            None => first = Some((y.value(), g)),
+            Some((v, g0)) => {
+                assert_eq!(y.value(), *v);
+                assert_eq!(&g, g0);
+            }
+        }
+    }
+}

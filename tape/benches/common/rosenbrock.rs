@@ -52,7 +52,14 @@ pub fn with_array_nodes<'t>(x: ArrayVar<'t>) -> Result<Var<'t, f64>, TapeError> 
 
 /// Value and gradient through [`with_array_nodes`] on a fresh tape.
 pub fn array_gradient(x: &Array1<f64>) -> (f64, Vec<f64>) {
-    let tape = Tape::new();
+    array_gradient_on(&mut Tape::new(), x)
+}
+
+/// The same on `tape`, cleared first: buffers of the last recording are
+/// reused, as in an optimisation loop.
+pub fn array_gradient_on(tape: &mut Tape, x: &Array1<f64>) -> (f64, Vec<f64>) {
+    tape.clear();
+    let tape = &*tape;
     let xv = tape.array_var(x.clone());
     let y = with_array_nodes(xv).expect("a vector of length >= 2");
     let g = tape.gradient(y).wrt_array(xv);

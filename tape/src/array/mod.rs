@@ -357,6 +357,14 @@ impl Tape<f64> {
         ArrayD::from_shape_vec(shape, buffer).expect("buffer length is the shape's size")
     }
 
+    /// Room for an elementwise result of `shape`: pooled zeros when the
+    /// array is large enough to be pooled, `None` for a small one (a fresh
+    /// array filled in one pass is cheaper). Call it before borrowing the
+    /// arena's values.
+    pub(crate) fn result_buffer(&self, shape: &[usize]) -> Option<ArrayD<f64>> {
+        (shape.iter().product::<usize>() >= POOL_MIN).then(|| self.zeros(shape))
+    }
+
     /// Appends an array value that no operation produced.
     fn push_leaf(&self, value: ArrayD<f64>, active: bool) -> ArrayVar<'_> {
         let mut arena = self.arrays.borrow_mut();

@@ -2,7 +2,7 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, map2, map_lanes, sum_axis, triangle_side, zip_mut,
+    broadcast_shape, check_axis, map2, map_into, map_lanes, sum_axis, triangle_side, zip_mut,
 };
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
@@ -13,18 +13,19 @@ use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 impl<'t> ArrayVar<'t> {
     /// Records `f(self)` for an elementwise `kind`.
     fn unary(self, kind: Unary) -> Self {
+        let out = self.tape.result_buffer(&self.shape());
         let (value, active) = self.tape.arrays_with(|v, a| {
             // One loop per kind (not a match per element), so each vectorises.
             let x = &v[self.id()];
             let value = match kind {
-                Unary::Neg => x.mapv(|x| -x),
-                Unary::Exp => x.mapv(f64::exp),
-                Unary::Ln => x.mapv(f64::ln),
-                Unary::Sqrt => x.mapv(f64::sqrt),
-                Unary::Square => x.mapv(|x| x * x),
-                Unary::Powi(n) => x.mapv(|x| x.powi(n)),
-                Unary::Scale(c) => x.mapv(|x| x * c),
-                Unary::Offset(c) => x.mapv(|x| x + c),
+                Unary::Neg => map_into(out, x, |x| -x),
+                Unary::Exp => map_into(out, x, f64::exp),
+                Unary::Ln => map_into(out, x, f64::ln),
+                Unary::Sqrt => map_into(out, x, f64::sqrt),
+                Unary::Square => map_into(out, x, |x| x * x),
+                Unary::Powi(n) => map_into(out, x, |x| x.powi(n)),
+                Unary::Scale(c) => map_into(out, x, |x| x * c),
+                Unary::Offset(c) => map_into(out, x, |x| x + c),
             };
             (value, a[self.id()])
         });

@@ -124,6 +124,21 @@ pub(crate) fn map2(
     out
 }
 
+/// `f` of every element of `x`, written into `out` when there is one.
+pub(crate) fn map_into(
+    out: Option<ArrayD<f64>>,
+    x: &ArrayD<f64>,
+    f: impl Fn(f64) -> f64,
+) -> ArrayD<f64> {
+    match out {
+        Some(mut out) => {
+            zip_mut(&mut out, x.view(), |o, x| *o = f(x));
+            out
+        }
+        None => x.mapv(f),
+    }
+}
+
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
 pub(crate) fn zip_mut(out: &mut ArrayD<f64>, y: ArrayViewD<'_, f64>, f: impl Fn(&mut f64, f64)) {
     // Same shape, both in standard layout: a plain slice loop.
