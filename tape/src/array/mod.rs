@@ -236,23 +236,32 @@ impl ArrayArena {
     /// A buffer of exactly `len` zeros: the smallest pooled one that is
     /// large enough, or a new one.
     fn take_zeroed(&mut self, len: usize) -> Vec<f64> {
+        match self.take_empty(len) {
+            Some(mut buffer) => {
+                buffer.resize(len, 0.0);
+                buffer
+            }
+            // Fresh zeros come from the allocator's zeroed pages: no pass.
+            None => vec![0.0; len],
+        }
+    }
+
+    /// The smallest pooled buffer with room for `len` values, emptied;
+    /// `None` for a small `len` (not worth pooling) or an empty pool.
+    fn take_empty(&mut self, len: usize) -> Option<Vec<f64>> {
+        if len < POOL_MIN {
+            return None;
+        }
         let best = self
             .pool
             .iter()
             .enumerate()
             .filter(|(_, b)| b.capacity() >= len)
             .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i);
-        match best {
-            Some(i) if len >= POOL_MIN => {
-                let mut buffer = self.pool.swap_remove(i);
-                buffer.clear();
-                buffer.resize(len, 0.0);
-                buffer
-            }
-            // Fresh zeros come from the allocator's zeroed pages: no pass.
-            _ => vec![0.0; len],
-        }
+            .map(|(i, _)| i)?;
+        let mut buffer = self.pool.swap_remove(best);
+        buffer.clear();
+        Some(buffer)
     }
 }
 
@@ -357,12 +366,11 @@ impl Tape<f64> {
         ArrayD::from_shape_vec(shape, buffer).expect("buffer length is the shape's size")
     }
 
-    /// Room for an elementwise result of `shape`: pooled zeros when the
-    /// array is large enough to be pooled, `None` for a small one (a fresh
-    /// array filled in one pass is cheaper). Call it before borrowing the
-    /// arena's values.
-    pub(crate) fn result_buffer(&self, shape: &[usize]) -> Option<ArrayD<f64>> {
-        (shape.iter().product::<usize>() >= POOL_MIN).then(|| self.zeros(shape))
+    /// An empty pooled buffer with room for an elementwise result of `len`
+    /// values, if the pool has one (see [`shape::map_into`]). Call it before
+    /// borrowing the arena's values.
+    pub(crate) fn result_buffer(&self, len: usize) -> Option<Vec<f64>> {
+        self.arrays.borrow_mut().take_empty(len)
     }
 
     /// Appends an array value that no operation produced.

@@ -13,7 +13,7 @@ use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 impl<'t> ArrayVar<'t> {
     /// Records `f(self)` for an elementwise `kind`.
     fn unary(self, kind: Unary) -> Self {
-        let out = self.tape.result_buffer(&self.shape());
+        let out = self.tape.result_buffer(self.shape().iter().product());
         let (value, active) = self.tape.arrays_with(|v, a| {
             // One loop per kind (not a match per element), so each vectorises.
             let x = &v[self.id()];

@@ -124,19 +124,21 @@ pub(crate) fn map2(
     out
 }
 
-/// `f` of every element of `x`, written into `out` when there is one.
+/// `f` of every element of `x`, in one pass: written into the (empty)
+/// buffer `out` when there is one, else into a fresh array.
 pub(crate) fn map_into(
-    out: Option<ArrayD<f64>>,
+    out: Option<Vec<f64>>,
     x: &ArrayD<f64>,
     f: impl Fn(f64) -> f64,
 ) -> ArrayD<f64> {
-    match out {
-        Some(mut out) => {
-            zip_mut(&mut out, x.view(), |o, x| *o = f(x));
-            out
-        }
-        None => x.mapv(f),
+    let Some(mut buffer) = out else {
+        return x.mapv(f);
+    };
+    match x.as_slice() {
+        Some(values) => buffer.extend(values.iter().map(|&v| f(v))),
+        None => buffer.extend(x.iter().map(|&v| f(v))),
     }
+    ArrayD::from_shape_vec(x.raw_dim(), buffer).expect("one value per element")
 }
 
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
