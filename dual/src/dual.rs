@@ -127,6 +127,15 @@ mod tests {
         z *= 2.0;
         z += x;
         assert_eq!((z.re, z.eps), (6.0, 3.0));
+        // A constant on the left of * and + scales or keeps the tangent: no
+        // 0 * inf from a product rule on its zero tangent.
+        let big = Dual::new(f64::INFINITY, 1.0);
+        assert_eq!(((2.0 * big).re, (2.0 * big).eps), (f64::INFINITY, 2.0));
+        assert_eq!(
+            (1.0 + Dual::new(2.0_f64, -0.0)).eps.to_bits(),
+            (-0.0_f64).to_bits()
+        );
+        assert_eq!((2.0_f32 * Dual::new(f32::INFINITY, 1.0)).eps, 2.0);
     }
 
     #[test]

@@ -11,13 +11,22 @@
 /// every type, a float literal on the left (`2.0 * x`) would be ambiguous.
 macro_rules! forward_binary_ops {
     ([$($gen:tt)*] $ty:ty, $re:ty; [$($gen32:tt)*] $ty32:ty) => {
-        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Add, add, AddAssign, add_assign);
-        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Sub, sub, SubAssign, sub_assign);
-        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Mul, mul, MulAssign, mul_assign);
-        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Div, div, DivAssign, div_assign);
-        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Rem, rem, RemAssign, rem_assign);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Add, add, AddAssign, add_assign, commutes);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Sub, sub, SubAssign, sub_assign, ordered);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Mul, mul, MulAssign, mul_assign, commutes);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Div, div, DivAssign, div_assign, ordered);
+        $crate::forward_ops::forward_binary_ops!(@op [$($gen)*] $ty, $re; [$($gen32)*] $ty32, Rem, rem, RemAssign, rem_assign, ordered);
     };
-    (@op [$($gen:tt)*] $ty:ty, $re:ty; [$($gen32:tt)*] $ty32:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident) => {
+    // A constant on the left of `+` and `*` moves to the right, where the
+    // by-value impl leaves the tangent alone or scales it (no product rule on
+    // a zero tangent); `-`, `/` and `%` lift it to a dual instead.
+    (@left commutes, $Op:ident, $op:ident, $ty:ty, $re:ty, $lhs:expr, $rhs:expr) => {
+        std::ops::$Op::$op($rhs, $lhs)
+    };
+    (@left ordered, $Op:ident, $op:ident, $ty:ty, $re:ty, $lhs:expr, $rhs:expr) => {
+        std::ops::$Op::$op(<$ty as From<$re>>::from($lhs), $rhs)
+    };
+    (@op [$($gen:tt)*] $ty:ty, $re:ty; [$($gen32:tt)*] $ty32:ty, $Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident, $order:ident) => {
         impl<$($gen)*> std::ops::$Op<&$ty> for $ty {
             type Output = $ty;
             #[inline]
@@ -68,7 +77,7 @@ macro_rules! forward_binary_ops {
             #[inline]
             fn $op(self, rhs: $ty) -> $ty {
                 let lhs = <$re as $crate::Scalar>::constant(self);
-                std::ops::$Op::$op(<$ty as From<$re>>::from(lhs), rhs)
+                $crate::forward_ops::forward_binary_ops!(@left $order, $Op, $op, $ty, $re, lhs, rhs)
             }
         }
 
@@ -76,7 +85,7 @@ macro_rules! forward_binary_ops {
             type Output = $ty32;
             #[inline]
             fn $op(self, rhs: $ty32) -> $ty32 {
-                std::ops::$Op::$op(<$ty32 as From<f32>>::from(self), rhs)
+                $crate::forward_ops::forward_binary_ops!(@left $order, $Op, $op, $ty32, f32, self, rhs)
             }
         }
     };
