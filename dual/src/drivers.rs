@@ -12,7 +12,7 @@ use crate::{Dual, DualError, DualVec, Scalar};
 use std::convert::Infallible;
 
 /// Tangent width of [`gradient`] and [`jacobian`]: directions carried per
-/// evaluation. Measured in `benches/forward.rs`: 16 is fastest for 16 and 64
+/// evaluation. Measured in the top-level `benches/forward.rs`: 16 is fastest for 16 and 64
 /// variables (several fixed-width passes beat one pass of 32 or more, and
 /// beat a heap-allocated dynamic dual); below 16 variables
 /// [`gradient_of`](crate::gradient_of) picks a narrower width.

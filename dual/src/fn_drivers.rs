@@ -8,7 +8,7 @@ use crate::{
 
 /// Calls `$run::<W, _, _>(|v| $f.eval(v), $x)` with the smallest width
 /// `W` in 1, 2, 4, 8, 16 that covers `x.len()` (16 beyond), the fastest
-/// choice measured by `benches/forward.rs`.
+/// choice measured by the top-level `benches/forward.rs`.
 macro_rules! with_width_for {
     ($run:ident, $f:expr, $x:expr) => {
         match $x.len() {

@@ -65,7 +65,7 @@ fn lbfgs_solves_rosenbrock_2d_in_as_many_iterations_as_established_codes() {
     // References: Nocedal and Wright (2nd ed., 2006), chapter 6, report 34
     // BFGS iterations from (-1.2, 1); argmin 0.10's L-BFGS (m = 10,
     // More-Thuente) takes 38 iterations, 48 costs and 86 gradients on the
-    // same problem (benches/vs_argmin.rs).
+    // same problem (benches/optim_vs_argmin.rs).
     let report = run(Lbfgs::new(), Rosenbrock, &[-1.2, 1.0], 1e-10, 200);
     assert_near(&report, &[1.0, 1.0], 1e-8);
     assert!(

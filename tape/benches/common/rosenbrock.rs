@@ -1,7 +1,7 @@
 //! Chained Rosenbrock, sum_i (1 - x_i)^2 + 100 (x_{i+1} - x_i^2)^2, three
 //! ways: generic scalar code (for f64 and tape variables), its hand-written
 //! adjoint (the closed-form gradient, the cheapest gradient there is), and
-//! whole-vector array nodes. Shared by `benches/scalar.rs` and
+//! whole-vector array nodes. Shared by `benches/tape_scalar.rs` (top level) and
 //! `tests/scalar.rs`.
 
 #![allow(dead_code)] // each including target uses a part

@@ -1,7 +1,7 @@
 //! `admix compare`: EM against a gradient method from the same start.
 
-use super::fit::{with_spinner, Covariance, DataArgs, FitMethod, FitSettings};
-use super::plot::{self, Mark, Panel, Series};
+use crate::fit::{with_spinner, Covariance, DataArgs, FitMethod, FitSettings};
+use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gradient::{compare, Comparison, TracePoint};
 use anyhow::{bail, Result};
 use serde_json::json;

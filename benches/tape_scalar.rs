@@ -9,7 +9,7 @@
 //! instead of about nine scalar nodes per term), against the same scalar
 //! f64 primal: the way the tape is meant to be used on vectorisable code.
 
-#[path = "common/rosenbrock.rs"]
+#[path = "../tape/benches/common/rosenbrock.rs"]
 mod rosenbrock;
 
 use admix_dual::{Scalar, ScalarFn};

@@ -2,8 +2,8 @@
 //! divided differences against AD, and Old Faithful fitted by EM and by
 //! L-BFGS through reverse mode, with plots.
 
-use super::data;
-use super::plot::{self, Mark, Panel, Series};
+use crate::data;
+use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
 use admix::mixture::gmm::GaussianMixture;
 use admix::mixture::gradient::{compare, Method};
@@ -36,17 +36,17 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .gradient(Method::Lbfgs)
         .check()?;
     let cmp = compare(&params, faithful.x.view())?;
-    print!("{}", super::compare::render(&cmp, Method::Lbfgs.name()));
+    print!("{}", crate::compare::render(&cmp, Method::Lbfgs.name()));
     let path = args.out_dir.join("faithful_compare.svg");
-    plot::save(&path, &super::compare::panels(&cmp, Method::Lbfgs.name()))?;
+    plot::save(&path, &crate::compare::panels(&cmp, Method::Lbfgs.name()))?;
     println!("plot: {}", path.display());
     let path = args.out_dir.join("faithful_fit.svg");
     plot::save(
         &path,
-        &super::fit::fit_panels(
+        &crate::fit::fit_panels(
             &faithful,
             &cmp.em.model,
-            &super::fit::PlotView::Columns(0, 1),
+            &crate::fit::PlotView::Columns(0, 1),
         )?,
     )?;
     println!("plot: {}", path.display());

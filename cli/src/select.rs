@@ -1,7 +1,7 @@
 //! `admix select`: choose the number of components (and covariance type) by BIC.
 
-use super::fit::{with_spinner, Covariance, DataArgs, FitSettings};
-use super::plot::{self, Mark, Panel, Series};
+use crate::fit::{with_spinner, Covariance, DataArgs, FitSettings};
+use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::CovarianceType;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;

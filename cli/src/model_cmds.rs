@@ -1,6 +1,6 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
-use super::fit::{load_model, DataArgs};
+use crate::fit::{load_model, DataArgs};
 use anyhow::Result;
 use serde_json::json;
 use std::path::PathBuf;

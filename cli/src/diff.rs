@@ -1,7 +1,7 @@
 //! `admix diff`: derivatives of an expression by forward mode, reverse mode
 //! and divided differences, side by side.
 
-use super::plot::{self, Mark, Panel, Series};
+use crate::plot::{self, Mark, Panel, Series};
 use admix::expr::{Expr, StepRow};
 use anyhow::{bail, Context, Result};
 

@@ -1,7 +1,7 @@
 //! `admix kmeans`: K-means clustering.
 
-use super::data;
-use super::fit::DataArgs;
+use crate::data;
+use crate::fit::DataArgs;
 use admix::mixture::kmeans::{Algorithm, Distance, Init, KMeans};
 use anyhow::{Context, Result};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `admix fit`: fit a Gaussian mixture and report, save and plot it.
 
-use super::data::{self, Dataset};
-use super::plot::{self, Mark, Panel, Series};
+use crate::data::{self, Dataset};
+use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::{
     CovarianceType, GaussianMixture, GaussianMixtureModel, GmmInit, GmmParams,
 };

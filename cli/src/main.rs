@@ -1,6 +1,14 @@
 //! The `admix` command-line program.
 
-mod cli;
+mod compare;
+mod data;
+mod demo;
+mod diff;
+mod fit;
+mod kmeans;
+mod model_cmds;
+mod plot;
+mod select;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -16,23 +24,23 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The main job: x^3 divided differences against AD; Old Faithful by EM and by L-BFGS; plots.
-    Demo(cli::demo::DemoArgs),
+    Demo(demo::DemoArgs),
     /// Derivatives of an expression by forward mode, reverse mode and divided differences.
-    Diff(cli::diff::DiffArgs),
+    Diff(diff::DiffArgs),
     /// Fit a Gaussian mixture; print a summary, save the model, plot it.
-    Fit(cli::fit::FitArgs),
+    Fit(fit::FitArgs),
     /// Label data with a saved model's components.
-    Predict(cli::model_cmds::PredictArgs),
+    Predict(model_cmds::PredictArgs),
     /// Mean log-likelihood, BIC and AIC of data under a saved model.
-    Score(cli::model_cmds::ScoreArgs),
+    Score(model_cmds::ScoreArgs),
     /// Draw samples (and their components) from a saved model.
-    Sample(cli::model_cmds::SampleArgs),
+    Sample(model_cmds::SampleArgs),
     /// K-means clustering (Lloyd or mini-batch).
-    Kmeans(cli::kmeans::KMeansArgs),
+    Kmeans(kmeans::KMeansArgs),
     /// BIC and AIC for a range of component counts and covariance types.
-    Select(cli::select::SelectArgs),
+    Select(select::SelectArgs),
     /// EM against a gradient method from the same start: table and plot.
-    Compare(cli::compare::CompareArgs),
+    Compare(compare::CompareArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -42,17 +50,17 @@ enum Command {
 
 fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
-        Command::Demo(a) => cli::demo::run(&a)?,
-        Command::Diff(a) => cli::diff::run(&a)?,
-        Command::Fit(a) => cli::fit::run(&a)?,
-        Command::Predict(a) => cli::model_cmds::predict(&a)?,
-        Command::Score(a) => cli::model_cmds::score(&a)?,
-        Command::Sample(a) => cli::model_cmds::sample(&a)?,
-        Command::Kmeans(a) => cli::kmeans::run(&a)?,
-        Command::Select(a) => cli::select::run(&a)?,
-        Command::Compare(a) => cli::compare::run(&a)?,
+        Command::Demo(a) => demo::run(&a)?,
+        Command::Diff(a) => diff::run(&a)?,
+        Command::Fit(a) => fit::run(&a)?,
+        Command::Predict(a) => model_cmds::predict(&a)?,
+        Command::Score(a) => model_cmds::score(&a)?,
+        Command::Sample(a) => model_cmds::sample(&a)?,
+        Command::Kmeans(a) => kmeans::run(&a)?,
+        Command::Select(a) => select::run(&a)?,
+        Command::Compare(a) => compare::run(&a)?,
         Command::Info { data } => {
-            let d = cli::data::load(&data, None)?;
+            let d = data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
         }
     }

@@ -1,0 +1,1 @@
+//! Benchmarks of admix against peer crates; the code is in the bench targets.
