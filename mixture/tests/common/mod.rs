@@ -145,36 +145,78 @@ pub fn naive_em_step(
     ctype: CovarianceType,
     reg: f64,
 ) -> (Array1<f64>, Array2<f64>, Covariances, f64) {
+    naive_em_step_with(x, None, weights, means, cov, ctype, reg, "wmc")
+}
+
+/// [`naive_em_step`] with a weight per sample (each sample's
+/// responsibilities and log-likelihood count that many times) and an update
+/// mask, a subset of "wmc": a parameter not in it keeps its value, and the
+/// covariances are taken around the means of the new model (the old ones
+/// when "m" is not in the mask).
+#[allow(clippy::too_many_arguments)]
+pub fn naive_em_step_with(
+    x: &Array2<f64>,
+    sample_weight: Option<&[f64]>,
+    weights: &Array1<f64>,
+    means: &Array2<f64>,
+    cov: &Covariances,
+    ctype: CovarianceType,
+    reg: f64,
+    updates: &str,
+) -> (Array1<f64>, Array2<f64>, Covariances, f64) {
     let (n, d) = x.dim();
     let k = weights.len();
+    let s = |i: usize| sample_weight.map_or(1.0, |s| s[i]);
     let full = as_full(cov, k, d);
+    // One determinant and inverse per component, not per sample.
+    let inverses: Vec<(f64, Vec<Vec<f64>>)> = full.iter().map(|c| det_and_inverse(c)).collect();
+    let log_density = |xi: &[f64], j: usize| {
+        let (det, inv) = &inverses[j];
+        let mut q = 0.0;
+        for a in 0..d {
+            for b in 0..d {
+                q += (xi[a] - means[[j, a]]) * inv[a][b] * (xi[b] - means[[j, b]]);
+            }
+        }
+        -0.5 * (d as f64 * (2.0 * std::f64::consts::PI).ln() + det.ln() + q)
+    };
     let mut resp = vec![vec![0.0; k]; n];
     let mut ll = 0.0;
     for i in 0..n {
         let xi: Vec<f64> = x.row(i).to_vec();
-        let dens: Vec<f64> = (0..k)
-            .map(|j| weights[j] * log_gaussian(&xi, &means.row(j).to_vec(), &full[j]).exp())
+        let logs: Vec<f64> = (0..k)
+            .map(|j| weights[j].ln() + log_density(&xi, j))
             .collect();
-        let total: f64 = dens.iter().sum();
-        ll += total.ln();
+        let top = logs.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let total: f64 = logs.iter().map(|l| (l - top).exp()).sum();
+        ll += s(i) * (top + total.ln());
         for j in 0..k {
-            resp[i][j] = dens[j] / total;
+            resp[i][j] = s(i) * (logs[j] - top).exp() / total;
         }
     }
     let nk: Vec<f64> = (0..k)
         .map(|j| (0..n).map(|i| resp[i][j]).sum::<f64>() + 10.0 * f64::EPSILON)
         .collect();
     let sum_nk: f64 = nk.iter().sum();
-    let new_w = Array1::from_shape_fn(k, |j| nk[j] / sum_nk);
-    let new_m = Array2::from_shape_fn((k, d), |(j, a)| {
-        (0..n).map(|i| resp[i][j] * x[[i, a]]).sum::<f64>() / nk[j]
-    });
+    let new_w = if updates.contains('w') {
+        Array1::from_shape_fn(k, |j| nk[j] / sum_nk)
+    } else {
+        weights.clone()
+    };
+    let new_m = if updates.contains('m') {
+        Array2::from_shape_fn((k, d), |(j, a)| {
+            (0..n).map(|i| resp[i][j] * x[[i, a]]).sum::<f64>() / nk[j]
+        })
+    } else {
+        means.clone()
+    };
     let scatter = |j: usize, a: usize, b: usize| -> f64 {
         (0..n)
             .map(|i| resp[i][j] * (x[[i, a]] - new_m[[j, a]]) * (x[[i, b]] - new_m[[j, b]]))
             .sum()
     };
     let new_c = match ctype {
+        _ if !updates.contains('c') => cov.clone(),
         CovarianceType::Full => Covariances::Full(Array3::from_shape_fn((k, d, d), |(j, a, b)| {
             scatter(j, a, b) / nk[j] + if a == b { reg } else { 0.0 }
         })),
@@ -188,7 +230,8 @@ pub fn naive_em_step(
             (0..d).map(|a| scatter(j, a, a) / nk[j] + reg).sum::<f64>() / d as f64
         })),
     };
-    (new_w, new_m, new_c, ll / n as f64)
+    let total_weight: f64 = (0..n).map(s).sum();
+    (new_w, new_m, new_c, ll / total_weight)
 }
 
 /// Starting parameters of the given covariance type for `three_blobs`, deliberately off.
