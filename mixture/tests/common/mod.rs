@@ -8,16 +8,19 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+/// Means of the three components of [`three_blobs`].
+pub const THREE_BLOBS_MEANS: [[f64; 3]; 3] = [[0.0, 0.0, 0.0], [6.0, 1.0, -2.0], [-3.0, 7.0, 4.0]];
+
+/// Lower Cholesky factors of the covariances of [`three_blobs`].
+pub const THREE_BLOBS_FACTORS: [[[f64; 3]; 3]; 3] = [
+    [[1.0, 0.0, 0.0], [0.5, 0.8, 0.0], [0.2, -0.3, 0.6]],
+    [[0.7, 0.0, 0.0], [-0.2, 1.2, 0.0], [0.0, 0.4, 0.5]],
+    [[1.3, 0.0, 0.0], [0.0, 0.6, 0.0], [0.6, 0.1, 0.9]],
+];
+
 /// Samples from three well-separated, correlated 3-D Gaussians with weights
 /// 0.5, 0.3, 0.2.
 pub fn three_blobs(n: usize, seed: u64) -> Array2<f64> {
-    let means = [[0.0, 0.0, 0.0], [6.0, 1.0, -2.0], [-3.0, 7.0, 4.0]];
-    // Lower Cholesky factors of the covariances.
-    let factors = [
-        [[1.0, 0.0, 0.0], [0.5, 0.8, 0.0], [0.2, -0.3, 0.6]],
-        [[0.7, 0.0, 0.0], [-0.2, 1.2, 0.0], [0.0, 0.4, 0.5]],
-        [[1.3, 0.0, 0.0], [0.0, 0.6, 0.0], [0.6, 0.1, 0.9]],
-    ];
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut x = Array2::zeros((n, 3));
     for i in 0..n {
@@ -28,11 +31,23 @@ pub fn three_blobs(n: usize, seed: u64) -> Array2<f64> {
         };
         let z: Vec<f64> = (0..3).map(|_| StandardNormal.sample(&mut rng)).collect();
         for a in 0..3 {
-            let lz: f64 = (0..3).map(|b| factors[j][a][b] * z[b]).sum();
-            x[[i, a]] = means[j][a] + lz;
+            let lz: f64 = (0..3).map(|b| THREE_BLOBS_FACTORS[j][a][b] * z[b]).sum();
+            x[[i, a]] = THREE_BLOBS_MEANS[j][a] + lz;
         }
     }
     x
+}
+
+/// The parameters [`three_blobs`] samples from: weights, means and full
+/// covariances `L L^T`.
+pub fn three_blobs_truth() -> (Array1<f64>, Array2<f64>, Covariances) {
+    let f = &THREE_BLOBS_FACTORS;
+    let w = Array1::from(vec![0.5, 0.3, 0.2]);
+    let m = Array2::from_shape_fn((3, 3), |(j, a)| THREE_BLOBS_MEANS[j][a]);
+    let c = Array3::from_shape_fn((3, 3, 3), |(j, a, b)| {
+        (0..3).map(|p| f[j][a][p] * f[j][b][p]).sum()
+    });
+    (w, m, Covariances::Full(c))
 }
 
 /// Reads a numeric CSV from the repository's data folder, dropping non-numeric columns.
