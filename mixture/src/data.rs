@@ -25,6 +25,40 @@ pub fn check_data(x: ArrayView2<f64>) -> Result<(), MixtureError> {
     Ok(())
 }
 
+/// Checks that the data's scale leaves room for squares in `f64`: the
+/// root-mean-square distance of the rows from their mean must have a square
+/// whose sum over the samples (which bounds every moment sum of EM) is finite
+/// and that is, unless all rows are equal, at least the smallest normal number (below it
+/// variances and squared distances underflow and clusters merge silently).
+/// Fitting calls it; predicting with a fitted model does not.
+pub(crate) fn check_scale(x: ArrayView2<f64>) -> Result<(), MixtureError> {
+    let n = x.nrows() as f64;
+    let means: Vec<f64> = x.columns().into_iter().map(|c| c.sum() / n).collect();
+    let deviations = || {
+        x.rows()
+            .into_iter()
+            .flat_map(|r| r.into_iter().zip(&means).map(|(v, m)| v - m))
+    };
+    // Sums of squares relative to the largest deviation neither overflow
+    // nor underflow.
+    let largest = deviations().fold(0.0f64, |a, v| a.max(v.abs()));
+    let relative: f64 = deviations().map(|v| (v / largest).powi(2)).sum::<f64>() / n;
+    let spread = if largest == 0.0 {
+        0.0
+    } else {
+        largest * relative.sqrt()
+    };
+    let square = spread * spread;
+    let problem = if !(square * n).is_finite() {
+        "overflows f64 when summed over the samples"
+    } else if spread > 0.0 && square < f64::MIN_POSITIVE {
+        "is below the smallest normal f64, so variances and squared distances underflow"
+    } else {
+        return Ok(());
+    };
+    Err(MixtureError::DataScale { spread, problem })
+}
+
 /// Checks that `x` is valid data with the `expected` number of features.
 pub fn check_features(x: ArrayView2<f64>, expected: usize) -> Result<(), MixtureError> {
     check_data(x)?;

@@ -90,6 +90,14 @@ pub enum MixtureError {
         /// The offending row.
         row: usize,
     },
+    /// Data so large or so small that its squares do not fit in `f64`.
+    #[error("the data's root-mean-square distance from its mean is {spread:e}, whose square {problem}: rescale the data (for example standardise each column) before fitting")]
+    DataScale {
+        /// Root-mean-square distance of the rows from their mean (`inf` when it overflows).
+        spread: f64,
+        /// What goes wrong with its square, in words.
+        problem: &'static str,
+    },
     /// Per-sample weights of the wrong length.
     #[error(
         "got {got} sample weights for {expected} samples: pass one weight per row of the data"

@@ -150,14 +150,14 @@ impl Covariances {
             }
             Covariances::Diag(c) => {
                 for (comp, row) in c.outer_iter().enumerate() {
-                    if row.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
+                    if row.iter().any(|&v| !usable_variance(v)) {
                         return Err(MixtureError::NotPositiveDefinite { component: comp });
                     }
                 }
                 Covariances::Diag(c.mapv(|v| 1.0 / v.sqrt()))
             }
             Covariances::Spherical(c) => {
-                if let Some(comp) = c.iter().position(|&v| !(v > 0.0 && v.is_finite())) {
+                if let Some(comp) = c.iter().position(|&v| !usable_variance(v)) {
                     return Err(MixtureError::NotPositiveDefinite { component: comp });
                 }
                 Covariances::Spherical(c.mapv(|v| 1.0 / v.sqrt()))
@@ -232,6 +232,12 @@ impl Covariances {
             Covariances::Spherical(p) => Covariances::Spherical(p.mapv(|u| u * u)),
         }
     }
+}
+
+/// A diagonal variance whose precision `1 / v` is finite and positive (a
+/// subnormal variance would give an infinite precision and NaN densities).
+fn usable_variance(v: f64) -> bool {
+    v > 0.0 && v.is_finite() && (1.0 / v).is_finite()
 }
 
 /// Applies `f(component, matrix, d)` to each `d x d` matrix of a (k, d, d) array.

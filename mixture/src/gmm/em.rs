@@ -9,6 +9,7 @@ use super::kernel::{accumulate, Prepared, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
+use crate::data::check_scale;
 use crate::kmeans::{Init as KMeansInit, KMeans};
 use crate::{check_data, MixtureError};
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -83,6 +84,7 @@ impl GmmValidParams {
         progress: &mut dyn FnMut(EmProgress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
         check_data(x)?;
+        check_scale(x)?;
         let p = &self.params;
         let (n, d) = x.dim();
         let k = p.n_components;

@@ -4,8 +4,9 @@ use super::init::{kmeans_plus_plus, random_rows};
 use super::lloyd::Lloyd;
 use super::minibatch::{mini_batch, MiniBatchSettings};
 use super::model::KMeansModel;
-use super::params::{Algorithm, Init, KMeansParams};
+use super::params::{Algorithm, Distance, Init, KMeansParams};
 use super::prepare::Prepared;
+use crate::data::check_scale;
 use crate::{check_data, MixtureError};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rand::SeedableRng;
@@ -18,7 +19,8 @@ impl KMeansParams {
     /// # Errors
     /// [`MixtureError::InvalidHyperparameter`] or a centres error for bad
     /// settings; [`MixtureError::EmptyData`], [`MixtureError::NonFiniteData`]
-    /// (with row and column) or [`MixtureError::Overflow`] for bad data;
+    /// (with row and column), [`MixtureError::DataScale`] (squares that
+    /// overflow or underflow) or [`MixtureError::Overflow`] for bad data;
     /// [`MixtureError::TooFewSamples`] when there are fewer rows than
     /// clusters; [`MixtureError::ZeroNormRow`] for a zero row with the
     /// cosine distance.
@@ -56,6 +58,9 @@ impl KMeansParams {
     ) -> Result<KMeansModel, MixtureError> {
         self.check()?;
         check_data(x)?;
+        if self.distance == Distance::SquaredEuclidean {
+            check_scale(x)?;
+        }
         if let Init::Given(centres) = &self.init {
             if centres.ncols() != x.ncols() {
                 return Err(MixtureError::CentresShape {

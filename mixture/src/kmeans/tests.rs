@@ -372,7 +372,7 @@ fn bad_input_gives_typed_errors() {
     ));
     assert!(matches!(
         KMeans::params(1).fit(array![[0.0], [1e300]].view()),
-        Err(MixtureError::Overflow { what: "data", .. })
+        Err(MixtureError::DataScale { .. })
     ));
     assert!(matches!(
         KMeans::params(2).fit_weighted(x.view(), array![1.0, 0.0].view()),
