@@ -69,6 +69,25 @@ impl fmt::Display for CovarianceType {
     }
 }
 
+impl std::str::FromStr for CovarianceType {
+    type Err = MixtureError;
+
+    /// Parses the name of [`CovarianceType::name`] (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, MixtureError> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(CovarianceType::Full),
+            "tied" => Ok(CovarianceType::Tied),
+            "diag" => Ok(CovarianceType::Diag),
+            "spherical" => Ok(CovarianceType::Spherical),
+            _ => Err(MixtureError::InvalidHyperparameter {
+                name: "covariance_type",
+                value: format!("{s:?}"),
+                valid: "one of \"full\", \"tied\", \"diag\", \"spherical\"",
+            }),
+        }
+    }
+}
+
 /// Covariance-like arrays in scikit-learn's shapes: full (k, d, d), tied (d, d),
 /// diag (k, d), spherical (k). Used for covariances, precisions and the
 /// Cholesky factors of the precisions alike.
