@@ -2,7 +2,9 @@
 //! divided differences against AD, and Old Faithful fitted by EM and by
 //! L-BFGS through reverse mode, with plots.
 
+use crate::args::Threads;
 use crate::data;
+use crate::figures::{fit_panels, PlotView};
 use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
 use admix::mixture::gmm::GaussianMixture;
@@ -16,6 +18,8 @@ pub struct DemoArgs {
     /// Folder for the plots.
     #[arg(long, default_value = "admix-demo")]
     pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub threads: Threads,
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
@@ -29,13 +33,15 @@ pub fn run(args: &DemoArgs) -> Result<()> {
 
     println!();
     println!("== Old Faithful, two full-covariance components: EM against L-BFGS from one start");
-    let faithful = data::load("faithful", None)?;
+    let faithful = data::load("faithful", None, None)?;
     let params = GaussianMixture::params(2)
         .tol(1e-9)
         .max_iter(1000)
         .gradient(Method::Lbfgs)
         .check()?;
-    let cmp = compare(&params, faithful.x.view())?;
+    let cmp = args
+        .threads
+        .install(|| compare(&params, faithful.x.view()))??;
     print!("{}", crate::compare::render(&cmp, Method::Lbfgs.name()));
     let path = args.out_dir.join("faithful_compare.svg");
     plot::save(&path, &crate::compare::panels(&cmp, Method::Lbfgs.name()))?;
@@ -43,11 +49,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let path = args.out_dir.join("faithful_fit.svg");
     plot::save(
         &path,
-        &crate::fit::fit_panels(
-            &faithful,
-            &cmp.em.model,
-            &crate::fit::PlotView::Columns(0, 1),
-        )?,
+        &fit_panels(&faithful, &cmp.em.model, &PlotView::Columns(0, 1))?,
     )?;
     println!("plot: {}", path.display());
     Ok(())

@@ -1,13 +1,17 @@
 //! The `admix` command-line program.
 
+mod args;
 mod compare;
 mod data;
 mod demo;
 mod diff;
+mod figures;
 mod fit;
 mod kmeans;
 mod model_cmds;
+mod model_io;
 mod plot;
+mod progress;
 mod select;
 
 use clap::{Parser, Subcommand};
@@ -42,10 +46,7 @@ enum Command {
     /// EM against a gradient method from the same start: table and plot.
     Compare(compare::CompareArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
-    Info {
-        /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
-        data: String,
-    },
+    Info(InfoArgs),
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -59,10 +60,28 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Kmeans(a) => kmeans::run(&a)?,
         Command::Select(a) => select::run(&a)?,
         Command::Compare(a) => compare::run(&a)?,
-        Command::Info { data } => {
-            let d = data::load(&data, None)?;
-            println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
-        }
+        Command::Info(a) => info(&a)?,
+    }
+    Ok(())
+}
+
+/// Options of `admix info`.
+#[derive(Debug, clap::Args)]
+struct InfoArgs {
+    #[command(flatten)]
+    data: args::DataArgs,
+    /// Print JSON (rows, columns) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn info(args: &InfoArgs) -> anyhow::Result<()> {
+    let d = args.data.load()?;
+    if args.json {
+        let value = serde_json::json!({ "rows": d.x.nrows(), "columns": d.columns });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
     }
     Ok(())
 }

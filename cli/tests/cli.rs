@@ -282,7 +282,10 @@ fn user_mistakes_give_one_clear_line() {
     assert!(e.contains("line 3"), "{e}");
     let nan = write("nan.csv", "a,b\n1,2\n3,NaN\n4,5\n");
     let e = admix_error(&["fit", &nan, "-k", "1"]);
-    assert!(e.contains("row 1") && e.contains("column 1"), "{e}");
+    assert!(
+        e.contains("line 3, column 2 ('b')") && e.contains("missing value"),
+        "{e}"
+    );
     let e = admix_error(&["fit", "faithful", "-k", "300"]);
     assert!(e.contains("272"), "{e}");
     let model = dir.join("m.json");
