@@ -245,15 +245,15 @@ fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
         [n, d] => (n, d),
         [] => bail!("'{source}' holds a single number (a 0-D array): save a 1-D or 2-D array"),
         _ => bail!(
-            "'{source}' holds a {}-D array of shape {:?}: save a 2-D array (rows x features)",
+            "'{source}' holds a {}-D array of shape {}: save a 2-D array (rows x features)",
             dict.shape.len(),
-            dict.shape
+            dict.tuple()
         ),
     };
     if rows == 0 || cols == 0 {
         bail!(
-            "'{source}' holds an array of shape {:?}: there is no data in it",
-            dict.shape
+            "'{source}' holds an array of shape {}: there is no data in it",
+            dict.tuple()
         );
     }
     let size = match float {
@@ -264,19 +264,19 @@ fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
     let expected = rows
         .checked_mul(cols)
         .and_then(|n| n.checked_mul(size))
-        .with_context(|| format!("'{source}': the shape {:?} is too large", dict.shape))?;
+        .with_context(|| format!("'{source}': the shape {} is too large", dict.tuple()))?;
     if data.len() < expected {
         bail!(
-            "'{source}' is truncated: its shape {:?} needs {expected} bytes of data but the file has {}",
-            dict.shape,
+            "'{source}' is truncated: its shape {} needs {expected} bytes of data but the file has {}",
+            dict.tuple(),
             data.len()
         );
     }
     if data.len() > expected {
         bail!(
-            "'{source}' has {} bytes after the data its shape {:?} describes: not a valid .npy file",
+            "'{source}' has {} bytes after the data its shape {} describes: not a valid .npy file",
             data.len() - expected,
-            dict.shape
+            dict.tuple()
         );
     }
     let values: Vec<f64> = match float {
@@ -386,6 +386,17 @@ impl NpyHeader {
         })
     }
 
+    /// The shape as Python writes it: `(2, 3)`, `(5,)`, `()`.
+    fn tuple(&self) -> String {
+        match &self.shape[..] {
+            [n] => format!("({n},)"),
+            dims => {
+                let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+                format!("({})", dims.join(", "))
+            }
+        }
+    }
+
     /// The element type, or an error that names what the file holds instead.
     fn float(&self, source: &str) -> Result<Float> {
         let d = self.descr.as_str();
@@ -446,4 +457,215 @@ fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
     let x = data.x.select(ndarray::Axis(1), &picked);
     let columns = picked.iter().map(|&i| data.columns[i].clone()).collect();
     Ok(Dataset { columns, x })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn csv(text: &str) -> Result<Dataset> {
+        parse_csv(text, "t", None)
+    }
+
+    fn error(r: Result<Dataset>) -> String {
+        format!("{:#}", r.expect_err("an error"))
+    }
+
+    #[test]
+    fn built_in_data_sets_have_their_published_shapes() {
+        let faithful = load("faithful", None, None).unwrap();
+        assert_eq!(faithful.x.dim(), (272, 2));
+        assert_eq!(faithful.columns, ["eruptions", "waiting"]);
+        assert_eq!(faithful.x[[0, 0]], 3.6);
+        let iris = load("iris", None, None).unwrap();
+        assert_eq!(
+            iris.x.dim(),
+            (150, 4),
+            "the species column is a label, not data"
+        );
+    }
+
+    #[test]
+    fn header_is_optional_and_columns_can_be_picked() {
+        let d = csv("1,2,3\n4,5,6\n").unwrap();
+        assert_eq!(d.x, array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let d = select(d, &["2".into(), "x0".into()]).unwrap();
+        assert_eq!(d.x, array![[3.0, 1.0], [6.0, 4.0]]);
+        // A byte-order mark and comment lines are not data.
+        let d = csv("\u{feff}a,b\n# note\n1,2\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0]]);
+    }
+
+    #[test]
+    fn a_column_is_a_label_only_when_no_value_in_it_is_a_number() {
+        let d = csv("name,a,b\nx,1,2\ny,3,4\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0], [3.0, 4.0]]);
+        // Before: a first value of NA (or empty, or a word) made the whole
+        // column a label column and it was dropped without a word.
+        for first in ["NA", "", "oops"] {
+            let e = error(csv(&format!("a,b\n1,{first}\n3,4\n")));
+            assert!(e.contains("line 2, column 2 ('b')"), "{e}");
+        }
+        let e = error(csv("a,b\n1,NA\n3,4\n"));
+        assert!(e.contains("missing value"), "{e}");
+        let e = error(csv("a,b\n1,oops\n3,4\n"));
+        assert!(e.contains("'oops' is not a number"), "{e}");
+        let e = error(csv("a,b\n1,inf\n3,4\n"));
+        assert!(e.contains("not a finite number"), "{e}");
+        // A column of nothing but missing values is an error, not a label.
+        let e = error(csv("a,b\n1,\n3,\n"));
+        assert!(
+            e.contains("line 2, column 2") && e.contains("missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn labels_names_columns_to_skip_whatever_they_hold() {
+        let text = "id,a,b\n1,0.5,2\n2,1.5,4\n";
+        let all = csv(text).unwrap();
+        assert_eq!(all.columns, ["id", "a", "b"]);
+        let d = parse_csv(text, "t", Some(&["id".into()])).unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[0.5, 2.0], [1.5, 4.0]]);
+        let d = parse_csv(text, "t", Some(&["0".into(), "b".into()])).unwrap();
+        assert_eq!(d.columns, ["a"]);
+        let e = error(parse_csv(text, "t", Some(&["nope".into()])));
+        assert!(e.contains("--labels") && e.contains("'nope'"), "{e}");
+        // Named labels leave the other columns fully checked.
+        let e = error(parse_csv("k,a\nx,1\ny,z\n", "t", Some(&["k".into()])));
+        assert!(e.contains("line 3, column 2 ('a')"), "{e}");
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_their_line_in_the_file() {
+        let e = error(csv("a,b\n1,2\n3,oops\n"));
+        assert!(e.contains("line 3") && e.contains("oops"), "{e}");
+        let e = error(csv("a,b\n1,2\n3\n"));
+        assert!(
+            e.contains("line 3 has 1 fields but the first row has 2"),
+            "{e}"
+        );
+        // Comment lines count: the bad value is on line 4 of the file.
+        let e = error(csv("a,b\n# c\n1,2\n3,?\n"));
+        assert!(e.contains("line 4"), "{e}");
+        assert!(error(csv("")).contains("no rows"));
+        assert!(error(csv("a,b\n")).contains("no data rows"));
+        assert!(error(csv("a,b\nx,y\n")).contains("no numeric column"));
+        let e = error(load("/nonexistent/file.csv", None, None));
+        assert!(e.contains("no file '/nonexistent/file.csv'"), "{e}");
+    }
+
+    /// An `.npy` file written by hand: version 1.0, the header dict padded
+    /// with spaces to a multiple of 64 bytes as numpy does.
+    fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+        let order = if fortran { "True" } else { "False" };
+        let dict = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+        npy_with_header(dict, data)
+    }
+
+    fn npy_with_header(mut dict: String, data: &[u8]) -> Vec<u8> {
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    fn le64(values: &[f64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn npy_error(bytes: &[u8]) -> String {
+        error(parse_npy(bytes, "a.npy"))
+    }
+
+    #[test]
+    fn npy_float_arrays_in_every_byte_order_and_layout_read_correctly() {
+        let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let c_order = le64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let d = parse_npy(&npy("<f8", false, "(2, 3)", &c_order), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        assert_eq!(d.columns, ["x0", "x1", "x2"]);
+        // Fortran order stores the columns one after the other.
+        let f_order = le64(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        let d = parse_npy(&npy("<f8", true, "(2, 3)", &f_order), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        let be: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let d = parse_npy(&npy(">f8", false, "(2, 3)", &be), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        let f32_be: Vec<u8> = [1.5f32, -2.25]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let d = parse_npy(&npy(">f4", false, "(2,)", &f32_be), "a.npy").unwrap();
+        assert_eq!(d.x, array![[1.5], [-2.25]]);
+        let f32_le: Vec<u8> = [0.5f32, 8.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let d = parse_npy(&npy("<f4", false, "(1, 2)", &f32_le), "a.npy").unwrap();
+        assert_eq!(d.x, array![[0.5, 8.0]]);
+    }
+
+    #[test]
+    fn npy_failures_each_say_what_is_wrong() {
+        let good = npy("<f8", false, "(2, 1)", &le64(&[1.0, 2.0]));
+        let header_end = good.len() - 16;
+        let e = npy_error(&good[..5]);
+        assert!(e.contains("truncated") && e.contains("magic"), "{e}");
+        let e = npy_error(&good[..9]);
+        assert!(e.contains("truncated") && e.contains("header"), "{e}");
+        let e = npy_error(&good[..header_end - 7]);
+        assert!(e.contains("truncated") && e.contains("header"), "{e}");
+        let e = npy_error(&good[..good.len() - 3]);
+        assert!(
+            e.contains("truncated") && e.contains("needs 16 bytes of data but the file has 13"),
+            "{e}"
+        );
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(npy_error(&longer).contains("1 bytes after the data"));
+        let kinds = [
+            ("<i8", "integers"),
+            ("|u1", "integers"),
+            ("<c16", "complex numbers"),
+            ("|b1", "booleans"),
+            ("|O", "Python objects"),
+            ("<U5", "strings"),
+            ("<f2", "width other than 4 or 8"),
+        ];
+        for (descr, kind) in kinds {
+            let e = npy_error(&npy(descr, false, "(2,)", &[0; 16]));
+            assert!(
+                e.contains(kind) && e.contains(descr) && e.contains("float64"),
+                "{descr}: {e}"
+            );
+        }
+        let e = npy_error(&npy("<f8", false, "(0, 3)", &[]));
+        assert!(e.contains("(0, 3)") && e.contains("no data"), "{e}");
+        let e = npy_error(&npy("<f8", false, "(2, 2, 2)", &le64(&[0.0; 8])));
+        assert!(e.contains("3-D") && e.contains("2-D"), "{e}");
+        let e = npy_error(&npy("<f8", false, "()", &le64(&[0.0])));
+        assert!(e.contains("0-D"), "{e}");
+        assert!(npy_error(b"a,b\n1,2\n").contains("not an .npy file"));
+        let mut v9 = good.clone();
+        v9[6] = 9;
+        assert!(npy_error(&v9).contains("version 9"));
+        let structured = npy_with_header(
+            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }".into(),
+            &le64(&[1.0]),
+        );
+        assert!(npy_error(&structured).contains("structured"));
+        // A shape whose byte count overflows is refused before any allocation.
+        let huge = npy("<f8", false, "(18446744073709551615, 4)", &[]);
+        assert!(npy_error(&huge).contains("too large"));
+    }
 }

@@ -229,3 +229,131 @@ fn shaped(
     };
     Ok(c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn error(text: &str, k: usize, flag: Option<CovarianceType>) -> String {
+        format!(
+            "{:#}",
+            InitFile::parse(text, k, flag).expect_err("an error")
+        )
+    }
+
+    #[test]
+    fn any_subset_of_the_parameters_is_a_start() {
+        let s = InitFile::parse(r#"{"means": [[0, 1], [5, 6]]}"#, 2, None).unwrap();
+        assert_eq!(s.means, Some(array![[0.0, 1.0], [5.0, 6.0]]));
+        assert_eq!((s.weights, s.covariances), (None, None));
+        assert_eq!(s.covariance_type, CovarianceType::Full);
+        let s = InitFile::parse(r#"{"weights": [0.25, 0.75]}"#, 2, None).unwrap();
+        assert_eq!(s.weights, Some(array![0.25, 0.75]));
+        // The type comes from --covariance when the file does not say.
+        let s = InitFile::parse(
+            r#"{"covariances": [1.0, 2.0]}"#,
+            2,
+            Some(CovarianceType::Spherical),
+        )
+        .unwrap();
+        assert_eq!(
+            s.covariances,
+            Some(Covariances::Spherical(array![1.0, 2.0]))
+        );
+        // A model file written by `admix fit --out` is a start too.
+        let s = InitFile::parse(
+            r#"{"covariance_type": "diag", "weights": [1], "means": [[1, 2]],
+                "covariances": [[1, 4]], "converged": true, "n_iter": 1, "lower_bound": [-3]}"#,
+            1,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.covariance_type, CovarianceType::Diag);
+    }
+
+    #[test]
+    fn precisions_are_inverted_to_covariances() {
+        // [[4, 2], [2, 3]]^-1 = [[3, -2], [-2, 4]] / 8.
+        let s = InitFile::parse(
+            r#"{"covariance_type": "tied", "precisions": [[0.375, -0.25], [-0.25, 0.5]]}"#,
+            3,
+            None,
+        )
+        .unwrap();
+        let Some(Covariances::Tied(c)) = s.covariances else {
+            panic!("tied covariances")
+        };
+        for (a, b) in c.iter().zip(&[4.0, 2.0, 2.0, 3.0]) {
+            assert!((a - b).abs() < 1e-14, "{c}");
+        }
+    }
+
+    #[test]
+    fn shape_and_value_errors_name_the_field() {
+        let full = Some(CovarianceType::Full);
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"weights": [1]}"#,
+                "weights has 1 values for 2 components",
+            ),
+            (r#"{"weights": [0.5, 0.6]}"#, "weights sum to 1.1"),
+            (r#"{"weights": [1.5, -0.5]}"#, "weights[1] = -0.5"),
+            (
+                r#"{"means": [[1, 2]]}"#,
+                "means has 1 rows for 2 components",
+            ),
+            (
+                r#"{"means": [[1, 2], [3]]}"#,
+                "means[1] has 1 numbers but means[0] has 2",
+            ),
+            (
+                r#"{"means": [[], []]}"#,
+                "means needs rows of at least one number",
+            ),
+            (
+                r#"{"means": [[1, 2], [3, 4]], "covariances": [[[1, 0], [0, 1]], [[1]]]}"#,
+                "covariances[1] is 1 x 1 but must be 2 x 2",
+            ),
+            (
+                r#"{"covariances": [[[1, 0], [0, 1]]]}"#,
+                "covariances has 1 matrices for 2 components",
+            ),
+            (
+                r#"{"covariances": [[[1, 0], [0, 1]], [[1, 0], [0, -1]]]}"#,
+                "covariances: covariance of component 1 is not positive definite",
+            ),
+            (
+                r#"{"covariances": [[1, 2], [3, 4]]}"#,
+                "covariances of type full must be k arrays of d rows of d numbers",
+            ),
+            (
+                r#"{"covariances": [[[1]], [[1]]], "precisions": [[[1]], [[1]]]}"#,
+                "covariances or precisions, not both",
+            ),
+            (r#"{"mean": [[1], [2]]}"#, "unknown field `mean`"),
+            (
+                r#"{"converged": true}"#,
+                "none of weights, means, covariances",
+            ),
+            (
+                r#"{"covariance_type": "tied", "means": [[1], [2]]}"#,
+                "covariance_type is tied but --covariance is full",
+            ),
+            (r#"{"weights": [0.5,"#, "not a start"),
+        ];
+        for (text, want) in cases {
+            let e = error(text, 2, full);
+            assert!(e.contains(want), "{text}: {e}");
+        }
+        let e = error(
+            r#"{"covariance_type": "diag", "means": [[1, 2], [3, 4]], "covariances": [[1], [2]]}"#,
+            2,
+            None,
+        );
+        assert!(
+            e.contains("covariances rows have 1 numbers but the means have 2"),
+            "{e}"
+        );
+    }
+}
