@@ -84,7 +84,7 @@ impl Field {
 /// `labels` names it or, without `labels`, when none of its values is a
 /// number and some are text; in every other column each value must be a finite number, and
 /// the error names the line and column of the first that is not.
-fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> Result<Dataset> {
+pub(crate) fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> Result<Dataset> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let reader = || {
         csv::ReaderBuilder::new()
@@ -199,7 +199,7 @@ enum Float {
 ///
 /// # Reference
 /// The NPY format, numpy.lib.format (versions 1.0, 2.0 and 3.0).
-fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
+pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
     const MAGIC: &[u8] = b"\x93NUMPY";
     if !bytes.starts_with(MAGIC) {
         if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {

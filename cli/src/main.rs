@@ -7,6 +7,8 @@ mod demo;
 mod diff;
 mod figures;
 mod fit;
+#[cfg(test)]
+mod fuzz;
 mod kmeans;
 mod model_cmds;
 mod model_io;
