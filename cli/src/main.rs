@@ -104,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 /// Help and version go to stdout as clap renders them; a usage mistake is
-/// one line on stderr, like every other error of this program.
+/// one line on stderr, like every other error of this program, and exit code 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
@@ -116,10 +116,24 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments");
-    eprintln!("admix: {first} (see admix --help)");
+    eprintln!("admix: {} (see admix --help)", one_line(&e.to_string()));
     ExitCode::from(2)
+}
+
+/// clap's message up to its usage section, on one line: the first line
+/// alone can end in a colon with the missing argument on the next.
+fn one_line(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// Rust ignores SIGPIPE, so `admix ... | head` would panic on the closed
