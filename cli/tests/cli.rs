@@ -391,6 +391,20 @@ fn the_main_job_runs_into_a_folder() {
             "{plot}"
         );
     }
+    let v = admix_json(&["demo", "--out-dir", dir.to_str().unwrap(), "--json"]);
+    // At h = 0.1 and x = 2 the forward difference errs by 3xh + h^2 = 0.61.
+    let row = v["cube"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["x"] == 2.0 && r["h"] == 0.1)
+        .expect("the row x = 2, h = 0.1");
+    assert!(
+        close(row["forward_error"].as_f64().unwrap(), 0.61, 1e-9),
+        "{row}"
+    );
+    assert_eq!(v["faithful"]["method"], "lbfgs");
+    assert_eq!(v["plots"].as_array().unwrap().len(), 3);
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -595,4 +609,20 @@ fn plots_of_wide_data_use_principal_axes() {
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.contains("principal component 1"), "{}", &svg[..200]);
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn every_command_takes_json_and_every_parallel_one_threads() {
+    let commands = [
+        "demo", "diff", "fit", "predict", "score", "sample", "kmeans", "select", "compare", "info",
+    ];
+    // diff, sample and info run on one thread: they have nothing to spread.
+    let parallel = [
+        "demo", "fit", "predict", "score", "kmeans", "select", "compare",
+    ];
+    for c in commands {
+        let help = String::from_utf8(admix(&[c, "--help"]).stdout).unwrap();
+        assert!(help.contains("--json"), "{c} --help: {help}");
+        assert_eq!(help.contains("--threads"), parallel.contains(&c), "{c}");
+    }
 }
