@@ -40,7 +40,9 @@ pub struct FitArgs {
     /// two columns of 2-D data, else the first two principal components).
     #[arg(long, value_delimiter = ',')]
     pub plot_columns: Option<Vec<String>>,
-    /// Print JSON (the model file's fields plus fit_seconds) instead of text.
+    /// Print JSON instead of text: the model file's fields plus fit_seconds,
+    /// mean_log_likelihood, bic, method, and for gradient methods status and
+    /// gradient_norm.
     #[arg(long)]
     pub json: bool,
 }
