@@ -79,8 +79,8 @@ impl Field {
     }
 }
 
-/// Parses CSV text. A first row with a field that is neither a number nor
-/// a missing value is a header. A column is a label column (skipped) when
+/// Parses CSV text. The first row is a header when it holds no number, or
+/// text in a column that holds numbers below it. A column is a label column (skipped) when
 /// `labels` names it or, without `labels`, when none of its values is a
 /// number and some are text; in every other column each value must be a finite number, and
 /// the error names the line and column of the first that is not.
@@ -100,18 +100,22 @@ pub(crate) fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> 
         bail!("'{source}' holds no rows: a CSV file needs at least one row of numbers");
     };
     let first = first.with_context(|| format!("'{source}' is not valid CSV"))?;
-    let header = first.iter().any(|f| Field::read(f) == Field::Text);
     let width = first.len();
-    let names: Vec<String> = if header {
-        first.iter().map(str::to_string).collect()
-    } else {
-        (0..width).map(|i| format!("x{i}")).collect()
-    };
-    // Pass 1: the shape, and which columns hold a number or a text somewhere.
+    // Pass 1: the shape, and which columns hold a number or a text somewhere
+    // below the first row.
     let mut has_number = vec![false; width];
     let mut has_text = vec![false; width];
+    let see = |record: &csv::StringRecord, number: &mut [bool], text: &mut [bool]| {
+        for (c, field) in record.iter().enumerate() {
+            match Field::read(field) {
+                Field::Number(_) | Field::Infinite => number[c] = true,
+                Field::Text => text[c] = true,
+                Field::Missing => {}
+            }
+        }
+    };
     let mut rows = 0usize;
-    for record in reader().into_records().skip(usize::from(header)) {
+    for record in records {
         let record = record.with_context(|| format!("'{source}' is not valid CSV"))?;
         if record.len() != width {
             bail!(
@@ -120,15 +124,24 @@ pub(crate) fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> 
                 record.len()
             );
         }
-        for (c, field) in record.iter().enumerate() {
-            match Field::read(field) {
-                Field::Number(_) | Field::Infinite => has_number[c] = true,
-                Field::Text => has_text[c] = true,
-                Field::Missing => {}
-            }
-        }
+        see(&record, &mut has_number, &mut has_text);
         rows += 1;
     }
+    // The first row is a header when it holds no number, or text above a
+    // number; text only in columns that are text throughout is a label of
+    // a first data row.
+    let first_fields: Vec<Field> = first.iter().map(Field::read).collect();
+    let header = !first_fields.iter().any(|f| matches!(f, Field::Number(_)))
+        || (0..width).any(|c| first_fields[c] == Field::Text && has_number[c]);
+    if !header {
+        see(&first, &mut has_number, &mut has_text);
+        rows += 1;
+    }
+    let names: Vec<String> = if header {
+        first.iter().map(str::to_string).collect()
+    } else {
+        (0..width).map(|i| format!("x{i}")).collect()
+    };
     if rows == 0 {
         bail!("'{source}' has a header but no data rows");
     }
@@ -521,6 +534,22 @@ mod tests {
             e.contains("line 2, column 2") && e.contains("missing"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_first_row_with_only_a_label_as_text_is_data() {
+        // Before: any text in the first row made it a header, so a file
+        // without one lost its first sample.
+        let d = csv("5.1,3.5,setosa\n4.9,3.0,setosa\n6.3,2.9,virginica\n").unwrap();
+        assert_eq!(d.columns, ["x0", "x1"]);
+        assert_eq!(d.x, array![[5.1, 3.5], [4.9, 3.0], [6.3, 2.9]]);
+        // Text above numbers is a header, even beside a label column.
+        let d = csv("a,b,species\n1,2,x\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0]]);
+        // A row of only a name and numbers alone in the file is data.
+        let d = csv("x,1\n").unwrap();
+        assert_eq!(d.x, array![[1.0]]);
     }
 
     #[test]
