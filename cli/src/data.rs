@@ -473,7 +473,7 @@ fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ndarray::array;
 
@@ -590,7 +590,7 @@ mod tests {
 
     /// An `.npy` file written by hand: version 1.0, the header dict padded
     /// with spaces to a multiple of 64 bytes as numpy does.
-    fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+    pub(crate) fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
         let order = if fortran { "True" } else { "False" };
         let dict = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
         npy_with_header(dict, data)

@@ -3,6 +3,7 @@
 //! each returns a value or an error: no panic, no abort, and no allocation
 //! sized by what a file claims rather than by what it holds.
 
+use crate::data::tests::npy;
 use crate::data::{parse_csv, parse_npy};
 use crate::model_io::InitFile;
 use admix::mixture::gmm::GaussianMixtureModel;
@@ -95,21 +96,6 @@ fn mutate(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
         }
     }
     b
-}
-
-/// A 1.0 `.npy` file of `data` under the given header fields.
-fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-    let order = if fortran { "True" } else { "False" };
-    let mut dict = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(dict.as_bytes());
-    bytes.extend_from_slice(data);
-    bytes
 }
 
 fn csv_seeds() -> Vec<Vec<u8>> {
