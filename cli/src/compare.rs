@@ -1,7 +1,9 @@
 //! `admix compare`: EM against a gradient method from the same start.
 
-use crate::fit::{with_spinner, Covariance, DataArgs, FitMethod, FitSettings};
+use crate::args::{DataArgs, FitSettings, Fitter};
 use crate::plot::{self, Mark, Panel, Series};
+use crate::progress::with_spinner;
+use admix::mixture::gmm::CovarianceType;
 use admix::mixture::gradient::{compare, Comparison, TracePoint};
 use anyhow::{bail, Result};
 use serde_json::json;
@@ -15,12 +17,13 @@ pub struct CompareArgs {
     /// Number of components.
     #[arg(short = 'k', long = "components", default_value_t = 2)]
     pub k: usize,
-    /// Covariance structure.
-    #[arg(long, value_enum, default_value = "full")]
-    pub covariance: Covariance,
-    /// The gradient method set against EM.
-    #[arg(long, value_enum, default_value = "lbfgs")]
-    pub method: FitMethod,
+    /// Covariance structure: full, tied, diag or spherical (default: the
+    /// --init file's, else full).
+    #[arg(long)]
+    pub covariance: Option<CovarianceType>,
+    /// The gradient method set against EM: lbfgs, adam or gd.
+    #[arg(long, default_value = "lbfgs")]
+    pub method: Fitter,
     #[command(flatten)]
     pub settings: FitSettings,
     /// Write log-likelihood against iteration and against time to this SVG file.
@@ -32,7 +35,7 @@ pub struct CompareArgs {
 }
 
 pub fn run(args: &CompareArgs) -> Result<()> {
-    let Some(method) = args.method.gradient() else {
+    let Fitter::Gradient(method) = args.method else {
         bail!("--method em: compare sets EM against lbfgs, adam or gd");
     };
     let data = args.data.load()?;
@@ -40,7 +43,9 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         .settings
         .gradient_params(args.k, args.covariance, method)?;
     let cmp = with_spinner("fitting by EM and by gradient", || {
-        args.settings.on_threads(|| compare(&params, data.x.view()))
+        args.settings
+            .threads
+            .install(|| compare(&params, data.x.view()))
     })??;
     let name = method.name();
     if let Some(path) = &args.plot {

@@ -1,7 +1,7 @@
 //! Reading a data matrix: a CSV file, an `.npy` file, or a built-in data set.
 
 use anyhow::{bail, Context, Result};
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 use std::path::Path;
 
 /// The data sets shipped inside the binary.
@@ -18,12 +18,15 @@ pub struct Dataset {
 }
 
 /// Loads `source`: a built-in name (`faithful`, `iris`), an `.npy` file, or
-/// a CSV file; `columns` picks columns by name or 0-based index.
-pub fn load(source: &str, columns: Option<&[String]>) -> Result<Dataset> {
+/// a CSV file; `columns` picks columns by name or 0-based index; `labels`
+/// names CSV columns to skip as labels.
+pub fn load(
+    source: &str,
+    columns: Option<&[String]>,
+    labels: Option<&[String]>,
+) -> Result<Dataset> {
     let data = if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == source) {
-        parse_csv(text, source)?
-    } else if source.ends_with(".npy") {
-        read_npy(Path::new(source))?
+        parse_csv(text, source, labels)?
     } else {
         let path = Path::new(source);
         if !path.exists() {
@@ -33,9 +36,17 @@ pub fn load(source: &str, columns: Option<&[String]>) -> Result<Dataset> {
                 names.join(", ")
             );
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read '{source}' as text"))?;
-        parse_csv(&text, source)?
+        if source.ends_with(".npy") {
+            if labels.is_some() {
+                bail!("--labels applies to CSV files; an .npy array has no label columns");
+            }
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read '{source}'"))?;
+            parse_npy(&bytes, source)?
+        } else {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read '{source}' as text"))?;
+            parse_csv(&text, source, labels)?
+        }
     };
     match columns {
         Some(wanted) => select(data, wanted),
@@ -43,117 +54,417 @@ pub fn load(source: &str, columns: Option<&[String]>) -> Result<Dataset> {
     }
 }
 
-/// Parses CSV text. A first row that is not all numbers is a header. A
-/// column whose first data value is not a number is a label column and is
-/// skipped; any later non-number in a numeric column is an error.
-fn parse_csv(text: &str, source: &str) -> Result<Dataset> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .trim(csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
-    let mut records = reader.records().enumerate();
-    let Some((_, first)) = records.next() else {
+/// What one CSV field holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Field {
+    Number(f64),
+    /// Empty, NA, NaN, null and the like.
+    Missing,
+    Infinite,
+    Text,
+}
+
+impl Field {
+    fn read(text: &str) -> Field {
+        const MISSING: &[&str] = &["", "na", "n/a", "nan", "null", "none", "?"];
+        if MISSING.contains(&text.to_ascii_lowercase().as_str()) {
+            return Field::Missing;
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Field::Number(v),
+            Ok(v) if v.is_nan() => Field::Missing,
+            Ok(_) => Field::Infinite,
+            Err(_) => Field::Text,
+        }
+    }
+}
+
+/// Parses CSV text. The first row is a header when it holds no number, or
+/// text in a column that holds numbers below it. A column is a label column (skipped) when
+/// `labels` names it or, without `labels`, when none of its values is a
+/// number and some are text; in every other column each value must be a finite number, and
+/// the error names the line and column of the first that is not.
+pub(crate) fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> Result<Dataset> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let reader = || {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes())
+    };
+    let line_of = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::line);
+    let mut records = reader().into_records();
+    let Some(first) = records.next() else {
         bail!("'{source}' holds no rows: a CSV file needs at least one row of numbers");
     };
-    let first = first.with_context(|| format!("'{source}' line 1 is not valid CSV"))?;
-    let header_row = first.iter().any(|field| field.parse::<f64>().is_err());
+    let first = first.with_context(|| format!("'{source}' is not valid CSV"))?;
     let width = first.len();
-    let mut names: Vec<String> = if header_row {
+    // Pass 1: the shape, and which columns hold a number or a text somewhere
+    // below the first row.
+    let mut has_number = vec![false; width];
+    let mut has_text = vec![false; width];
+    let see = |record: &csv::StringRecord, number: &mut [bool], text: &mut [bool]| {
+        for (c, field) in record.iter().enumerate() {
+            match Field::read(field) {
+                Field::Number(_) | Field::Infinite => number[c] = true,
+                Field::Text => text[c] = true,
+                Field::Missing => {}
+            }
+        }
+    };
+    let mut rows = 0usize;
+    for record in records {
+        let record = record.with_context(|| format!("'{source}' is not valid CSV"))?;
+        if record.len() != width {
+            bail!(
+                "'{source}' line {} has {} fields but the first row has {width}: fix the row or the header",
+                line_of(&record),
+                record.len()
+            );
+        }
+        see(&record, &mut has_number, &mut has_text);
+        rows += 1;
+    }
+    // The first row is a header when it holds no number, or text above a
+    // number; text only in columns that are text throughout is a label of
+    // a first data row.
+    let first_fields: Vec<Field> = first.iter().map(Field::read).collect();
+    let header = !first_fields.iter().any(|f| matches!(f, Field::Number(_)))
+        || (0..width).any(|c| first_fields[c] == Field::Text && has_number[c]);
+    if !header {
+        see(&first, &mut has_number, &mut has_text);
+        rows += 1;
+    }
+    let names: Vec<String> = if header {
         first.iter().map(str::to_string).collect()
     } else {
         (0..width).map(|i| format!("x{i}")).collect()
     };
-    let mut numeric: Option<Vec<bool>> = None;
-    let mut values = Vec::new();
-    let mut rows = 0;
-    let first_data = if header_row {
-        None
-    } else {
-        Some((0, Ok(first)))
-    };
-    for (line, record) in first_data.into_iter().chain(records) {
-        let record =
-            record.with_context(|| format!("'{source}' line {} is not valid CSV", line + 1))?;
-        if record.len() != width {
-            bail!(
-                "'{source}' line {} has {} fields but the first row has {width}: fix the row or the header",
-                line + 1,
-                record.len()
-            );
+    if rows == 0 {
+        bail!("'{source}' has a header but no data rows");
+    }
+    let keep: Vec<bool> = match labels {
+        Some(named) => {
+            let mut keep = vec![true; width];
+            for w in named {
+                let i = find_column(&names, w)
+                    .with_context(|| format!("--labels: '{source}' has no column '{w}'"))?;
+                keep[i] = false;
+            }
+            keep
         }
-        let keep = numeric
-            .get_or_insert_with(|| record.iter().map(|f| f.parse::<f64>().is_ok()).collect());
+        // A column of only missing values is data with holes, not labels.
+        None => (0..width).map(|c| has_number[c] || !has_text[c]).collect(),
+    };
+    let kept = keep.iter().filter(|k| **k).count();
+    if kept == 0 {
+        bail!("'{source}' has no numeric column");
+    }
+    // Pass 2: the numbers.
+    let mut values = Vec::with_capacity(rows.saturating_mul(kept));
+    for record in reader().into_records().skip(usize::from(header)) {
+        let record = record?;
         for (column, field) in record.iter().enumerate().filter(|(c, _)| keep[*c]) {
-            let value: f64 = field.parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "'{source}' line {}, column {} ('{}'): '{field}' is not a number",
-                    line + 1,
+            let at = || {
+                format!(
+                    "'{source}' line {}, column {} ('{}')",
+                    line_of(&record),
                     column + 1,
                     names[column]
                 )
-            })?;
-            values.push(value);
+            };
+            match Field::read(field) {
+                Field::Number(v) => values.push(v),
+                Field::Missing => bail!(
+                    "{}: '{field}' is a missing value; admix cannot fit with missing values yet: drop or fill in the row",
+                    at()
+                ),
+                Field::Infinite => bail!("{}: '{field}' is not a finite number", at()),
+                Field::Text => bail!(
+                    "{}: '{field}' is not a number (a column is read as labels only when none of its values is a number, or when --labels names it)",
+                    at()
+                ),
+            }
         }
-        rows += 1;
     }
-    let Some(keep) = numeric else {
-        bail!("'{source}' has a header but no data rows");
-    };
-    names = names
+    let columns = names
         .into_iter()
         .zip(&keep)
         .filter(|(_, k)| **k)
         .map(|(n, _)| n)
         .collect();
-    if names.is_empty() {
-        bail!("'{source}' has no numeric column");
-    }
-    let x = Array2::from_shape_vec((rows, names.len()), values)?;
-    Ok(Dataset { columns: names, x })
+    let x = Array2::from_shape_vec((rows, kept), values)?;
+    Ok(Dataset { columns, x })
 }
 
-/// Reads a 1-D or 2-D `.npy` array of f64 or f32 (a 1-D array is one column).
-fn read_npy(path: &Path) -> Result<Dataset> {
-    use ndarray::{Array1, Axis};
-    use ndarray_npy::ReadNpyExt;
-    let open =
-        || std::fs::File::open(path).with_context(|| format!("cannot open '{}'", path.display()));
-    let unreadable = |e: ndarray_npy::ReadNpyError| {
-        anyhow::anyhow!(
-            "'{}' is not a 1-D or 2-D .npy array of f64 or f32 ({e})",
-            path.display()
-        )
+/// The element types an `.npy` file may hold that admix reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Float {
+    F64 { big_endian: bool },
+    F32 { big_endian: bool },
+}
+
+/// Reads the bytes of a 1-D or 2-D `.npy` array of f64 or f32 (either byte
+/// order, C or Fortran order; a 1-D array is one column). Every other
+/// content gets an error that says what it is.
+///
+/// # Reference
+/// The NPY format, numpy.lib.format (versions 1.0, 2.0 and 3.0).
+pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
+    const MAGIC: &[u8] = b"\x93NUMPY";
+    if !bytes.starts_with(MAGIC) {
+        if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+            bail!("'{source}' is truncated: it ends inside the .npy magic string");
+        }
+        bail!("'{source}' is not an .npy file (it does not start with \\x93NUMPY)");
+    }
+    let truncated_header =
+        || anyhow::anyhow!("'{source}' is truncated: it ends inside the .npy header");
+    let (major, minor) = match bytes.get(6..8) {
+        Some(v) => (v[0], v[1]),
+        None => return Err(truncated_header()),
     };
-    let x = if let Ok(x) = Array2::<f64>::read_npy(open()?) {
-        x
-    } else if let Ok(x) = Array2::<f32>::read_npy(open()?) {
-        x.mapv(f64::from)
-    } else if let Ok(x) = Array1::<f64>::read_npy(open()?) {
-        x.insert_axis(Axis(1))
+    let (length_bytes, utf8) = match major {
+        1 => (2, false),
+        2 => (4, false),
+        3 => (4, true),
+        _ => bail!("'{source}' is .npy version {major}.{minor}; admix reads versions 1, 2 and 3"),
+    };
+    let start = 8 + length_bytes;
+    let length = match bytes.get(8..start) {
+        Some([a, b]) => usize::from(u16::from_le_bytes([*a, *b])),
+        Some([a, b, c, d]) => u32::from_le_bytes([*a, *b, *c, *d]) as usize,
+        _ => return Err(truncated_header()),
+    };
+    let header = bytes
+        .get(start..start.saturating_add(length))
+        .ok_or_else(truncated_header)?;
+    let header = if utf8 {
+        std::str::from_utf8(header).ok()
     } else {
-        let x = Array1::<f32>::read_npy(open()?).map_err(unreadable)?;
-        x.mapv(f64::from).insert_axis(Axis(1))
+        header
+            .is_ascii()
+            .then(|| std::str::from_utf8(header).ok())
+            .flatten()
+    }
+    .with_context(|| format!("'{source}': the .npy header is not text"))?;
+    let dict = NpyHeader::parse(header)
+        .map_err(|why| anyhow::anyhow!("'{source}': the .npy header is malformed ({why})"))?;
+    let float = dict.float(source)?;
+    let (rows, cols) = match dict.shape[..] {
+        [n] => (n, 1),
+        [n, d] => (n, d),
+        [] => bail!("'{source}' holds a single number (a 0-D array): save a 1-D or 2-D array"),
+        _ => bail!(
+            "'{source}' holds a {}-D array of shape {}: save a 2-D array (rows x features)",
+            dict.shape.len(),
+            dict.tuple()
+        ),
     };
-    let columns = (0..x.ncols()).map(|i| format!("x{i}")).collect();
+    if rows == 0 || cols == 0 {
+        bail!(
+            "'{source}' holds an array of shape {}: there is no data in it",
+            dict.tuple()
+        );
+    }
+    let size = match float {
+        Float::F64 { .. } => 8,
+        Float::F32 { .. } => 4,
+    };
+    let data = &bytes[start + length..];
+    let expected = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(size))
+        .with_context(|| format!("'{source}': the shape {} is too large", dict.tuple()))?;
+    if data.len() < expected {
+        bail!(
+            "'{source}' is truncated: its shape {} needs {expected} bytes of data but the file has {}",
+            dict.tuple(),
+            data.len()
+        );
+    }
+    if data.len() > expected {
+        bail!(
+            "'{source}' has {} bytes after the data its shape {} describes: not a valid .npy file",
+            data.len() - expected,
+            dict.tuple()
+        );
+    }
+    let values: Vec<f64> = match float {
+        Float::F64 { big_endian } => data
+            .chunks_exact(8)
+            .map(|c| {
+                let b: [u8; 8] = c.try_into().expect("chunks of 8");
+                if big_endian {
+                    f64::from_be_bytes(b)
+                } else {
+                    f64::from_le_bytes(b)
+                }
+            })
+            .collect(),
+        Float::F32 { big_endian } => data
+            .chunks_exact(4)
+            .map(|c| {
+                let b: [u8; 4] = c.try_into().expect("chunks of 4");
+                f64::from(if big_endian {
+                    f32::from_be_bytes(b)
+                } else {
+                    f32::from_le_bytes(b)
+                })
+            })
+            .collect(),
+    };
+    let x = if dict.fortran_order {
+        Array2::from_shape_vec((rows, cols).f(), values)?
+            .as_standard_layout()
+            .into_owned()
+    } else {
+        Array2::from_shape_vec((rows, cols), values)?
+    };
+    let columns = (0..cols).map(|i| format!("x{i}")).collect();
     Ok(Dataset { columns, x })
+}
+
+/// The three entries of an `.npy` header, a Python dict literal such as
+/// `{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }`.
+#[derive(Debug, PartialEq)]
+struct NpyHeader {
+    descr: String,
+    fortran_order: bool,
+    shape: Vec<usize>,
+}
+
+impl NpyHeader {
+    fn parse(text: &str) -> std::result::Result<NpyHeader, String> {
+        let body = text
+            .trim()
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .ok_or("not a {...} dict")?;
+        let mut descr = None;
+        let mut fortran_order = None;
+        let mut shape = None;
+        let mut rest = body.trim_start();
+        while !rest.is_empty() {
+            let (key, after) = quoted(rest).ok_or("a key is not a quoted string")?;
+            let after = after
+                .trim_start()
+                .strip_prefix(':')
+                .ok_or("no ':' after a key")?
+                .trim_start();
+            rest = match key {
+                "descr" => {
+                    if after.starts_with('[') {
+                        return Err("a structured dtype (a list of fields)".into());
+                    }
+                    let (v, after) = quoted(after).ok_or("descr is not a quoted string")?;
+                    descr = Some(v.to_string());
+                    after
+                }
+                "fortran_order" => {
+                    let (v, after) = if let Some(a) = after.strip_prefix("True") {
+                        (true, a)
+                    } else if let Some(a) = after.strip_prefix("False") {
+                        (false, a)
+                    } else {
+                        return Err("fortran_order is not True or False".into());
+                    };
+                    fortran_order = Some(v);
+                    after
+                }
+                "shape" => {
+                    let inner = after.strip_prefix('(').ok_or("shape is not a tuple")?;
+                    let close = inner.find(')').ok_or("shape has no ')'")?;
+                    let dims = inner[..close]
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.trim_end_matches('L').parse::<usize>())
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                        .map_err(|_| "shape holds something other than counts")?;
+                    shape = Some(dims);
+                    &inner[close + 1..]
+                }
+                other => return Err(format!("unknown key '{other}'")),
+            }
+            .trim_start();
+            rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        }
+        Ok(NpyHeader {
+            descr: descr.ok_or("no descr")?,
+            fortran_order: fortran_order.ok_or("no fortran_order")?,
+            shape: shape.ok_or("no shape")?,
+        })
+    }
+
+    /// The shape as Python writes it: `(2, 3)`, `(5,)`, `()`.
+    fn tuple(&self) -> String {
+        match &self.shape[..] {
+            [n] => format!("({n},)"),
+            dims => {
+                let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
+                format!("({})", dims.join(", "))
+            }
+        }
+    }
+
+    /// The element type, or an error that names what the file holds instead.
+    fn float(&self, source: &str) -> Result<Float> {
+        let d = self.descr.as_str();
+        let (order, code) = match d.chars().next() {
+            Some(c @ ('<' | '>' | '|' | '=')) => (c, &d[1..]),
+            _ => ('=', d),
+        };
+        let big_endian = match order {
+            '>' => true,
+            '<' | '|' => false,
+            _ => cfg!(target_endian = "big"),
+        };
+        let kind = match code.chars().next() {
+            Some('f') => match code {
+                "f8" => return Ok(Float::F64 { big_endian }),
+                "f4" => return Ok(Float::F32 { big_endian }),
+                _ => "floats of a width other than 4 or 8 bytes",
+            },
+            Some('i' | 'u') => "integers",
+            Some('c') => "complex numbers",
+            Some('b' | '?') => "booleans",
+            Some('O') => "Python objects (pickled)",
+            Some('U' | 'S' | 'a') => "strings",
+            Some('M' | 'm') => "dates or times",
+            _ => "an unknown element type",
+        };
+        bail!("'{source}' holds {kind} (dtype '{d}'): save it as float64, e.g. np.save(path, x.astype(np.float64))")
+    }
+}
+
+/// The contents of a leading '...' or "..." string, and the text after it.
+fn quoted(text: &str) -> Option<(&str, &str)> {
+    let quote = text.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let end = text[1..].find(quote)? + 1;
+    Some((&text[1..end], &text[end + 1..]))
+}
+
+/// The index of column `w`: by name, else as a 0-based number.
+fn find_column(names: &[String], w: &str) -> Option<usize> {
+    names
+        .iter()
+        .position(|c| c == w)
+        .or_else(|| w.parse::<usize>().ok().filter(|&i| i < names.len()))
 }
 
 /// Keeps the named (or 0-based numbered) columns, in the order given.
 fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
     let mut picked = Vec::with_capacity(wanted.len());
     for w in wanted {
-        let index = data
-            .columns
-            .iter()
-            .position(|c| c == w)
-            .or_else(|| w.parse::<usize>().ok().filter(|&i| i < data.columns.len()))
-            .with_context(|| {
-                format!(
-                    "no column '{w}'; the numeric columns are: {}",
-                    data.columns.join(", ")
-                )
-            })?;
+        let index = find_column(&data.columns, w).with_context(|| {
+            format!(
+                "no column '{w}'; the numeric columns are: {}",
+                data.columns.join(", ")
+            )
+        })?;
         picked.push(index);
     }
     let x = data.x.select(ndarray::Axis(1), &picked);
@@ -162,16 +473,25 @@ fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use ndarray::array;
+
+    fn csv(text: &str) -> Result<Dataset> {
+        parse_csv(text, "t", None)
+    }
+
+    fn error(r: Result<Dataset>) -> String {
+        format!("{:#}", r.expect_err("an error"))
+    }
 
     #[test]
     fn built_in_data_sets_have_their_published_shapes() {
-        let faithful = load("faithful", None).unwrap();
+        let faithful = load("faithful", None, None).unwrap();
         assert_eq!(faithful.x.dim(), (272, 2));
         assert_eq!(faithful.columns, ["eruptions", "waiting"]);
         assert_eq!(faithful.x[[0, 0]], 3.6);
-        let iris = load("iris", None).unwrap();
+        let iris = load("iris", None, None).unwrap();
         assert_eq!(
             iris.x.dim(),
             (150, 4),
@@ -181,21 +501,200 @@ mod tests {
 
     #[test]
     fn header_is_optional_and_columns_can_be_picked() {
-        let d = parse_csv("1,2,3\n4,5,6\n", "t").unwrap();
-        assert_eq!(d.x, ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+        let d = csv("1,2,3\n4,5,6\n").unwrap();
+        assert_eq!(d.x, array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
         let d = select(d, &["2".into(), "x0".into()]).unwrap();
-        assert_eq!(d.x, ndarray::array![[3.0, 1.0], [6.0, 4.0]]);
+        assert_eq!(d.x, array![[3.0, 1.0], [6.0, 4.0]]);
+        // A byte-order mark and comment lines are not data.
+        let d = csv("\u{feff}a,b\n# note\n1,2\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0]]);
     }
 
     #[test]
-    fn bad_rows_are_named() {
-        let err = parse_csv("a,b\n1,2\n3,oops\n", "t")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("line 3") && err.contains("oops"), "{err}");
-        let err = parse_csv("a,b\n1,2\n3\n", "t").unwrap_err().to_string();
-        assert!(err.contains("line 3"), "{err}");
-        assert!(parse_csv("", "t").is_err());
-        assert!(load("/nonexistent/file.csv", None).is_err());
+    fn a_column_is_a_label_only_when_no_value_in_it_is_a_number() {
+        let d = csv("name,a,b\nx,1,2\ny,3,4\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0], [3.0, 4.0]]);
+        // Before: a first value of NA (or empty, or a word) made the whole
+        // column a label column and it was dropped without a word.
+        for first in ["NA", "", "oops"] {
+            let e = error(csv(&format!("a,b\n1,{first}\n3,4\n")));
+            assert!(e.contains("line 2, column 2 ('b')"), "{e}");
+        }
+        let e = error(csv("a,b\n1,NA\n3,4\n"));
+        assert!(e.contains("missing value"), "{e}");
+        let e = error(csv("a,b\n1,oops\n3,4\n"));
+        assert!(e.contains("'oops' is not a number"), "{e}");
+        let e = error(csv("a,b\n1,inf\n3,4\n"));
+        assert!(e.contains("not a finite number"), "{e}");
+        // A column of nothing but missing values is an error, not a label.
+        let e = error(csv("a,b\n1,\n3,\n"));
+        assert!(
+            e.contains("line 2, column 2") && e.contains("missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_first_row_with_only_a_label_as_text_is_data() {
+        // Before: any text in the first row made it a header, so a file
+        // without one lost its first sample.
+        let d = csv("5.1,3.5,setosa\n4.9,3.0,setosa\n6.3,2.9,virginica\n").unwrap();
+        assert_eq!(d.columns, ["x0", "x1"]);
+        assert_eq!(d.x, array![[5.1, 3.5], [4.9, 3.0], [6.3, 2.9]]);
+        // Text above numbers is a header, even beside a label column.
+        let d = csv("a,b,species\n1,2,x\n").unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[1.0, 2.0]]);
+        // A row of only a name and numbers alone in the file is data.
+        let d = csv("x,1\n").unwrap();
+        assert_eq!(d.x, array![[1.0]]);
+    }
+
+    #[test]
+    fn labels_names_columns_to_skip_whatever_they_hold() {
+        let text = "id,a,b\n1,0.5,2\n2,1.5,4\n";
+        let all = csv(text).unwrap();
+        assert_eq!(all.columns, ["id", "a", "b"]);
+        let d = parse_csv(text, "t", Some(&["id".into()])).unwrap();
+        assert_eq!(d.columns, ["a", "b"]);
+        assert_eq!(d.x, array![[0.5, 2.0], [1.5, 4.0]]);
+        let d = parse_csv(text, "t", Some(&["0".into(), "b".into()])).unwrap();
+        assert_eq!(d.columns, ["a"]);
+        let e = error(parse_csv(text, "t", Some(&["nope".into()])));
+        assert!(e.contains("--labels") && e.contains("'nope'"), "{e}");
+        // Named labels leave the other columns fully checked.
+        let e = error(parse_csv("k,a\nx,1\ny,z\n", "t", Some(&["k".into()])));
+        assert!(e.contains("line 3, column 2 ('a')"), "{e}");
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_their_line_in_the_file() {
+        let e = error(csv("a,b\n1,2\n3,oops\n"));
+        assert!(e.contains("line 3") && e.contains("oops"), "{e}");
+        let e = error(csv("a,b\n1,2\n3\n"));
+        assert!(
+            e.contains("line 3 has 1 fields but the first row has 2"),
+            "{e}"
+        );
+        // Comment lines count: the bad value is on line 4 of the file.
+        let e = error(csv("a,b\n# c\n1,2\n3,?\n"));
+        assert!(e.contains("line 4"), "{e}");
+        assert!(error(csv("")).contains("no rows"));
+        assert!(error(csv("a,b\n")).contains("no data rows"));
+        assert!(error(csv("a,b\nx,y\n")).contains("no numeric column"));
+        let e = error(load("/nonexistent/file.csv", None, None));
+        assert!(e.contains("no file '/nonexistent/file.csv'"), "{e}");
+    }
+
+    /// An `.npy` file written by hand: version 1.0, the header dict padded
+    /// with spaces to a multiple of 64 bytes as numpy does.
+    pub(crate) fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+        let order = if fortran { "True" } else { "False" };
+        let dict = format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}");
+        npy_with_header(dict, data)
+    }
+
+    fn npy_with_header(mut dict: String, data: &[u8]) -> Vec<u8> {
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        bytes.extend_from_slice(data);
+        bytes
+    }
+
+    fn le64(values: &[f64]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn npy_error(bytes: &[u8]) -> String {
+        error(parse_npy(bytes, "a.npy"))
+    }
+
+    #[test]
+    fn npy_float_arrays_in_every_byte_order_and_layout_read_correctly() {
+        let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let c_order = le64(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let d = parse_npy(&npy("<f8", false, "(2, 3)", &c_order), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        assert_eq!(d.columns, ["x0", "x1", "x2"]);
+        // Fortran order stores the columns one after the other.
+        let f_order = le64(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        let d = parse_npy(&npy("<f8", true, "(2, 3)", &f_order), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        let be: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let d = parse_npy(&npy(">f8", false, "(2, 3)", &be), "a.npy").unwrap();
+        assert_eq!(d.x, want);
+        let f32_be: Vec<u8> = [1.5f32, -2.25]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let d = parse_npy(&npy(">f4", false, "(2,)", &f32_be), "a.npy").unwrap();
+        assert_eq!(d.x, array![[1.5], [-2.25]]);
+        let f32_le: Vec<u8> = [0.5f32, 8.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let d = parse_npy(&npy("<f4", false, "(1, 2)", &f32_le), "a.npy").unwrap();
+        assert_eq!(d.x, array![[0.5, 8.0]]);
+    }
+
+    #[test]
+    fn npy_failures_each_say_what_is_wrong() {
+        let good = npy("<f8", false, "(2, 1)", &le64(&[1.0, 2.0]));
+        let header_end = good.len() - 16;
+        let e = npy_error(&good[..5]);
+        assert!(e.contains("truncated") && e.contains("magic"), "{e}");
+        let e = npy_error(&good[..9]);
+        assert!(e.contains("truncated") && e.contains("header"), "{e}");
+        let e = npy_error(&good[..header_end - 7]);
+        assert!(e.contains("truncated") && e.contains("header"), "{e}");
+        let e = npy_error(&good[..good.len() - 3]);
+        assert!(
+            e.contains("truncated") && e.contains("needs 16 bytes of data but the file has 13"),
+            "{e}"
+        );
+        let mut longer = good.clone();
+        longer.push(0);
+        assert!(npy_error(&longer).contains("1 bytes after the data"));
+        let kinds = [
+            ("<i8", "integers"),
+            ("|u1", "integers"),
+            ("<c16", "complex numbers"),
+            ("|b1", "booleans"),
+            ("|O", "Python objects"),
+            ("<U5", "strings"),
+            ("<f2", "width other than 4 or 8"),
+        ];
+        for (descr, kind) in kinds {
+            let e = npy_error(&npy(descr, false, "(2,)", &[0; 16]));
+            assert!(
+                e.contains(kind) && e.contains(descr) && e.contains("float64"),
+                "{descr}: {e}"
+            );
+        }
+        let e = npy_error(&npy("<f8", false, "(0, 3)", &[]));
+        assert!(e.contains("(0, 3)") && e.contains("no data"), "{e}");
+        let e = npy_error(&npy("<f8", false, "(2, 2, 2)", &le64(&[0.0; 8])));
+        assert!(e.contains("3-D") && e.contains("2-D"), "{e}");
+        let e = npy_error(&npy("<f8", false, "()", &le64(&[0.0])));
+        assert!(e.contains("0-D"), "{e}");
+        assert!(npy_error(b"a,b\n1,2\n").contains("not an .npy file"));
+        let mut v9 = good.clone();
+        v9[6] = 9;
+        assert!(npy_error(&v9).contains("version 9"));
+        let structured = npy_with_header(
+            "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }".into(),
+            &le64(&[1.0]),
+        );
+        assert!(npy_error(&structured).contains("structured"));
+        // A shape whose byte count overflows is refused before any allocation.
+        let huge = npy("<f8", false, "(18446744073709551615, 4)", &[]);
+        assert!(npy_error(&huge).contains("too large"));
     }
 }

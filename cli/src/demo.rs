@@ -2,7 +2,9 @@
 //! divided differences against AD, and Old Faithful fitted by EM and by
 //! L-BFGS through reverse mode, with plots.
 
+use crate::args::Threads;
 use crate::data;
+use crate::figures::{fit_panels, PlotView};
 use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
 use admix::mixture::gmm::GaussianMixture;
@@ -16,40 +18,72 @@ pub struct DemoArgs {
     /// Folder for the plots.
     #[arg(long, default_value = "admix-demo")]
     pub out_dir: PathBuf,
+    #[command(flatten)]
+    pub threads: Threads,
+    /// Print JSON (the x^3 table, the comparison, the plot files) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out_dir)?;
     let rows = cube_table(&CUBE_POINTS);
-    println!("== Divided differences against automatic differentiation");
-    println!("{}", render_cube_table(&rows));
-    let path = args.out_dir.join("x_cubed.svg");
-    plot::save(&path, &[cube_panel(&rows, 2.0)])?;
-    println!("plot: {}", path.display());
+    let cube_plot = args.out_dir.join("x_cubed.svg");
+    plot::save(&cube_plot, &[cube_panel(&rows, 2.0)])?;
 
-    println!();
-    println!("== Old Faithful, two full-covariance components: EM against L-BFGS from one start");
-    let faithful = data::load("faithful", None)?;
+    let faithful = data::load("faithful", None, None)?;
     let params = GaussianMixture::params(2)
         .tol(1e-9)
         .max_iter(1000)
         .gradient(Method::Lbfgs)
         .check()?;
-    let cmp = compare(&params, faithful.x.view())?;
-    print!("{}", crate::compare::render(&cmp, Method::Lbfgs.name()));
-    let path = args.out_dir.join("faithful_compare.svg");
-    plot::save(&path, &crate::compare::panels(&cmp, Method::Lbfgs.name()))?;
-    println!("plot: {}", path.display());
-    let path = args.out_dir.join("faithful_fit.svg");
+    let cmp = args
+        .threads
+        .install(|| compare(&params, faithful.x.view()))??;
+    let compare_plot = args.out_dir.join("faithful_compare.svg");
     plot::save(
-        &path,
-        &crate::fit::fit_panels(
-            &faithful,
-            &cmp.em.model,
-            &crate::fit::PlotView::Columns(0, 1),
-        )?,
+        &compare_plot,
+        &crate::compare::panels(&cmp, Method::Lbfgs.name()),
     )?;
-    println!("plot: {}", path.display());
+    let fit_plot = args.out_dir.join("faithful_fit.svg");
+    plot::save(
+        &fit_plot,
+        &fit_panels(&faithful, &cmp.em.model, &PlotView::Columns(0, 1))?,
+    )?;
+    let plots = [cube_plot, compare_plot, fit_plot];
+
+    if args.json {
+        let cube: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "x": r.x,
+                    "h": r.h,
+                    "forward_error": r.forward_error,
+                    "forward_truncation": r.forward_truncation,
+                    "central_error": r.central_error,
+                    "central_truncation": r.central_truncation,
+                    "ad_error": r.ad_error,
+                })
+            })
+            .collect();
+        let value = serde_json::json!({
+            "cube": cube,
+            "faithful": crate::compare::to_json(&cmp, Method::Lbfgs.name()),
+            "plots": plots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!("== Divided differences against automatic differentiation");
+    println!("{}", render_cube_table(&rows));
+    println!("plot: {}", plots[0].display());
+    println!();
+    println!("== Old Faithful, two full-covariance components: EM against L-BFGS from one start");
+    print!("{}", crate::compare::render(&cmp, Method::Lbfgs.name()));
+    for p in &plots[1..] {
+        println!("plot: {}", p.display());
+    }
     Ok(())
 }
 

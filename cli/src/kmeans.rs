@@ -1,19 +1,12 @@
 //! `admix kmeans`: K-means clustering.
 
+use crate::args::{DataArgs, Threads};
 use crate::data;
-use crate::fit::DataArgs;
 use admix::mixture::kmeans::{Algorithm, Distance, Init, KMeans};
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
-
-/// Distance of `admix kmeans`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DistanceArg {
-    Euclidean,
-    Cosine,
-}
 
 /// Options of `admix kmeans`.
 #[derive(Debug, clap::Args)]
@@ -23,9 +16,9 @@ pub struct KMeansArgs {
     /// Number of clusters.
     #[arg(short = 'k', long = "clusters", default_value_t = 2)]
     pub k: usize,
-    /// Distance: squared Euclidean or cosine.
-    #[arg(long, value_enum, default_value = "euclidean")]
-    pub distance: DistanceArg,
+    /// Distance: euclidean (squared) or cosine.
+    #[arg(long, default_value = "euclidean")]
+    pub distance: Distance,
     /// Mini-batch K-means with this batch size (default: full-batch Lloyd).
     #[arg(long, value_name = "B")]
     pub mini_batch: Option<usize>,
@@ -41,13 +34,18 @@ pub struct KMeansArgs {
     /// Maximum number of iterations.
     #[arg(long, default_value_t = 300)]
     pub max_iter: usize,
-    /// Relative tolerance on the centres' movement.
+    /// Relative tolerance. Lloyd stops when an iteration lowers the inertia
+    /// by at most tol times its previous value (or changes no label);
+    /// mini-batch stops when the centres move, summed squared over one
+    /// iteration, by at most tol times the total variance of the data.
     #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     pub tol: f64,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Write centres, inertia and n_iter as JSON to this file.
+    #[command(flatten)]
+    pub threads: Threads,
+    /// Write centres, inertia, n_iter, converged and fit_seconds as JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -57,15 +55,15 @@ pub struct KMeansArgs {
 
 pub fn run(args: &KMeansArgs) -> Result<()> {
     let data = args.data.load()?;
-    let init = match args.init.as_str() {
-        "random" => Init::Random,
-        "kmeans++" => Init::KMeansPlusPlus {
-            extra_candidates: None,
-        },
-        file => Init::Given(
-            data::load(file, None)
+    let init = match args.init.parse::<Init>() {
+        Ok(init) => init,
+        Err(_) => Init::Given(
+            data::load(&args.init, None, None)
                 .with_context(|| {
-                    format!("--init {file}: not random, kmeans++ or a file of centres")
+                    format!(
+                        "--init {}: not random, kmeans++ or a file of centres",
+                        args.init
+                    )
                 })?
                 .x,
         ),
@@ -77,20 +75,16 @@ pub fn run(args: &KMeansArgs) -> Result<()> {
             steps_per_iteration: args.steps_per_iteration,
         },
     };
-    let distance = match args.distance {
-        DistanceArg::Euclidean => Distance::SquaredEuclidean,
-        DistanceArg::Cosine => Distance::Cosine,
-    };
     let start = Instant::now();
-    let model = KMeans::params(args.k)
+    let params = KMeans::params(args.k)
         .init(init)
-        .distance(distance)
+        .distance(args.distance)
         .algorithm(algorithm)
         .n_init(args.n_init)
         .max_iter(args.max_iter)
         .tol(args.tol)
-        .seed(args.seed)
-        .fit(data.x.view())?;
+        .seed(args.seed);
+    let model = args.threads.install(|| params.fit(data.x.view()))??;
     let seconds = start.elapsed().as_secs_f64();
     let centres: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
     let value = json!({

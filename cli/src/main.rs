@@ -1,13 +1,19 @@
 //! The `admix` command-line program.
 
+mod args;
 mod compare;
 mod data;
 mod demo;
 mod diff;
+mod figures;
 mod fit;
+#[cfg(test)]
+mod fuzz;
 mod kmeans;
 mod model_cmds;
+mod model_io;
 mod plot;
+mod progress;
 mod select;
 
 use clap::{Parser, Subcommand};
@@ -42,10 +48,7 @@ enum Command {
     /// EM against a gradient method from the same start: table and plot.
     Compare(compare::CompareArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
-    Info {
-        /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
-        data: String,
-    },
+    Info(InfoArgs),
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
@@ -59,10 +62,28 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Kmeans(a) => kmeans::run(&a)?,
         Command::Select(a) => select::run(&a)?,
         Command::Compare(a) => compare::run(&a)?,
-        Command::Info { data } => {
-            let d = data::load(&data, None)?;
-            println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
-        }
+        Command::Info(a) => info(&a)?,
+    }
+    Ok(())
+}
+
+/// Options of `admix info`.
+#[derive(Debug, clap::Args)]
+struct InfoArgs {
+    #[command(flatten)]
+    data: args::DataArgs,
+    /// Print JSON (rows, columns) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn info(args: &InfoArgs) -> anyhow::Result<()> {
+    let d = args.data.load()?;
+    if args.json {
+        let value = serde_json::json!({ "rows": d.x.nrows(), "columns": d.columns });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));
     }
     Ok(())
 }
@@ -83,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 /// Help and version go to stdout as clap renders them; a usage mistake is
-/// one line on stderr, like every other error of this program.
+/// one line on stderr, like every other error of this program, and exit code 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
@@ -95,10 +116,24 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let text = e.to_string();
-    let first = text.lines().next().unwrap_or("invalid arguments");
-    eprintln!("admix: {first} (see admix --help)");
+    eprintln!("admix: {} (see admix --help)", one_line(&e.to_string()));
     ExitCode::from(2)
+}
+
+/// clap's message up to its usage section, on one line: the first line
+/// alone can end in a colon with the missing argument on the next.
+fn one_line(text: &str) -> String {
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "invalid arguments".to_string()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// Rust ignores SIGPIPE, so `admix ... | head` would panic on the closed

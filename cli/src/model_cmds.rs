@@ -1,8 +1,10 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
-use crate::fit::{load_model, DataArgs};
-use anyhow::Result;
+use crate::args::{DataArgs, Threads};
+use crate::model_io::load_model;
+use anyhow::{bail, Context, Result};
 use serde_json::json;
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Options of `admix predict`.
@@ -15,6 +17,8 @@ pub struct PredictArgs {
     /// Print the probability of every component instead of the label.
     #[arg(long)]
     pub proba: bool,
+    #[command(flatten)]
+    pub threads: Threads,
     /// Print JSON instead of CSV.
     #[arg(long)]
     pub json: bool,
@@ -27,6 +31,8 @@ pub struct ScoreArgs {
     pub model: PathBuf,
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub threads: Threads,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -37,7 +43,8 @@ pub struct ScoreArgs {
 pub struct SampleArgs {
     /// A model JSON file written by `admix fit --out`.
     pub model: PathBuf,
-    /// How many samples.
+    /// How many samples (written as they are drawn: any number fits the disk
+    /// or the pipe, not memory).
     #[arg(short = 'n', long, default_value_t = 100)]
     pub n: usize,
     /// Seed of the generator.
@@ -56,7 +63,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let x = args.data.load()?.x;
     if args.proba {
-        let p = model.predict_proba(x.view())?;
+        let p = args.threads.install(|| model.predict_proba(x.view()))??;
         let rows: Vec<Vec<f64>> = p.outer_iter().map(|r| r.to_vec()).collect();
         if args.json {
             println!("{}", json!({ "proba": rows }));
@@ -70,7 +77,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
             }
         }
     } else {
-        let labels = model.predict(x.view())?;
+        let labels = args.threads.install(|| model.predict(x.view()))??;
         if args.json {
             println!("{}", json!({ "labels": labels.to_vec() }));
         } else {
@@ -86,9 +93,13 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let x = args.data.load()?.x;
-    let score = model.score(x.view())?;
-    let bic = model.bic(x.view())?;
-    let aic = model.aic(x.view())?;
+    let (score, bic, aic) = args.threads.install(|| -> Result<_> {
+        Ok((
+            model.score(x.view())?,
+            model.bic(x.view())?,
+            model.aic(x.view())?,
+        ))
+    })??;
     if args.json {
         println!(
             "{}",
@@ -103,23 +114,52 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes the samples one row at a time as they are drawn, so memory stays
+/// at one row whatever `-n` is. JSON lists the labels after the samples:
+/// they are drawn a second time from the same seed rather than kept.
 pub fn sample(args: &SampleArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let (x, labels) = model.sample(args.n, args.seed)?;
-    if args.json {
-        let rows: Vec<Vec<f64>> = x.outer_iter().map(|r| r.to_vec()).collect();
-        println!("{}", json!({ "samples": rows, "labels": labels.to_vec() }));
-    } else {
-        let header = (0..x.ncols())
-            .map(|i| format!("x{i}"))
-            .chain(["label".to_string()]);
-        println!("{}", csv_row(header));
-        for (row, l) in x.outer_iter().zip(&labels) {
-            println!(
-                "{}",
-                csv_row(row.iter().map(|v| v.to_string()).chain([l.to_string()]))
-            );
-        }
+    if args.n == 0 {
+        bail!("-n 0: ask for at least one sample");
     }
-    Ok(())
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut row = vec![0.0; model.n_features()];
+    let mut sampler = model.sampler(args.seed)?;
+    let mut again = model.sampler(args.seed)?;
+    let written = (|| -> std::io::Result<()> {
+        if args.json {
+            out.write_all(b"{\"samples\":[")?;
+            for i in 0..args.n {
+                sampler.draw(&mut row);
+                out.write_all(if i == 0 { b"[" } else { b",[" })?;
+                for (c, v) in row.iter().enumerate() {
+                    if c > 0 {
+                        out.write_all(b",")?;
+                    }
+                    serde_json::to_writer(&mut out, v)?;
+                }
+                out.write_all(b"]")?;
+            }
+            out.write_all(b"],\"labels\":[")?;
+            for i in 0..args.n {
+                let label = again.draw(&mut row);
+                write!(out, "{}{label}", if i == 0 { "" } else { "," })?;
+            }
+            out.write_all(b"]}\n")?;
+        } else {
+            let header = (0..row.len())
+                .map(|i| format!("x{i}"))
+                .chain(["label".to_string()]);
+            writeln!(out, "{}", csv_row(header))?;
+            for _ in 0..args.n {
+                let label = sampler.draw(&mut row);
+                for v in &row {
+                    write!(out, "{v},")?;
+                }
+                writeln!(out, "{label}")?;
+            }
+        }
+        out.flush()
+    })();
+    written.context("cannot write the samples")
 }

@@ -1,7 +1,8 @@
 //! `admix select`: choose the number of components (and covariance type) by BIC.
 
-use crate::fit::{with_spinner, Covariance, DataArgs, FitSettings};
+use crate::args::{DataArgs, FitSettings};
 use crate::plot::{self, Mark, Panel, Series};
+use crate::progress::with_spinner;
 use admix::mixture::gmm::CovarianceType;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -15,7 +16,7 @@ pub struct SelectArgs {
     /// Range of component counts, as FIRST..LAST (inclusive), e.g. 1..10.
     #[arg(long = "k", default_value = "1..6")]
     pub range: String,
-    /// One covariance type, or "all" for the four.
+    /// One covariance type (full, tied, diag, spherical), or "all" for the four.
     #[arg(long = "covariance", default_value = "full")]
     pub covariance_choice: String,
     #[command(flatten)]
@@ -59,28 +60,30 @@ fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
 }
 
 pub fn run(args: &SelectArgs) -> Result<()> {
-    use clap::ValueEnum;
     let data = args.data.load()?;
     let range = parse_range(&args.range)?;
-    let types: Vec<Covariance> = if args.covariance_choice == "all" {
-        Covariance::value_variants().to_vec()
-    } else {
+    let types: Vec<CovarianceType> = if args.covariance_choice == "all" {
         vec![
-            Covariance::from_str(&args.covariance_choice, true).map_err(|_| {
-                anyhow::anyhow!(
-                    "--covariance {}: use full, tied, diag, spherical or all",
-                    args.covariance_choice
-                )
-            })?,
+            CovarianceType::Full,
+            CovarianceType::Tied,
+            CovarianceType::Diag,
+            CovarianceType::Spherical,
         ]
+    } else {
+        vec![args.covariance_choice.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--covariance {}: use full, tied, diag, spherical or all",
+                args.covariance_choice
+            )
+        })?]
     };
     let mut rows = Vec::new();
     for &c in &types {
         for k in range.clone() {
-            let name = CovarianceType::from(c).name();
-            let params = args.settings.params(k, c)?;
+            let name = c.name();
+            let params = args.settings.params(k, Some(c))?;
             let model = with_spinner(&format!("fitting k = {k}, {name}"), || {
-                args.settings.on_threads(|| params.fit(data.x.view()))
+                args.settings.threads.install(|| params.fit(data.x.view()))
             })?
             .with_context(|| format!("k = {k}, covariance {name}"))?;
             rows.push(Candidate {
@@ -103,7 +106,7 @@ pub fn run(args: &SelectArgs) -> Result<()> {
             "criterion",
         );
         for (i, &c) in types.iter().enumerate() {
-            let name = CovarianceType::from(c).name();
+            let name = c.name();
             let of = |f: fn(&Candidate) -> f64| -> Vec<(f64, f64)> {
                 rows.iter()
                     .filter(|r| r.covariance == name)

@@ -268,7 +268,7 @@ fn select_prefers_two_components_for_old_faithful() {
 }
 
 #[test]
-fn user_mistakes_give_one_clear_line() {
+fn user_mistakes_give_one_clear_line_that_names_the_mistake() {
     let dir = scratch("errors");
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
@@ -276,13 +276,19 @@ fn user_mistakes_give_one_clear_line() {
         p.to_str().unwrap().to_string()
     };
     let e = admix_error(&["fit", "/no/such/file.csv"]);
-    assert!(e.contains("no file"), "{e}");
+    assert!(e.contains("no file '/no/such/file.csv'"), "{e}");
     let bad_row = write("bad.csv", "a,b\n1,2\n3,x\n");
     let e = admix_error(&["fit", &bad_row]);
-    assert!(e.contains("line 3"), "{e}");
+    assert!(
+        e.contains("line 3, column 2 ('b'): 'x' is not a number"),
+        "{e}"
+    );
     let nan = write("nan.csv", "a,b\n1,2\n3,NaN\n4,5\n");
     let e = admix_error(&["fit", &nan, "-k", "1"]);
-    assert!(e.contains("row 1") && e.contains("column 1"), "{e}");
+    assert!(
+        e.contains("line 3, column 2 ('b')") && e.contains("missing value"),
+        "{e}"
+    );
     let e = admix_error(&["fit", "faithful", "-k", "300"]);
     assert!(e.contains("272"), "{e}");
     let model = dir.join("m.json");
@@ -299,10 +305,324 @@ fn user_mistakes_give_one_clear_line() {
         "truncated.json",
         r#"{"covariance_type": "full", "weights": [0.5,"#,
     );
-    admix_error(&["score", &truncated, "faithful"]);
-    admix_error(&["fit", "faithful", "--tol", "-1"]);
-    admix_error(&["fit", "faithful", "--params", "wxq"]);
-    admix_error(&["diff", "x +", "--at", "x=1"]);
-    admix_error(&["kmeans", "faithful", "-k", "0"]);
+    let e = admix_error(&["score", &truncated, "faithful"]);
+    assert!(
+        e.contains("is not a valid model file") && e.contains("EOF"),
+        "{e}"
+    );
+    let e = admix_error(&["fit", "faithful", "--tol", "-1"]);
+    assert!(e.contains("tol = -1"), "{e}");
+    let e = admix_error(&["diff", "x +", "--at", "x=1"]);
+    assert!(e.contains("expected a number, a variable"), "{e}");
+    let e = admix_error(&["kmeans", "faithful", "-k", "0"]);
+    assert!(e.contains("n_clusters"), "{e}");
+    let e = admix_error(&["kmeans", "faithful", "--threads", "0"]);
+    assert!(e.contains("--threads must be at least 1"), "{e}");
+    let e = admix_error(&["fit", "faithful", "--init", "kmean"]);
+    assert!(
+        e.contains("--init kmean: no such file, and not kmeans, kmeans++"),
+        "{e}"
+    );
+    let e = admix_error(&["sample", model.to_str().unwrap(), "-n", "0"]);
+    assert!(e.contains("at least one sample"), "{e}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// Runs a command that clap must refuse: exit code 2, one line naming the
+/// problem, no stdout.
+fn usage_error(args: &[&str]) -> String {
+    let out = admix(args);
+    assert_eq!(out.status.code(), Some(2), "admix {args:?}");
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("admix: error:") && stderr.contains("(see admix --help)"),
+        "{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn usage_errors_exit_with_code_2_and_name_the_argument() {
+    let e = usage_error(&["fit"]);
+    assert!(e.contains("<DATA>"), "{e}");
+    let e = usage_error(&["frobnicate"]);
+    assert!(e.contains("unrecognized subcommand 'frobnicate'"), "{e}");
+    let e = usage_error(&["fit", "faithful", "--covariance", "box"]);
+    assert!(e.contains("'box'") && e.contains("--covariance"), "{e}");
+    let e = usage_error(&["fit", "faithful", "--method", "newton"]);
+    assert!(e.contains("em, lbfgs, adam or gd"), "{e}");
+    let e = usage_error(&["fit", "faithful", "--update", "wxq"]);
+    assert!(e.contains("subset of \"wmc\""), "{e}");
+    let e = usage_error(&["fit", "faithful", "--params", "wxq"]);
+    assert!(e.contains("'wxq'"), "{e}");
+    let e = usage_error(&["kmeans", "faithful", "--distance", "manhattan"]);
+    assert!(e.contains("euclidean") && e.contains("cosine"), "{e}");
+    let e = usage_error(&["sample", "m.json", "-n", "99999999999999999999999"]);
+    assert!(e.contains("-n"), "{e}");
+    let e = usage_error(&["fit", "faithful", "--bogus"]);
+    assert!(e.contains("'--bogus'"), "{e}");
+    // Help is not an error.
+    let out = admix(&["fit", "--help"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--update"));
+}
+
+#[test]
+fn the_main_job_runs_into_a_folder() {
+    let dir = scratch("demo");
+    let out = admix(&["demo", "--out-dir", dir.to_str().unwrap(), "--threads", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("== Divided differences against automatic differentiation"),
+        "{text}"
+    );
+    assert!(text.contains("== Old Faithful"), "{text}");
+    for plot in ["x_cubed.svg", "faithful_compare.svg", "faithful_fit.svg"] {
+        let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{plot}"
+        );
+    }
+    let v = admix_json(&["demo", "--out-dir", dir.to_str().unwrap(), "--json"]);
+    // At h = 0.1 and x = 2 the forward difference errs by 3xh + h^2 = 0.61.
+    let row = v["cube"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["x"] == 2.0 && r["h"] == 0.1)
+        .expect("the row x = 2, h = 0.1");
+    assert!(
+        close(row["forward_error"].as_f64().unwrap(), 0.61, 1e-9),
+        "{row}"
+    );
+    assert_eq!(v["faithful"]["method"], "lbfgs");
+    assert_eq!(v["plots"].as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn info_prints_shape_and_columns() {
+    let out = admix(&["info", "iris"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "150 rows, columns: sepal_length, sepal_width, petal_length, petal_width\n"
+    );
+    let v = admix_json(&["info", "faithful", "--json"]);
+    assert_eq!(
+        v,
+        serde_json::json!({"rows": 272, "columns": ["eruptions", "waiting"]})
+    );
+    let v = admix_json(&["info", "iris", "--columns", "petal_width,0", "--json"]);
+    assert_eq!(
+        v["columns"],
+        serde_json::json!(["petal_width", "sepal_length"])
+    );
+}
+
+#[test]
+fn labels_and_npy_files_from_the_command_line() {
+    let dir = scratch("files");
+    let csv = dir.join("ids.csv");
+    std::fs::write(&csv, "id,a\n1,0.5\n2,1.5\n3,2.5\n").unwrap();
+    let c = csv.to_str().unwrap();
+    let v = admix_json(&["info", c, "--json"]);
+    assert_eq!(v["columns"], serde_json::json!(["id", "a"]));
+    let v = admix_json(&["info", c, "--labels", "id", "--json"]);
+    assert_eq!(v["columns"], serde_json::json!(["a"]));
+    // A big-endian, Fortran-order .npy file, written by hand: 3 x 2 with
+    // columns (1, 2, 3) and (10, 20, 30).
+    let mut dict = "{'descr': '>f8', 'fortran_order': True, 'shape': (3, 2), }".to_string();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(dict.as_bytes());
+    for v in [1.0f64, 2.0, 3.0, 10.0, 20.0, 30.0] {
+        bytes.extend_from_slice(&v.to_be_bytes());
+    }
+    let npy = dir.join("x.npy");
+    std::fs::write(&npy, &bytes).unwrap();
+    let v = admix_json(&["info", npy.to_str().unwrap(), "--json"]);
+    assert_eq!(v["rows"], 3);
+    // K-means with k = 3 on three points puts a centre on each: the rows.
+    let v = admix_json(&["kmeans", npy.to_str().unwrap(), "-k", "3", "--json"]);
+    let mut centres: Vec<Vec<f64>> = serde_json::from_value(v["centres"].clone()).unwrap();
+    centres.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    assert_eq!(centres, [[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]]);
+    let e = admix_error(&["info", npy.to_str().unwrap(), "--labels", "0"]);
+    assert!(e.contains("--labels applies to CSV files"), "{e}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_start_needs_only_what_it_sets() {
+    let dir = scratch("init");
+    let start = dir.join("means.json");
+    // Only means, near the published two-component fit of Old Faithful.
+    std::fs::write(&start, r#"{"means": [[2.0, 55.0], [4.3, 80.0]]}"#).unwrap();
+    let s = start.to_str().unwrap();
+    let v = admix_json(&["fit", "faithful", "--init", s, "--max-iter", "0", "--json"]);
+    assert_eq!(v["means"], serde_json::json!([[2.0, 55.0], [4.3, 80.0]]));
+    assert_eq!(v["covariance_type"], "full");
+    let v = admix_json(&["fit", "faithful", "--init", s, "--tol", "1e-8", "--json"]);
+    let m0 = v["means"][0][0].as_f64().unwrap();
+    assert!(close(m0, 2.04, 0.01), "{v}");
+    // The type comes from --covariance when the file does not give it.
+    let v = admix_json(&[
+        "fit",
+        "faithful",
+        "--init",
+        s,
+        "--covariance",
+        "diag",
+        "--max-iter",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(v["covariance_type"], "diag");
+    // Precisions instead of covariances (spherical: one value per component).
+    let p = dir.join("precisions.json");
+    std::fs::write(
+        &p,
+        r#"{"covariance_type": "spherical", "weights": [0.5, 0.5], "means": [[2, 55], [4.3, 80]], "precisions": [0.25, 0.5]}"#,
+    )
+    .unwrap();
+    let v = admix_json(&[
+        "fit",
+        "faithful",
+        "--init",
+        p.to_str().unwrap(),
+        "--max-iter",
+        "0",
+        "--json",
+    ]);
+    assert_eq!(v["covariances"], serde_json::json!([4.0, 2.0]));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"means": [[2.0, 55.0], [4.3]]}"#).unwrap();
+    let e = admix_error(&["fit", "faithful", "--init", bad.to_str().unwrap()]);
+    assert!(
+        e.contains("means[1] has 1 numbers but means[0] has 2"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn sample_streams_any_number_of_rows() {
+    use std::io::{BufRead, BufReader};
+    let dir = scratch("sample");
+    let model = dir.join("m.json");
+    let m = model.to_str().unwrap();
+    admix_json(&["fit", "faithful", "--out", m, "--json"]);
+    // CSV and JSON give the same draws.
+    let v = admix_json(&["sample", m, "-n", "4", "--seed", "5", "--json"]);
+    let csv = String::from_utf8(admix(&["sample", m, "-n", "4", "--seed", "5"]).stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "x0,x1,label");
+    for (i, line) in lines[1..].iter().enumerate() {
+        let f: Vec<f64> = line.split(',').map(|t| t.parse().unwrap()).collect();
+        assert_eq!(f[0], v["samples"][i][0].as_f64().unwrap());
+        assert_eq!(f[1], v["samples"][i][1].as_f64().unwrap());
+        assert_eq!(f[2], v["labels"][i].as_f64().unwrap());
+    }
+    // The largest -n starts writing at once (before: a shape panic or an
+    // abort on allocation); the reader stops after three rows and the
+    // program ends on the closed pipe.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_admix"))
+        .args(["sample", m, "-n", &usize::MAX.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut first = Vec::new();
+    for _ in 0..4 {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        first.push(line);
+    }
+    drop(reader);
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "ended by the closed pipe");
+    assert_eq!(first[0], "x0,x1,label\n");
+    let default_seed = String::from_utf8(admix(&["sample", m, "-n", "3"]).stdout).unwrap();
+    assert_eq!(first.concat(), default_seed);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn deep_nesting_is_refused_by_name() {
+    let text = format!("{}x{}", "(".repeat(50_000), ")".repeat(50_000));
+    let e = admix_error(&["diff", &text, "--at", "x=1"]);
+    assert!(e.contains("nests deeper than 256 levels"), "{e}");
+}
+
+#[test]
+fn update_and_its_old_spelling_params_agree() {
+    let a = admix_json(&["fit", "faithful", "--update", "m", "--json"]);
+    let b = admix_json(&["fit", "faithful", "--params", "m", "--json"]);
+    assert_eq!(a["means"], b["means"]);
+    let all = admix_json(&["fit", "faithful", "--json"]);
+    assert_ne!(a["means"], all["means"]);
+    // Means only: the weights stay at their start, which the full fit moves.
+    assert_ne!(a["weights"], all["weights"]);
+}
+
+#[test]
+fn plots_of_wide_data_use_principal_axes() {
+    let dir = scratch("wide");
+    // 120 rows of 300 columns: two groups apart along the first column.
+    let mut text = String::new();
+    for i in 0..120 {
+        let row: Vec<String> = (0..300)
+            .map(|j| {
+                let noise = (((i * 7919 + j * 104729) % 1000) as f64) / 1000.0;
+                let shift = if j == 0 && i % 2 == 0 { 20.0 } else { 0.0 };
+                format!("{}", shift + noise)
+            })
+            .collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    let csv = dir.join("wide.csv");
+    std::fs::write(&csv, text).unwrap();
+    let plot = dir.join("wide.svg");
+    admix_json(&[
+        "fit",
+        csv.to_str().unwrap(),
+        "--covariance",
+        "diag",
+        "--plot",
+        plot.to_str().unwrap(),
+        "--json",
+    ]);
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains("principal component 1"), "{}", &svg[..200]);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn every_command_takes_json_and_every_parallel_one_threads() {
+    let commands = [
+        "demo", "diff", "fit", "predict", "score", "sample", "kmeans", "select", "compare", "info",
+    ];
+    // diff, sample and info run on one thread: they have nothing to spread.
+    let parallel = [
+        "demo", "fit", "predict", "score", "kmeans", "select", "compare",
+    ];
+    for c in commands {
+        let help = String::from_utf8(admix(&[c, "--help"]).stdout).unwrap();
+        assert!(help.contains("--json"), "{c} --help: {help}");
+        assert_eq!(help.contains("--threads"), parallel.contains(&c), "{c}");
+    }
 }

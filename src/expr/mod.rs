@@ -88,6 +88,15 @@ pub enum ExprError {
         /// Arguments given.
         got: usize,
     },
+    /// Parentheses, signs, powers or calls nested deeper than the parser
+    /// allows (it recurses once per level, so the limit keeps the stack bounded).
+    #[error("the expression nests deeper than {limit} levels at position {position}: remove redundant parentheses or signs")]
+    TooDeep {
+        /// Byte offset in the source where the limit was passed.
+        position: usize,
+        /// The most levels allowed.
+        limit: usize,
+    },
     /// The same variable named twice.
     #[error("variable '{name}' is given twice")]
     DuplicateVariable {

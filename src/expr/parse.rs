@@ -59,6 +59,11 @@ fn tokenize(src: &str) -> Result<Vec<(usize, Token)>, ExprError> {
     Ok(tokens)
 }
 
+/// The most nested levels (parentheses, unary signs, right-hand sides of `^`,
+/// call arguments) the parser accepts. Each level costs a few stack frames;
+/// 256 is far beyond any hand-written formula and far below a thread's stack.
+pub(super) const MAX_DEPTH: usize = 256;
+
 /// Builds the step list while parsing, so the trace order is evaluation order.
 struct Parser<'a> {
     tokens: Vec<(usize, Token)>,
@@ -66,6 +71,8 @@ struct Parser<'a> {
     end: usize,
     variables: &'a [String],
     steps: Vec<Step>,
+    /// Levels of `unary` now open: every recursion of the grammar passes there.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -145,7 +152,24 @@ impl Parser<'_> {
     }
 
     /// unary := '-' unary | power   (so -x^2 is -(x^2), as in mathematics)
+    ///
+    /// Every recursive path of the grammar enters here, so this is where the
+    /// nesting depth is counted and limited.
     fn unary(&mut self) -> Result<usize, ExprError> {
+        if self.depth == MAX_DEPTH {
+            return Err(ExprError::TooDeep {
+                position: self.position(),
+                limit: MAX_DEPTH,
+            });
+        }
+        self.depth += 1;
+        let result = self.unary_inner();
+        self.depth -= 1;
+        result
+    }
+
+    /// The grammar of [`Parser::unary`], one level deeper.
+    fn unary_inner(&mut self) -> Result<usize, ExprError> {
         if self.eat('-') {
             let arg = self.unary()?;
             Ok(self.push(Op::Neg(arg)))
@@ -259,6 +283,7 @@ pub(super) fn parse(src: &str, variables: &[String]) -> Result<Expr, ExprError> 
         end: src.len(),
         variables,
         steps: Vec::new(),
+        depth: 0,
     };
     // Inputs come first so that w1..wn are the variables, as in the lecture notes.
     for index in 0..variables.len() {

@@ -69,6 +69,25 @@ impl fmt::Display for CovarianceType {
     }
 }
 
+impl std::str::FromStr for CovarianceType {
+    type Err = MixtureError;
+
+    /// Parses the name of [`CovarianceType::name`] (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, MixtureError> {
+        match s.to_ascii_lowercase().as_str() {
+            "full" => Ok(CovarianceType::Full),
+            "tied" => Ok(CovarianceType::Tied),
+            "diag" => Ok(CovarianceType::Diag),
+            "spherical" => Ok(CovarianceType::Spherical),
+            _ => Err(MixtureError::InvalidHyperparameter {
+                name: "covariance_type",
+                value: format!("{s:?}"),
+                valid: "one of \"full\", \"tied\", \"diag\", \"spherical\"",
+            }),
+        }
+    }
+}
+
 /// Covariance-like arrays in scikit-learn's shapes: full (k, d, d), tied (d, d),
 /// diag (k, d), spherical (k). Used for covariances, precisions and the
 /// Cholesky factors of the precisions alike.
@@ -126,6 +145,53 @@ impl Covariances {
             });
         }
         Ok(())
+    }
+
+    /// The inverse of every matrix: precisions from covariances, or
+    /// covariances from precisions (scikit-learn's `precisions_init` gives a
+    /// start this way). By Cholesky: `A = L L^T`, `A^-1 = L^-T L^-1`.
+    ///
+    /// # Errors
+    /// [`MixtureError::NotPositiveDefinite`] naming the first matrix (or
+    /// diagonal, or variance) that is not symmetric positive definite.
+    pub fn inverse(&self) -> Result<Covariances, MixtureError> {
+        check_symmetric(self)?;
+        let invert = |comp: usize, m: &[f64], d: usize| {
+            let l = cholesky(m, d).ok_or(MixtureError::NotPositiveDefinite { component: comp })?;
+            Ok(times_own_transpose(&transpose(&invert_lower(&l, d), d), d))
+        };
+        let reciprocal = |comp: usize, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(1.0 / v)
+            } else {
+                Err(MixtureError::NotPositiveDefinite { component: comp })
+            }
+        };
+        Ok(match self {
+            Covariances::Full(c) => Covariances::Full(map_matrices(c, invert)?),
+            Covariances::Tied(c) => {
+                let d = c.nrows();
+                let m = c.as_standard_layout();
+                Covariances::Tied(square(
+                    invert(0, m.as_slice().expect("standard layout"), d)?,
+                    d,
+                ))
+            }
+            Covariances::Diag(c) => {
+                let mut out = c.clone();
+                for ((comp, _), v) in out.indexed_iter_mut() {
+                    *v = reciprocal(comp, *v)?;
+                }
+                Covariances::Diag(out)
+            }
+            Covariances::Spherical(c) => {
+                let mut out = c.clone();
+                for (comp, v) in out.iter_mut().enumerate() {
+                    *v = reciprocal(comp, *v)?;
+                }
+                Covariances::Spherical(out)
+            }
+        })
     }
 
     /// Cholesky factors `U` (upper triangular) of the precisions, with
@@ -284,4 +350,38 @@ pub(crate) fn check_symmetric(c: &Covariances) -> Result<(), MixtureError> {
 /// Mean of the rows of a (k, d) array: the spherical variance of each diagonal.
 pub(crate) fn spherical_from_diag(diag: &Array2<f64>) -> Array1<f64> {
     diag.mean_axis(Axis(1)).expect("d > 0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn inverse_matches_the_closed_form_and_names_the_bad_component() {
+        // [[4, 2], [2, 3]]^-1 = [[3, -2], [-2, 4]] / 8 (the 2 x 2 adjugate over the determinant).
+        let full = Covariances::Full(array![[[1.0, 0.0], [0.0, 1.0]], [[4.0, 2.0], [2.0, 3.0]]]);
+        let Covariances::Full(inv) = full.inverse().unwrap() else {
+            panic!("the inverse keeps the type")
+        };
+        let want = array![[3.0, -2.0], [-2.0, 4.0]] / 8.0;
+        for (a, b) in inv.index_axis(Axis(0), 1).iter().zip(want.iter()) {
+            assert!((a - b).abs() < 1e-15, "{a} against {b}");
+        }
+        assert_eq!(inv.index_axis(Axis(0), 0), Array2::<f64>::eye(2));
+        assert_eq!(
+            Covariances::Diag(array![[2.0, 4.0], [0.5, 1.0]]).inverse(),
+            Ok(Covariances::Diag(array![[0.5, 0.25], [2.0, 1.0]]))
+        );
+        let bad = Covariances::Spherical(array![1.0, -1.0]);
+        assert_eq!(
+            bad.inverse(),
+            Err(MixtureError::NotPositiveDefinite { component: 1 })
+        );
+        let singular = Covariances::Tied(array![[1.0, 1.0], [1.0, 1.0]]);
+        assert_eq!(
+            singular.inverse(),
+            Err(MixtureError::NotPositiveDefinite { component: 0 })
+        );
+    }
 }

@@ -40,6 +40,7 @@ mod json;
 mod kernel;
 mod model;
 mod params;
+mod sample;
 mod stats;
 
 pub use covariance::{CovarianceType, Covariances};
@@ -49,4 +50,5 @@ pub use em::EmProgress;
 pub(crate) use kernel::{accumulate, Prepared, Source};
 pub use model::GaussianMixtureModel;
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
+pub use sample::Sampler;
 pub use stats::SufficientStats;

@@ -11,9 +11,6 @@ use super::stats::SufficientStats;
 use crate::linalg::cholesky;
 use crate::{check_features, MixtureError};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// A Gaussian mixture with validated parameters, fitted by
 /// [`GaussianMixture`](super::GaussianMixture) or built from known parameters.
@@ -321,7 +318,8 @@ impl GaussianMixtureModel {
     }
 
     /// `n` samples drawn from the mixture with a seeded generator, and the
-    /// component each came from.
+    /// component each came from (held in memory: [`sampler`](Self::sampler)
+    /// streams any number).
     pub fn sample(
         &self,
         n: usize,
@@ -334,43 +332,21 @@ impl GaussianMixtureModel {
                 valid: "ask for at least one sample",
             });
         }
-        let (k, d) = self.means.dim();
-        let factors: Vec<Vec<f64>> = (0..k)
-            .map(|j| self.covariance_factor(j))
-            .collect::<Result<_, _>>()?;
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut cumulative = Vec::with_capacity(k);
-        let mut acc = 0.0;
-        for w in &self.weights {
-            acc += w;
-            cumulative.push(acc);
-        }
-        let mut x = Array2::zeros((n, d));
+        let mut sampler = self.sampler(seed)?;
+        let mut x = Array2::zeros((n, self.n_features()));
         let mut labels = Array1::zeros(n);
-        let mut z = vec![0.0; d];
         for (mut row, label) in x.outer_iter_mut().zip(labels.iter_mut()) {
-            let u: f64 = rand::Rng::random::<f64>(&mut rng) * acc;
-            let j = cumulative.iter().position(|&c| u < c).unwrap_or(k - 1);
-            *label = j;
-            for zi in z.iter_mut() {
-                *zi = StandardNormal.sample(&mut rng);
-            }
-            let l = &factors[j];
-            for a in 0..d {
-                let lz: f64 = if l.len() == d {
-                    l[a] * z[a]
-                } else {
-                    (0..=a).map(|b| l[a * d + b] * z[b]).sum()
-                };
-                row[a] = self.means[[j, a]] + lz;
-            }
+            *label = sampler.draw(
+                row.as_slice_mut()
+                    .expect("rows of a new array are contiguous"),
+            );
         }
         Ok((x, labels))
     }
 
     /// The Cholesky factor of component `j`'s covariance: (d, d) lower, or the
     /// d standard deviations for diag and spherical.
-    fn covariance_factor(&self, j: usize) -> Result<Vec<f64>, MixtureError> {
+    pub(super) fn covariance_factor(&self, j: usize) -> Result<Vec<f64>, MixtureError> {
         let d = self.n_features();
         let full = |m: ndarray::ArrayView2<f64>, comp: usize| {
             let m = m.as_standard_layout();

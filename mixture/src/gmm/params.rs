@@ -23,6 +23,26 @@ pub enum GmmInit {
     RandomFromData,
 }
 
+impl FromStr for GmmInit {
+    type Err = MixtureError;
+
+    /// Parses `kmeans`, `kmeans++`, `random` or `random_from_data` (scikit-learn's
+    /// `init_params` names; case-insensitive).
+    fn from_str(s: &str) -> Result<Self, MixtureError> {
+        match s.to_ascii_lowercase().as_str() {
+            "kmeans" => Ok(GmmInit::KMeans),
+            "kmeans++" | "k-means++" => Ok(GmmInit::KMeansPlusPlus),
+            "random" => Ok(GmmInit::Random),
+            "random_from_data" => Ok(GmmInit::RandomFromData),
+            _ => Err(MixtureError::InvalidHyperparameter {
+                name: "init",
+                value: format!("{s:?}"),
+                valid: "one of \"kmeans\", \"kmeans++\", \"random\", \"random_from_data\"",
+            }),
+        }
+    }
+}
+
 /// Which parameters the M-step updates (TensorFlow's "wmc" string).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Updates {
@@ -77,6 +97,22 @@ impl FromStr for Updates {
             return Err(bad());
         }
         Ok(u)
+    }
+}
+
+impl std::fmt::Display for Updates {
+    /// The "wmc" letters of the updated parameters, in that order.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (on, letter) in [
+            (self.weights, "w"),
+            (self.means, "m"),
+            (self.covariances, "c"),
+        ] {
+            if on {
+                f.write_str(letter)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -358,5 +394,43 @@ impl GmmValidParams {
     /// Rows per block of accumulated statistics.
     pub fn batch_size(&self) -> usize {
         self.params.batch_size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_into_the_enums() {
+        for t in [
+            CovarianceType::Full,
+            CovarianceType::Tied,
+            CovarianceType::Diag,
+            CovarianceType::Spherical,
+        ] {
+            assert_eq!(t.name().parse::<CovarianceType>().unwrap(), t);
+        }
+        let err = "fll".parse::<CovarianceType>().unwrap_err().to_string();
+        assert!(err.contains("fll") && err.contains("spherical"), "{err}");
+        let inits = [
+            ("kmeans", GmmInit::KMeans),
+            ("kmeans++", GmmInit::KMeansPlusPlus),
+            ("random", GmmInit::Random),
+            ("random_from_data", GmmInit::RandomFromData),
+        ];
+        for (name, init) in inits {
+            assert_eq!(name.parse::<GmmInit>().unwrap(), init);
+        }
+        assert!("kmean".parse::<GmmInit>().is_err());
+    }
+
+    #[test]
+    fn updates_print_as_the_letters_they_parse_from() {
+        for text in ["w", "m", "c", "wm", "wc", "mc", "wmc"] {
+            assert_eq!(text.parse::<Updates>().unwrap().to_string(), text);
+        }
+        // Any order parses; printing puts the letters in "wmc" order.
+        assert_eq!("cw".parse::<Updates>().unwrap().to_string(), "wc");
     }
 }

@@ -65,6 +65,44 @@ pub enum Distance {
     Cosine,
 }
 
+impl std::str::FromStr for Init {
+    type Err = MixtureError;
+
+    /// Parses `random` or `kmeans++` (with the default number of candidates);
+    /// case-insensitive. Given centres have no text form.
+    fn from_str(s: &str) -> Result<Self, MixtureError> {
+        match s.to_ascii_lowercase().as_str() {
+            "random" => Ok(Init::Random),
+            "kmeans++" | "k-means++" => Ok(Init::KMeansPlusPlus {
+                extra_candidates: None,
+            }),
+            _ => Err(MixtureError::InvalidHyperparameter {
+                name: "init",
+                value: format!("{s:?}"),
+                valid: "one of \"random\", \"kmeans++\"",
+            }),
+        }
+    }
+}
+
+impl std::str::FromStr for Distance {
+    type Err = MixtureError;
+
+    /// Parses `euclidean` (squared Euclidean; `sqeuclidean` also reads) or
+    /// `cosine`; case-insensitive.
+    fn from_str(s: &str) -> Result<Self, MixtureError> {
+        match s.to_ascii_lowercase().as_str() {
+            "euclidean" | "sqeuclidean" => Ok(Distance::SquaredEuclidean),
+            "cosine" => Ok(Distance::Cosine),
+            _ => Err(MixtureError::InvalidHyperparameter {
+                name: "distance",
+                value: format!("{s:?}"),
+                valid: "one of \"euclidean\", \"cosine\"",
+            }),
+        }
+    }
+}
+
 /// How the centres are updated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
@@ -212,6 +250,26 @@ impl KMeansParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_parse_into_the_enums() {
+        assert_eq!("random".parse::<Init>().unwrap(), Init::Random);
+        assert_eq!(
+            "KMeans++".parse::<Init>().unwrap(),
+            Init::KMeansPlusPlus {
+                extra_candidates: None
+            }
+        );
+        assert_eq!(
+            "euclidean".parse::<Distance>().unwrap(),
+            Distance::SquaredEuclidean
+        );
+        assert_eq!("cosine".parse::<Distance>().unwrap(), Distance::Cosine);
+        let err = "manhattan".parse::<Distance>().unwrap_err().to_string();
+        assert!(err.contains("manhattan") && err.contains("cosine"), "{err}");
+        let err = "given".parse::<Init>().unwrap_err().to_string();
+        assert!(err.contains("kmeans++"), "{err}");
+    }
 
     #[test]
     fn rejects_nonsense_with_the_valid_range() {
