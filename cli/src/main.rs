@@ -4,6 +4,7 @@ mod compare;
 mod data;
 mod demo;
 mod diff;
+mod emit;
 mod fit;
 mod kmeans;
 mod model_cmds;
