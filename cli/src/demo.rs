@@ -5,7 +5,7 @@
 use crate::data;
 use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
-use admix::mixture::gmm::GaussianMixture;
+use admix::mixture::gmm::{GaussianMixture, GmmInit};
 use admix::mixture::gradient::{compare, Method};
 use anyhow::Result;
 use std::path::PathBuf;
@@ -49,6 +49,23 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             &crate::fit::PlotView::Columns(0, 1),
         )?,
     )?;
+    println!("plot: {}", path.display());
+
+    println!();
+    println!("== EM pictured: Old Faithful from a random start, iterations 0-6 and 20");
+    let path = args.out_dir.join("faithful_em_iterations.svg");
+    let fit_to = |i| {
+        let params = GaussianMixture::params(2)
+            .init(GmmInit::RandomFromData)
+            .seed(3)
+            .tol(0.0)
+            .max_iter(i);
+        Ok(params.fit(faithful.x.view())?)
+    };
+    let view = crate::fit::PlotView::Columns(0, 1);
+    let iterations = [0, 1, 2, 3, 4, 5, 6, 20];
+    let panels = crate::iterations_plot::panels(&faithful, &view, &iterations, fit_to)?;
+    crate::iterations_plot::save(&path, &panels)?;
     println!("plot: {}", path.display());
     Ok(())
 }

@@ -207,6 +207,10 @@ pub struct FitArgs {
     /// two columns of 2-D data, else the first two principal components).
     #[arg(long, value_delimiter = ',')]
     pub plot_columns: Option<Vec<String>>,
+    /// Instead of the usual figure, --plot draws one panel per listed EM
+    /// iteration (0 is the start), data coloured by responsibility.
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "plot")]
+    pub plot_iterations: Option<Vec<usize>>,
     /// Print JSON (the model file's fields plus fit_seconds) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -286,7 +290,10 @@ pub fn run(args: &FitArgs) -> Result<()> {
     }
     if let Some(path) = &args.plot {
         let view = PlotView::choose(&data, args.plot_columns.as_deref())?;
-        plot::save(path, &fit_panels(&data, &model, &view)?)?;
+        match &args.plot_iterations {
+            Some(list) => crate::iterations_plot::save_for_fit(path, args, &data, &view, list)?,
+            None => plot::save(path, &fit_panels(&data, &model, &view)?)?,
+        }
     }
     let mean_ll = model.score(data.x.view())?;
     let bic = model.bic(data.x.view())?;
@@ -379,7 +386,7 @@ impl PlotView {
         })
     }
 
-    fn labels(&self, data: &Dataset) -> (String, String) {
+    pub fn labels(&self, data: &Dataset) -> (String, String) {
         match self {
             PlotView::Columns(a, b) => (data.columns[*a].clone(), data.columns[*b].clone()),
             PlotView::Principal(_) => (
@@ -390,7 +397,7 @@ impl PlotView {
     }
 
     /// The rows of `x` in the plane.
-    fn points(&self, x: ArrayView2<f64>) -> Vec<(f64, f64)> {
+    pub fn points(&self, x: ArrayView2<f64>) -> Vec<(f64, f64)> {
         match self {
             PlotView::Columns(a, b) => x.outer_iter().map(|r| (r[*a], r[*b])).collect(),
             PlotView::Principal(p) => p.project(x).outer_iter().map(|r| (r[0], r[1])).collect(),
@@ -398,7 +405,11 @@ impl PlotView {
     }
 
     /// A Gaussian's centre and 2 x 2 covariance in the plane.
-    fn gaussian(&self, mean: ArrayView1<f64>, cov: ArrayView2<f64>) -> ((f64, f64), [[f64; 2]; 2]) {
+    pub fn gaussian(
+        &self,
+        mean: ArrayView1<f64>,
+        cov: ArrayView2<f64>,
+    ) -> ((f64, f64), [[f64; 2]; 2]) {
         let (centre, c) = match self {
             PlotView::Columns(a, b) => {
                 let idx = [*a, *b];
@@ -468,7 +479,7 @@ pub fn fit_panels(
 /// Points of the `radius`-sigma ellipse of a 2-D Gaussian (closed: the last
 /// point is the first): the unit circle mapped through the Cholesky factor
 /// of the 2 x 2 covariance.
-fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
+pub fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
     let l11 = cov[0][0].max(0.0).sqrt();
     let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
     let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();

@@ -6,6 +6,7 @@ mod demo;
 mod diff;
 mod emit;
 mod fit;
+mod iterations_plot;
 mod kmeans;
 mod model_cmds;
 mod plot;

@@ -33,16 +33,17 @@ pub enum Mark {
 pub struct Series {
     pub points: Vec<(f64, f64)>,
     pub mark: Mark,
-    pub colour: &'static str,
+    /// An SVG colour; owned so that blends (responsibilities) can be drawn.
+    pub colour: String,
     pub label: Option<String>,
 }
 
 impl Series {
-    pub fn new(points: Vec<(f64, f64)>, mark: Mark, colour: &'static str) -> Self {
+    pub fn new(points: Vec<(f64, f64)>, mark: Mark, colour: impl Into<String>) -> Self {
         Series {
             points,
             mark,
-            colour,
+            colour: colour.into(),
             label: None,
         }
     }
