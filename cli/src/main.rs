@@ -11,6 +11,7 @@ mod kmeans;
 mod model_cmds;
 mod plot;
 mod select;
+mod teach;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ enum Command {
     Select(select::SelectArgs),
     /// EM against a gradient method from the same start: table and plot.
     Compare(compare::CompareArgs),
+    /// The lecture's demonstrations, one picture each: modes, noisy, means-only, hard-assignments.
+    Teach(teach::TeachArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info {
         /// A CSV file, an .npy file, or a built-in data set: faithful, iris.
@@ -61,6 +64,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Kmeans(a) => kmeans::run(&a)?,
         Command::Select(a) => select::run(&a)?,
         Command::Compare(a) => compare::run(&a)?,
+        Command::Teach(a) => teach::run(&a)?,
         Command::Info { data } => {
             let d = data::load(&data, None)?;
             println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));

@@ -51,3 +51,81 @@ fn plot_iterations_draws_one_panel_per_listed_iteration() {
         "--plot-iterations without --plot"
     );
 }
+
+#[test]
+fn every_lesson_draws_its_picture() {
+    let dir = temp("lessons");
+    let out_dir = dir.to_str().unwrap();
+    for (lesson, file, panels) in [
+        ("modes", "modes.svg", 3),
+        ("noisy", "noisy.svg", 2),
+        ("means-only", "means_only.svg", 1),
+        ("hard-assignments", "hard_assignments.svg", 3),
+    ] {
+        let out = admix(&["teach", lesson, "--out-dir", out_dir]);
+        assert!(
+            out.status.success(),
+            "{lesson}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let svg = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert_eq!(
+            svg.matches(r#"font-weight="bold""#).count(),
+            panels,
+            "{lesson}"
+        );
+    }
+}
+
+/// The README's recipe for "learn means only" with the files `admix teach
+/// means-only` writes ends where the lesson's table ends.
+#[test]
+fn the_means_only_recipe_reproduces_the_lesson() {
+    let dir = temp("recipe");
+    let out = admix(&["teach", "means-only", "--out-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    let last: Vec<f64> = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("20 "))
+        .expect("a row for iteration 20")
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let data = dir.join("means_only.csv");
+    let start = dir.join("means_only_start.json");
+    let fit = admix(&[
+        "fit",
+        data.to_str().unwrap(),
+        "-k",
+        "2",
+        "--covariance",
+        "spherical",
+        "--init",
+        start.to_str().unwrap(),
+        "--params",
+        "m",
+        "--tol",
+        "0",
+        "--max-iter",
+        "20",
+        "--json",
+    ]);
+    assert!(
+        fit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fit.stderr)
+    );
+    let model: serde_json::Value = serde_json::from_slice(&fit.stdout).unwrap();
+    for j in 0..2 {
+        let mean = model["means"][j][0].as_f64().unwrap();
+        // The table prints five decimals.
+        assert!(
+            (mean - last[j]).abs() < 1e-5,
+            "mean {j}: {mean} vs {}",
+            last[j]
+        );
+        assert_eq!(model["weights"][j].as_f64(), Some(0.5));
+    }
+}
