@@ -78,15 +78,16 @@ fn modes_lesson() -> Vec<Panel> {
             plot::colour(0),
         )
         .labelled("F, reverse: 1"),
+        // Dots: G's sweeps lie on F's lines.
         Series::new(
             line(&g, |r| r.forward_sweeps as f64),
-            Mark::Dashed,
+            Mark::Dots,
             plot::colour(1),
         )
         .labelled("G, forward: 1"),
         Series::new(
             line(&g, |r| r.reverse_sweeps as f64),
-            Mark::Line,
+            Mark::Dots,
             plot::colour(1),
         )
         .labelled("G, reverse: m"),
