@@ -331,20 +331,18 @@ impl Emitter<'_> {
     /// tangents of the active arguments.
     fn tangent(&self, i: usize) -> String {
         let active = |a: usize| self.active[a];
-        let (dw_, w_) = (dw, w);
         match self.expr.steps[i].op {
-            Op::Add(a, b) if active(a) && active(b) => format!("{} + {}", dw_(a), dw_(b)),
-            Op::Sub(a, b) if active(a) && active(b) => format!("{} - {}", dw_(a), dw_(b)),
+            Op::Add(a, b) if active(a) && active(b) => format!("{} + {}", dw(a), dw(b)),
+            Op::Sub(a, b) if active(a) && active(b) => format!("{} - {}", dw(a), dw(b)),
             Op::Mul(a, b) if active(a) && active(b) => {
-                format!("{} * {} + {} * {}", dw_(a), w_(b), w_(a), dw_(b))
+                format!("{} * {} + {} * {}", dw(a), w(b), w(a), dw(b))
             }
             Op::Div(a, b) if active(b) => {
-                let da = if active(a) { dw_(a) } else { "0.0".into() };
-                format!("({da} - {} * {}) / {}", w_(i), dw_(b), w_(b))
+                let da = if active(a) { dw(a) } else { "0.0".into() };
+                format!("({da} - {} * {}) / {}", w(i), dw(b), w(b))
             }
-            Op::Unary(Func::Min | Func::Max, _) => unreachable!("min and max take two arguments"),
             Op::Binary(f @ (Func::Min | Func::Max), a, b) => {
-                let d = |x: usize| if active(x) { dw_(x) } else { "0.0".into() };
+                let d = |x: usize| if active(x) { dw(x) } else { "0.0".into() };
                 self.cond(&self.second_wins(f, a, b), &d(b), &d(a))
             }
             _ => {
@@ -352,9 +350,9 @@ impl Emitter<'_> {
                     .partials(i)
                     .into_iter()
                     .map(|(a, p)| match p {
-                        Partial::One => dw_(a),
-                        Partial::MinusOne => format!("-{}", dw_(a)),
-                        Partial::Expr(p) => format!("{p} * {}", dw_(a)),
+                        Partial::One => dw(a),
+                        Partial::MinusOne => format!("-{}", dw(a)),
+                        Partial::Expr(p) => format!("{p} * {}", dw(a)),
                     })
                     .collect();
                 terms.join(" + ")
