@@ -6,6 +6,7 @@ use crate::plot::{self, Mark, Panel, Series};
 use admix::lessons::{hard_assignments, means_only, modes, noisy};
 use anyhow::{Context, Result};
 use ndarray::{Array1, Array2};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// Options of `admix teach`.
@@ -17,6 +18,16 @@ pub struct TeachArgs {
     /// Folder for the picture (and the means-only recipe's files).
     #[arg(long, default_value = "admix-teach")]
     pub out_dir: PathBuf,
+    /// Print JSON (the lesson's numbers and the picture's path) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a lesson shows: its table, its numbers, its picture.
+struct Report {
+    text: String,
+    json: serde_json::Value,
+    panels: Vec<Panel>,
 }
 
 /// The demonstrations.
@@ -35,15 +46,21 @@ pub enum Lesson {
 pub fn run(args: &TeachArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out_dir)
         .with_context(|| format!("cannot create '{}'", args.out_dir.display()))?;
-    let (name, panels) = match args.lesson {
-        Lesson::Modes => ("modes.svg", modes_lesson()),
-        Lesson::Noisy => ("noisy.svg", noisy_lesson()),
+    let (name, mut report) = match args.lesson {
+        Lesson::Modes => ("modes.svg", modes_lesson()?),
+        Lesson::Noisy => ("noisy.svg", noisy_lesson()?),
         Lesson::MeansOnly => ("means_only.svg", means_only_lesson(&args.out_dir)?),
         Lesson::HardAssignments => ("hard_assignments.svg", hard_assignments_lesson()?),
     };
     let path = args.out_dir.join(name);
-    plot::save(&path, &panels)?;
-    println!("plot: {}", path.display());
+    plot::save(&path, &report.panels)?;
+    if args.json {
+        report.json["plot"] = json!(path);
+        println!("{}", serde_json::to_string_pretty(&report.json)?);
+    } else {
+        print!("{}", report.text);
+        println!("plot: {}", path.display());
+    }
     Ok(())
 }
 
@@ -54,13 +71,15 @@ fn log_panel(title: &str, x_label: &str, y_label: &str) -> Panel {
     panel
 }
 
-fn modes_lesson() -> Vec<Panel> {
+fn modes_lesson() -> Result<Report> {
     let f = modes::many_to_one_costs(&modes::SIZES);
     let g = modes::one_to_many_costs(&modes::SIZES);
-    println!("F: R^n -> R, F(x) = sum sin(x_i) x_(i+1): the gradient");
-    println!("{}", modes::render("n", &f));
-    println!("G: R -> R^m, G_j(t) = sin(j t) exp(-t / j): the m derivatives");
-    println!("{}", modes::render("m", &g));
+    let text = format!(
+        "F: R^n -> R, F(x) = sum sin(x_i) x_(i+1): the gradient\n{}\nG: R -> R^m, G_j(t) = sin(j t) exp(-t / j): the m derivatives\n{}\n",
+        modes::render("n", &f),
+        modes::render("m", &g)
+    );
+    let json = json!({"many_to_one": f, "one_to_many": g});
     let line = |rows: &[modes::ModeCost], pick: fn(&modes::ModeCost) -> f64| {
         rows.iter().map(|r| (r.size as f64, pick(r))).collect()
     };
@@ -110,17 +129,17 @@ fn modes_lesson() -> Vec<Panel> {
         ];
         panel
     };
-    vec![
+    let panels = vec![
         sweeps,
         time("F: R^n -> R, time of the gradient", "n", &f),
         time("G: R -> R^m, time of the m derivatives", "m", &g),
-    ]
+    ];
+    Ok(Report { text, json, panels })
 }
 
-fn noisy_lesson() -> Vec<Panel> {
+fn noisy_lesson() -> Result<Report> {
     let cases = noisy::cases();
-    print!("{}", noisy::render(&cases));
-    cases
+    let panels = cases
         .iter()
         .map(|case| {
             let mut panel = log_panel(case.name, "step h", "error of the slope");
@@ -145,15 +164,19 @@ fn noisy_lesson() -> Vec<Panel> {
             ];
             panel
         })
-        .collect()
+        .collect();
+    Ok(Report {
+        text: noisy::render(&cases),
+        json: json!(cases),
+        panels,
+    })
 }
 
-/// Prints the means per iteration, writes the recipe's data and start
-/// model, and prints the recipe.
-fn means_only_lesson(dir: &Path) -> Result<Vec<Panel>> {
+/// The means per iteration, the recipe's data and start model written to
+/// `dir`, and the recipe.
+fn means_only_lesson(dir: &Path) -> Result<Report> {
     let x = means_only::data()?;
     let paths = means_only::mean_paths(&x, 20)?;
-    print!("{}", means_only::render(&paths));
     let data_file = dir.join("means_only.csv");
     let mut csv = String::from("x\n");
     for v in x.column(0) {
@@ -165,11 +188,16 @@ fn means_only_lesson(dir: &Path) -> Result<Vec<Panel>> {
     let start = means_only::start_model(means_only::START_MEANS)?;
     std::fs::write(&start_file, start.to_json())
         .with_context(|| format!("cannot write '{}'", start_file.display()))?;
-    println!(
-        "the same with the program:\n  admix fit {} -k 2 --covariance spherical --init {} --params m --tol 0 --max-iter 20",
+    let recipe = format!(
+        "admix fit {} -k 2 --covariance spherical --init {} --params m --tol 0 --max-iter 20",
         data_file.display(),
         start_file.display()
     );
+    let text = format!(
+        "{}the same with the program:\n  {recipe}\n",
+        means_only::render(&paths)
+    );
+    let json = json!({"means": paths, "data": data_file, "start": start_file, "recipe": recipe});
     let mut panel = Panel::new(
         "learn means only: EM from a poor start",
         "iteration",
@@ -193,14 +221,22 @@ fn means_only_lesson(dir: &Path) -> Result<Vec<Panel>> {
                 .labelled(format!("true mean {}", j + 1)),
         );
     }
-    Ok(vec![panel])
+    Ok(Report {
+        text,
+        json,
+        panels: vec![panel],
+    })
 }
 
-fn hard_assignments_lesson() -> Result<Vec<Panel>> {
+fn hard_assignments_lesson() -> Result<Report> {
     let c = hard_assignments::compare()?;
-    print!("{}", hard_assignments::render(&c));
     let agreement = |labels| hard_assignments::Comparison::agreement(labels, &c.truth);
-    Ok(vec![
+    let json = json!({
+        "n_samples": c.x.nrows(),
+        "kmeans_agreement": agreement(&c.kmeans),
+        "gmm_agreement": agreement(&c.gmm),
+    });
+    let panels = vec![
         labelled_scatter("truth", &c.x, &c.truth, &c.truth),
         labelled_scatter(
             &format!("K-means: {:.1}% agree", 100.0 * agreement(&c.kmeans)),
@@ -217,7 +253,12 @@ fn hard_assignments_lesson() -> Result<Vec<Panel>> {
             &c.gmm,
             &c.truth,
         ),
-    ])
+    ];
+    Ok(Report {
+        text: hard_assignments::render(&c),
+        json,
+        panels,
+    })
 }
 
 /// The 2-D samples coloured by `labels`, renamed to agree with `truth`

@@ -31,7 +31,7 @@ pub fn one_to_many<S: Scalar>(t: S, m: usize) -> Vec<S> {
 }
 
 /// The cost of one whole Jacobian by each mode.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ModeCost {
     /// n for F, m for G.
     pub size: usize,

@@ -43,7 +43,7 @@ pub fn draws(n: usize, seed: u64) -> Vec<f64> {
 
 /// One noisy function at one point: the true slope, the AD derivative of
 /// the code, and central differences of the code at several steps.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct NoisyCase {
     /// What is differentiated.
     pub name: &'static str,
