@@ -250,7 +250,7 @@ impl Emitter<'_> {
         let steps = &self.expr.steps;
         let y = self.expr.output;
         let mut pending = vec![0usize; steps.len()];
-        for i in (0..steps.len()).filter(|&i| self.active[i] && i <= y) {
+        for i in (0..steps.len()).filter(|&i| self.live[i]) {
             for (a, _) in self.partials(i) {
                 pending[a] += 1;
             }
@@ -317,10 +317,7 @@ impl Emitter<'_> {
             Op::Mul(a, b) => format!("{} * {}", w(a), w(b)),
             Op::Div(a, b) => format!("{} / {}", w(a), w(b)),
             Op::Neg(a) => format!("-{}", w(a)),
-            Op::Powi(a, k) => match self.lang {
-                Language::C => format!("pow({}, {k})", w(a)),
-                Language::Rust => format!("{}.powi({k})", w(a)),
-            },
+            Op::Powi(a, k) => self.value_of_powi(a, k),
             Op::Pow(a, b) => self.call("pow", "powf", &[w(a), w(b)]),
             Op::Unary(f, a) => self.call(c_name(f), rust_name(f), &[w(a)]),
             Op::Binary(f, a, b) => self.call(c_name(f), rust_name(f), &[w(a), w(b)]),
