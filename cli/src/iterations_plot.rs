@@ -65,6 +65,22 @@ pub fn panels(
         }
         panels.push(panel);
     }
+    // One frame for every panel, as on the slides, so the panels compare.
+    let (mut lo, mut hi) = (
+        (f64::INFINITY, f64::INFINITY),
+        (f64::NEG_INFINITY, f64::NEG_INFINITY),
+    );
+    for &(x, y) in panels
+        .iter()
+        .flat_map(|p| &p.series)
+        .flat_map(|s| &s.points)
+    {
+        lo = (lo.0.min(x), lo.1.min(y));
+        hi = (hi.0.max(x), hi.1.max(y));
+    }
+    for panel in &mut panels {
+        panel.extend_to(&[lo, hi]);
+    }
     Ok(panels)
 }
 

@@ -74,6 +74,13 @@ impl Panel {
             ..Panel::default()
         }
     }
+
+    /// Widens the axes to take in `points` without drawing them (a common
+    /// frame for a row of panels, or room for the legend).
+    pub fn extend_to(&mut self, points: &[(f64, f64)]) {
+        self.series
+            .push(Series::new(points.to_vec(), Mark::Dots, "none"));
+    }
 }
 
 const PANEL_W: f64 = 520.0;

@@ -221,6 +221,13 @@ fn means_only_lesson(dir: &Path) -> Result<Report> {
                 .labelled(format!("true mean {}", j + 1)),
         );
     }
+    // Room above the paths for the legend.
+    let top = paths
+        .iter()
+        .flatten()
+        .fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+    let bottom = paths.iter().flatten().fold(f64::INFINITY, |a, &b| a.min(b));
+    panel.extend_to(&[(0.0, top + 0.6 * (top - bottom))]);
     Ok(Report {
         text,
         json,
