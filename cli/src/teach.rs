@@ -269,7 +269,8 @@ fn hard_assignments_lesson() -> Result<Report> {
 }
 
 /// The 2-D samples coloured by `labels`, renamed to agree with `truth`
-/// where they can (two clusters: swapped if that agrees better).
+/// where they can (two clusters: swapped if that agrees better), and the
+/// samples whose label then disagrees with the truth drawn over them.
 fn labelled_scatter(
     title: &str,
     x: &Array2<f64>,
@@ -278,17 +279,29 @@ fn labelled_scatter(
 ) -> Panel {
     let same = labels.iter().zip(truth).filter(|(a, b)| a == b).count();
     let swap = 2 * same < truth.len();
+    let named: Vec<usize> = labels
+        .iter()
+        .map(|&l| if swap { 1 - l } else { l })
+        .collect();
+    let points: Vec<(f64, f64)> = x.outer_iter().map(|r| (r[0], r[1])).collect();
+    let pick = |keep: &dyn Fn(usize) -> bool| -> Vec<(f64, f64)> {
+        (0..points.len())
+            .filter(|&i| keep(i))
+            .map(|i| points[i])
+            .collect()
+    };
     let mut panel = Panel::new(title, "x1", "x2");
     for j in 0..2 {
-        let pts = x
-            .outer_iter()
-            .zip(labels)
-            .filter(|(_, &l)| (if swap { 1 - l } else { l }) == j)
-            .map(|(r, _)| (r[0], r[1]))
-            .collect();
         panel.series.push(
-            Series::new(pts, Mark::Dots, plot::colour(j)).labelled(format!("cluster {}", j + 1)),
+            Series::new(pick(&|i| named[i] == j), Mark::Dots, plot::colour(j))
+                .labelled(format!("cluster {}", j + 1)),
         );
+    }
+    let wrong = pick(&|i| named[i] != truth[i]);
+    if !wrong.is_empty() {
+        panel
+            .series
+            .push(Series::new(wrong, Mark::Dots, plot::colour(7)).labelled("disagrees with truth"));
     }
     panel
 }
