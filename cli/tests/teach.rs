@@ -126,3 +126,33 @@ fn the_means_only_recipe_reproduces_the_lesson() {
     }
     assert!(lesson["recipe"].as_str().unwrap().contains("--params m"));
 }
+
+#[test]
+fn diff_emit_prints_the_lecture_program() {
+    let out = admix(&["diff", "x1*x2 + sin(x1)", "--emit", "c"]);
+    assert!(out.status.success());
+    let c = String::from_utf8(out.stdout).unwrap();
+    assert!(c.contains("double f(const double x[2], const double dx[2], double *df)"));
+    assert!(c.contains("    double w4 = sin(w1);\n    double dw4 = cos(w1) * dw1;\n"));
+    let out = admix(&[
+        "diff",
+        "x1*x2 + sin(x1)",
+        "--emit",
+        "rust",
+        "--mode",
+        "reverse",
+    ]);
+    let rust = String::from_utf8(out.stdout).unwrap();
+    assert!(rust.contains("pub fn f(x: &[f64; 2]) -> (f64, [f64; 2])"));
+    assert!(rust.contains("    w1_bar += w3_bar * w2;\n"));
+    // --at names the inputs and their order; its values are not needed.
+    let out = admix(&["diff", "x1*x2", "--at", "x2=0,x1=0", "--emit", "c"]);
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("x[0] = x2, x[1] = x1"));
+    let out = admix(&["diff", "sin(", "--emit", "c"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected"));
+    let out = admix(&["diff", "x", "--emit", "fortran"]);
+    assert_eq!(out.status.code(), Some(2));
+}
