@@ -5,7 +5,8 @@
 //! Forward mode puts the tangent line `dwi` under each value line `wi`;
 //! reverse mode writes the forward sweep, then the adjoint statements
 //! `wi_bar` in reverse order. The partial derivatives are those the dual
-//! numbers and the tape use, so the emitted programs agree with
+//! numbers and the tape use (except the plain textbook forms for `tanh`,
+//! `atan2` and `hypot`), so the emitted programs agree with
 //! [`Expr::derivatives`] to round-off.
 
 use super::{Expr, Func, Op};
@@ -39,10 +40,10 @@ impl Expr {
     /// grad[n])`; in Rust, `fn name(x: &[f64; n], dx: &[f64; n]) -> (f64, f64)`
     /// and `fn name(x: &[f64; n]) -> (f64, [f64; n])`.
     ///
-    /// Derivative conventions follow the plain formulas: `min`/`max` take the
-    /// derivative of the argument they return, `abs` has derivative
-    /// `signum`, and `atan2`/`hypot` use `x / (x^2 + y^2)` and `x / hypot`
-    /// (undefined at the origin, where the library returns 0).
+    /// Derivative conventions: `min`/`max` take the derivative of the
+    /// argument they return, `abs` has derivative `signum`, `tanh` has
+    /// `1 / cosh^2`, and `atan2`/`hypot` use `x / (x^2 + y^2)` and
+    /// `x / hypot` (undefined at the origin, where the library returns 0).
     ///
     /// # Example
     /// ```
@@ -418,7 +419,8 @@ impl Emitter<'_> {
     }
 
     /// `f'(wa)` of a one-argument function whose value is `v`, written
-    /// with the formulas of the dual numbers.
+    /// with the formulas of the dual numbers (tanh: `1 / cosh^2`, which
+    /// reads like the textbook and is as accurate).
     fn derivative(&self, f: Func, a: usize, v: &str) -> String {
         let x = w(a);
         let c = |cn: &str, rn: &str, arg: String| self.call(cn, rn, &[arg]);
