@@ -7,6 +7,7 @@ pub use admix_optim as optim;
 pub use admix_tape as tape;
 
 pub mod expr;
+pub mod lessons;
 
 /// The README's code, compiled and run as a doctest so that it stays true.
 #[doc = include_str!("../README.md")]

@@ -7,7 +7,7 @@ use crate::data;
 use crate::figures::{fit_panels, PlotView};
 use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
-use admix::mixture::gmm::GaussianMixture;
+use admix::mixture::gmm::{GaussianMixture, GmmInit};
 use admix::mixture::gradient::{compare, Method};
 use anyhow::Result;
 use std::path::PathBuf;
@@ -24,6 +24,9 @@ pub struct DemoArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+/// The iterations the EM picture shows, as the lecture's slides do.
+const EM_PICTURE_ITERATIONS: [usize; 8] = [0, 1, 2, 3, 4, 5, 6, 20];
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out_dir)?;
@@ -50,7 +53,23 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         &fit_plot,
         &fit_panels(&faithful, &cmp.em.model, &PlotView::Columns(0, 1))?,
     )?;
-    let plots = [cube_plot, compare_plot, fit_plot];
+    let iterations_plot = args.out_dir.join("faithful_em_iterations.svg");
+    let fit_to = |i| {
+        let params = GaussianMixture::params(2)
+            .init(GmmInit::RandomFromData)
+            .seed(3)
+            .tol(0.0)
+            .max_iter(i);
+        Ok(params.fit(faithful.x.view())?)
+    };
+    let panels = crate::iterations_plot::panels(
+        &faithful,
+        &PlotView::Columns(0, 1),
+        &EM_PICTURE_ITERATIONS,
+        fit_to,
+    )?;
+    crate::iterations_plot::save(&iterations_plot, &panels)?;
+    let plots = [cube_plot, compare_plot, fit_plot, iterations_plot];
 
     if args.json {
         let cube: Vec<serde_json::Value> = rows
@@ -81,9 +100,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!();
     println!("== Old Faithful, two full-covariance components: EM against L-BFGS from one start");
     print!("{}", crate::compare::render(&cmp, Method::Lbfgs.name()));
-    for p in &plots[1..] {
+    for p in &plots[1..3] {
         println!("plot: {}", p.display());
     }
+    println!();
+    println!("== EM pictured: Old Faithful from a random start, iterations 0-6 and 20");
+    println!("plot: {}", plots[3].display());
     Ok(())
 }
 

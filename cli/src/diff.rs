@@ -33,6 +33,13 @@ pub struct DiffArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print the expression as a self-contained function in this language,
+    /// one statement per elementary step, instead of evaluating it.
+    #[arg(long, value_enum, value_name = "LANGUAGE")]
+    pub emit: Option<crate::emit::EmitLanguage>,
+    /// The derivative program --emit writes: forward (tangents) or reverse (adjoints).
+    #[arg(long, value_enum, default_value = "forward")]
+    pub mode: TraceMode,
 }
 
 /// Which sweep `--trace` prints.
@@ -64,6 +71,9 @@ pub fn parse_point(at: &str) -> Result<(Vec<String>, Vec<f64>)> {
 }
 
 pub fn run(args: &DiffArgs) -> Result<()> {
+    if let Some(language) = args.emit {
+        return crate::emit::run(args, language);
+    }
     let (names, x) = parse_point(&args.at)?;
     let expr = Expr::parse(&args.expr, &names)?;
     let d = expr.derivatives(&x, args.hessian)?;

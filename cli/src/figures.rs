@@ -36,7 +36,7 @@ impl PlotView {
         })
     }
 
-    fn labels(&self, data: &Dataset) -> (String, String) {
+    pub fn labels(&self, data: &Dataset) -> (String, String) {
         match self {
             PlotView::Columns(a, b) => (data.columns[*a].clone(), data.columns[*b].clone()),
             PlotView::Principal(_) => (
@@ -47,7 +47,7 @@ impl PlotView {
     }
 
     /// The rows of `x` in the plane.
-    fn points(&self, x: ArrayView2<f64>) -> Vec<(f64, f64)> {
+    pub fn points(&self, x: ArrayView2<f64>) -> Vec<(f64, f64)> {
         match self {
             PlotView::Columns(a, b) => x.outer_iter().map(|r| (r[*a], r[*b])).collect(),
             PlotView::Principal(p) => p.project(x).outer_iter().map(|r| (r[0], r[1])).collect(),
@@ -55,7 +55,11 @@ impl PlotView {
     }
 
     /// A Gaussian's centre and 2 x 2 covariance in the plane.
-    fn gaussian(&self, mean: ArrayView1<f64>, cov: ArrayView2<f64>) -> ((f64, f64), [[f64; 2]; 2]) {
+    pub fn gaussian(
+        &self,
+        mean: ArrayView1<f64>,
+        cov: ArrayView2<f64>,
+    ) -> ((f64, f64), [[f64; 2]; 2]) {
         let (centre, c) = match self {
             PlotView::Columns(a, b) => {
                 let idx = [*a, *b];
@@ -125,7 +129,7 @@ pub fn fit_panels(
 /// Points of the `radius`-sigma ellipse of a 2-D Gaussian (closed: the last
 /// point is the first): the unit circle mapped through the Cholesky factor
 /// of the 2 x 2 covariance.
-fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
+pub fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64, f64)> {
     let l11 = cov[0][0].max(0.0).sqrt();
     let l21 = if l11 > 0.0 { cov[1][0] / l11 } else { 0.0 };
     let l22 = (cov[1][1] - l21 * l21).max(0.0).sqrt();

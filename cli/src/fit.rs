@@ -40,6 +40,10 @@ pub struct FitArgs {
     /// two columns of 2-D data, else the first two principal components).
     #[arg(long, value_delimiter = ',')]
     pub plot_columns: Option<Vec<String>>,
+    /// Instead of the usual figure, --plot draws one panel per listed EM
+    /// iteration (0 is the start), data coloured by responsibility.
+    #[arg(long, value_delimiter = ',', value_name = "LIST", requires = "plot")]
+    pub plot_iterations: Option<Vec<usize>>,
     /// Print JSON instead of text: the model file's fields plus fit_seconds,
     /// mean_log_likelihood, bic, method, and for gradient methods status and
     /// gradient_norm.
@@ -98,7 +102,10 @@ pub fn run(args: &FitArgs) -> Result<()> {
     }
     if let Some(path) = &args.plot {
         let view = PlotView::choose(&data, args.plot_columns.as_deref())?;
-        plot::save(path, &fit_panels(&data, &model, &view)?)?;
+        match &args.plot_iterations {
+            Some(list) => crate::iterations_plot::save_for_fit(path, args, &data, &view, list)?,
+            None => plot::save(path, &fit_panels(&data, &model, &view)?)?,
+        }
     }
     let mean_ll = model.score(data.x.view())?;
     let bic = model.bic(data.x.view())?;

@@ -5,16 +5,19 @@ mod compare;
 mod data;
 mod demo;
 mod diff;
+mod emit;
 mod figures;
 mod fit;
 #[cfg(test)]
 mod fuzz;
+mod iterations_plot;
 mod kmeans;
 mod model_cmds;
 mod model_io;
 mod plot;
 mod progress;
 mod select;
+mod teach;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -47,6 +50,8 @@ enum Command {
     Select(select::SelectArgs),
     /// EM against a gradient method from the same start: table and plot.
     Compare(compare::CompareArgs),
+    /// The lecture's demonstrations, one picture each: modes, noisy, means-only, hard-assignments.
+    Teach(teach::TeachArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info(InfoArgs),
 }
@@ -62,6 +67,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Kmeans(a) => kmeans::run(&a)?,
         Command::Select(a) => select::run(&a)?,
         Command::Compare(a) => compare::run(&a)?,
+        Command::Teach(a) => teach::run(&a)?,
         Command::Info(a) => info(&a)?,
     }
     Ok(())

@@ -33,16 +33,17 @@ pub enum Mark {
 pub struct Series {
     pub points: Vec<(f64, f64)>,
     pub mark: Mark,
-    pub colour: &'static str,
+    /// An SVG colour; owned so that blends (responsibilities) can be drawn.
+    pub colour: String,
     pub label: Option<String>,
 }
 
 impl Series {
-    pub fn new(points: Vec<(f64, f64)>, mark: Mark, colour: &'static str) -> Self {
+    pub fn new(points: Vec<(f64, f64)>, mark: Mark, colour: impl Into<String>) -> Self {
         Series {
             points,
             mark,
-            colour,
+            colour: colour.into(),
             label: None,
         }
     }
@@ -72,6 +73,13 @@ impl Panel {
             y_label: y_label.into(),
             ..Panel::default()
         }
+    }
+
+    /// Widens the axes to take in `points` without drawing them (a common
+    /// frame for a row of panels, or room for the legend).
+    pub fn extend_to(&mut self, points: &[(f64, f64)]) {
+        self.series
+            .push(Series::new(points.to_vec(), Mark::Dots, "none"));
     }
 }
 

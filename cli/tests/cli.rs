@@ -384,7 +384,12 @@ fn the_main_job_runs_into_a_folder() {
         "{text}"
     );
     assert!(text.contains("== Old Faithful"), "{text}");
-    for plot in ["x_cubed.svg", "faithful_compare.svg", "faithful_fit.svg"] {
+    for plot in [
+        "x_cubed.svg",
+        "faithful_compare.svg",
+        "faithful_fit.svg",
+        "faithful_em_iterations.svg",
+    ] {
         let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
@@ -404,7 +409,7 @@ fn the_main_job_runs_into_a_folder() {
         "{row}"
     );
     assert_eq!(v["faithful"]["method"], "lbfgs");
-    assert_eq!(v["plots"].as_array().unwrap().len(), 3);
+    assert_eq!(v["plots"].as_array().unwrap().len(), 4);
     std::fs::remove_dir_all(dir).ok();
 }
 

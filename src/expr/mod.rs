@@ -17,12 +17,14 @@
 //! ```
 
 mod derivatives;
+mod emit;
 mod func;
 mod parse;
 mod steps;
 mod trace;
 
 pub use derivatives::{Derivatives, Gradients};
+pub use emit::{Language, Mode};
 pub use func::Func;
 pub use steps::StepRow;
 pub use trace::TraceRow;
