@@ -70,3 +70,26 @@ def test_kmeans_same_centres_from_same_start(iris):
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-9, atol=1e-12)
     assert_allclose(ours.score(X), ref.score(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_given_start_is_sklearns_start(covariance_type, iris):
+    rng = np.random.RandomState(0)
+    d = iris.shape[1]
+    precisions = {
+        "full": np.array([np.eye(d) * (1 + j) + 0.1 for j in range(3)]),
+        "tied": np.eye(d) * 2 + 0.1,
+        "diag": rng.rand(3, d) + 0.5,
+        "spherical": rng.rand(3) + 0.5,
+    }[covariance_type]
+    init = dict(weights_init=[0.2, 0.3, 0.5], means_init=iris[[0, 60, 120]], precisions_init=precisions,
+                covariance_type=covariance_type, max_iter=1, tol=0.0)
+    # One iteration: its lower bound is the log-likelihood of the given start
+    # (scikit-learn 1.9 fails with all three given and max_iter=0).
+    with pytest.warns(ConvergenceWarning):
+        ref = sklearn.mixture.GaussianMixture(3, **init).fit(iris)
+    with pytest.warns(ConvergenceWarning):
+        ours = admix.GaussianMixture(3, **init).fit(iris)
+    assert_allclose(ours.lower_bounds_, ref.lower_bounds_, rtol=1e-13)
+    for attr in ["weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"]:
+        assert_allclose(getattr(ours, attr), getattr(ref, attr), rtol=1e-10, atol=1e-14, err_msg=attr)
