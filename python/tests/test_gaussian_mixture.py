@@ -329,3 +329,27 @@ def test_no_panic_reaches_python():
         g._model.sample(0, 0)
     with pytest.raises(ValueError):
         admix.GaussianMixture(2, n_threads=0).fit(mixture_data()[0])
+
+
+@pytest.mark.parametrize("name", ["faithful_cli_model.json", "iris_diag_cli_model.json"])
+def test_load_model_of_the_program(name, faithful, iris):
+    # Written by `admix fit faithful -k 2 --seed 0 --out ...` and
+    # `admix fit iris -k 3 --covariance diag --seed 0 --out ...` (admix 0.1.0).
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / name
+    fields = json.loads(path.read_text())
+    g = admix.load_model(path)
+    X = faithful if name.startswith("faithful") else iris
+    assert g.covariance_type == fields["covariance_type"]
+    assert_allclose(g.weights_, fields["weights"], rtol=0)
+    # Log-density by hand from the file's parameters.
+    dens = np.zeros(len(X))
+    for w, m, c in zip(fields["weights"], np.array(fields["means"]), np.array(fields["covariances"])):
+        c = np.diag(c) if c.ndim == 1 else c
+        diff = X - m
+        q = np.einsum("ij,jk,ik->i", diff, np.linalg.inv(c), diff)
+        dens += w * np.exp(-0.5 * q) / np.sqrt(np.linalg.det(2 * np.pi * c))
+    assert_allclose(g.score_samples(X), np.log(dens), rtol=1e-10)
+    assert g.converged_ == fields["converged"] and g.n_iter_ == fields["n_iter"]
