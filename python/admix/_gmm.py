@@ -116,14 +116,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             sample_weight = as_f64(sample_weight)
         Xf = as_f64(X)
-        if self.warm_start and hasattr(self, "_model") and self.method == "em" and set(self.params) == set("wmc"):
+        warm = (self.warm_start and hasattr(self, "_model") and self._model.covariance_type == self.covariance_type
+                and len(self.weights_) == self.n_components)
+        if warm and self.method == "em" and sorted(self.params) == sorted("wmc"):
             # Continue the previous fit, its last lower bound included.
             model, bounds, converged = _admix.gmm_continue(
                 self._model, Xf, sample_weight, self.max_iter, float(self.tol), float(self.reg_covar),
                 self.lower_bound_, self.n_threads,
             )
         else:
-            if self.warm_start and hasattr(self, "_model"):
+            if warm:
                 m = self._model
                 weights, means, covariances, n_init = m.weights, m.means, m.covariances, 1
             else:
