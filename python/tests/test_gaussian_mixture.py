@@ -353,3 +353,11 @@ def test_load_model_of_the_program(name, faithful, iris):
         dens += w * np.exp(-0.5 * q) / np.sqrt(np.linalg.det(2 * np.pi * c))
     assert_allclose(g.score_samples(X), np.log(dens), rtol=1e-10)
     assert g.converged_ == fields["converged"] and g.n_iter_ == fields["n_iter"]
+
+
+def test_one_component_on_three_samples():
+    X = np.random.RandomState(0).multivariate_normal(np.zeros(2), np.eye(2), size=3)
+    g = admix.GaussianMixture(1).fit(X)
+    assert_allclose(g.means_[0], X.mean(axis=0), rtol=1e-12)
+    assert_allclose(g.covariances_[0], np.cov(X.T, bias=True) + 1e-6 * np.eye(2), rtol=1e-10)
+    assert g.sample()[0].shape == (1, 2)
