@@ -106,7 +106,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Fits and returns the data as the core saw it."""
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n, d = X.shape
-        self._check_parameters(d)
+        self._check_parameters()
         if n < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components "
@@ -160,7 +160,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._set_model(model, X.dtype, bounds, converged)
         return Xf
 
-    def _check_parameters(self, d):
+    def _check_parameters(self):
         check_int("n_components", self.n_components, 1)
         check_choice("covariance_type", self.covariance_type, _COVARIANCE_TYPES)
         check_float("tol", self.tol, 0.0)
