@@ -60,11 +60,12 @@ def test_converges_where_sklearn_does(covariance_type, faithful):
     assert_allclose(ours.means_, ref.means_, rtol=1e-7)
 
 
-def test_kmeans_same_centres_from_same_start(iris):
-    X = iris
-    centres = X[[0, 60, 120]]
-    ref = sklearn.cluster.KMeans(3, init=centres, n_init=1, tol=0.0).fit(X)
-    ours = admix.KMeans(3, init=centres, n_init=1, tol=0.0).fit(X)
+@pytest.mark.parametrize("name,k", [("faithful", 2), ("iris", 3), ("generated", 3)])
+def test_kmeans_same_centres_from_same_start(name, k, faithful, iris):
+    X = _data(name, faithful, iris)
+    centres = X[np.linspace(0, len(X) - 1, k).astype(int)]
+    ref = sklearn.cluster.KMeans(k, init=centres, n_init=1, tol=0.0).fit(X)
+    ours = admix.KMeans(k, init=centres, n_init=1, tol=0.0).fit(X)
     assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
     assert_allclose(ours.inertia_, ref.inertia_, rtol=1e-10)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
