@@ -361,3 +361,15 @@ def test_one_component_on_three_samples():
     assert_allclose(g.means_[0], X.mean(axis=0), rtol=1e-12)
     assert_allclose(g.covariances_[0], np.cov(X.T, bias=True) + 1e-6 * np.eye(2), rtol=1e-10)
     assert g.sample()[0].shape == (1, 2)
+
+
+def test_best_restart_sets_consistent_attributes():
+    X = mixture_data(seed=17, n_components=4)[0]
+    g = admix.GaussianMixture(4, n_init=5, init_params="random_from_data", tol=1e-6, max_iter=300,
+                              random_state=3).fit(X)
+    assert g.converged_ and g.n_iter_ == len(g.lower_bounds_) >= 2
+    assert g.lower_bound_ == g.lower_bounds_[-1]
+    assert np.all(np.diff(g.lower_bounds_) >= -1e-12)  # EM never lowers the likelihood
+    # The kept parameters are one M-step past the last lower bound: at least as likely.
+    assert g.score(X) >= g.lower_bound_ - 1e-12
+    assert g.score(X) - g.lower_bound_ < 1e-5
