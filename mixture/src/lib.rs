@@ -7,6 +7,7 @@ pub mod gradient;
 pub mod kmeans;
 mod linalg;
 mod pca;
+mod simd;
 pub mod synthetic;
 
 pub use data::{check_data, check_features};

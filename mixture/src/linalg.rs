@@ -2,54 +2,79 @@
 //! mixture component, and a checked front end to `matrixmultiply`'s GEMM for the
 //! tall-skinny products of the EM passes.
 
-/// Layout of a matrix inside a slice: element (i, j) lives at `i * row + j * col`.
+/// A matrix inside a slice: element (i, j) lives at `i * row + j * col`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Layout {
-    pub row: usize,
-    pub col: usize,
+pub(crate) struct Mat<'a> {
+    data: &'a [f64],
+    row: usize,
+    col: usize,
 }
 
-impl Layout {
+impl<'a> Mat<'a> {
     /// Row-major storage with `cols` columns.
-    pub fn rows(cols: usize) -> Self {
-        Layout { row: cols, col: 1 }
+    pub fn rows(data: &'a [f64], cols: usize) -> Self {
+        Mat {
+            data,
+            row: cols,
+            col: 1,
+        }
     }
 
     /// The transpose of row-major storage with `cols` columns.
-    pub fn transposed(cols: usize) -> Self {
-        Layout { row: 1, col: cols }
-    }
-
-    /// One past the largest index an `r x c` matrix touches.
-    fn extent(self, r: usize, c: usize) -> usize {
-        if r == 0 || c == 0 {
-            0
-        } else {
-            (r - 1) * self.row + (c - 1) * self.col + 1
+    pub fn transposed(data: &'a [f64], cols: usize) -> Self {
+        Mat {
+            data,
+            row: 1,
+            col: cols,
         }
+    }
+}
+
+/// Row-major storage with `cols` columns, written by [`gemm`].
+#[derive(Debug)]
+pub(crate) struct MatMut<'a> {
+    data: &'a mut [f64],
+    cols: usize,
+}
+
+impl<'a> MatMut<'a> {
+    /// Row-major storage with `cols` columns.
+    pub fn rows(data: &'a mut [f64], cols: usize) -> Self {
+        MatMut { data, cols }
+    }
+}
+
+/// One past the largest index an `r x c` matrix with strides `(row, col)` touches.
+fn extent(r: usize, c: usize, row: usize, col: usize) -> usize {
+    if r == 0 || c == 0 {
+        0
+    } else {
+        (r - 1) * row + (c - 1) * col + 1
     }
 }
 
 /// `c = alpha * a * b + beta * c` with `a` of shape (m, k), `b` (k, n), `c` (m, n).
 ///
 /// # Panics
-/// When a layout reaches past the end of its slice (a programming error).
+/// When a matrix reaches past the end of its slice (a programming error).
 #[track_caller]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
     (m, k, n): (usize, usize, usize),
     alpha: f64,
-    a: &[f64],
-    la: Layout,
-    b: &[f64],
-    lb: Layout,
+    a: Mat<'_>,
+    b: Mat<'_>,
     beta: f64,
-    c: &mut [f64],
-    lc: Layout,
+    c: MatMut<'_>,
 ) {
-    assert!(la.extent(m, k) <= a.len(), "gemm: a too short");
-    assert!(lb.extent(k, n) <= b.len(), "gemm: b too short");
-    assert!(lc.extent(m, n) <= c.len(), "gemm: c too short");
+    assert!(
+        extent(m, k, a.row, a.col) <= a.data.len(),
+        "gemm: a too short"
+    );
+    assert!(
+        extent(k, n, b.row, b.col) <= b.data.len(),
+        "gemm: b too short"
+    );
+    assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
     if m == 0 || n == 0 {
         return;
     }
@@ -61,16 +86,16 @@ pub(crate) fn gemm(
             k,
             n,
             alpha,
-            a.as_ptr(),
-            la.row as isize,
-            la.col as isize,
-            b.as_ptr(),
-            lb.row as isize,
-            lb.col as isize,
+            a.data.as_ptr(),
+            a.row as isize,
+            a.col as isize,
+            b.data.as_ptr(),
+            b.row as isize,
+            b.col as isize,
             beta,
-            c.as_mut_ptr(),
-            lc.row as isize,
-            lc.col as isize,
+            c.data.as_mut_ptr(),
+            c.cols as isize,
+            1,
         );
     }
 }
@@ -131,13 +156,10 @@ pub(crate) fn times_own_transpose(a: &[f64], d: usize) -> Vec<f64> {
     gemm(
         (d, d, d),
         1.0,
-        a,
-        Layout::rows(d),
-        a,
-        Layout::transposed(d),
+        Mat::rows(a, d),
+        Mat::transposed(a, d),
         0.0,
-        &mut out,
-        Layout::rows(d),
+        MatMut::rows(&mut out, d),
     );
     out
 }
@@ -160,13 +182,10 @@ mod tests {
         gemm(
             (3, 3, 3),
             1.0,
-            &l,
-            Layout::rows(3),
-            &inv,
-            Layout::rows(3),
+            Mat::rows(&l, 3),
+            Mat::rows(&inv, 3),
             0.0,
-            &mut id,
-            Layout::rows(3),
+            MatMut::rows(&mut id, 3),
         );
         for i in 0..3 {
             for j in 0..3 {

@@ -50,6 +50,8 @@
 //!   names the valid range); numerical trouble during a run is a status,
 //!   never a panic.
 
+#![forbid(unsafe_code)]
+
 mod adam;
 mod backtracking;
 mod counted;

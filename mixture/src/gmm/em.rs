@@ -5,7 +5,7 @@
 //! Dempster, Laird and Rubin (1977), Maximum likelihood from incomplete data via
 //! the EM algorithm; Bishop (2006), Pattern Recognition and Machine Learning, 9.2.
 
-use super::kernel::{accumulate, Prepared, Source};
+use super::accumulate::{accumulate, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
@@ -155,7 +155,7 @@ impl GmmValidParams {
         let mut lower_bound = Vec::new();
         let mut converged = false;
         for _ in 0..p.max_iter {
-            let prep = Prepared::new(&model, shift);
+            let prep = model.coefficients(shift);
             let stats = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size);
             let current = stats.mean_log_likelihood();
             model = self.m_step(&stats, &model)?;
@@ -170,7 +170,7 @@ impl GmmValidParams {
         model.n_iter = lower_bound.len();
         model.lower_bound = lower_bound;
         model.converged = converged;
-        let prep = Prepared::new(&model, shift);
+        let prep = model.coefficients(shift);
         let score = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size)
             .mean_log_likelihood();
         Ok((model, score))

@@ -34,19 +34,21 @@
 //! via the EM algorithm; Bishop (2006), Pattern Recognition and Machine
 //! Learning, section 9.2.
 
+mod accumulate;
 mod covariance;
 mod em;
+mod estep;
 mod json;
-mod kernel;
 mod model;
 mod params;
+mod predict;
 mod stats;
 
-pub use covariance::{CovarianceType, Covariances};
-pub use em::EmProgress;
 /// The fused E-step pass, shared with gradient fitting (its gradient is a
 /// function of the same sufficient statistics).
-pub(crate) use kernel::{accumulate, Prepared, Source};
+pub(crate) use accumulate::{accumulate, Source, TASK_ROWS};
+pub use covariance::{CovarianceType, Covariances};
+pub use em::EmProgress;
 pub use model::GaussianMixtureModel;
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
 pub use stats::SufficientStats;

@@ -2,11 +2,10 @@
 //! diagnostics, and everything computed from them (labels, densities, samples,
 //! information criteria).
 
+use super::accumulate::{accumulate, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
-use super::kernel::{
-    accumulate, log_likelihoods, responsibilities, weighted_log_densities, Prepared, Source,
-    DEFAULT_BATCH,
-};
+use super::estep::Coefficients;
+use super::predict::{log_likelihoods, responsibilities, weighted_log_densities};
 use super::stats::SufficientStats;
 use crate::linalg::cholesky;
 use crate::{check_features, MixtureError};
@@ -212,11 +211,11 @@ impl GaussianMixtureModel {
         let shift = self.centre();
         let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
         Ok(accumulate(
-            Source::EStep(&Prepared::new(self, &shift)),
+            Source::EStep(&self.coefficients(&shift)),
             &template,
             x,
             sample_weight,
-            DEFAULT_BATCH,
+            TASK_ROWS,
         ))
     }
 
@@ -251,6 +250,16 @@ impl GaussianMixtureModel {
         GaussianMixtureModel::new(w, m, c)
     }
 
+    /// The E-step coefficients of this model for data shifted by `shift`.
+    pub(crate) fn coefficients(&self, shift: &[f64]) -> Coefficients {
+        Coefficients::new(
+            self.weights.view(),
+            self.means.view(),
+            &self.precisions_cholesky,
+            shift,
+        )
+    }
+
     /// A shift that keeps the E-step products well conditioned: the mixture mean.
     fn centre(&self) -> Vec<f64> {
         self.means.t().dot(&self.weights).to_vec()
@@ -260,7 +269,7 @@ impl GaussianMixtureModel {
     pub fn weighted_log_prob(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
         check_features(x, self.n_features())?;
         Ok(weighted_log_densities(
-            &Prepared::new(self, &self.centre()),
+            &self.coefficients(&self.centre()),
             x,
         ))
     }
@@ -269,7 +278,7 @@ impl GaussianMixtureModel {
     /// rows sum to 1.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        Ok(responsibilities(&Prepared::new(self, &self.centre()), x))
+        Ok(responsibilities(&self.coefficients(&self.centre()), x))
     }
 
     /// The most probable component of each sample.
@@ -292,7 +301,7 @@ impl GaussianMixtureModel {
     /// Log-likelihood of each sample, shape (n).
     pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        Ok(log_likelihoods(&Prepared::new(self, &self.centre()), x))
+        Ok(log_likelihoods(&self.coefficients(&self.centre()), x))
     }
 
     /// Mean log-likelihood of the samples (higher is better).

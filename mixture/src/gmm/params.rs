@@ -117,7 +117,7 @@ impl GaussianMixture {
             covariances_init: None,
             updates: "wmc".into(),
             seed: 0,
-            batch_size: super::kernel::DEFAULT_BATCH,
+            batch_size: super::accumulate::TASK_ROWS,
         }
     }
 }

@@ -15,11 +15,10 @@
 //!   gradient costs one EM E-step. The tests check it against the composed
 //!   form, forward mode and divided differences.
 
-use super::objective::TASK_ROWS;
 use super::Unconstrained;
 use crate::gmm::{
-    accumulate, CovarianceType, Covariances, GaussianMixtureModel, Prepared, Source,
-    SufficientStats,
+    accumulate, CovarianceType, Covariances, GaussianMixtureModel, Source, SufficientStats,
+    TASK_ROWS,
 };
 use crate::{check_features, MixtureError};
 use admix_tape::{ArrayVar, CustomOp, Tape, TapeError};
@@ -391,7 +390,7 @@ impl CustomOp for FusedLogLikelihood {
         }
         let k = model.n_components();
         let template = SufficientStats::zeros(self.covariance_type, k, &self.shift);
-        let prepared = Prepared::new(&model, &self.shift);
+        let prepared = model.coefficients(&self.shift);
         let stats = accumulate(
             Source::EStep(&prepared),
             &template,

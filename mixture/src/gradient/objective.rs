@@ -4,7 +4,7 @@
 
 use super::likelihood::{penalty, unpack, FusedLogLikelihood};
 use super::Unconstrained;
-use crate::gmm::{accumulate, GaussianMixtureModel, Prepared, Source, SufficientStats};
+use crate::gmm::{accumulate, GaussianMixtureModel, Source, SufficientStats};
 use admix_optim::{CostFunction, Gradient, OptimError};
 use admix_tape::{Tape, TapeError};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -13,10 +13,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-
-/// Rows per parallel task of the E-step pass when no hyperparameter says
-/// otherwise (EM's default `batch_size`).
-pub(crate) const TASK_ROWS: usize = 4096;
 
 /// Mini-batches drawn without replacement: a fresh seeded shuffle per epoch.
 #[derive(Debug)]
@@ -145,7 +141,7 @@ impl Objective {
             &self.shift,
         );
         accumulate(
-            Source::EStep(&Prepared::new(model, &self.shift)),
+            Source::EStep(&model.coefficients(&self.shift)),
             &template,
             self.data.view(),
             None,

@@ -4,7 +4,7 @@
 //! on the number of features, so the sums are bitwise the same for any
 //! number of threads.
 
-use super::kernel::{nearest, PackedCentres};
+use super::distances::{nearest, PackedCentres};
 use super::params::Distance;
 use rayon::prelude::*;
 

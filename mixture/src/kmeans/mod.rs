@@ -25,9 +25,9 @@
 //! ```
 
 mod assign;
+mod distances;
 mod fit;
 mod init;
-mod kernel;
 mod lloyd;
 mod minibatch;
 mod model;

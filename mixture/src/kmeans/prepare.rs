@@ -6,7 +6,7 @@
 //! from the origin; it moves every distance by nothing.
 
 use super::assign::Rows;
-use super::kernel::sq_norm;
+use super::distances::sq_norm;
 use super::params::Distance;
 use crate::MixtureError;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
