@@ -127,7 +127,7 @@ impl FitSettings {
             .seed(self.seed)
             .updates(&self.params);
         if let Some(b) = self.batch_size {
-            p = p.batch_size(b);
+            p = p.task_rows(b);
         }
         p = match self.init.as_str() {
             "kmeans" => p.init(GmmInit::KMeans),
@@ -250,7 +250,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let model = args.settings.on_threads(|| {
                 params.fit_with_progress(data.x.view(), &mut |p| {
                     let per_restart = params.max_iter() as u64;
-                    bar.set_position(p.restart as u64 * per_restart + p.iteration as u64);
+                    bar.set_position(p.restart as u64 * per_restart + p.iteration as u64 + 1);
                     bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
                 })
             })??;
@@ -288,8 +288,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
         let view = PlotView::choose(&data, args.plot_columns.as_deref())?;
         plot::save(path, &fit_panels(&data, &model, &view)?)?;
     }
-    let mean_ll = model.score(data.x.view())?;
-    let bic = model.bic(data.x.view())?;
+    let criteria = model.criteria(data.x.view())?;
+    let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;
         value["fit_seconds"] = json!(seconds);
@@ -326,7 +326,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     );
     println!(
         "mean log-likelihood {mean_ll:.6}   BIC {bic:.3}   AIC {:.3}   parameters {}",
-        model.aic(data.x.view())?,
+        criteria.aic,
         model.n_parameters()
     );
     println!(
@@ -451,7 +451,7 @@ pub fn fit_panels(
         "mean log-likelihood",
     );
     let bound: Vec<(f64, f64)> = model
-        .lower_bound()
+        .log_likelihood_trace()
         .iter()
         .enumerate()
         .map(|(i, &v)| ((i + 1) as f64, v))

@@ -86,9 +86,8 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let x = args.data.load()?.x;
-    let score = model.score(x.view())?;
-    let bic = model.bic(x.view())?;
-    let aic = model.aic(x.view())?;
+    let criteria = model.criteria(x.view())?;
+    let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(
             "{}",

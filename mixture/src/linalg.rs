@@ -1,6 +1,7 @@
 //! Small dense linear algebra on row-major slices: the d x d matrices of one
 //! mixture component, and a checked front end to `matrixmultiply`'s GEMM for the
-//! tall-skinny products of the EM passes.
+//! tall-skinny products of the EM passes. Cholesky factors and triangular
+//! inverses come from [`admix_optim::linalg`].
 
 /// A matrix inside a slice: element (i, j) lives at `i * row + j * col`.
 #[derive(Clone, Copy, Debug)]
@@ -100,45 +101,6 @@ pub(crate) fn gemm(
     }
 }
 
-/// Cholesky factor `L` (lower, row-major) of the symmetric `d x d` matrix `a`,
-/// reading only its lower triangle; `None` when `a` is not positive definite.
-pub(crate) fn cholesky(a: &[f64], d: usize) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..=i {
-            let mut s = a[i * d + j];
-            for p in 0..j {
-                s -= l[i * d + p] * l[j * d + p];
-            }
-            if i == j {
-                if !(s > 0.0 && s.is_finite()) {
-                    return None;
-                }
-                l[i * d + i] = s.sqrt();
-            } else {
-                l[i * d + j] = s / l[j * d + j];
-            }
-        }
-    }
-    Some(l)
-}
-
-/// Inverse of a lower-triangular `d x d` matrix with non-zero diagonal, by
-/// forward substitution on the identity.
-pub(crate) fn invert_lower(l: &[f64], d: usize) -> Vec<f64> {
-    let mut inv = vec![0.0; d * d];
-    for col in 0..d {
-        for i in col..d {
-            let mut s = if i == col { 1.0 } else { 0.0 };
-            for p in col..i {
-                s -= l[i * d + p] * inv[p * d + col];
-            }
-            inv[i * d + col] = s / l[i * d + i];
-        }
-    }
-    inv
-}
-
 /// Transpose of a square `d x d` row-major matrix.
 pub(crate) fn transpose(a: &[f64], d: usize) -> Vec<f64> {
     let mut t = vec![0.0; d * d];
@@ -167,39 +129,29 @@ pub(crate) fn times_own_transpose(a: &[f64], d: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use admix_optim::linalg::cholesky;
     use approx::assert_relative_eq;
 
     #[test]
-    fn cholesky_reproduces_the_matrix_and_inverse_is_inverse() {
+    fn gemm_with_transposed_operands_and_l_l_transpose() {
         let a = [4.0, 2.0, 0.4, 2.0, 5.0, 1.0, 0.4, 1.0, 3.0];
         let l = cholesky(&a, 3).unwrap();
         let back = times_own_transpose(&l, 3);
         for (x, y) in back.iter().zip(&a) {
             assert_relative_eq!(x, y, epsilon = 1e-14);
         }
-        let inv = invert_lower(&l, 3);
-        let mut id = vec![0.0; 9];
+        // (2 x 3) times the transpose of a (2 x 3): hand-computed products.
+        let m = [1.0, 2.0, 3.0, -1.0, 0.5, 2.0];
+        let mut c = vec![1.0; 4];
         gemm(
-            (3, 3, 3),
+            (2, 3, 2),
+            2.0,
+            Mat::rows(&m, 3),
+            Mat::transposed(&m, 3),
             1.0,
-            Mat::rows(&l, 3),
-            Mat::rows(&inv, 3),
-            0.0,
-            MatMut::rows(&mut id, 3),
+            MatMut::rows(&mut c, 2),
         );
-        for i in 0..3 {
-            for j in 0..3 {
-                let want = if i == j { 1.0 } else { 0.0 };
-                assert_relative_eq!(id[i * 3 + j], want, epsilon = 1e-14);
-            }
-        }
+        assert_eq!(c, vec![29.0, 13.0, 13.0, 11.5]);
         assert_eq!(transpose(&transpose(&a, 3), 3), a.to_vec());
-    }
-
-    #[test]
-    fn cholesky_rejects_indefinite_and_nan() {
-        assert!(cholesky(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
-        assert!(cholesky(&[f64::NAN], 1).is_none());
-        assert!(cholesky(&[0.0], 1).is_none());
     }
 }

@@ -119,7 +119,7 @@ fn bad_hyperparameters_name_the_valid_range() {
             "reg_covar",
         ),
         (GaussianMixture::params(2).n_init(0), "n_init"),
-        (GaussianMixture::params(2).batch_size(0), "batch_size"),
+        (GaussianMixture::params(2).task_rows(0), "task_rows"),
         (GaussianMixture::params(2).updates(""), "updates"),
         (GaussianMixture::params(2).updates("wx"), "updates"),
         (GaussianMixture::params(2).updates("ww"), "updates"),

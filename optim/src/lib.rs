@@ -59,7 +59,7 @@ mod derivatives;
 mod error;
 mod gradient_descent;
 mod lbfgs;
-mod linalg;
+pub mod linalg;
 mod minimizer;
 mod momentum;
 mod newton;

@@ -2,8 +2,9 @@
 //! precisions and precision Cholesky factors share them), with the conversions
 //! between them.
 
-use crate::linalg::{cholesky, invert_lower, times_own_transpose, transpose};
+use crate::linalg::{times_own_transpose, transpose};
 use crate::MixtureError;
+use admix_optim::linalg::{cholesky, invert_lower};
 use ndarray::{Array1, Array2, Array3, ArrayViewD, Axis};
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -48,7 +48,6 @@ mod stats;
 /// function of the same sufficient statistics).
 pub(crate) use accumulate::{accumulate, Source, TASK_ROWS};
 pub use covariance::{CovarianceType, Covariances};
-pub use em::EmProgress;
-pub use model::GaussianMixtureModel;
+pub use model::{Criteria, GaussianMixtureModel};
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
 pub use stats::SufficientStats;

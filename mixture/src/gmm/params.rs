@@ -117,7 +117,7 @@ impl GaussianMixture {
             covariances_init: None,
             updates: "wmc".into(),
             seed: 0,
-            batch_size: super::accumulate::TASK_ROWS,
+            task_rows: super::accumulate::TASK_ROWS,
         }
     }
 }
@@ -138,7 +138,7 @@ pub struct GmmParams {
     pub(crate) covariances_init: Option<Covariances>,
     pub(crate) updates: String,
     pub(crate) seed: u64,
-    pub(crate) batch_size: usize,
+    pub(crate) task_rows: usize,
 }
 
 impl GmmParams {
@@ -218,11 +218,12 @@ impl GmmParams {
         self
     }
 
-    /// Rows whose statistics are accumulated together before merging (default
-    /// 4096). Any value gives the same model up to rounding; memory beyond the
-    /// data stays at a few chunks of rows per thread.
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
+    /// Rows per parallel task whose statistics are accumulated together
+    /// before merging (default 4096). Any value gives the same model up to
+    /// rounding; memory beyond the data stays at a few chunks of rows per
+    /// thread. (Not a mini-batch: every EM iteration sees all the rows.)
+    pub fn task_rows(mut self, rows: usize) -> Self {
+        self.task_rows = rows;
         self
     }
 
@@ -248,8 +249,8 @@ impl GmmParams {
         if self.n_init == 0 {
             return invalid("n_init", "0".into(), "at least 1");
         }
-        if self.batch_size == 0 {
-            return invalid("batch_size", "0".into(), "at least 1 row");
+        if self.task_rows == 0 {
+            return invalid("task_rows", "0".into(), "at least 1 row");
         }
         let updates: Updates = self.updates.parse()?;
         if let Some(w) = &self.weights_init {
@@ -355,8 +356,8 @@ impl GmmValidParams {
         self.params.seed
     }
 
-    /// Rows per block of accumulated statistics.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
+    /// Rows per parallel task of accumulated statistics.
+    pub fn task_rows(&self) -> usize {
+        self.params.task_rows
     }
 }

@@ -41,7 +41,7 @@ pub(crate) struct Objective {
     data: Arc<Array2<f64>>,
     shift: Vec<f64>,
     reg_covar: f64,
-    /// Rows per parallel task of a pass (EM's `batch_size`).
+    /// Rows per parallel task of a pass (EM's `task_rows`).
     task_rows: usize,
     /// The full unconstrained vector; entries not in `free` stay fixed.
     theta: Vec<f64>,
