@@ -125,7 +125,7 @@ impl FitSettings {
             .reg_covar(self.reg_covar)
             .n_init(self.n_init)
             .seed(self.seed)
-            .updates(&self.params);
+            .updates(self.params.parse()?);
         if let Some(b) = self.batch_size {
             p = p.task_rows(b);
         }

@@ -359,7 +359,7 @@ fn only_the_chosen_parameters_are_updated() {
         .weights_init(w.clone())
         .means_init(m.clone())
         .covariances_init(c.clone())
-        .updates("m")
+        .updates("m".parse().unwrap())
         .max_iter(5)
         .fit(x.view())
         .unwrap();
@@ -371,7 +371,7 @@ fn only_the_chosen_parameters_are_updated() {
         .weights_init(w.clone())
         .means_init(m.clone())
         .covariances_init(c)
-        .updates("wc")
+        .updates("wc".parse().unwrap())
         .max_iter(5)
         .fit(x.view())
         .unwrap();

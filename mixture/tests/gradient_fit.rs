@@ -195,7 +195,7 @@ fn progress_sees_the_trace_as_it_grows() {
 fn updates_freeze_the_other_parameters() {
     let x = faithful();
     let params = GaussianMixture::params(2)
-        .updates("m")
+        .updates("m".parse().unwrap())
         .gradient(Method::Lbfgs)
         .check()
         .unwrap();

@@ -268,7 +268,11 @@ pub(crate) fn check_symmetric(c: &Covariances) -> Result<(), MixtureError> {
         for i in 0..m.nrows() {
             for j in 0..i {
                 if (m[[i, j]] - m[[j, i]]).abs() > 1e-10 * scale {
-                    return Err(MixtureError::NotPositiveDefinite { component: comp });
+                    return Err(MixtureError::AsymmetricCovariance {
+                        component: comp,
+                        row: i,
+                        column: j,
+                    });
                 }
             }
         }

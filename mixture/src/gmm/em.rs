@@ -188,7 +188,7 @@ impl GmmValidParams {
         stats: &SufficientStats,
         model: GaussianMixtureModel,
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        let u = self.updates;
+        let u = self.params.updates;
         let (w, m, c) = stats.maximise(
             self.params.reg_covar,
             (!u.weights).then_some(model.weights()),

@@ -115,7 +115,7 @@ impl GaussianMixture {
             weights_init: None,
             means_init: None,
             covariances_init: None,
-            updates: "wmc".into(),
+            updates: Updates::default(),
             seed: 0,
             task_rows: super::accumulate::TASK_ROWS,
         }
@@ -136,7 +136,7 @@ pub struct GmmParams {
     pub(crate) weights_init: Option<Array1<f64>>,
     pub(crate) means_init: Option<Array2<f64>>,
     pub(crate) covariances_init: Option<Covariances>,
-    pub(crate) updates: String,
+    pub(crate) updates: Updates,
     pub(crate) seed: u64,
     pub(crate) task_rows: usize,
 }
@@ -206,9 +206,10 @@ impl GmmParams {
         self
     }
 
-    /// Which parameters EM updates: a non-empty subset of "wmc" (default "wmc").
-    pub fn updates(mut self, updates: &str) -> Self {
-        self.updates = updates.into();
+    /// Which parameters EM updates (default all; at least one). Parse
+    /// TensorFlow's strings such as `"wm"` with `"wm".parse::<Updates>()`.
+    pub fn updates(mut self, updates: Updates) -> Self {
+        self.updates = updates;
         self
     }
 
@@ -252,7 +253,14 @@ impl GmmParams {
         if self.task_rows == 0 {
             return invalid("task_rows", "0".into(), "at least 1 row");
         }
-        let updates: Updates = self.updates.parse()?;
+        let u = self.updates;
+        if !(u.weights || u.means || u.covariances) {
+            return invalid(
+                "updates",
+                "no parameter".into(),
+                "at least one of weights, means and covariances",
+            );
+        }
         if let Some(w) = &self.weights_init {
             if w.len() != k {
                 return Err(MixtureError::ShapeMismatch {
@@ -296,10 +304,7 @@ impl GmmParams {
             check_symmetric(c)?;
             c.precision_cholesky()?;
         }
-        Ok(GmmValidParams {
-            params: self,
-            updates,
-        })
+        Ok(GmmValidParams { params: self })
     }
 
     /// Checks the hyperparameters, then fits by EM (see [`GmmValidParams::fit`]).
@@ -312,7 +317,6 @@ impl GmmParams {
 #[derive(Clone, Debug, PartialEq)]
 pub struct GmmValidParams {
     pub(crate) params: GmmParams,
-    pub(crate) updates: Updates,
 }
 
 impl GmmValidParams {
@@ -348,7 +352,7 @@ impl GmmValidParams {
 
     /// Parameters updated by the M-step.
     pub fn updates(&self) -> Updates {
-        self.updates
+        self.params.updates
     }
 
     /// Seed of the random choices.
