@@ -36,7 +36,7 @@ mod prepare;
 
 pub use lloyd::{Lloyd, LloydStep};
 pub use model::KMeansModel;
-pub use params::{Algorithm, Distance, Init, KMeans, KMeansParams};
+pub use params::{Algorithm, Distance, Init, KMeans, KMeansParams, KMeansValidParams};
 
 #[cfg(test)]
 mod tests;
