@@ -22,7 +22,7 @@ mod parse;
 mod steps;
 mod trace;
 
-pub use derivatives::{Derivatives, Gradients};
+pub use derivatives::{DerivativeReport, GradientsByMethod};
 pub use func::Func;
 pub use steps::StepRow;
 pub use trace::TraceRow;
@@ -125,7 +125,7 @@ pub enum Op {
 
 /// One line of the evaluation trace.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
+pub struct TraceStep {
     /// What this step computes.
     pub op: Op,
 }
@@ -135,7 +135,7 @@ pub struct Step {
 pub struct Expr {
     source: String,
     variables: Vec<String>,
-    steps: Vec<Step>,
+    steps: Vec<TraceStep>,
     output: usize,
 }
 
@@ -152,7 +152,12 @@ impl Expr {
         parse::parse(src, &names)
     }
 
-    fn from_steps(source: String, variables: Vec<String>, steps: Vec<Step>, output: usize) -> Self {
+    fn from_steps(
+        source: String,
+        variables: Vec<String>,
+        steps: Vec<TraceStep>,
+        output: usize,
+    ) -> Self {
         Expr {
             source,
             variables,
@@ -172,7 +177,7 @@ impl Expr {
     }
 
     /// The evaluation trace; the first steps are the inputs.
-    pub fn steps(&self) -> &[Step] {
+    pub fn steps(&self) -> &[TraceStep] {
         &self.steps
     }
 

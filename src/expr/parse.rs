@@ -1,6 +1,6 @@
 //! Tokenizer and recursive-descent parser from text to an evaluation trace.
 
-use super::{Expr, ExprError, Func, Op, Step};
+use super::{Expr, ExprError, Func, Op, TraceStep};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -65,7 +65,7 @@ struct Parser<'a> {
     next: usize,
     end: usize,
     variables: &'a [String],
-    steps: Vec<Step>,
+    steps: Vec<TraceStep>,
 }
 
 impl Parser<'_> {
@@ -108,7 +108,7 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, op: Op) -> usize {
-        self.steps.push(Step { op });
+        self.steps.push(TraceStep { op });
         self.steps.len() - 1
     }
 

@@ -3,7 +3,7 @@
 //! the same fitted-model type as EM.
 
 use super::certificate::log_likelihood_gradient;
-use super::objective::Objective;
+use super::objective::LikelihoodObjective;
 use super::{GradientValidParams, Method, Unconstrained};
 use crate::gmm::GaussianMixtureModel;
 use crate::{check_features, MixtureError, Progress};
@@ -146,7 +146,7 @@ impl GradientValidParams {
         .filter(|(on, _)| *on)
         .flat_map(|(_, range)| range)
         .collect();
-        let objective = Objective::new(
+        let objective = LikelihoodObjective::new(
             layout,
             x,
             (self.gmm.reg_covar(), self.gmm.task_rows()),
@@ -205,12 +205,12 @@ impl GradientValidParams {
     fn run<'o, S>(
         &self,
         solver: S,
-        objective: &'o Objective,
+        objective: &'o LikelihoodObjective,
         x0: &[f64],
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Run, MixtureError>
     where
-        S: Solver<&'o Objective>,
+        S: Solver<&'o LikelihoodObjective>,
     {
         let per_epoch = objective.iterations_per_epoch();
         let tol = self.gmm.tol();

@@ -36,7 +36,7 @@ struct Evaluation {
 
 /// The cost `-(mean log-likelihood + penalty)` over the free parameters.
 #[derive(Debug)]
-pub(crate) struct Objective {
+pub(crate) struct LikelihoodObjective {
     layout: Unconstrained,
     data: Arc<Array2<f64>>,
     shift: Vec<f64>,
@@ -55,7 +55,7 @@ pub(crate) struct Objective {
     recent: RefCell<Vec<Evaluation>>,
 }
 
-impl Objective {
+impl LikelihoodObjective {
     /// The objective for data `x` starting from the full vector `theta`,
     /// optimising the entries `free`; mini-batches of `batch` rows drawn
     /// with `seed` when given; passes in parallel tasks of `task_rows` rows.
@@ -179,13 +179,13 @@ impl Objective {
 
 /// Borrowed, so that an observer can read the objective while a solver
 /// runs it (mini-batches live in a `RefCell`).
-impl CostFunction for &Objective {
+impl CostFunction for &LikelihoodObjective {
     fn cost(&self, x: &[f64]) -> Result<f64, OptimError> {
         Ok(self.cost_and_gradient(x)?.0)
     }
 }
 
-impl Gradient for &Objective {
+impl Gradient for &LikelihoodObjective {
     fn gradient(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
         Ok(self.cost_and_gradient(x)?.1)
     }
