@@ -472,22 +472,27 @@ fn check_weights_and_means(weights: &Array1<f64>, means: &Array2<f64>) -> Result
             n_features: d,
         });
     }
-    if weights.len() != k {
-        return Err(MixtureError::ShapeMismatch {
-            what: "weights",
-            expected: vec![k],
-            got: vec![weights.len()],
-        });
-    }
-    check_weights(weights)?;
+    check_weights(weights, k, "weights")?;
     if let Some(((row, column), &value)) = means.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(MixtureError::NonFiniteData { row, column, value });
     }
     Ok(())
 }
 
-/// Checks that mixture weights are finite, non-negative and sum to 1 within 1e-8.
-pub(crate) fn check_weights(weights: &Array1<f64>) -> Result<(), MixtureError> {
+/// Checks that mixture weights (`what`) are `k` finite, non-negative numbers
+/// summing to 1 within 1e-8.
+pub(crate) fn check_weights(
+    weights: &Array1<f64>,
+    k: usize,
+    what: &'static str,
+) -> Result<(), MixtureError> {
+    if weights.len() != k {
+        return Err(MixtureError::ShapeMismatch {
+            what,
+            expected: vec![k],
+            got: vec![weights.len()],
+        });
+    }
     let sum = weights.sum();
     if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
         || (sum - 1.0).abs() > 1e-8

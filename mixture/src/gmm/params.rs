@@ -262,14 +262,7 @@ impl GmmParams {
             );
         }
         if let Some(w) = &self.weights_init {
-            if w.len() != k {
-                return Err(MixtureError::ShapeMismatch {
-                    what: "weights_init",
-                    expected: vec![k],
-                    got: vec![w.len()],
-                });
-            }
-            check_weights(w)?;
+            check_weights(w, k, "weights_init")?;
         }
         let mut d = None;
         if let Some(m) = &self.means_init {
