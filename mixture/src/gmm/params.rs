@@ -313,6 +313,15 @@ pub struct GmmValidParams {
 }
 
 impl GmmValidParams {
+    /// The same hyperparameters starting from `start`'s parameters (one
+    /// run: restarts from given means would all be the same).
+    ///
+    /// # Errors
+    /// As [`GmmParams::check`] for `start`'s parameters.
+    pub fn warm_started(&self, start: &GaussianMixtureModel) -> Result<Self, MixtureError> {
+        self.params.clone().warm_start(start).check()
+    }
+
     /// Number of components.
     pub fn n_components(&self) -> usize {
         self.params.n_components

@@ -95,13 +95,7 @@ fn run_em(
     x: ArrayView2<f64>,
     start: &GaussianMixtureModel,
 ) -> Result<EmRun, MixtureError> {
-    let em = params
-        .gmm
-        .params
-        .clone()
-        .warm_start(start)
-        .n_init(1)
-        .check()?;
+    let em = params.gmm.warm_started(start)?;
     let began = Instant::now();
     let mut trace = Vec::new();
     let model = em.fit_with_progress(x, &mut |p| trace.push(*p))?;

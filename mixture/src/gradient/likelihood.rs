@@ -293,7 +293,7 @@ impl FusedLogLikelihood {
     /// Gradients of the mean log-likelihood for the inputs, from the statistics.
     fn gradients(&self, model: &GaussianMixtureModel, s: &SufficientStats) -> Vec<ArrayD<f64>> {
         let (k, d) = model.means().dim();
-        let n = s.weight;
+        let n = s.weight();
         let m = Array2::from_shape_fn((k, d), |(j, l)| model.means()[[j, l]] - self.shift[l]);
         let first = |j: usize, l: usize| s.first(j, l);
         let d_log_w = Array1::from_shape_fn(k, |j| s.resp(j) / n);
