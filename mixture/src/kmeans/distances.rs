@@ -98,7 +98,7 @@ pub(crate) fn nearest(
 /// When `rows` does not hold `labels.len()` rows of `centres.d()` values or
 /// `values` is not as long as `labels` (a programming error).
 #[track_caller]
-fn nearest_at(
+pub(crate) fn nearest_at(
     level: Level,
     rows: &[f64],
     centres: &PackedCentres,
