@@ -58,13 +58,16 @@ pub(crate) fn supported() -> Vec<Level> {
 /// names if it is supported and lower.
 pub(crate) fn level() -> Level {
     static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        let best = *supported().last().expect("scalar is always supported");
-        std::env::var("ADMIX_SIMD")
-            .ok()
-            .and_then(|name| supported().into_iter().find(|l| l.name() == name))
-            .map_or(best, |forced| forced.min(best))
-    })
+    *LEVEL.get_or_init(|| choose(std::env::var("ADMIX_SIMD").ok().as_deref(), &supported()))
+}
+
+/// The level named by `requested` if `supported` has it, else the best
+/// supported one (`supported` is lowest first).
+fn choose(requested: Option<&str>, supported: &[Level]) -> Level {
+    let best = *supported.last().expect("scalar is always supported");
+    requested
+        .and_then(|name| supported.iter().find(|l| l.name() == name))
+        .map_or(best, |&forced| forced)
 }
 
 /// A kernel call: its arguments, and a `run` marked `inline(always)` that
@@ -152,6 +155,17 @@ mod tests {
         assert_eq!(levels[0], Level::Scalar);
         assert!(levels.windows(2).all(|w| w[0] < w[1]));
         assert!(levels.contains(&level()));
+    }
+
+    #[test]
+    fn admix_simd_names_a_supported_level_or_is_ignored() {
+        let all = [Level::Scalar, Level::Avx2, Level::Avx512];
+        assert_eq!(choose(None, &all), Level::Avx512);
+        assert_eq!(choose(Some("scalar"), &all), Level::Scalar);
+        assert_eq!(choose(Some("avx2"), &all), Level::Avx2);
+        assert_eq!(choose(Some("avx512"), &all[..2]), Level::Avx2);
+        assert_eq!(choose(Some("sse9"), &all[..2]), Level::Avx2);
+        assert_eq!(choose(Some("avx2"), &all[..1]), Level::Scalar);
     }
 
     /// `exp_nonpositive` of one value, as a kernel.
