@@ -23,7 +23,7 @@ const TASKS_PER_ROUND: usize = 32;
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
 pub(crate) enum Source<'a> {
-    /// From an E-step on the prepared model.
+    /// From an E-step with these coefficients.
     EStep(&'a Coefficients),
     /// Each sample wholly to its nearest centre, one centre per row
     /// (initialisation from given or K-means centres).
@@ -47,7 +47,7 @@ pub(crate) fn accumulate(
 }
 
 /// [`accumulate`] with the kernels compiled for `level`.
-pub(crate) fn accumulate_at(
+fn accumulate_at(
     level: Level,
     source: Source<'_>,
     template: &SufficientStats,
