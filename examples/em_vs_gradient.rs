@@ -9,7 +9,8 @@
 //! `synthetic` is the benchmark data: n = 100_000, d = 16, k = 16 blobs.
 
 use admix::mixture::gmm::GaussianMixture;
-use admix::mixture::gradient::{compare, gradient_norm, Method, TracePoint};
+use admix::mixture::gradient::{compare, gradient_norm, Method};
+use admix::mixture::Progress;
 use ndarray::Array2;
 use std::time::Duration;
 
@@ -82,7 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// One line of the table for a trace that should reach `target`.
-fn row(label: &str, trace: &[TracePoint], target: f64, distance: f64, grad: f64) {
+fn row(label: &str, trace: &[Progress], target: f64, distance: f64, grad: f64) {
     let last = trace.last().expect("a trace has its start");
     let reached = trace
         .iter()

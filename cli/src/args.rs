@@ -133,9 +133,9 @@ impl FitSettings {
             .reg_covar(self.reg_covar)
             .n_init(self.n_init)
             .seed(self.seed)
-            .updates(&self.update.to_string());
+            .updates(self.update);
         if let Some(b) = self.batch_size {
-            p = p.batch_size(b);
+            p = p.task_rows(b);
         }
         Ok(match GmmInit::from_str(&self.init) {
             Ok(init) => p.init(init).covariance_type(covariance.unwrap_or_default()),

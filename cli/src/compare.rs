@@ -4,7 +4,8 @@ use crate::args::{DataArgs, FitSettings, Fitter};
 use crate::plot::{self, Mark, Panel, Series};
 use crate::progress::with_spinner;
 use admix::mixture::gmm::CovarianceType;
-use admix::mixture::gradient::{compare, Comparison, TracePoint};
+use admix::mixture::gradient::{compare, Comparison};
+use admix::mixture::Progress;
 use anyhow::{bail, Result};
 use serde_json::json;
 use std::path::PathBuf;
@@ -59,7 +60,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     Ok(())
 }
 
-fn trace_json(trace: &[TracePoint]) -> serde_json::Value {
+fn trace_json(trace: &[Progress]) -> serde_json::Value {
     trace
         .iter()
         .map(|p| {
@@ -103,7 +104,7 @@ pub fn to_json(cmp: &Comparison, method: &str) -> serde_json::Value {
 pub fn render(cmp: &Comparison, method: &str) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let last = |t: &[TracePoint]| t.last().map_or(f64::NAN, |p| p.log_likelihood);
+    let last = |t: &[Progress]| t.last().map_or(f64::NAN, |p| p.log_likelihood);
     let _ = writeln!(
         out,
         "{:<10} {:>10} {:>10} {:>12} {:>22}",
@@ -142,10 +143,10 @@ pub fn render(cmp: &Comparison, method: &str) -> String {
 
 /// Log-likelihood against iteration and against wall time, both methods.
 pub fn panels(cmp: &Comparison, method: &str) -> Vec<Panel> {
-    let by = |t: &[TracePoint], x: fn(&TracePoint) -> f64| -> Vec<(f64, f64)> {
+    let by = |t: &[Progress], x: fn(&Progress) -> f64| -> Vec<(f64, f64)> {
         t.iter().map(|p| (x(p), p.log_likelihood)).collect()
     };
-    let panel = |title: &str, axis: &str, x: fn(&TracePoint) -> f64| {
+    let panel = |title: &str, axis: &str, x: fn(&Progress) -> f64| {
         let mut p = Panel::new(title, axis, "mean log-likelihood");
         p.series = vec![
             Series::new(by(&cmp.em.trace, x), Mark::Line, plot::colour(0)).labelled("EM"),

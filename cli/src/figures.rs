@@ -112,7 +112,7 @@ pub fn fit_panels(
         "mean log-likelihood",
     );
     let bound: Vec<(f64, f64)> = model
-        .lower_bound()
+        .log_likelihood_trace()
         .iter()
         .enumerate()
         .map(|(i, &v)| ((i + 1) as f64, v))

@@ -65,7 +65,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
                     let done = p
                         .restart
                         .saturating_mul(per_restart)
-                        .saturating_add(p.iteration);
+                        .saturating_add(p.iteration)
+                        .saturating_add(1);
                     bar.set_position(u64::try_from(done).unwrap_or(u64::MAX));
                     bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
                 })
@@ -107,8 +108,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
             None => plot::save(path, &fit_panels(&data, &model, &view)?)?,
         }
     }
-    let mean_ll = model.score(data.x.view())?;
-    let bic = model.bic(data.x.view())?;
+    let criteria = model.criteria(data.x.view())?;
+    let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;
         value["fit_seconds"] = json!(seconds);
@@ -145,7 +146,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     );
     println!(
         "mean log-likelihood {mean_ll:.6}   BIC {bic:.3}   AIC {:.3}   parameters {}",
-        model.aic(data.x.view())?,
+        criteria.aic,
         model.n_parameters()
     );
     println!(

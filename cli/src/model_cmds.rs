@@ -93,13 +93,8 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let x = args.data.load()?.x;
-    let (score, bic, aic) = args.threads.install(|| -> Result<_> {
-        Ok((
-            model.score(x.view())?,
-            model.bic(x.view())?,
-            model.aic(x.view())?,
-        ))
-    })??;
+    let criteria = args.threads.install(|| model.criteria(x.view()))??;
+    let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(
             "{}",

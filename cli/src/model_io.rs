@@ -33,6 +33,8 @@ struct InitJson {
     _n_iter: Option<IgnoredAny>,
     #[serde(rename = "lower_bound")]
     _lower_bound: Option<IgnoredAny>,
+    #[serde(rename = "log_likelihood_trace")]
+    _log_likelihood_trace: Option<IgnoredAny>,
 }
 
 /// A checked partial start of a fit.

@@ -86,12 +86,13 @@ pub fn run(args: &SelectArgs) -> Result<()> {
                 args.settings.threads.install(|| params.fit(data.x.view()))
             })?
             .with_context(|| format!("k = {k}, covariance {name}"))?;
+            let criteria = model.criteria(data.x.view())?;
             rows.push(Candidate {
                 k,
                 covariance: model.covariance_type().name(),
-                bic: model.bic(data.x.view())?,
-                aic: model.aic(data.x.view())?,
-                mean_log_likelihood: model.score(data.x.view())?,
+                bic: criteria.bic,
+                aic: criteria.aic,
+                mean_log_likelihood: criteria.score,
                 best: false,
             });
         }

@@ -119,7 +119,7 @@ fn fit_old_faithful_and_reuse_the_model() {
     assert!(v["converged"].as_bool().unwrap());
     assert!(v["fit_seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(
-        v["lower_bound"].as_array().unwrap().len() as u64,
+        v["log_likelihood_trace"].as_array().unwrap().len() as u64,
         v["n_iter"].as_u64().unwrap()
     );
     // Published two-component fit of Old Faithful (e.g. R mclust, model VVV):

@@ -63,6 +63,8 @@
 //! powi x^0               derivative 0, also at x = 0
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod demo;
 mod divided;
 mod drivers;

@@ -1,7 +1,7 @@
 //! Checks on the data matrix shared by every model of this crate.
 
 use crate::MixtureError;
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 /// Checks that `x` has at least one row and one column and only finite
 /// values, naming the first offending entry.
@@ -69,6 +69,25 @@ pub fn check_features(x: ArrayView2<f64>, expected: usize) -> Result<(), Mixture
         });
     }
     Ok(())
+}
+
+/// Checks per-sample weights: one per row of `n`, each finite and
+/// non-negative (a weight of 2 counts a sample twice), naming the first bad one.
+pub(crate) fn check_sample_weight(w: ArrayView1<f64>, n: usize) -> Result<(), MixtureError> {
+    if w.len() != n {
+        return Err(MixtureError::SampleWeightsLength {
+            expected: n,
+            got: w.len(),
+        });
+    }
+    match w
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
+    {
+        Some((index, &value)) => Err(MixtureError::InvalidSampleWeight { index, value }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -124,6 +124,16 @@ pub enum MixtureError {
         /// Components asked for.
         n_components: usize,
     },
+    /// A given covariance matrix that is not symmetric.
+    #[error("covariance of component {component} is not symmetric: entry ({row}, {column}) differs from ({column}, {row}); give a symmetric matrix, for example (C + C^T) / 2")]
+    AsymmetricCovariance {
+        /// Component whose covariance is asymmetric (0 for a tied covariance).
+        component: usize,
+        /// Row of the first entry that differs from its mirror.
+        row: usize,
+        /// Its column.
+        column: usize,
+    },
     /// A covariance matrix (fitted or given) that is not positive definite.
     #[error("covariance of component {component} is not positive definite (a singleton or collapsed component): try fewer components, a larger reg_covar, or scaled data")]
     NotPositiveDefinite {

@@ -37,7 +37,7 @@ fn one_iteration_matches_the_loop_implementation_for_every_type() {
             "{ctype} covariances"
         );
         assert_eq!(model.n_iter(), 1);
-        assert_relative_eq!(model.lower_bound()[0], nll, max_relative = 1e-12);
+        assert_relative_eq!(model.log_likelihood_trace()[0], nll, max_relative = 1e-12);
     }
 }
 

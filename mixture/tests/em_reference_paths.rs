@@ -91,10 +91,10 @@ fn compare(
         .weights_init(w.clone())
         .means_init(m.clone())
         .covariances_init(c.clone())
-        .updates(updates)
+        .updates(updates.parse().unwrap())
         .max_iter(iterations)
         .tol(0.0)
-        .batch_size(batch)
+        .task_rows(batch)
         .check()
         .unwrap();
     let model = match sample_weight {
@@ -121,7 +121,8 @@ fn compare(
         "{label}: relative differences of weights, means, covariances {diffs:?}"
     );
     assert_eq!(model.n_iter(), iterations, "{label}");
-    for (got, want) in model.lower_bound().iter().zip(&lls) {
+    assert_eq!(model.log_likelihood_trace().len(), lls.len(), "{label}");
+    for (got, want) in model.log_likelihood_trace().iter().zip(&lls) {
         assert_relative_eq!(*got, *want, max_relative = tol);
     }
 }

@@ -2,10 +2,19 @@
 
 mod common;
 
-use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
+use admix_mixture::gmm::{
+    CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel, Updates,
+};
 use admix_mixture::MixtureError;
 use common::*;
 use ndarray::{array, Array1, Array2};
+
+/// An M-step that would update nothing.
+const NO_UPDATES: Updates = Updates {
+    weights: false,
+    means: false,
+    covariances: false,
+};
 
 fn fit_err(params: admix_mixture::gmm::GmmParams, x: &Array2<f64>) -> MixtureError {
     params.fit(x.view()).unwrap_err()
@@ -119,11 +128,18 @@ fn bad_hyperparameters_name_the_valid_range() {
             "reg_covar",
         ),
         (GaussianMixture::params(2).n_init(0), "n_init"),
-        (GaussianMixture::params(2).batch_size(0), "batch_size"),
-        (GaussianMixture::params(2).updates(""), "updates"),
-        (GaussianMixture::params(2).updates("wx"), "updates"),
-        (GaussianMixture::params(2).updates("ww"), "updates"),
+        (GaussianMixture::params(2).task_rows(0), "task_rows"),
+        (GaussianMixture::params(2).updates(NO_UPDATES), "updates"),
     ];
+    for bad in ["", "wx", "ww"] {
+        match bad.parse::<Updates>() {
+            Err(e @ MixtureError::InvalidHyperparameter { .. }) => {
+                assert!(e.to_string().contains("updates"), "{e}");
+                assert!(e.to_string().contains("must be"), "{e}");
+            }
+            other => panic!("{bad:?}: {other:?}"),
+        }
+    }
     for (params, name) in cases {
         match params.check() {
             Err(e @ MixtureError::InvalidHyperparameter { .. }) => {
@@ -189,14 +205,21 @@ fn bad_given_parameters() {
             .check(),
         Err(MixtureError::NotPositiveDefinite { .. })
     ));
+    // Positive definite but asymmetric: the advice is to symmetrise, not
+    // to regularise.
     let asymmetric = Covariances::Tied(array![[1.0, 0.5], [0.0, 1.0]]);
-    assert!(matches!(
+    assert_eq!(
         GaussianMixture::params(2)
             .covariance_type(CovarianceType::Tied)
             .covariances_init(asymmetric)
-            .check(),
-        Err(MixtureError::NotPositiveDefinite { .. })
-    ));
+            .check()
+            .unwrap_err(),
+        MixtureError::AsymmetricCovariance {
+            component: 0,
+            row: 1,
+            column: 0
+        }
+    );
     assert!(matches!(
         GaussianMixture::params(2)
             .covariance_type(CovarianceType::Diag)

@@ -17,6 +17,8 @@ fn faithful() -> Array2<f64> {
 
 #[test]
 fn proba_rows_sum_to_one_predict_is_argmax_and_score_is_mean() {
+    // Also: the model keeps the mean log-likelihood of its training data (the
+    // final E-step), and `criteria` gives score, BIC and AIC by their formulas.
     let x = faithful();
     for ctype in ALL_TYPES {
         let model = GaussianMixture::params(3)
@@ -34,11 +36,17 @@ fn proba_rows_sum_to_one_predict_is_argmax_and_score_is_mean() {
             assert_eq!(row[l], best);
         }
         let samples = model.score_samples(x.view()).unwrap();
-        assert_relative_eq!(
-            model.score(x.view()).unwrap(),
-            samples.mean().unwrap(),
-            max_relative = 1e-14
-        );
+        let score = model.score(x.view()).unwrap();
+        assert_relative_eq!(score, samples.mean().unwrap(), max_relative = 1e-14);
+        // Two passes with different shifts and task splits: equal to rounding.
+        assert_relative_eq!(model.lower_bound().unwrap(), score, max_relative = 1e-12);
+        let c = model.criteria(x.view()).unwrap();
+        let (n, p) = (x.nrows() as f64, model.n_parameters() as f64);
+        assert_eq!(c.score, score);
+        assert_relative_eq!(c.bic, -2.0 * n * score + p * n.ln(), max_relative = 1e-14);
+        assert_relative_eq!(c.aic, -2.0 * n * score + 2.0 * p, max_relative = 1e-14);
+        let (bic, aic) = (model.bic(x.view()).unwrap(), model.aic(x.view()).unwrap());
+        assert_eq!((c.bic, c.aic), (bic, aic));
     }
 }
 
@@ -188,8 +196,8 @@ fn two_warm_started_iterations_equal_one_fit_of_two() {
         );
         assert!(max_rel_diff(second.covariances().view(), two.covariances().view()) < 1e-10);
         assert_relative_eq!(
-            second.lower_bound()[0],
-            two.lower_bound()[1],
+            second.log_likelihood_trace()[0],
+            two.log_likelihood_trace()[1],
             max_relative = 1e-12
         );
     }
@@ -210,7 +218,7 @@ fn log_likelihood_never_decreases_without_regularisation() {
             .max_iter(40)
             .fit(x.view())
             .unwrap();
-        let lb = model.lower_bound();
+        let lb = model.log_likelihood_trace();
         assert_eq!(lb.len(), 40);
         for pair in lb.windows(2) {
             assert!(
@@ -347,7 +355,7 @@ fn max_iter_zero_returns_the_initial_parameters() {
     assert_eq!(model.means(), &m);
     assert_eq!(model.covariances(), &c);
     assert_eq!(model.n_iter(), 0);
-    assert!(model.lower_bound().is_empty());
+    assert!(model.log_likelihood_trace().is_empty());
 }
 
 #[test]
@@ -359,7 +367,7 @@ fn only_the_chosen_parameters_are_updated() {
         .weights_init(w.clone())
         .means_init(m.clone())
         .covariances_init(c.clone())
-        .updates("m")
+        .updates("m".parse().unwrap())
         .max_iter(5)
         .fit(x.view())
         .unwrap();
@@ -371,7 +379,7 @@ fn only_the_chosen_parameters_are_updated() {
         .weights_init(w.clone())
         .means_init(m.clone())
         .covariances_init(c)
-        .updates("wc")
+        .updates("wc".parse().unwrap())
         .max_iter(5)
         .fit(x.view())
         .unwrap();
@@ -402,7 +410,11 @@ fn integer_sample_weights_equal_repeated_rows() {
         let b = params.fit(xr.view()).unwrap();
         assert!(max_rel_diff(a.means().view().into_dyn(), b.means().view().into_dyn()) < 1e-10);
         assert!(max_rel_diff(a.covariances().view(), b.covariances().view()) < 1e-10);
-        assert_relative_eq!(a.lower_bound()[2], b.lower_bound()[2], max_relative = 1e-10);
+        assert_relative_eq!(
+            a.log_likelihood_trace()[2],
+            b.log_likelihood_trace()[2],
+            max_relative = 1e-10
+        );
     }
 }
 
@@ -474,7 +486,8 @@ fn every_initialisation_fits_well() {
 /// the values the model records, and does not change the fit.
 #[test]
 fn progress_reports_each_iteration_and_leaves_the_fit_unchanged() {
-    use admix_mixture::gmm::{EmProgress, GaussianMixture};
+    use admix_mixture::gmm::GaussianMixture;
+    use admix_mixture::Progress;
     let x = ndarray::array![
         [0.0, 0.1],
         [0.3, -0.2],
@@ -490,9 +503,9 @@ fn progress_reports_each_iteration_and_leaves_the_fit_unchanged() {
         .reg_covar(1e-3)
         .check()
         .unwrap();
-    let mut seen: Vec<EmProgress> = Vec::new();
+    let mut seen: Vec<Progress> = Vec::new();
     let model = params
-        .fit_with_progress(x.view(), &mut |p| seen.push(p))
+        .fit_with_progress(x.view(), &mut |p| seen.push(*p))
         .unwrap();
     assert_eq!(seen.len(), 14);
     let restarts: Vec<usize> = seen.iter().map(|p| p.restart).collect();
@@ -500,14 +513,17 @@ fn progress_reports_each_iteration_and_leaves_the_fit_unchanged() {
     let iterations: Vec<usize> = seen.iter().map(|p| p.iteration).collect();
     assert_eq!(
         iterations,
-        [(1..=7).collect::<Vec<_>>(), (1..=7).collect()].concat()
+        [(0..7).collect::<Vec<_>>(), (0..7).collect()].concat()
     );
+    let passes: Vec<f64> = seen.iter().map(|p| p.passes).collect();
+    assert_eq!(passes[..7], (1..=7).map(f64::from).collect::<Vec<_>>());
+    assert!(seen.windows(2).all(|w| w[0].elapsed <= w[1].elapsed));
     assert_eq!(model, params.fit(x.view()).unwrap());
     let kept = if seen[..7]
         .iter()
         .map(|p| p.log_likelihood)
         .collect::<Vec<_>>()
-        == model.lower_bound()
+        == model.log_likelihood_trace()
     {
         0
     } else {
@@ -517,5 +533,40 @@ fn progress_reports_each_iteration_and_leaves_the_fit_unchanged() {
         .iter()
         .map(|p| p.log_likelihood)
         .collect();
-    assert_eq!(reported, model.lower_bound());
+    assert_eq!(reported, model.log_likelihood_trace());
+}
+
+/// A model built from parameters has no lower bound (fitted ones: see
+/// `proba_rows_sum_to_one_predict_is_argmax_and_score_is_mean`).
+#[test]
+fn an_unfitted_model_has_no_lower_bound() {
+    let unfitted = GaussianMixtureModel::new(
+        array![1.0],
+        array![[0.0, 0.0]],
+        Covariances::Spherical(array![1.0]),
+    )
+    .unwrap();
+    assert_eq!(unfitted.lower_bound(), None);
+}
+
+/// With given means every restart starts, and so ends, the same: one run is
+/// made (the progress hook sees restart 0 only) and the model is that of one.
+#[test]
+fn given_means_run_once_whatever_n_init() {
+    let x = three_blobs(200, 3);
+    let means = x.slice(ndarray::s![..3, ..]).to_owned();
+    let params = GaussianMixture::params(3)
+        .means_init(means)
+        .tol(0.0)
+        .max_iter(4);
+    let once = params.clone().fit(x.view()).unwrap();
+    let mut restarts = Vec::new();
+    let five = params
+        .n_init(5)
+        .check()
+        .unwrap()
+        .fit_with_progress(x.view(), &mut |p| restarts.push(p.restart))
+        .unwrap();
+    assert_eq!(five, once);
+    assert_eq!(restarts, vec![0; 4]);
 }

@@ -18,7 +18,7 @@ fn fit_with_threads(
     pool.install(|| {
         GaussianMixture::params(3)
             .covariance_type(ctype)
-            .batch_size(37)
+            .task_rows(37)
             .n_init(2)
             .seed(3)
             .tol(0.0)
@@ -59,9 +59,9 @@ fn batched_em_equals_unbatched_em() {
             .covariances_init(c)
             .tol(0.0)
             .max_iter(10);
-        let whole = params.clone().batch_size(x.nrows()).fit(x.view()).unwrap();
+        let whole = params.clone().task_rows(x.nrows()).fit(x.view()).unwrap();
         for batch in [1, 7, 256, 300] {
-            let batched = params.clone().batch_size(batch).fit(x.view()).unwrap();
+            let batched = params.clone().task_rows(batch).fit(x.view()).unwrap();
             assert!(
                 max_rel_diff(
                     batched.means().view().into_dyn(),
@@ -75,7 +75,11 @@ fn batched_em_equals_unbatched_em() {
                 ) < 1e-12
             );
             assert!(max_rel_diff(batched.covariances().view(), whole.covariances().view()) < 1e-12);
-            for (a, b) in batched.lower_bound().iter().zip(whole.lower_bound()) {
+            for (a, b) in batched
+                .log_likelihood_trace()
+                .iter()
+                .zip(whole.log_likelihood_trace())
+            {
                 approx::assert_relative_eq!(a, b, max_relative = 1e-12);
             }
         }
@@ -128,7 +132,7 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
         assert!(max_rel_diff(next.covariances().view(), fitted.covariances().view()) < 1e-12);
         approx::assert_relative_eq!(
             stats.mean_log_likelihood(),
-            fitted.lower_bound()[0],
+            fitted.log_likelihood_trace()[0],
             max_relative = 1e-12
         );
     }
@@ -137,7 +141,7 @@ fn merged_batch_statistics_give_the_em_step_of_the_whole() {
 /// Initialisations draw per sample, not per batch: the batch size does not
 /// change which model a seed gives.
 #[test]
-fn initialisations_do_not_depend_on_the_batch_size() {
+fn initialisations_do_not_depend_on_the_task_rows() {
     let x = three_blobs(600, 17);
     for init in [
         admix_mixture::gmm::GmmInit::Random,
@@ -148,8 +152,8 @@ fn initialisations_do_not_depend_on_the_batch_size() {
             .seed(9)
             .tol(0.0)
             .max_iter(5);
-        let whole = params.clone().batch_size(600).fit(x.view()).unwrap();
-        let batched = params.batch_size(50).fit(x.view()).unwrap();
+        let whole = params.clone().task_rows(600).fit(x.view()).unwrap();
+        let batched = params.task_rows(50).fit(x.view()).unwrap();
         assert!(
             max_rel_diff(
                 batched.means().view().into_dyn(),

@@ -23,6 +23,7 @@ fn round_trip_keeps_every_field() {
             "covariances",
             "converged",
             "n_iter",
+            "log_likelihood_trace",
             "lower_bound",
         ] {
             assert!(text.contains(&format!("\"{field}\"")), "{field}");
@@ -81,11 +82,33 @@ fn truncated_or_wrong_files_are_typed_errors() {
         GaussianMixtureModel::from_json(&bad_c.to_string()),
         Err(MixtureError::NotPositiveDefinite { component: 0 })
     ));
-    // Missing field, and lower_bound of the wrong length.
+    // Missing field, and a trace of the wrong length.
     let mut missing = v.clone();
     missing.as_object_mut().unwrap().remove("n_iter");
     assert!(invalid(&missing.to_string()));
     let mut short = v;
-    short["lower_bound"].as_array_mut().unwrap().clear();
+    short["log_likelihood_trace"]
+        .as_array_mut()
+        .unwrap()
+        .clear();
     assert!(model.n_iter() == 0 || invalid(&short.to_string()));
+}
+
+/// Files written before the trace was named apart from the lower bound hold
+/// the trace under "lower_bound": they load, with the trace and without a
+/// lower bound; files now hold the final mean log-likelihood there.
+#[test]
+fn older_files_with_the_trace_as_lower_bound_still_load() {
+    let x = three_blobs(150, 3);
+    let model = GaussianMixture::params(3).seed(4).fit(x.view()).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&model.to_json()).unwrap();
+    assert_eq!(v["lower_bound"].as_f64(), model.lower_bound());
+    let trace = v["log_likelihood_trace"].clone();
+    v.as_object_mut().unwrap().remove("log_likelihood_trace");
+    v["lower_bound"] = trace;
+    let old = GaussianMixtureModel::from_json(&v.to_string()).unwrap();
+    assert_eq!(old.log_likelihood_trace(), model.log_likelihood_trace());
+    assert_eq!(old.n_iter(), model.n_iter());
+    assert_eq!(old.lower_bound(), None);
+    assert_eq!(old.means(), model.means());
 }

@@ -123,7 +123,7 @@ fn ten_iterations_on_old_faithful_match_scikit_learn() {
         }
         assert_eq!(model.n_iter(), 10);
         assert_relative_eq!(
-            *model.lower_bound().last().unwrap(),
+            *model.log_likelihood_trace().last().unwrap(),
             lb,
             max_relative = 1e-10
         );

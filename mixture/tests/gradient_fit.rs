@@ -111,7 +111,7 @@ fn the_result_is_an_ordinary_model() {
     let model = &fit.model;
     assert_eq!(model.n_iter(), fit.iterations);
     assert_eq!(model.converged(), fit.status == GradientStatus::Converged);
-    assert_eq!(model.lower_bound().len(), fit.trace.len() - 1);
+    assert_eq!(model.log_likelihood_trace().len(), fit.trace.len() - 1);
     let labels = model.predict(x.view()).unwrap();
     // Short eruptions (< 3 min) and long ones fall in different components.
     let short = (0..x.nrows()).find(|&i| x[[i, 0]] < 2.0).unwrap();
@@ -195,7 +195,7 @@ fn progress_sees_the_trace_as_it_grows() {
 fn updates_freeze_the_other_parameters() {
     let x = faithful();
     let params = GaussianMixture::params(2)
-        .updates("m")
+        .updates("m".parse().unwrap())
         .gradient(Method::Lbfgs)
         .check()
         .unwrap();

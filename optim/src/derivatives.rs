@@ -95,7 +95,9 @@ impl<F: ScalarFn> Gradient for Objective<F> {
 
     fn cost_and_gradient(&self, x: &[f64]) -> Result<(f64, Vec<f64>), OptimError> {
         match self.derivatives {
-            Derivatives::Forward => Ok(admix_dual::gradient(|x| self.f.eval(x), x)),
+            // A tangent width that fits the number of variables: 2 for a
+            // 2-D problem, not 16.
+            Derivatives::Forward => Ok(admix_dual::gradient_of(&self.f, x)),
             Derivatives::Reverse => Ok(self.tape.borrow_mut().gradient(&self.f, x)),
             Derivatives::Divided(dd) => Ok(dd.gradient(|x| self.f.eval(x), x)?),
         }
@@ -133,5 +135,31 @@ impl<F: ScalarFn> Hessian for Objective<F> {
             }
         }
         Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use admix_dual::{DualVec, Scalar};
+    use std::cell::Cell;
+
+    /// Records the size of the number type it is evaluated on.
+    struct Probe(Cell<usize>);
+
+    impl ScalarFn for Probe {
+        fn eval<S: Scalar>(&self, x: &[S]) -> S {
+            self.0.set(std::mem::size_of::<S>());
+            x[0] * x[1]
+        }
+    }
+
+    /// A 2-D problem is evaluated on duals of width 2, not 16.
+    #[test]
+    fn forward_mode_uses_the_width_the_problem_needs() {
+        let f = Objective::new(Probe(Cell::new(0)), Derivatives::Forward);
+        let (value, grad) = f.cost_and_gradient(&[3.0, 5.0]).unwrap();
+        assert_eq!((value, grad), (15.0, vec![5.0, 3.0]));
+        assert_eq!(f.function().0.get(), std::mem::size_of::<DualVec<f64, 2>>());
     }
 }

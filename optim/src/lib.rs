@@ -50,6 +50,8 @@
 //!   names the valid range); numerical trouble during a run is a status,
 //!   never a panic.
 
+#![forbid(unsafe_code)]
+
 mod adam;
 mod backtracking;
 mod counted;
@@ -57,7 +59,7 @@ mod derivatives;
 mod error;
 mod gradient_descent;
 mod lbfgs;
-mod linalg;
+pub mod linalg;
 mod minimizer;
 mod momentum;
 mod newton;

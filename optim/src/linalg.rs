@@ -1,7 +1,8 @@
-//! The little dense linear algebra the solvers need, on slices.
+//! The little dense linear algebra the solvers (and the mixtures of
+//! `admix-mixture`) need, on slices.
 //!
 //! Matrices are row-major `n * n` slices. Sizes are the caller's
-//! responsibility (internal helpers; the public entry points check lengths).
+//! responsibility: the public functions panic on a slice shorter than `n * n`.
 
 /// `a . b`.
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -46,7 +47,17 @@ pub(crate) fn all_finite(a: &[f64]) -> bool {
 /// Cholesky factor `L` (lower, row-major) of the symmetric `a`, or `None`
 /// when `a` is not (numerically) positive definite. Reads only the lower
 /// triangle.
-pub(crate) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
+///
+/// # Example
+/// ```
+/// let l = admix_optim::linalg::cholesky(&[4.0, 2.0, 2.0, 5.0], 2).unwrap();
+/// assert_eq!(l, vec![2.0, 0.0, 1.0, 2.0]);
+/// ```
+///
+/// # Panics
+/// When `a` is shorter than `n * n`.
+#[track_caller]
+pub fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; n * n];
     for j in 0..n {
         let mut d = a[j * n + j];
@@ -67,6 +78,46 @@ pub(crate) fn cholesky(a: &[f64], n: usize) -> Option<Vec<f64>> {
         }
     }
     Some(l)
+}
+
+/// Inverse of a lower-triangular `n x n` matrix with non-zero diagonal, by
+/// forward substitution on the identity.
+///
+/// # Panics
+/// When `l` is shorter than `n * n`.
+#[track_caller]
+pub fn invert_lower(l: &[f64], n: usize) -> Vec<f64> {
+    let mut inv = vec![0.0; n * n];
+    for col in 0..n {
+        for i in col..n {
+            let mut s = if i == col { 1.0 } else { 0.0 };
+            for p in col..i {
+                s -= l[i * n + p] * inv[p * n + col];
+            }
+            inv[i * n + col] = s / l[i * n + i];
+        }
+    }
+    inv
+}
+
+/// Inverse of a symmetric positive definite matrix by its Cholesky factor,
+/// `A^-1 = L^-T L^-1`; `None` when `a` is not positive definite.
+///
+/// # Panics
+/// When `a` is shorter than `n * n`.
+#[track_caller]
+pub fn invert_spd(a: &[f64], n: usize) -> Option<Vec<f64>> {
+    let inv_l = invert_lower(&cholesky(a, n)?, n);
+    let mut inv = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            // (L^-T L^-1)_ij = sum over p >= max(i, j) of inv_l[p][i] inv_l[p][j].
+            inv[i * n + j] = (i.max(j)..n)
+                .map(|p| inv_l[p * n + i] * inv_l[p * n + j])
+                .sum();
+        }
+    }
+    Some(inv)
 }
 
 /// Solves `L L^T x = b` in place, given the Cholesky factor `L`.
@@ -193,6 +244,25 @@ mod tests {
         for (x, y) in back.iter().zip([1.0, 2.0, 3.0]) {
             assert_relative_eq!(*x, y, epsilon = 1e-13);
         }
+    }
+
+    #[test]
+    fn inverses_multiply_back_to_the_identity() {
+        let a = [4.0, 2.0, -2.0, 2.0, 10.0, 5.0, -2.0, 5.0, 6.0];
+        let l = cholesky(&a, 3).unwrap();
+        let inv_l = invert_lower(&l, 3);
+        let inv = invert_spd(&a, 3).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let id = f64::from(u8::from(i == j));
+                let ll: f64 = (0..3).map(|p| l[i * 3 + p] * inv_l[p * 3 + j]).sum();
+                let aa: f64 = (0..3).map(|p| a[i * 3 + p] * inv[p * 3 + j]).sum();
+                assert_relative_eq!(ll, id, epsilon = 1e-14);
+                assert_relative_eq!(aa, id, epsilon = 1e-13);
+                assert_eq!(inv[i * 3 + j], inv[j * 3 + i]);
+            }
+        }
+        assert!(invert_spd(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn gmm_fit(
         .n_init(n_init)
         .init(init(init_params)?)
         .seed(seed)
-        .updates(params);
+        .updates(params.parse().map_err(value_error)?);
     if let Some(w) = weights_init {
         p = p.weights_init(w.as_array().to_owned());
     }
@@ -136,7 +136,7 @@ fn gmm_fit(
     let gradient = method(method_name)?;
     if gradient.is_none() {
         if let Some(rows) = batch_size {
-            p = p.batch_size(rows);
+            p = p.task_rows(rows);
         }
     }
     let x = x.as_array();
@@ -262,7 +262,7 @@ impl GmmModel {
     /// Mean log-likelihood at the start of every iteration.
     #[getter]
     fn lower_bounds(&self) -> Vec<f64> {
-        self.model.lower_bound().to_vec()
+        self.model.log_likelihood_trace().to_vec()
     }
 
     #[getter]

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// The gradient of one expression at one point, by each method, side by
 /// side (the JSON schema of `admix diff --json`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Gradients {
+pub struct GradientsByMethod {
     /// Forward mode: vector duals.
     pub forward: Vec<f64>,
     /// Reverse mode: one sweep over a tape.
@@ -18,13 +18,13 @@ pub struct Gradients {
 
 /// Value, gradients and (optionally) Hessian of an expression at a point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Derivatives {
+pub struct DerivativeReport {
     /// The expression's value.
     pub value: f64,
     /// The variable names, in the order of the gradient entries.
     pub variables: Vec<String>,
     /// One gradient per method.
-    pub gradient: Gradients,
+    pub gradient: GradientsByMethod,
     /// The Hessian by nested duals, as rows, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hessian: Option<Vec<Vec<f64>>>,
@@ -39,16 +39,20 @@ impl Expr {
     /// # Panics
     /// If `x` does not hold one value per variable.
     #[track_caller]
-    pub fn derivatives(&self, x: &[f64], with_hessian: bool) -> Result<Derivatives, DualError> {
+    pub fn derivatives(
+        &self,
+        x: &[f64],
+        with_hessian: bool,
+    ) -> Result<DerivativeReport, DualError> {
         let (value, forward) = admix_dual::gradient(|v| self.eval_at(v), x);
         let (_, reverse) = admix_tape::gradient(self, x);
         let (_, central) =
             DividedDifference::new(Scheme::Central, Step::Auto).gradient(|v| self.eval_at(v), x)?;
         let hessian = with_hessian.then(|| admix_dual::hessian(|v| self.eval_at(v), x).2);
-        Ok(Derivatives {
+        Ok(DerivativeReport {
             value,
             variables: self.variables.clone(),
-            gradient: Gradients {
+            gradient: GradientsByMethod {
                 forward,
                 reverse,
                 central,

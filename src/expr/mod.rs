@@ -23,7 +23,7 @@ mod parse;
 mod steps;
 mod trace;
 
-pub use derivatives::{Derivatives, Gradients};
+pub use derivatives::{DerivativeReport, GradientsByMethod};
 pub use emit::{Language, Mode};
 pub use func::Func;
 pub use steps::StepRow;
@@ -136,7 +136,7 @@ pub enum Op {
 
 /// One line of the evaluation trace.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
+pub struct TraceStep {
     /// What this step computes.
     pub op: Op,
 }
@@ -146,7 +146,7 @@ pub struct Step {
 pub struct Expr {
     source: String,
     variables: Vec<String>,
-    steps: Vec<Step>,
+    steps: Vec<TraceStep>,
     output: usize,
 }
 
@@ -163,7 +163,12 @@ impl Expr {
         parse::parse(src, &names)
     }
 
-    fn from_steps(source: String, variables: Vec<String>, steps: Vec<Step>, output: usize) -> Self {
+    fn from_steps(
+        source: String,
+        variables: Vec<String>,
+        steps: Vec<TraceStep>,
+        output: usize,
+    ) -> Self {
         Expr {
             source,
             variables,
@@ -183,7 +188,7 @@ impl Expr {
     }
 
     /// The evaluation trace; the first steps are the inputs.
-    pub fn steps(&self) -> &[Step] {
+    pub fn steps(&self) -> &[TraceStep] {
         &self.steps
     }
 

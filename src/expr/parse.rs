@@ -1,6 +1,6 @@
 //! Tokenizer and recursive-descent parser from text to an evaluation trace.
 
-use super::{Expr, ExprError, Func, Op, Step};
+use super::{Expr, ExprError, Func, Op, TraceStep};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -70,7 +70,7 @@ struct Parser<'a> {
     next: usize,
     end: usize,
     variables: &'a [String],
-    steps: Vec<Step>,
+    steps: Vec<TraceStep>,
     /// Levels of `unary` now open: every recursion of the grammar passes there.
     depth: usize,
 }
@@ -115,7 +115,7 @@ impl Parser<'_> {
     }
 
     fn push(&mut self, op: Op) -> usize {
-        self.steps.push(Step { op });
+        self.steps.push(TraceStep { op });
         self.steps.len() - 1
     }
 

@@ -11,9 +11,16 @@
 //! weights and variances are the fixed ones (the CLI recipe: `admix fit
 //! --params m --init start.json`).
 
-use admix_mixture::gmm::{Covariances, GaussianMixture, GaussianMixtureModel};
+use admix_mixture::gmm::{Covariances, GaussianMixture, GaussianMixtureModel, Updates};
 use admix_mixture::MixtureError;
 use ndarray::{array, Array2};
+
+/// Only the means move; weights and variances stay as the start gives them.
+const MEANS_ONLY: Updates = Updates {
+    weights: false,
+    means: true,
+    covariances: false,
+};
 
 /// The means the data are drawn from.
 pub const TRUE_MEANS: [f64; 2] = [-1.0, 1.0];
@@ -44,7 +51,7 @@ pub fn mean_paths(x: &Array2<f64>, iterations: usize) -> Result<Vec<[f64; 2]>, M
         .map(|i| {
             let model = GaussianMixture::params(2)
                 .warm_start(&start)
-                .updates("m")
+                .updates(MEANS_ONLY)
                 .tol(0.0)
                 .max_iter(i)
                 .fit(x.view())?;
@@ -104,7 +111,7 @@ mod tests {
         let start = start_model(START_MEANS).unwrap();
         let fitted = GaussianMixture::params(2)
             .warm_start(&start)
-            .updates("m")
+            .updates(MEANS_ONLY)
             .fit(x.view())
             .unwrap();
         assert_eq!(fitted.weights(), start.weights());

@@ -2,8 +2,9 @@
 //! precisions and precision Cholesky factors share them), with the conversions
 //! between them.
 
-use crate::linalg::{cholesky, invert_lower, times_own_transpose, transpose};
+use crate::linalg::{times_own_transpose, transpose};
 use crate::MixtureError;
+use admix_optim::linalg::{cholesky, invert_lower};
 use ndarray::{Array1, Array2, Array3, ArrayViewD, Axis};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -339,7 +340,11 @@ pub(crate) fn check_symmetric(c: &Covariances) -> Result<(), MixtureError> {
         for i in 0..m.nrows() {
             for j in 0..i {
                 if (m[[i, j]] - m[[j, i]]).abs() > 1e-10 * scale {
-                    return Err(MixtureError::NotPositiveDefinite { component: comp });
+                    return Err(MixtureError::AsymmetricCovariance {
+                        component: comp,
+                        row: i,
+                        column: j,
+                    });
                 }
             }
         }

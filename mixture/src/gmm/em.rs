@@ -5,27 +5,17 @@
 //! Dempster, Laird and Rubin (1977), Maximum likelihood from incomplete data via
 //! the EM algorithm; Bishop (2006), Pattern Recognition and Machine Learning, 9.2.
 
-use super::kernel::{accumulate, Prepared, Source};
+use super::accumulate::{accumulate, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
 use crate::data::check_scale;
 use crate::kmeans::{Init as KMeansInit, KMeans};
-use crate::{check_data, MixtureError};
+use crate::{check_data, check_sample_weight, MixtureError, Progress};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-/// Where an EM fit is, as told to [`GmmValidParams::fit_with_progress`].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EmProgress {
-    /// Restart (0-based, below `n_init`).
-    pub restart: usize,
-    /// Iterations done in this restart (1-based).
-    pub iteration: usize,
-    /// Mean log-likelihood from this iteration's E-step.
-    pub log_likelihood: f64,
-}
+use std::time::Instant;
 
 impl GmmValidParams {
     /// Fits a mixture to the rows of `x` by EM.
@@ -33,17 +23,30 @@ impl GmmValidParams {
     /// Each restart `r` draws from the stream `r` of a ChaCha8 generator seeded
     /// with `seed`, so restart 0 is the fit that `n_init = 1` gives.
     pub fn fit(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None, &mut |_| {})
+        self.fit_inner(x, None, self.params.max_iter, &mut |_| {})
     }
 
-    /// [`fit`](Self::fit), calling `progress` after every EM iteration of
-    /// every restart (for a progress bar or a log); the model is the same.
+    /// The starting parameters EM would use for `x`: its initialisation, and
+    /// with `n_init` restarts the start with the best log-likelihood (what a
+    /// gradient fit or a comparison starts from).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn initial_model(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(x, None, 0, &mut |_| {})
+    }
+
+    /// [`fit`](Self::fit), calling `progress` after the E-step of every EM
+    /// iteration of every restart (for a progress bar or a log) with the
+    /// log-likelihood of the parameters that iteration starts from, so
+    /// iteration `i` reports the parameters after `i` M-steps; the model is
+    /// the same.
     pub fn fit_with_progress(
         &self,
         x: ArrayView2<f64>,
-        progress: &mut dyn FnMut(EmProgress),
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None, progress)
+        self.fit_inner(x, None, self.params.max_iter, progress)
     }
 
     /// Fits with a non-negative weight per sample (a weight of 2 counts a
@@ -53,19 +56,7 @@ impl GmmValidParams {
         x: ArrayView2<f64>,
         sample_weight: ArrayView1<f64>,
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        if sample_weight.len() != x.nrows() {
-            return Err(MixtureError::SampleWeightsLength {
-                expected: x.nrows(),
-                got: sample_weight.len(),
-            });
-        }
-        if let Some((index, &value)) = sample_weight
-            .iter()
-            .enumerate()
-            .find(|(_, w)| !(w.is_finite() && **w >= 0.0))
-        {
-            return Err(MixtureError::InvalidSampleWeight { index, value });
-        }
+        check_sample_weight(sample_weight, x.nrows())?;
         let sum = sample_weight.sum();
         if !(sum > 0.0 && sum.is_finite()) {
             return Err(MixtureError::InvalidHyperparameter {
@@ -74,15 +65,17 @@ impl GmmValidParams {
                 valid: "weights with a positive, finite sum",
             });
         }
-        self.fit_inner(x, Some(sample_weight), &mut |_| {})
+        self.fit_inner(x, Some(sample_weight), self.params.max_iter, &mut |_| {})
     }
 
     fn fit_inner(
         &self,
         x: ArrayView2<f64>,
         weights: Option<ArrayView1<f64>>,
-        progress: &mut dyn FnMut(EmProgress),
+        max_iter: usize,
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
+        let began = Instant::now();
         check_data(x)?;
         check_scale(x)?;
         let p = &self.params;
@@ -121,27 +114,35 @@ impl GmmValidParams {
             });
         }
         let shift = weighted_mean(x, weights);
-        let mut best: Option<(f64, GaussianMixtureModel)> = None;
-        for restart in 0..p.n_init {
+        // Given means make every restart start, and so end, the same.
+        let n_init = if p.means_init.is_some() { 1 } else { p.n_init };
+        let mut best: Option<GaussianMixtureModel> = None;
+        for restart in 0..n_init {
             let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
             rng.set_stream(restart as u64);
             let start = self.initial(x, weights, &shift, &mut rng)?;
-            let mut report = |iteration, log_likelihood| {
-                progress(EmProgress {
+            let mut report = |iteration: usize, log_likelihood| {
+                progress(&Progress {
                     restart,
                     iteration,
+                    passes: (iteration + 1) as f64,
+                    elapsed: began.elapsed(),
                     log_likelihood,
                 })
             };
-            let (model, score) = self.run(start, x, weights, &shift, &mut report)?;
-            if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, model));
+            let model = self.run(start, x, weights, &shift, max_iter, &mut report)?;
+            if best
+                .as_ref()
+                .is_none_or(|b| model.lower_bound() > b.lower_bound())
+            {
+                best = Some(model);
             }
         }
-        Ok(best.expect("n_init >= 1").1)
+        Ok(best.expect("n_init >= 1"))
     }
 
-    /// EM iterations from `model`; returns the fitted model and its mean
+    /// At most `max_iter` EM iterations from `model`; returns the fitted
+    /// model with its history and, as its lower bound, the mean
     /// log-likelihood from a final E-step.
     fn run(
         &self,
@@ -149,42 +150,47 @@ impl GmmValidParams {
         x: ArrayView2<f64>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
+        max_iter: usize,
         progress: &mut dyn FnMut(usize, f64),
-    ) -> Result<(GaussianMixtureModel, f64), MixtureError> {
+    ) -> Result<GaussianMixtureModel, MixtureError> {
         let p = &self.params;
         let template = SufficientStats::zeros(p.covariance_type, p.n_components, shift);
         let mut previous = f64::NEG_INFINITY;
-        let mut lower_bound = Vec::new();
+        let mut trace = Vec::new();
         let mut converged = false;
-        for _ in 0..p.max_iter {
-            let prep = Prepared::new(&model, shift);
-            let stats = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size);
+        for _ in 0..max_iter {
+            let coefficients = model.coefficients(shift);
+            let source = Source::EStep(&coefficients);
+            let stats = accumulate(source, &template, x, weights, p.task_rows);
             let current = stats.mean_log_likelihood();
-            model = self.m_step(&stats, &model)?;
-            lower_bound.push(current);
-            progress(lower_bound.len(), current);
+            model = self.m_step(&stats, model)?;
+            progress(trace.len(), current);
+            trace.push(current);
             if (current - previous).abs() < p.tol {
                 converged = true;
                 break;
             }
             previous = current;
         }
-        model.n_iter = lower_bound.len();
-        model.lower_bound = lower_bound;
-        model.converged = converged;
-        let prep = Prepared::new(&model, shift);
-        let score = accumulate(Source::EStep(&prep), &template, x, weights, p.batch_size)
-            .mean_log_likelihood();
-        Ok((model, score))
+        let coefficients = model.coefficients(shift);
+        let score = accumulate(
+            Source::EStep(&coefficients),
+            &template,
+            x,
+            weights,
+            p.task_rows,
+        )
+        .mean_log_likelihood();
+        Ok(model.with_fit_history(converged, trace, Some(score)))
     }
 
     /// New parameters from the statistics, keeping those not in `updates`.
     fn m_step(
         &self,
         stats: &SufficientStats,
-        model: &GaussianMixtureModel,
+        model: GaussianMixtureModel,
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        let u = self.updates;
+        let u = self.params.updates;
         let (w, m, c) = stats.maximise(
             self.params.reg_covar,
             (!u.weights).then_some(model.weights()),
@@ -194,10 +200,7 @@ impl GmmValidParams {
         if u.covariances {
             GaussianMixtureModel::new(w, m, c)
         } else {
-            let mut next = model.clone();
-            next.weights = w;
-            next.means = m;
-            Ok(next)
+            Ok(model.with_weights_and_means(w, m))
         }
     }
 
@@ -230,7 +233,7 @@ impl GmmValidParams {
             None => Source::Random(random_seed),
         };
         let template = SufficientStats::zeros(p.covariance_type, k, shift);
-        let stats = accumulate(source, &template, x, weights, p.batch_size);
+        let stats = accumulate(source, &template, x, weights, p.task_rows);
         let (w, m, c) = stats.maximise(
             p.reg_covar,
             p.weights_init.as_ref(),

@@ -16,7 +16,19 @@ struct ModelFile {
     covariances: serde_json::Value,
     converged: bool,
     n_iter: usize,
-    lower_bound: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_likelihood_trace: Option<Vec<f64>>,
+    #[serde(default)]
+    lower_bound: Option<LowerBound>,
+}
+
+/// `lower_bound` as written now (the final mean log-likelihood) or by older
+/// versions (the per-iteration trace, now `log_likelihood_trace`).
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum LowerBound {
+    Final(f64),
+    Trace(Vec<f64>),
 }
 
 fn invalid(reason: impl Into<String>) -> MixtureError {
@@ -55,9 +67,13 @@ impl GaussianMixtureModel {
     ///   "covariances": full [k][d][d] | tied [d][d] | diag [k][d] | spherical [k],
     ///   "converged":   true | false,
     ///   "n_iter":      integer >= 0,
-    ///   "lower_bound": [n_iter numbers]
+    ///   "log_likelihood_trace": [n_iter numbers],
+    ///   "lower_bound": number (final mean log-likelihood) | null
     /// }
     /// ```
+    ///
+    /// Files of older versions, whose "lower_bound" is the list of n_iter
+    /// numbers (now "log_likelihood_trace"), load too (without a lower bound).
     ///
     /// Precisions are not stored: loading recomputes them from the covariances.
     pub fn to_json(&self) -> String {
@@ -76,9 +92,10 @@ impl GaussianMixtureModel {
             weights: self.weights.to_vec(),
             means: self.means.outer_iter().map(|r| r.to_vec()).collect(),
             covariances,
-            converged: self.converged,
-            n_iter: self.n_iter,
-            lower_bound: self.lower_bound.clone(),
+            converged: self.converged(),
+            n_iter: self.n_iter(),
+            log_likelihood_trace: Some(self.log_likelihood_trace().to_vec()),
+            lower_bound: self.lower_bound().map(LowerBound::Final),
         };
         serde_json::to_string_pretty(&file).expect("finite numbers serialise")
     }
@@ -121,17 +138,26 @@ impl GaussianMixtureModel {
                 "covariances",
             )?)),
         };
-        if file.lower_bound.len() != file.n_iter {
+        let (trace, lower_bound) = match (file.log_likelihood_trace, file.lower_bound) {
+            (Some(trace), Some(LowerBound::Final(last))) => (trace, Some(last)),
+            (Some(trace), None) => (trace, None),
+            (None, Some(LowerBound::Trace(trace))) => (trace, None),
+            (None, None) if file.n_iter == 0 => (Vec::new(), None),
+            _ => {
+                return Err(invalid(
+                    "give log_likelihood_trace (a list) and lower_bound (a number or null), \
+                     or only lower_bound as a list (older files)",
+                ))
+            }
+        };
+        if trace.len() != file.n_iter {
             return Err(invalid(format!(
-                "lower_bound has {} values but n_iter is {}",
-                file.lower_bound.len(),
+                "log_likelihood_trace has {} values but n_iter is {}",
+                trace.len(),
                 file.n_iter
             )));
         }
-        let mut model = GaussianMixtureModel::new(Array1::from(file.weights), means, covariances)?;
-        model.converged = file.converged;
-        model.n_iter = file.n_iter;
-        model.lower_bound = file.lower_bound;
-        Ok(model)
+        let model = GaussianMixtureModel::new(Array1::from(file.weights), means, covariances)?;
+        Ok(model.with_fit_history(file.converged, trace, lower_bound))
     }
 }

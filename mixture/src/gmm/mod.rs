@@ -1,11 +1,23 @@
 //! Gaussian mixture models fitted by EM.
 //!
-//! [`GaussianMixture::params`] gives checked hyperparameters in scikit-learn's
-//! terms; fitting returns a [`GaussianMixtureModel`] with the parameters in
-//! scikit-learn's shapes, labels, densities, samples, BIC/AIC and JSON I/O.
-//! Each EM iteration is one fused parallel pass over the data whose
-//! [`SufficientStats`] merge in a fixed order, so the model does not depend on
-//! the number of threads.
+//! [`GaussianMixture::params`] gives hyperparameters in scikit-learn's terms,
+//! which `check` turns into [`GmmValidParams`]; fitting returns a
+//! [`GaussianMixtureModel`] with the parameters in scikit-learn's shapes,
+//! labels, densities, samples, BIC/AIC and JSON I/O. Each EM iteration is one
+//! fused parallel pass over the data whose [`SufficientStats`] merge in a
+//! fixed order, so the model does not depend on the number of threads.
+//!
+//! One iteration, file by file:
+//!
+//! ```text
+//! params.rs      GmmParams --check--> GmmValidParams
+//! em.rs          the loop: initialise, then per iteration
+//! accumulate.rs    one pass in parallel tasks, chunk by chunk:
+//! estep.rs           log-densities and responsibilities of a chunk
+//! accumulate.rs      their products with the rows, merged in task order
+//! stats.rs         SufficientStats --M-step--> weights, means, covariances
+//! model.rs       GaussianMixtureModel (predict.rs: per-sample outputs)
+//! ```
 //!
 //! # Example
 //! ```
@@ -34,21 +46,22 @@
 //! via the EM algorithm; Bishop (2006), Pattern Recognition and Machine
 //! Learning, section 9.2.
 
+mod accumulate;
 mod covariance;
 mod em;
+mod estep;
 mod json;
-mod kernel;
 mod model;
 mod params;
+mod predict;
 mod sample;
 mod stats;
 
-pub use covariance::{CovarianceType, Covariances};
-pub use em::EmProgress;
 /// The fused E-step pass, shared with gradient fitting (its gradient is a
 /// function of the same sufficient statistics).
-pub(crate) use kernel::{accumulate, Prepared, Source};
-pub use model::GaussianMixtureModel;
+pub(crate) use accumulate::{accumulate, Source, TASK_ROWS};
+pub use covariance::{CovarianceType, Covariances};
+pub use model::{Criteria, GaussianMixtureModel};
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
 pub use sample::Sampler;
 pub use stats::SufficientStats;

@@ -2,14 +2,13 @@
 //! diagnostics, and everything computed from them (labels, densities, samples,
 //! information criteria).
 
+use super::accumulate::{accumulate, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
-use super::kernel::{
-    accumulate, log_likelihoods, responsibilities, weighted_log_densities, Prepared, Source,
-    DEFAULT_BATCH,
-};
+use super::estep::Coefficients;
+use super::predict::{log_likelihoods, responsibilities, weighted_log_densities};
 use super::stats::SufficientStats;
-use crate::linalg::cholesky;
-use crate::{check_features, MixtureError};
+use crate::{check_features, check_sample_weight, MixtureError};
+use admix_optim::linalg::cholesky;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// A Gaussian mixture with validated parameters, fitted by
@@ -35,9 +34,23 @@ pub struct GaussianMixtureModel {
     pub(crate) means: Array2<f64>,
     pub(crate) covariances: Covariances,
     pub(crate) precisions_cholesky: Covariances,
-    pub(crate) converged: bool,
-    pub(crate) n_iter: usize,
-    pub(crate) lower_bound: Vec<f64>,
+    converged: bool,
+    log_likelihood_trace: Vec<f64>,
+    lower_bound: Option<f64>,
+}
+
+/// How well a model fits some data, from one pass over it: the mean
+/// log-likelihood and the two information criteria.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Criteria {
+    /// Mean log-likelihood per sample (higher is better), as
+    /// [`GaussianMixtureModel::score`].
+    pub score: f64,
+    /// Bayesian information criterion (lower is better):
+    /// `-2 n score + p ln n`.
+    pub bic: f64,
+    /// Akaike information criterion (lower is better): `-2 n score + 2 p`.
+    pub aic: f64,
 }
 
 impl GaussianMixtureModel {
@@ -94,9 +107,36 @@ impl GaussianMixtureModel {
             covariances,
             precisions_cholesky,
             converged: false,
-            n_iter: 0,
-            lower_bound: Vec::new(),
+            log_likelihood_trace: Vec::new(),
+            lower_bound: None,
         }
+    }
+
+    /// The same parameters with the history of the fit that produced them:
+    /// whether it converged, the mean log-likelihood at the start of each
+    /// iteration, and the final mean log-likelihood of the training data.
+    pub(crate) fn with_fit_history(
+        mut self,
+        converged: bool,
+        log_likelihood_trace: Vec<f64>,
+        lower_bound: Option<f64>,
+    ) -> Self {
+        self.converged = converged;
+        self.log_likelihood_trace = log_likelihood_trace;
+        self.lower_bound = lower_bound;
+        self
+    }
+
+    /// The same covariances with new weights and means (an M-step that keeps
+    /// the covariances fixed): the precision factors stay valid.
+    pub(crate) fn with_weights_and_means(
+        mut self,
+        weights: Array1<f64>,
+        means: Array2<f64>,
+    ) -> Self {
+        self.weights = weights;
+        self.means = means;
+        self
     }
 
     /// Number of components k.
@@ -140,19 +180,30 @@ impl GaussianMixtureModel {
         &self.precisions_cholesky
     }
 
-    /// Whether EM stopped because the lower bound changed by less than `tol`.
+    /// Whether EM stopped because the mean log-likelihood changed by less than `tol`.
     pub fn converged(&self) -> bool {
         self.converged
     }
 
     /// Number of EM iterations run in the kept restart.
     pub fn n_iter(&self) -> usize {
-        self.n_iter
+        self.log_likelihood_trace.len()
     }
 
-    /// Mean log-likelihood per sample before each M-step, one value per iteration.
-    pub fn lower_bound(&self) -> &[f64] {
-        &self.lower_bound
+    /// Mean log-likelihood per sample before each M-step, one value per
+    /// iteration (empty for a model that was not fitted).
+    pub fn log_likelihood_trace(&self) -> &[f64] {
+        &self.log_likelihood_trace
+    }
+
+    /// Mean log-likelihood per sample of the training data under this model,
+    /// from the E-step after the last iteration: the scalar of
+    /// scikit-learn's `lower_bound_` (which holds the value one E-step
+    /// earlier, the last of [`log_likelihood_trace`](Self::log_likelihood_trace)).
+    /// `None` for a model that was not fitted or was loaded from a file
+    /// without it.
+    pub fn lower_bound(&self) -> Option<f64> {
+        self.lower_bound
     }
 
     /// Number of free parameters: k - 1 weights, k d means and the covariances.
@@ -192,28 +243,16 @@ impl GaussianMixtureModel {
     ) -> Result<SufficientStats, MixtureError> {
         check_features(x, self.n_features())?;
         if let Some(w) = sample_weight {
-            if w.len() != x.nrows() {
-                return Err(MixtureError::SampleWeightsLength {
-                    expected: x.nrows(),
-                    got: w.len(),
-                });
-            }
-            if let Some((index, &value)) = w
-                .iter()
-                .enumerate()
-                .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-            {
-                return Err(MixtureError::InvalidSampleWeight { index, value });
-            }
+            check_sample_weight(w, x.nrows())?;
         }
         let shift = self.centre();
         let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
         Ok(accumulate(
-            Source::EStep(&Prepared::new(self, &shift)),
+            Source::EStep(&self.coefficients(&shift)),
             &template,
             x,
             sample_weight,
-            DEFAULT_BATCH,
+            TASK_ROWS,
         ))
     }
 
@@ -248,6 +287,16 @@ impl GaussianMixtureModel {
         GaussianMixtureModel::new(w, m, c)
     }
 
+    /// The E-step coefficients of this model for data shifted by `shift`.
+    pub(crate) fn coefficients(&self, shift: &[f64]) -> Coefficients {
+        Coefficients::new(
+            self.weights.view(),
+            self.means.view(),
+            &self.precisions_cholesky,
+            shift,
+        )
+    }
+
     /// A shift that keeps the E-step products well conditioned: the mixture mean.
     fn centre(&self) -> Vec<f64> {
         self.means.t().dot(&self.weights).to_vec()
@@ -257,7 +306,7 @@ impl GaussianMixtureModel {
     pub fn weighted_log_prob(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
         check_features(x, self.n_features())?;
         Ok(weighted_log_densities(
-            &Prepared::new(self, &self.centre()),
+            &self.coefficients(&self.centre()),
             x,
         ))
     }
@@ -266,7 +315,7 @@ impl GaussianMixtureModel {
     /// rows sum to 1.
     pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        Ok(responsibilities(&Prepared::new(self, &self.centre()), x))
+        Ok(responsibilities(&self.coefficients(&self.centre()), x))
     }
 
     /// The most probable component of each sample.
@@ -289,7 +338,7 @@ impl GaussianMixtureModel {
     /// Log-likelihood of each sample, shape (n).
     pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, MixtureError> {
         check_features(x, self.n_features())?;
-        Ok(log_likelihoods(&Prepared::new(self, &self.centre()), x))
+        Ok(log_likelihoods(&self.coefficients(&self.centre()), x))
     }
 
     /// Mean log-likelihood of the samples (higher is better).
@@ -297,24 +346,52 @@ impl GaussianMixtureModel {
         Ok(self.score_samples(x)?.mean().expect("at least one sample"))
     }
 
-    /// Bayesian information criterion on `x` (lower is better).
+    /// Mean log-likelihood, BIC and AIC of `x` from one pass over it.
     ///
     /// ```text
     /// bic = -2 n score + p ln n
+    /// aic = -2 n score + 2 p        (p = n_parameters)
     /// ```
-    pub fn bic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+    ///
+    /// # Example
+    /// ```
+    /// use admix_mixture::gmm::{Covariances, GaussianMixtureModel};
+    /// use ndarray::array;
+    /// # fn main() -> Result<(), admix_mixture::MixtureError> {
+    /// let model = GaussianMixtureModel::new(
+    ///     array![1.0],
+    ///     array![[0.0]],
+    ///     Covariances::Spherical(array![1.0]),
+    /// )?;
+    /// let c = model.criteria(array![[0.0], [0.0]].view())?;
+    /// // log N(0 | 0, 1) = -ln(2 pi) / 2; two parameters (a mean, a variance).
+    /// let score = -0.5 * (2.0 * std::f64::consts::PI).ln();
+    /// assert!((c.score - score).abs() < 1e-15);
+    /// assert!((c.aic - (-4.0 * score + 4.0)).abs() < 1e-14);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn criteria(&self, x: ArrayView2<f64>) -> Result<Criteria, MixtureError> {
+        let score = self.score(x)?;
         let n = x.nrows() as f64;
-        Ok(-2.0 * self.score(x)? * n + self.n_parameters() as f64 * n.ln())
+        let p = self.n_parameters() as f64;
+        Ok(Criteria {
+            score,
+            bic: -2.0 * score * n + p * n.ln(),
+            aic: -2.0 * score * n + 2.0 * p,
+        })
     }
 
-    /// Akaike information criterion on `x` (lower is better).
-    ///
-    /// ```text
-    /// aic = -2 n score + 2 p
-    /// ```
+    /// Bayesian information criterion on `x` (lower is better); see
+    /// [`criteria`](Self::criteria) for all three measures in one pass.
+    pub fn bic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+        Ok(self.criteria(x)?.bic)
+    }
+
+    /// Akaike information criterion on `x` (lower is better); see
+    /// [`criteria`](Self::criteria) for all three measures in one pass.
     pub fn aic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
-        let n = x.nrows() as f64;
-        Ok(-2.0 * self.score(x)? * n + 2.0 * self.n_parameters() as f64)
+        Ok(self.criteria(x)?.aic)
     }
 
     /// `n` samples drawn from the mixture with a seeded generator, and the
@@ -371,22 +448,27 @@ fn check_weights_and_means(weights: &Array1<f64>, means: &Array2<f64>) -> Result
             n_features: d,
         });
     }
-    if weights.len() != k {
-        return Err(MixtureError::ShapeMismatch {
-            what: "weights",
-            expected: vec![k],
-            got: vec![weights.len()],
-        });
-    }
-    check_weights(weights)?;
+    check_weights(weights, k, "weights")?;
     if let Some(((row, column), &value)) = means.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(MixtureError::NonFiniteData { row, column, value });
     }
     Ok(())
 }
 
-/// Checks that mixture weights are finite, non-negative and sum to 1 within 1e-8.
-pub(crate) fn check_weights(weights: &Array1<f64>) -> Result<(), MixtureError> {
+/// Checks that mixture weights (`what`) are `k` finite, non-negative numbers
+/// summing to 1 within 1e-8.
+pub(crate) fn check_weights(
+    weights: &Array1<f64>,
+    k: usize,
+    what: &'static str,
+) -> Result<(), MixtureError> {
+    if weights.len() != k {
+        return Err(MixtureError::ShapeMismatch {
+            what,
+            expected: vec![k],
+            got: vec![weights.len()],
+        });
+    }
     let sum = weights.sum();
     if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
         || (sum - 1.0).abs() > 1e-8

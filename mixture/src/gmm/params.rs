@@ -151,9 +151,9 @@ impl GaussianMixture {
             weights_init: None,
             means_init: None,
             covariances_init: None,
-            updates: "wmc".into(),
+            updates: Updates::default(),
             seed: 0,
-            batch_size: super::kernel::DEFAULT_BATCH,
+            task_rows: super::accumulate::TASK_ROWS,
         }
     }
 }
@@ -172,9 +172,9 @@ pub struct GmmParams {
     pub(crate) weights_init: Option<Array1<f64>>,
     pub(crate) means_init: Option<Array2<f64>>,
     pub(crate) covariances_init: Option<Covariances>,
-    pub(crate) updates: String,
+    pub(crate) updates: Updates,
     pub(crate) seed: u64,
-    pub(crate) batch_size: usize,
+    pub(crate) task_rows: usize,
 }
 
 impl GmmParams {
@@ -242,9 +242,10 @@ impl GmmParams {
         self
     }
 
-    /// Which parameters EM updates: a non-empty subset of "wmc" (default "wmc").
-    pub fn updates(mut self, updates: &str) -> Self {
-        self.updates = updates.into();
+    /// Which parameters EM updates (default all; at least one). Parse
+    /// TensorFlow's strings such as `"wm"` with `"wm".parse::<Updates>()`.
+    pub fn updates(mut self, updates: Updates) -> Self {
+        self.updates = updates;
         self
     }
 
@@ -254,11 +255,12 @@ impl GmmParams {
         self
     }
 
-    /// Rows whose statistics are accumulated together before merging (default
-    /// 4096). Any value gives the same model up to rounding; memory beyond the
-    /// data stays at a few chunks of rows per thread.
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
+    /// Rows per parallel task whose statistics are accumulated together
+    /// before merging (default 4096). Any value gives the same model up to
+    /// rounding; memory beyond the data stays at a few chunks of rows per
+    /// thread. (Not a mini-batch: every EM iteration sees all the rows.)
+    pub fn task_rows(mut self, rows: usize) -> Self {
+        self.task_rows = rows;
         self
     }
 
@@ -284,19 +286,19 @@ impl GmmParams {
         if self.n_init == 0 {
             return invalid("n_init", "0".into(), "at least 1");
         }
-        if self.batch_size == 0 {
-            return invalid("batch_size", "0".into(), "at least 1 row");
+        if self.task_rows == 0 {
+            return invalid("task_rows", "0".into(), "at least 1 row");
         }
-        let updates: Updates = self.updates.parse()?;
+        let u = self.updates;
+        if !(u.weights || u.means || u.covariances) {
+            return invalid(
+                "updates",
+                "no parameter".into(),
+                "at least one of weights, means and covariances",
+            );
+        }
         if let Some(w) = &self.weights_init {
-            if w.len() != k {
-                return Err(MixtureError::ShapeMismatch {
-                    what: "weights_init",
-                    expected: vec![k],
-                    got: vec![w.len()],
-                });
-            }
-            check_weights(w)?;
+            check_weights(w, k, "weights_init")?;
         }
         let mut d = None;
         if let Some(m) = &self.means_init {
@@ -331,10 +333,7 @@ impl GmmParams {
             check_symmetric(c)?;
             c.precision_cholesky()?;
         }
-        Ok(GmmValidParams {
-            params: self,
-            updates,
-        })
+        Ok(GmmValidParams { params: self })
     }
 
     /// Checks the hyperparameters, then fits by EM (see [`GmmValidParams::fit`]).
@@ -347,10 +346,18 @@ impl GmmParams {
 #[derive(Clone, Debug, PartialEq)]
 pub struct GmmValidParams {
     pub(crate) params: GmmParams,
-    pub(crate) updates: Updates,
 }
 
 impl GmmValidParams {
+    /// The same hyperparameters starting from `start`'s parameters (one
+    /// run: restarts from given means would all be the same).
+    ///
+    /// # Errors
+    /// As [`GmmParams::check`] for `start`'s parameters.
+    pub fn warm_started(&self, start: &GaussianMixtureModel) -> Result<Self, MixtureError> {
+        self.params.clone().warm_start(start).check()
+    }
+
     /// Number of components.
     pub fn n_components(&self) -> usize {
         self.params.n_components
@@ -383,7 +390,7 @@ impl GmmValidParams {
 
     /// Parameters updated by the M-step.
     pub fn updates(&self) -> Updates {
-        self.updates
+        self.params.updates
     }
 
     /// Seed of the random choices.
@@ -391,9 +398,9 @@ impl GmmValidParams {
         self.params.seed
     }
 
-    /// Rows per block of accumulated statistics.
-    pub fn batch_size(&self) -> usize {
-        self.params.batch_size
+    /// Rows per parallel task of accumulated statistics.
+    pub fn task_rows(&self) -> usize {
+        self.params.task_rows
     }
 }
 

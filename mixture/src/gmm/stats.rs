@@ -125,6 +125,31 @@ impl SufficientStats {
             + self.resp(j) * m[[j, a]] * m[[j, b]]
     }
 
+    /// The tied scatter: the sum over components of each one's
+    /// responsibility-weighted scatter around `m[j]` (shifted coordinates),
+    /// from the tied second moments.
+    pub(crate) fn tied_scatter(&self, m: &Array2<f64>) -> Array2<f64> {
+        let d = self.d;
+        let mut c =
+            Array2::from_shape_vec((d, d), self.second.clone()).expect("d * d second moments");
+        for j in 0..self.k {
+            for a in 0..d {
+                for b in 0..d {
+                    c[[a, b]] -= m[[j, a]] * self.first(j, b) + self.first(j, a) * m[[j, b]]
+                        - self.resp(j) * m[[j, a]] * m[[j, b]];
+                }
+            }
+        }
+        c
+    }
+
+    /// Entry `l` of component `j`'s diagonal scatter around `m[j]` (diag and
+    /// spherical): `second_jl - 2 m first_jl + resp_j m^2`.
+    pub(crate) fn diag_scatter(&self, j: usize, l: usize, m: &Array2<f64>) -> f64 {
+        self.diag_second(j, l) - 2.0 * m[[j, l]] * self.first(j, l)
+            + self.resp(j) * m[[j, l]] * m[[j, l]]
+    }
+
     /// Diagonal second moment of component `j`, feature `l` (diag and spherical).
     pub(crate) fn diag_second(&self, j: usize, l: usize) -> f64 {
         self.moments[j * self.width() + self.d + l]
@@ -189,17 +214,7 @@ impl SufficientStats {
                 Covariances::Full(c)
             }
             CovarianceType::Tied => {
-                let mut c = Array2::from_shape_vec((d, d), self.second.clone())
-                    .expect("d * d second moments");
-                for j in 0..k {
-                    for a in 0..d {
-                        for b in 0..d {
-                            c[[a, b]] -= m[[j, a]] * self.first(j, b)
-                                + self.first(j, a) * m[[j, b]]
-                                - self.resp(j) * m[[j, a]] * m[[j, b]];
-                        }
-                    }
-                }
+                let mut c = self.tied_scatter(&m);
                 c /= total;
                 zero_rounding_noise(c.view_mut(), |a| self.second[a * d + a] / total);
                 symmetrise_and_regularise(c.view_mut(), reg_covar);
@@ -208,9 +223,7 @@ impl SufficientStats {
             CovarianceType::Diag | CovarianceType::Spherical => {
                 let diag = Array2::from_shape_fn((k, d), |(j, l)| {
                     let s2 = self.diag_second(j, l);
-                    let v = s2 - 2.0 * m[[j, l]] * self.first(j, l)
-                        + self.resp(j) * m[[j, l]] * m[[j, l]];
-                    let v = v / nk[j];
+                    let v = self.diag_scatter(j, l, &m) / nk[j];
                     if v <= noise_floor(s2 / nk[j], d) {
                         reg_covar
                     } else {

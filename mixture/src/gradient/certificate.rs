@@ -4,8 +4,8 @@
 
 use super::{tape_log_likelihood, DataTerm, LogLikelihood, Unconstrained};
 use crate::gmm::GaussianMixtureModel;
-use crate::linalg::{cholesky, invert_lower};
 use crate::{check_features, MixtureError};
+use admix_optim::linalg::invert_spd;
 use ndarray::{Array1, Array2, ArrayView2};
 
 /// The gradient of the mean log-likelihood of `x` with respect to the
@@ -120,8 +120,10 @@ pub fn observed_information(
     let p = keep.len();
     let n = n as f64;
     let information = Array2::from_shape_fn((p, p), |(a, b)| -n * hessian[keep[a]][keep[b]]);
-    let covariance =
-        invert_spd(&information).ok_or(MixtureError::InformationNotPositiveDefinite)?;
+    let flat: Vec<f64> = information.iter().copied().collect();
+    let covariance = invert_spd(&flat, p)
+        .and_then(|inv| Array2::from_shape_vec((p, p), inv).ok())
+        .ok_or(MixtureError::InformationNotPositiveDefinite)?;
     let diag = covariance.diag();
     let mean_standard_errors =
         Array2::from_shape_fn((k, d), |(j, l)| diag[fixed + j * d + l].max(0.0).sqrt());
@@ -139,14 +141,4 @@ pub fn observed_information(
         mean_standard_errors,
         weight_standard_errors,
     })
-}
-
-/// Inverse of a symmetric positive definite matrix by its Cholesky factor:
-/// `A^-1 = L^-T L^-1`; `None` when `A` is not positive definite.
-fn invert_spd(a: &Array2<f64>) -> Option<Array2<f64>> {
-    let p = a.nrows();
-    let flat: Vec<f64> = a.iter().copied().collect();
-    let l = cholesky(&flat, p)?;
-    let inv_l = Array2::from_shape_vec((p, p), invert_lower(&l, p)).expect("p x p");
-    Some(inv_l.t().dot(&inv_l))
 }

@@ -1,9 +1,9 @@
 //! EM against a gradient method on one data set, from the same starting
 //! parameters: both traces, both models, and how far apart they ended.
 
-use super::{GradientFit, GradientValidParams, TracePoint};
-use crate::gmm::{Covariances, GaussianMixtureModel};
-use crate::MixtureError;
+use super::{GradientFit, GradientValidParams};
+use crate::gmm::GaussianMixtureModel;
+use crate::{MixtureError, Progress};
 use ndarray::ArrayView2;
 use std::time::{Duration, Instant};
 
@@ -13,10 +13,9 @@ pub struct EmRun {
     /// The fitted model.
     pub model: GaussianMixtureModel,
     /// Mean log-likelihood of the parameters after each iteration (0: the
-    /// start), one data pass each. EM's loop is not instrumented, so the
-    /// wall time of the run is spread evenly over its passes, which all
-    /// cost the same.
-    pub trace: Vec<TracePoint>,
+    /// start), one data pass each, with the wall time measured when each
+    /// pass ended.
+    pub trace: Vec<Progress>,
     /// Wall time of the whole run.
     pub elapsed: Duration,
 }
@@ -96,34 +95,22 @@ fn run_em(
     x: ArrayView2<f64>,
     start: &GaussianMixtureModel,
 ) -> Result<EmRun, MixtureError> {
-    let em = params
-        .gmm
-        .params
-        .clone()
-        .warm_start(start)
-        .n_init(1)
-        .check()?;
+    let em = params.gmm.warm_started(start)?;
     let began = Instant::now();
-    let model = em.fit(x)?;
-    let score = model.score(x)?;
+    let mut trace = Vec::new();
+    let model = em.fit_with_progress(x, &mut |p| trace.push(*p))?;
     let elapsed = began.elapsed();
-    let values: Vec<f64> = model
-        .lower_bound()
-        .iter()
-        .copied()
-        .chain(std::iter::once(score))
-        .collect();
-    let passes = values.len() as f64;
-    let trace = values
-        .iter()
-        .enumerate()
-        .map(|(i, &ll)| TracePoint {
-            iteration: i,
-            passes: (i + 1) as f64,
-            elapsed: elapsed.mul_f64((i + 1) as f64 / passes),
-            log_likelihood: ll,
-        })
-        .collect();
+    // The final E-step, which gave the model its lower bound, is a pass too.
+    let n_iter = model.n_iter();
+    trace.push(Progress {
+        restart: 0,
+        iteration: n_iter,
+        passes: (n_iter + 1) as f64,
+        elapsed,
+        log_likelihood: model
+            .lower_bound()
+            .expect("a fitted model has a lower bound"),
+    });
     Ok(EmRun {
         model,
         trace,
@@ -165,15 +152,14 @@ pub fn match_components(a: &GaussianMixtureModel, b: &GaussianMixtureModel) -> M
     } else {
         greedy(&dist)
     };
-    let full =
-        |m: &GaussianMixtureModel, j: usize| full_covariance(m.covariances(), j, m.n_features());
+    let full = |m: &GaussianMixtureModel, j: usize| m.covariances().component(j, m.n_features());
     let mut max_w: f64 = 0.0;
     let mut max_c: f64 = 0.0;
     for (i, &j) in permutation.iter().enumerate() {
         max_w = max_w.max((a.weights()[i] - b.weights()[j]).abs());
         let diff: f64 = full(a, i)
             .iter()
-            .zip(full(b, j))
+            .zip(&full(b, j))
             .map(|(p, q)| (p - q) * (p - q))
             .sum();
         max_c = max_c.max(diff.sqrt());
@@ -240,31 +226,4 @@ fn greedy(dist: &[Vec<f64>]) -> Vec<usize> {
         used[j] = true;
     }
     perm
-}
-
-/// Component `j`'s covariance as a row-major `d x d` matrix.
-fn full_covariance(c: &Covariances, j: usize, d: usize) -> Vec<f64> {
-    (0..d * d)
-        .map(|e| {
-            let (a, b) = (e / d, e % d);
-            match c {
-                Covariances::Full(m) => m[[j, a, b]],
-                Covariances::Tied(m) => m[[a, b]],
-                Covariances::Diag(m) => {
-                    if a == b {
-                        m[[j, a]]
-                    } else {
-                        0.0
-                    }
-                }
-                Covariances::Spherical(m) => {
-                    if a == b {
-                        m[j]
-                    } else {
-                        0.0
-                    }
-                }
-            }
-        })
-        .collect()
 }

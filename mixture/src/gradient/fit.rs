@@ -3,10 +3,10 @@
 //! the same fitted-model type as EM.
 
 use super::certificate::log_likelihood_gradient;
-use super::objective::Objective;
+use super::objective::LikelihoodObjective;
 use super::{GradientValidParams, Method, Unconstrained};
 use crate::gmm::GaussianMixtureModel;
-use crate::{check_features, MixtureError};
+use crate::{check_features, MixtureError, Progress};
 use admix_optim::{
     Adam, Control, GradientDescent, Lbfgs, Minimizer, OptimError, Record, Report, Solver, State,
     Status, Stop,
@@ -34,28 +34,14 @@ pub enum GradientStatus {
     Diverged,
 }
 
-/// One point of a trace: the mean log-likelihood of all the data at an
-/// iterate, and what reaching it cost.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TracePoint {
-    /// Iteration (0 is the starting point; epochs with mini-batches count
-    /// their iterations one by one).
-    pub iteration: usize,
-    /// Passes over the data made so far (a mini-batch counts as its share).
-    pub passes: f64,
-    /// Wall time since the fit started.
-    pub elapsed: Duration,
-    /// Mean log-likelihood per sample (without the `reg_covar` penalty).
-    pub log_likelihood: f64,
-}
-
 /// The result of gradient fitting: the model (EM's type: predict, score,
 /// sample, JSON), why the run stopped, its trace and the certificate.
 #[derive(Clone, Debug)]
 pub struct GradientFit {
     /// The fitted model. `converged()` is `status == Converged`, `n_iter()`
-    /// the iterations (epochs with mini-batches) run and `lower_bound()` the
-    /// mean log-likelihood at the start of each, as for EM.
+    /// the iterations (epochs with mini-batches) run,
+    /// `log_likelihood_trace()` the mean log-likelihood at the start of each
+    /// and `lower_bound()` the one of the returned parameters, as for EM.
     pub model: GaussianMixtureModel,
     /// Why the run stopped.
     pub status: GradientStatus,
@@ -63,7 +49,7 @@ pub struct GradientFit {
     pub iterations: usize,
     /// Mean log-likelihood after every iteration (every epoch with
     /// mini-batches), starting with the initial parameters.
-    pub trace: Vec<TracePoint>,
+    pub trace: Vec<Progress>,
     /// Norm of the gradient of the mean log-likelihood of all the data with
     /// respect to the unconstrained parameters at `model` (see
     /// [`gradient_norm`](super::gradient_norm)): near zero at a maximum of
@@ -96,7 +82,7 @@ impl GradientValidParams {
     pub fn fit_with_progress(
         &self,
         x: ArrayView2<f64>,
-        progress: &mut dyn FnMut(&TracePoint),
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
         let start = self.initial_model(x)?;
         self.fit_from_with_progress(x, &start, progress)
@@ -108,9 +94,7 @@ impl GradientValidParams {
     /// # Errors
     /// As EM's fit.
     pub fn initial_model(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
-        let mut init = self.gmm.clone();
-        init.params.max_iter = 0;
-        init.fit(x)
+        self.gmm.initial_model(x)
     }
 
     /// Fits from the parameters of `start` (a warm start, or a common start
@@ -138,7 +122,7 @@ impl GradientValidParams {
         &self,
         x: ArrayView2<f64>,
         start: &GaussianMixtureModel,
-        progress: &mut dyn FnMut(&TracePoint),
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
         check_features(x, start.n_features())?;
         if start.covariance_type() != self.gmm.covariance_type()
@@ -162,10 +146,10 @@ impl GradientValidParams {
         .filter(|(on, _)| *on)
         .flat_map(|(_, range)| range)
         .collect();
-        let objective = Objective::new(
+        let objective = LikelihoodObjective::new(
             layout,
             x,
-            (self.gmm.reg_covar(), self.gmm.batch_size()),
+            (self.gmm.reg_covar(), self.gmm.task_rows()),
             theta.clone(),
             free,
             self.mini_batch.map(|rows| (rows, self.gmm.seed())),
@@ -193,14 +177,18 @@ impl GradientValidParams {
                 progress,
             ),
         }?;
-        let mut model = layout.to_model(&objective.full(&run.x))?;
-        model.converged = run.status == GradientStatus::Converged;
-        // As EM's: one value per iteration (epoch), at its start.
-        model.n_iter = run.trace.len() - 1;
-        model.lower_bound = run.trace[..model.n_iter]
+        // As EM's: one value per iteration (epoch), at its start, and the
+        // mean log-likelihood of the returned parameters.
+        let n_iter = run.trace.len() - 1;
+        let trace = run.trace[..n_iter]
             .iter()
             .map(|p| p.log_likelihood)
             .collect();
+        let model = layout.to_model(&objective.full(&run.x))?.with_fit_history(
+            run.status == GradientStatus::Converged,
+            trace,
+            Some(objective.log_likelihood(&run.x)),
+        );
         let gradient = log_likelihood_gradient(&model, x)?;
         Ok(GradientFit {
             gradient_norm: gradient.iter().map(|g| g * g).sum::<f64>().sqrt(),
@@ -217,12 +205,12 @@ impl GradientValidParams {
     fn run<'o, S>(
         &self,
         solver: S,
-        objective: &'o Objective,
+        objective: &'o LikelihoodObjective,
         x0: &[f64],
-        progress: &mut dyn FnMut(&TracePoint),
+        progress: &mut dyn FnMut(&Progress),
     ) -> Result<Run, MixtureError>
     where
-        S: Solver<&'o Objective>,
+        S: Solver<&'o LikelihoodObjective>,
     {
         let per_epoch = objective.iterations_per_epoch();
         let tol = self.gmm.tol();
@@ -239,7 +227,8 @@ impl GradientValidParams {
                 }
                 let ll = objective.log_likelihood(&state.x);
                 let mut w = watch.borrow_mut();
-                let point = TracePoint {
+                let point = Progress {
+                    restart: 0,
                     iteration: record.iteration,
                     passes: objective.passes(),
                     elapsed: record.elapsed,
@@ -267,7 +256,8 @@ impl GradientValidParams {
         // The stopping rules end a run before the observer sees the last
         // iterate; trace it too.
         if watch.trace.last().map(|p| p.iteration) != Some(report.iterations) {
-            let point = TracePoint {
+            let point = Progress {
+                restart: 0,
                 iteration: report.iterations,
                 passes: objective.passes(),
                 elapsed: report.elapsed,
@@ -303,7 +293,7 @@ impl GradientValidParams {
 /// What the observer keeps between iterations.
 #[derive(Default)]
 struct Watch {
-    trace: Vec<TracePoint>,
+    trace: Vec<Progress>,
     previous: Option<f64>,
     best: Option<(f64, Vec<f64>)>,
     outcome: Option<GradientStatus>,
@@ -312,7 +302,7 @@ struct Watch {
 struct Run {
     x: Vec<f64>,
     status: GradientStatus,
-    trace: Vec<TracePoint>,
+    trace: Vec<Progress>,
     report: Report,
 }
 

@@ -15,11 +15,10 @@
 //!   gradient costs one EM E-step. The tests check it against the composed
 //!   form, forward mode and divided differences.
 
-use super::objective::TASK_ROWS;
 use super::Unconstrained;
 use crate::gmm::{
-    accumulate, CovarianceType, Covariances, GaussianMixtureModel, Prepared, Source,
-    SufficientStats,
+    accumulate, CovarianceType, Covariances, GaussianMixtureModel, Source, SufficientStats,
+    TASK_ROWS,
 };
 use crate::{check_features, MixtureError};
 use admix_tape::{ArrayVar, CustomOp, Tape, TapeError};
@@ -294,7 +293,7 @@ impl FusedLogLikelihood {
     /// Gradients of the mean log-likelihood for the inputs, from the statistics.
     fn gradients(&self, model: &GaussianMixtureModel, s: &SufficientStats) -> Vec<ArrayD<f64>> {
         let (k, d) = model.means().dim();
-        let n = s.weight;
+        let n = s.weight();
         let m = Array2::from_shape_fn((k, d), |(j, l)| model.means()[[j, l]] - self.shift[l]);
         let first = |j: usize, l: usize| s.first(j, l);
         let d_log_w = Array1::from_shape_fn(k, |j| s.resp(j) / n);
@@ -318,15 +317,7 @@ impl FusedLogLikelihood {
                 (d_mu, d_u.into_dyn())
             }
             Covariances::Tied(u) => {
-                let mut c = Array2::from_shape_vec((d, d), s.second.clone()).expect("d x d");
-                for j in 0..k {
-                    for a in 0..d {
-                        for b in 0..d {
-                            c[[a, b]] -= m[[j, a]] * first(j, b) + first(j, a) * m[[j, b]]
-                                - s.resp(j) * m[[j, a]] * m[[j, b]];
-                        }
-                    }
-                }
+                let c = s.tied_scatter(&m);
                 let mut g = -c.dot(u);
                 for a in 0..d {
                     g[[a, a]] += n / u[[a, a]];
@@ -341,16 +332,12 @@ impl FusedLogLikelihood {
                     Covariances::Spherical(u) => u[j],
                     _ => unreachable!("matched above"),
                 };
-                let scatter = |j: usize, l: usize| {
-                    s.diag_second(j, l) - 2.0 * m[[j, l]] * first(j, l)
-                        + s.resp(j) * m[[j, l]] * m[[j, l]]
-                };
                 let d_mu = Array2::from_shape_fn((k, d), |(j, l)| {
                     factor(j, l).powi(2) * resid[[j, l]] / n
                 });
                 let d_u = Array2::from_shape_fn((k, d), |(j, l)| {
                     let u = factor(j, l);
-                    (-scatter(j, l) * u + s.resp(j) / u) / n
+                    (-s.diag_scatter(j, l, &m) * u + s.resp(j) / u) / n
                 });
                 let d_u = match pc {
                     Covariances::Diag(_) => d_u.into_dyn(),
@@ -391,7 +378,7 @@ impl CustomOp for FusedLogLikelihood {
         }
         let k = model.n_components();
         let template = SufficientStats::zeros(self.covariance_type, k, &self.shift);
-        let prepared = Prepared::new(&model, &self.shift);
+        let prepared = model.coefficients(&self.shift);
         let stats = accumulate(
             Source::EStep(&prepared),
             &template,

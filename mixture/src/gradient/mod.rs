@@ -47,7 +47,7 @@ pub use certificate::{
     MAX_INFORMATION_NODES,
 };
 pub use compare::{compare, match_components, Comparison, EmRun, Matching};
-pub use fit::{GradientFit, GradientStatus, TracePoint};
+pub use fit::{GradientFit, GradientStatus};
 pub use generic::LogLikelihood;
 pub use likelihood::{tape_log_likelihood, DataTerm};
 pub use params::{GradientParams, GradientValidParams, Method};

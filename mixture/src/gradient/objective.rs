@@ -4,7 +4,7 @@
 
 use super::likelihood::{penalty, unpack, FusedLogLikelihood};
 use super::Unconstrained;
-use crate::gmm::{accumulate, GaussianMixtureModel, Prepared, Source, SufficientStats};
+use crate::gmm::{accumulate, GaussianMixtureModel, Source, SufficientStats};
 use admix_optim::{CostFunction, Gradient, OptimError};
 use admix_tape::{Tape, TapeError};
 use ndarray::{Array1, Array2, ArrayView2};
@@ -13,10 +13,6 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
-
-/// Rows per parallel task of the E-step pass when no hyperparameter says
-/// otherwise (EM's default `batch_size`).
-pub(crate) const TASK_ROWS: usize = 4096;
 
 /// Mini-batches drawn without replacement: a fresh seeded shuffle per epoch.
 #[derive(Debug)]
@@ -40,12 +36,12 @@ struct Evaluation {
 
 /// The cost `-(mean log-likelihood + penalty)` over the free parameters.
 #[derive(Debug)]
-pub(crate) struct Objective {
+pub(crate) struct LikelihoodObjective {
     layout: Unconstrained,
     data: Arc<Array2<f64>>,
     shift: Vec<f64>,
     reg_covar: f64,
-    /// Rows per parallel task of a pass (EM's `batch_size`).
+    /// Rows per parallel task of a pass (EM's `task_rows`).
     task_rows: usize,
     /// The full unconstrained vector; entries not in `free` stay fixed.
     theta: Vec<f64>,
@@ -59,7 +55,7 @@ pub(crate) struct Objective {
     recent: RefCell<Vec<Evaluation>>,
 }
 
-impl Objective {
+impl LikelihoodObjective {
     /// The objective for data `x` starting from the full vector `theta`,
     /// optimising the entries `free`; mini-batches of `batch` rows drawn
     /// with `seed` when given; passes in parallel tasks of `task_rows` rows.
@@ -145,7 +141,7 @@ impl Objective {
             &self.shift,
         );
         accumulate(
-            Source::EStep(&Prepared::new(model, &self.shift)),
+            Source::EStep(&model.coefficients(&self.shift)),
             &template,
             self.data.view(),
             None,
@@ -183,13 +179,13 @@ impl Objective {
 
 /// Borrowed, so that an observer can read the objective while a solver
 /// runs it (mini-batches live in a `RefCell`).
-impl CostFunction for &Objective {
+impl CostFunction for &LikelihoodObjective {
     fn cost(&self, x: &[f64]) -> Result<f64, OptimError> {
         Ok(self.cost_and_gradient(x)?.0)
     }
 }
 
-impl Gradient for &Objective {
+impl Gradient for &LikelihoodObjective {
     fn gradient(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
         Ok(self.cost_and_gradient(x)?.1)
     }

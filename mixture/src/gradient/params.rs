@@ -113,7 +113,7 @@ impl GradientParams {
     /// data, with mini-batches); `reg_covar` is a penalty (see
     /// [`LogLikelihood`](super::LogLikelihood)); `n_init` restarts only the
     /// initialisation (the best starting point is kept, as EM's first
-    /// E-step would rank them); `batch_size` sizes the parallel tasks of each
+    /// E-step would rank them); `task_rows` sizes the parallel tasks of each
     /// pass, as for EM (use [`GradientParams::mini_batch`] for stochastic
     /// gradients).
     pub fn new(gmm: GmmParams, method: Method) -> Self {

@@ -4,8 +4,9 @@
 //! on the number of features, so the sums are bitwise the same for any
 //! number of threads.
 
-use super::kernel::{nearest, PackedCentres};
+use super::distances::{nearest, nearest_at, PackedCentres};
 use super::params::Distance;
+use crate::simd::{self, Kernel, Level};
 use rayon::prelude::*;
 
 /// Rows whose nearest centres are found in one kernel call.
@@ -99,6 +100,11 @@ impl Assignment {
     /// Assigns every row of `rows` (as many as `labels`) to its nearest
     /// centre and leaves the merged sums in `total`.
     pub fn pass(&mut self, rows: Rows, centres: &PackedCentres) {
+        self.pass_at(simd::level(), rows, centres)
+    }
+
+    /// [`pass`](Self::pass) with the kernels compiled for `level`.
+    fn pass_at(&mut self, level: Level, rows: Rows, centres: &PackedCentres) {
         let d = centres.d();
         let chunk = chunk_rows(d);
         // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
@@ -119,7 +125,16 @@ impl Assignment {
                     weights,
                     labels,
                 };
-                assign_chunk(chunk, centres, scale, part)
+                simd::dispatch(
+                    level,
+                    AssignChunk {
+                        level,
+                        chunk,
+                        centres,
+                        scale,
+                        part,
+                    },
+                )
             });
         self.total.clear();
         for part in &self.partials {
@@ -157,31 +172,29 @@ struct Chunk<'a> {
     labels: &'a mut [usize],
 }
 
-/// Assigns the rows of one chunk and sums them into `part`.
-fn assign_chunk(chunk: Chunk, centres: &PackedCentres, scale: f64, part: &mut ClusterSums) {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, as checked just above.
-        return unsafe { assign_chunk_avx2(chunk, centres, scale, part) };
-    }
-    assign_chunk_portable(chunk, centres, scale, part)
-}
-
-/// [`assign_chunk_portable`] compiled for AVX2, so that the per-cluster
-/// sums use 4-lane vectors (same operations per element, same results).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn assign_chunk_avx2(
-    chunk: Chunk,
-    centres: &PackedCentres,
+/// Assigning one chunk as a kernel, so that the per-cluster sums use the
+/// vectors of `level` (same operations per element, same results).
+struct AssignChunk<'a, 'p> {
+    level: Level,
+    chunk: Chunk<'a>,
+    centres: &'a PackedCentres,
     scale: f64,
-    part: &mut ClusterSums,
-) {
-    assign_chunk_portable(chunk, centres, scale, part)
+    part: &'p mut ClusterSums,
 }
 
+impl Kernel for AssignChunk<'_, '_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        assign_chunk(self.level, self.chunk, self.centres, self.scale, self.part)
+    }
+}
+
+/// Assigns the rows of one chunk and sums them into `part`.
 #[inline(always)]
-fn assign_chunk_portable(
+fn assign_chunk(
+    level: Level,
     chunk: Chunk,
     centres: &PackedCentres,
     scale: f64,
@@ -196,7 +209,7 @@ fn assign_chunk_portable(
     for (s, x) in chunk.x.chunks(STRETCH * d).enumerate() {
         let m = x.len() / d;
         let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
-        nearest(x, centres, labels, values);
+        nearest_at(level, x, centres, labels, values);
         let range = s * STRETCH..s * STRETCH + m;
         for (((((xi, &label), &v), &sq), &w), old) in x
             .chunks_exact(d)
@@ -220,4 +233,41 @@ fn assign_chunk_portable(
     }
     part.inertia = inertia;
     part.changed = changed;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Every level the host runs assigns the same labels and sums the same
+    /// bits as the portable code, over several chunks and a short last one.
+    #[test]
+    fn every_simd_level_gives_the_sums_of_the_scalar_code() {
+        let (d, k) = (3, 5);
+        let n = 2 * chunk_rows(d) + 77;
+        let x: Vec<f64> = (0..n * d)
+            .map(|i| ((i * 37) % 101) as f64 * 0.1 - 5.0)
+            .collect();
+        let sq_norms: Vec<f64> = x.chunks(d).map(|r| r.iter().map(|v| v * v).sum()).collect();
+        let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
+        let centres = Array2::from_shape_fn((k, d), |(c, j)| c as f64 - 2.0 + 0.3 * j as f64);
+        let packed = PackedCentres::new(centres.view());
+        let rows = Rows {
+            x: &x,
+            sq_norms: &sq_norms,
+            weights: &weights,
+            distance: Distance::SquaredEuclidean,
+        };
+        let pass = |level| {
+            let mut a = Assignment::new(n, k, d);
+            a.pass_at(level, rows, &packed);
+            (a.labels, a.total)
+        };
+        let scalar = pass(Level::Scalar);
+        assert!(scalar.1.weights.iter().all(|&w| w > 0.0));
+        for level in simd::supported() {
+            assert_eq!(pass(level), scalar, "{}", level.name());
+        }
+    }
 }

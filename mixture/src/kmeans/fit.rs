@@ -4,7 +4,7 @@ use super::init::{kmeans_plus_plus, random_rows};
 use super::lloyd::Lloyd;
 use super::minibatch::{mini_batch, MiniBatchSettings};
 use super::model::KMeansModel;
-use super::params::{Algorithm, Distance, Init, KMeansParams};
+use super::params::{Algorithm, Distance, Init, KMeansParams, KMeansValidParams};
 use super::prepare::Prepared;
 use crate::data::check_scale;
 use crate::{check_data, MixtureError};
@@ -14,11 +14,47 @@ use rand_chacha::ChaCha8Rng;
 use std::borrow::Cow;
 
 impl KMeansParams {
-    /// Checks the hyperparameters and the data, then fits.
+    /// Checks the hyperparameters, then fits (see [`KMeansValidParams::fit`]).
     ///
     /// # Errors
-    /// [`MixtureError::InvalidHyperparameter`] or a centres error for bad
-    /// settings; [`MixtureError::EmptyData`], [`MixtureError::NonFiniteData`]
+    /// As [`KMeansParams::check`] and [`KMeansValidParams::fit`].
+    ///
+    /// # Example
+    /// ```
+    /// # use admix_mixture::kmeans::KMeans;
+    /// # use ndarray::array;
+    /// let x = array![[1.0, 1.0], [1.2, 0.8], [9.0, 9.0], [8.8, 9.2]];
+    /// let model = KMeans::params(2).seed(7).check()?.fit(x.view())?;
+    /// let labels = model.predict(x.view())?;
+    /// assert_eq!(labels[0], labels[1]);
+    /// assert_ne!(labels[0], labels[2]);
+    /// assert!(model.inertia() < 0.2);
+    /// # Ok::<(), admix_mixture::MixtureError>(())
+    /// ```
+    pub fn fit(&self, x: ArrayView2<f64>) -> Result<KMeansModel, MixtureError> {
+        self.clone().check()?.fit(x)
+    }
+
+    /// Checks the hyperparameters, then fits with a weight per row (see
+    /// [`KMeansValidParams::fit_weighted`]).
+    ///
+    /// # Errors
+    /// As [`KMeansParams::check`] and [`KMeansValidParams::fit_weighted`].
+    pub fn fit_weighted(
+        &self,
+        x: ArrayView2<f64>,
+        weights: ArrayView1<f64>,
+    ) -> Result<KMeansModel, MixtureError> {
+        self.clone().check()?.fit_weighted(x, weights)
+    }
+}
+
+impl KMeansValidParams {
+    /// Checks the data, then fits.
+    ///
+    /// # Errors
+    /// [`MixtureError::CentresShape`] when given centres do not have the
+    /// data's columns; [`MixtureError::EmptyData`], [`MixtureError::NonFiniteData`]
     /// (with row and column), [`MixtureError::DataScale`] (squares that
     /// overflow or underflow) or [`MixtureError::Overflow`] for bad data;
     /// [`MixtureError::TooFewSamples`] when there are fewer rows than
@@ -30,7 +66,7 @@ impl KMeansParams {
     /// # use admix_mixture::kmeans::KMeans;
     /// # use ndarray::array;
     /// let x = array![[1.0, 1.0], [1.2, 0.8], [9.0, 9.0], [8.8, 9.2]];
-    /// let model = KMeans::params(2).seed(7).fit(x.view())?;
+    /// let model = KMeans::params(2).seed(7).check()?.fit(x.view())?;
     /// let labels = model.predict(x.view())?;
     /// assert_eq!(labels[0], labels[1]);
     /// assert_ne!(labels[0], labels[2]);
@@ -56,33 +92,32 @@ impl KMeansParams {
         x: ArrayView2<f64>,
         weights: Option<ArrayView1<f64>>,
     ) -> Result<KMeansModel, MixtureError> {
-        self.check()?;
         check_data(x)?;
-        if self.distance == Distance::SquaredEuclidean {
+        if self.params.distance == Distance::SquaredEuclidean {
             check_scale(x)?;
         }
-        if let Init::Given(centres) = &self.init {
+        if let Init::Given(centres) = &self.params.init {
             if centres.ncols() != x.ncols() {
                 return Err(MixtureError::CentresShape {
-                    rows: self.n_clusters,
+                    rows: self.params.n_clusters,
                     cols: x.ncols(),
                     got_rows: centres.nrows(),
                     got_cols: centres.ncols(),
                 });
             }
         }
-        let data = Prepared::new(x, weights, self.distance, None)?;
+        let data = Prepared::new(x, weights, self.params.distance, None)?;
         let n_positive = data.weights.iter().filter(|&&w| w > 0.0).count();
-        if n_positive < self.n_clusters {
+        if n_positive < self.params.n_clusters {
             return Err(MixtureError::TooFewSamples {
                 n_samples: n_positive,
-                n_clusters: self.n_clusters,
+                n_clusters: self.params.n_clusters,
             });
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let runs = match self.init {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.params.seed);
+        let runs = match self.params.init {
             Init::Given(_) => 1,
-            _ => self.n_init,
+            _ => self.params.n_init,
         };
         let mut best: Option<KMeansModel> = None;
         for _ in 0..runs {
@@ -102,8 +137,8 @@ impl KMeansParams {
         data: &Prepared,
         rng: &mut ChaCha8Rng,
     ) -> Result<Array2<f64>, MixtureError> {
-        let k = self.n_clusters;
-        let rows = match &self.init {
+        let k = self.params.n_clusters;
+        let rows = match &self.params.init {
             Init::Given(centres) => return data.to_prepared(centres.view()),
             Init::Random => random_rows(data, k, rng),
             Init::KMeansPlusPlus { extra_candidates } => {
@@ -117,7 +152,7 @@ impl KMeansParams {
     /// One run of the update rule from `centres`, then a last assignment
     /// for the inertia of the final centres.
     fn run(&self, data: &Prepared, centres: Array2<f64>, rng: &mut ChaCha8Rng) -> KMeansModel {
-        let (mut lloyd, n_iter, converged) = match self.algorithm {
+        let (mut lloyd, n_iter, converged) = match self.params.algorithm {
             Algorithm::Lloyd => {
                 let mut lloyd = Lloyd::from_prepared(Cow::Borrowed(data), centres);
                 let (n_iter, converged) = self.iterate(&mut lloyd);
@@ -130,8 +165,8 @@ impl KMeansParams {
                 let settings = MiniBatchSettings {
                     batch_size,
                     steps_per_iteration,
-                    tol: self.tol,
-                    max_iter: self.max_iter,
+                    tol: self.params.tol,
+                    max_iter: self.params.max_iter,
                 };
                 let fit = mini_batch(data, centres, settings, rng);
                 let lloyd = Lloyd::from_prepared(Cow::Borrowed(data), fit.centres);
@@ -141,7 +176,7 @@ impl KMeansParams {
         KMeansModel {
             inertia: lloyd.inertia(),
             centres: lloyd.centroids(),
-            distance: self.distance,
+            distance: self.params.distance,
             n_iter,
             converged,
         }
@@ -151,14 +186,14 @@ impl KMeansParams {
     /// `tol` relative, or `max_iter`; returns (iterations, converged).
     fn iterate(&self, lloyd: &mut Lloyd) -> (usize, bool) {
         let mut previous = None;
-        for iter in 0..self.max_iter {
+        for iter in 0..self.params.max_iter {
             let step = lloyd.step();
-            let small_fall = previous.is_some_and(|p: f64| p - step.inertia <= self.tol * p);
+            let small_fall = previous.is_some_and(|p: f64| p - step.inertia <= self.params.tol * p);
             if step.changed == 0 || small_fall {
                 return (iter + 1, true);
             }
             previous = Some(step.inertia);
         }
-        (self.max_iter, false)
+        (self.params.max_iter, false)
     }
 }

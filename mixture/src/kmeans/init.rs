@@ -2,7 +2,7 @@
 //! rows and greedy k-means++.
 
 use super::assign::chunk_rows;
-use super::kernel::{all_centres, PackedCentres};
+use super::distances::{all_centres, PackedCentres};
 use super::prepare::Prepared;
 use ndarray::Axis;
 use rand::Rng;

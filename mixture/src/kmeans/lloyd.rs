@@ -5,7 +5,7 @@
 //! Lloyd, Least squares quantization in PCM, IEEE Trans. Inf. Theory 28(2), 1982.
 
 use super::assign::{nearest_sq_dists, Assignment};
-use super::kernel::PackedCentres;
+use super::distances::PackedCentres;
 use super::params::Distance;
 use super::prepare::Prepared;
 use crate::{check_data, MixtureError};

@@ -12,7 +12,7 @@
 //! Sculley, Web-scale k-means clustering, WWW 2010.
 
 use super::assign::{Assignment, Rows};
-use super::kernel::PackedCentres;
+use super::distances::PackedCentres;
 use super::params::Distance;
 use super::prepare::Prepared;
 use ndarray::{Array2, Axis};

@@ -25,9 +25,9 @@
 //! ```
 
 mod assign;
+mod distances;
 mod fit;
 mod init;
-mod kernel;
 mod lloyd;
 mod minibatch;
 mod model;
@@ -36,7 +36,7 @@ mod prepare;
 
 pub use lloyd::{Lloyd, LloydStep};
 pub use model::KMeansModel;
-pub use params::{Algorithm, Distance, Init, KMeans, KMeansParams};
+pub use params::{Algorithm, Distance, Init, KMeans, KMeansParams, KMeansValidParams};
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! The fitted K-means model: centres and what can be computed from them.
 
 use super::assign::{chunk_rows, Assignment};
-use super::kernel::{all_centres, PackedCentres};
+use super::distances::{all_centres, PackedCentres};
 use super::params::Distance;
 use super::prepare::Prepared;
 use crate::{check_features, MixtureError};

@@ -127,8 +127,9 @@ pub enum Algorithm {
     },
 }
 
-/// K-means hyperparameters: a builder, checked by [`KMeansParams::check`]
-/// (which `fit` calls first).
+/// Unchecked K-means hyperparameters: a builder that
+/// [`KMeansParams::check`] turns into [`KMeansValidParams`] (and
+/// [`KMeansParams::fit`] checks, then fits).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansParams {
     pub(crate) n_clusters: usize,
@@ -195,7 +196,7 @@ impl KMeansParams {
     }
 
     /// Rejects settings outside their valid range, naming the range.
-    pub fn check(&self) -> Result<(), MixtureError> {
+    pub fn check(self) -> Result<KMeansValidParams, MixtureError> {
         let bad = |name, value: String, valid| {
             Err(MixtureError::InvalidHyperparameter { name, value, valid })
         };
@@ -243,7 +244,55 @@ impl KMeansParams {
                 return Err(MixtureError::NonFiniteCentre { row, column, value });
             }
         }
-        Ok(())
+        Ok(KMeansValidParams { params: self })
+    }
+}
+
+/// K-means hyperparameters that passed [`KMeansParams::check`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansValidParams {
+    pub(crate) params: KMeansParams,
+}
+
+impl KMeansValidParams {
+    /// Number of clusters.
+    pub fn n_clusters(&self) -> usize {
+        self.params.n_clusters
+    }
+
+    /// Initialisation method.
+    pub fn init(&self) -> &Init {
+        &self.params.init
+    }
+
+    /// Distance minimised.
+    pub fn distance(&self) -> Distance {
+        self.params.distance
+    }
+
+    /// Update rule.
+    pub fn algorithm(&self) -> Algorithm {
+        self.params.algorithm
+    }
+
+    /// Number of runs from different seedings.
+    pub fn n_init(&self) -> usize {
+        self.params.n_init
+    }
+
+    /// Relative tolerance.
+    pub fn tol(&self) -> f64 {
+        self.params.tol
+    }
+
+    /// Most iterations.
+    pub fn max_iter(&self) -> usize {
+        self.params.max_iter
+    }
+
+    /// Seed of the random choices.
+    pub fn seed(&self) -> u64 {
+        self.params.seed
     }
 }
 
@@ -308,7 +357,7 @@ mod tests {
                 other => panic!("{expected}: expected InvalidHyperparameter, got {other:?}"),
             }
         }
-        assert_eq!(KMeans::params(3).check(), Ok(()));
+        assert_eq!(KMeans::params(3).check().unwrap().n_clusters(), 3);
     }
 
     #[test]

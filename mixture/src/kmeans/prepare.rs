@@ -6,9 +6,9 @@
 //! from the origin; it moves every distance by nothing.
 
 use super::assign::Rows;
-use super::kernel::sq_norm;
+use super::distances::sq_norm;
 use super::params::Distance;
-use crate::MixtureError;
+use crate::{check_sample_weight, MixtureError};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// Rows of the data prepared for the distance kernels.
@@ -38,7 +38,10 @@ impl Prepared {
         let n = x.nrows();
         let weights = match weights {
             None => vec![1.0; n],
-            Some(w) => check_weights(w, n)?,
+            Some(w) => {
+                check_sample_weight(w, n)?;
+                w.to_vec()
+            }
         };
         // One row-major copy first, so that every sum below runs in the
         // same order whatever the layout of the caller's array.
@@ -131,22 +134,4 @@ fn check_no_overflow(sq_norms: &[f64], what: &'static str) -> Result<(), Mixture
         Some(row) => Err(MixtureError::Overflow { what, row }),
         None => Ok(()),
     }
-}
-
-/// Checks per-sample weights: one per row, finite, non-negative.
-fn check_weights(w: ArrayView1<f64>, n: usize) -> Result<Vec<f64>, MixtureError> {
-    if w.len() != n {
-        return Err(MixtureError::SampleWeightsLength {
-            expected: n,
-            got: w.len(),
-        });
-    }
-    if let Some((index, &value)) = w
-        .iter()
-        .enumerate()
-        .find(|(_, v)| !(v.is_finite() && **v >= 0.0))
-    {
-        return Err(MixtureError::InvalidSampleWeight { index, value });
-    }
-    Ok(w.to_vec())
 }

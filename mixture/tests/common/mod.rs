@@ -69,32 +69,7 @@ pub fn read_csv(name: &str) -> Array2<f64> {
 /// Full `d x d` covariance matrices of any covariance type, as nested vectors.
 pub fn as_full(c: &Covariances, k: usize, d: usize) -> Vec<Vec<Vec<f64>>> {
     (0..k)
-        .map(|j| {
-            (0..d)
-                .map(|a| {
-                    (0..d)
-                        .map(|b| match c {
-                            Covariances::Full(m) => m[[j, a, b]],
-                            Covariances::Tied(m) => m[[a, b]],
-                            Covariances::Diag(m) => {
-                                if a == b {
-                                    m[[j, a]]
-                                } else {
-                                    0.0
-                                }
-                            }
-                            Covariances::Spherical(m) => {
-                                if a == b {
-                                    m[j]
-                                } else {
-                                    0.0
-                                }
-                            }
-                        })
-                        .collect()
-                })
-                .collect()
-        })
+        .map(|j| c.component(j, d).outer_iter().map(|r| r.to_vec()).collect())
         .collect()
 }
 

@@ -9,8 +9,11 @@
 //! rows run against a whole tile in registers (8 accumulators of 4 lanes)
 //! and the running minimum stays in vector registers. Each `v` is the same
 //! sequence of multiplications and additions (no fused multiply-add) on
-//! every path, so AVX2 and portable code give bitwise the same numbers.
+//! every path, so AVX2 and portable code give bitwise the same numbers. The
+//! path follows the crate's [`simd`](crate::simd) level (AVX2 and above
+//! take the AVX2 path).
 
+use crate::simd::{self, Level};
 use ndarray::ArrayView2;
 
 /// Centres per tile.
@@ -86,23 +89,55 @@ pub(crate) fn nearest(
     labels: &mut [usize],
     values: &mut [f64],
 ) {
+    nearest_at(simd::level(), rows, centres, labels, values)
+}
+
+/// [`nearest`] on the path for `level`.
+///
+/// # Panics
+/// When `rows` does not hold `labels.len()` rows of `centres.d()` values or
+/// `values` is not as long as `labels` (a programming error).
+#[track_caller]
+pub(crate) fn nearest_at(
+    level: Level,
+    rows: &[f64],
+    centres: &PackedCentres,
+    labels: &mut [usize],
+    values: &mut [f64],
+) {
     assert_eq!(rows.len(), labels.len() * centres.d);
     assert_eq!(labels.len(), values.len());
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, as checked just above.
+    if level >= Level::Avx2 {
+        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
+        // the lengths were checked just above.
         return unsafe { avx2::nearest(rows, centres, labels, values) };
     }
+    let _ = level;
     nearest_rows(rows, centres, labels, values)
 }
 
 /// Writes `v(x_i, c)` for every row `i` and centre `c` into `out[i * k + c]`.
 pub(crate) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+    all_centres_at(simd::level(), rows, centres, out)
+}
+
+/// [`all_centres`] on the path for `level`.
+///
+/// # Panics
+/// When `rows` does not hold `out.len() / centres.k()` rows of
+/// `centres.d()` values (a programming error).
+#[track_caller]
+fn all_centres_at(level: Level, rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+    assert_eq!(out.len() % centres.k, 0);
+    assert_eq!(rows.len(), out.len() / centres.k * centres.d);
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, as checked just above.
+    if level >= Level::Avx2 {
+        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
+        // the lengths were checked just above.
         return unsafe { avx2::all_centres(rows, centres, out) };
     }
+    let _ = level;
     all_centres_rows(rows, centres, out)
 }
 
@@ -176,7 +211,7 @@ mod avx2 {
     /// The CPU must support AVX2; `rows` must hold `out.len() / centres.k`
     /// rows of `centres.d` values.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
+    pub(super) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
         let (d, k) = (centres.d, centres.k);
         let full = out.len() / k / ROWS * ROWS;
         let (head_rows, tail_rows) = rows.split_at(full * d);
@@ -190,8 +225,11 @@ mod avx2 {
                 let lanes = TILE.min(k - t * TILE);
                 for (p, vp) in v.iter().enumerate() {
                     let mut lane_values = [0.0; TILE];
-                    _mm256_storeu_pd(lane_values.as_mut_ptr(), vp[0]);
-                    _mm256_storeu_pd(lane_values.as_mut_ptr().add(4), vp[1]);
+                    // SAFETY: two stores of 4 lanes into the 8 of `lane_values`.
+                    unsafe {
+                        _mm256_storeu_pd(lane_values.as_mut_ptr(), vp[0]);
+                        _mm256_storeu_pd(lane_values.as_mut_ptr().add(4), vp[1]);
+                    }
                     out[p * k + t * TILE..][..lanes].copy_from_slice(&lane_values[..lanes]);
                 }
             }
@@ -205,7 +243,7 @@ mod avx2 {
     /// The CPU must support AVX2; `rows` must hold `labels.len()` rows of
     /// `centres.d` values, and `values` as many entries as `labels`.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn nearest(
+    pub(super) fn nearest(
         rows: &[f64],
         centres: &PackedCentres,
         labels: &mut [usize],
@@ -238,7 +276,7 @@ mod avx2 {
     /// Nearest centres of `ROWS` rows; running minima and their indices
     /// (as exact `f64`) stay in registers, one lane per centre modulo `TILE`.
     #[target_feature(enable = "avx2")]
-    unsafe fn block_nearest(
+    fn block_nearest(
         block: &[f64],
         centres: &PackedCentres,
         labels: &mut [usize],
@@ -282,26 +320,29 @@ mod avx2 {
     /// `t`, lanes 0-3 and 4-7.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn tile_values(
-        block: &[f64],
-        centres: &PackedCentres,
-        t: usize,
-    ) -> [[__m256d; 2]; ROWS] {
+    fn tile_values(block: &[f64], centres: &PackedCentres, t: usize) -> [[__m256d; 2]; ROWS] {
         let d = centres.d;
-        assert!(block.len() >= ROWS * d && centres.tiles.len() >= (t + 1) * d * TILE);
-        let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
+        // Every raw load below stays inside these bounds.
+        assert!(block.len() >= ROWS * d);
+        assert!(centres.tiles.len() >= (t + 1) * d * TILE);
+        assert!(centres.sq_norms.len() >= (t + 1) * TILE);
         let mut acc = [[_mm256_setzero_pd(); 2]; ROWS];
-        for j in 0..d {
-            let c0 = _mm256_loadu_pd(c.add(j * TILE));
-            let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
-            for (p, accp) in acc.iter_mut().enumerate() {
-                let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
-                accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
-                accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
+        // SAFETY: the asserts above bound every offset: rows p < ROWS and
+        // features j < d of `block`, lanes < TILE of tile t and of its norms.
+        let norms = unsafe {
+            let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
+            for j in 0..d {
+                let c0 = _mm256_loadu_pd(c.add(j * TILE));
+                let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
+                for (p, accp) in acc.iter_mut().enumerate() {
+                    let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
+                    accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
+                    accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
+                }
             }
-        }
-        let norms = centres.sq_norms.as_ptr().add(t * TILE);
-        let norms = [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))];
+            let norms = centres.sq_norms.as_ptr().add(t * TILE);
+            [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))]
+        };
         for accp in acc.iter_mut() {
             for (a, &n) in accp.iter_mut().zip(&norms) {
                 *a = _mm256_sub_pd(n, _mm256_add_pd(*a, *a));
@@ -315,7 +356,7 @@ mod avx2 {
     /// gives the first minimum of their union.
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn lower(a: (__m256d, __m256d), b: (__m256d, __m256d)) -> (__m256d, __m256d) {
+    fn lower(a: (__m256d, __m256d), b: (__m256d, __m256d)) -> (__m256d, __m256d) {
         let a_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(a.0, b.0);
         let b_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(b.0, a.0);
         let value = _mm256_blendv_pd(b.0, a.0, a_lower);
@@ -342,8 +383,8 @@ mod tests {
     }
 
     #[test]
-    fn matches_direct_distances_for_odd_shapes() {
-        for (n, d, k) in [(1, 1, 1), (7, 3, 5), (9, 16, 16), (13, 5, 17)] {
+    fn every_level_matches_direct_distances_for_odd_shapes() {
+        for (n, d, k) in [(1, 1, 1), (7, 3, 5), (9, 16, 16), (13, 5, 17), (40, 2, 9)] {
             let x = filled(n, d, 1);
             let mut c = filled(k, d, 2);
             if k > 12 {
@@ -352,22 +393,24 @@ mod tests {
                 c.row_mut(11).assign(&first);
             }
             let packed = PackedCentres::new(c.view());
+            let rows = x.as_slice().unwrap();
             let mut v = vec![0.0; n * k];
-            all_centres(x.as_slice().unwrap(), &packed, &mut v);
+            all_centres_at(Level::Scalar, rows, &packed, &mut v);
             let mut labels = vec![0; n];
             let mut values = vec![0.0; n];
-            nearest(x.as_slice().unwrap(), &packed, &mut labels, &mut values);
-            let mut portable = (vec![0; n], vec![0.0; n]);
-            nearest_rows(
-                x.as_slice().unwrap(),
-                &packed,
-                &mut portable.0,
-                &mut portable.1,
-            );
-            assert_eq!((&labels, &values), (&portable.0, &portable.1));
-            let mut v_portable = vec![0.0; n * k];
-            all_centres_rows(x.as_slice().unwrap(), &packed, &mut v_portable);
-            assert_eq!(v, v_portable);
+            nearest_at(Level::Scalar, rows, &packed, &mut labels, &mut values);
+            // Every level the host runs gives the portable numbers, bit for bit.
+            for level in simd::supported() {
+                let mut v_level = vec![0.0; n * k];
+                all_centres_at(level, rows, &packed, &mut v_level);
+                let mut at_level = (vec![0; n], vec![0.0; n]);
+                nearest_at(level, rows, &packed, &mut at_level.0, &mut at_level.1);
+                let same =
+                    |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(same(&v_level, &v), "{}", level.name());
+                assert_eq!(at_level.0, labels, "{}", level.name());
+                assert!(same(&at_level.1, &values), "{}", level.name());
+            }
             for i in 0..n {
                 let (label, best) = (labels[i], values[i]);
                 let xx = x.row(i).dot(&x.row(i));

@@ -1,0 +1,203 @@
+//! Runtime choice of vector instructions for the EM and K-means kernels, and
+//! the fast `exp` they share.
+//!
+//! The kernels are written once as plain Rust (`inline(always)`) and compiled
+//! again inside functions with AVX2 or AVX-512 enabled; [`dispatch`] runs the
+//! copy for a [`Level`]. Each copy does the same elementwise sequence of
+//! operations (no fused multiply-add is formed), so every level gives bitwise
+//! the same results: the tests run every level the host supports against
+//! [`Level::Scalar`].
+//!
+//! The level is detected once per process. The environment variable
+//! `ADMIX_SIMD=scalar|avx2|avx512`, read once, forces a lower level (a level
+//! the CPU lacks falls back to the best one it has).
+
+use std::sync::OnceLock;
+
+/// Vector instructions a kernel is compiled for. A value other than
+/// `Scalar` is only made after the CPU was found to support it, so it is
+/// proof that running that copy is safe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Level {
+    /// Portable code (SSE2 on x86-64).
+    Scalar,
+    /// AVX2 and FMA.
+    Avx2,
+    /// AVX-512F, AVX2 and FMA.
+    Avx512,
+}
+
+impl Level {
+    /// The name `ADMIX_SIMD` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Level::Scalar => "scalar",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512",
+        }
+    }
+}
+
+/// Every level this CPU can run, lowest first.
+pub(crate) fn supported() -> Vec<Level> {
+    let mut levels = vec![Level::Scalar];
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx2") && has!("fma") {
+            levels.push(Level::Avx2);
+            if has!("avx512f") {
+                levels.push(Level::Avx512);
+            }
+        }
+    }
+    levels
+}
+
+/// The level the kernels use: the best supported, or the one `ADMIX_SIMD`
+/// names if it is supported and lower.
+pub(crate) fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| choose(std::env::var("ADMIX_SIMD").ok().as_deref(), &supported()))
+}
+
+/// The level named by `requested` if `supported` has it, else the best
+/// supported one (`supported` is lowest first).
+fn choose(requested: Option<&str>, supported: &[Level]) -> Level {
+    let best = *supported.last().expect("scalar is always supported");
+    requested
+        .and_then(|name| supported.iter().find(|l| l.name() == name))
+        .map_or(best, |&forced| forced)
+}
+
+/// A kernel call: its arguments, and a `run` marked `inline(always)` that
+/// calls only `inline(always)` code, so that the features [`dispatch`]
+/// enables reach every loop.
+pub(crate) trait Kernel {
+    /// What the kernel returns.
+    type Output;
+    /// Runs the kernel.
+    fn run(self) -> Self::Output;
+}
+
+/// Runs `kernel` compiled for `level`.
+pub(crate) fn dispatch<K: Kernel>(level: Level, kernel: K) -> K::Output {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx2,fma")]
+        fn avx512<K: Kernel>(kernel: K) -> K::Output {
+            kernel.run()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        fn avx2<K: Kernel>(kernel: K) -> K::Output {
+            kernel.run()
+        }
+        match level {
+            // SAFETY: a `Level` above `Scalar` is only made once `supported`
+            // found its features on this CPU.
+            Level::Avx512 => return unsafe { avx512(kernel) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { avx2(kernel) },
+            Level::Scalar => {}
+        }
+    }
+    kernel.run()
+}
+
+/// `exp(x)` for `x <= 0` (including -inf), to about 2 ulp, in straight-line
+/// code that vectorises: `x = n ln 2 + r` with |r| <= ln 2 / 2, a degree-13
+/// Taylor polynomial for `exp(r)`, and `2^n` built in the exponent bits.
+/// Values below -708 give 0 (their true value is below 1e-307).
+#[inline(always)]
+pub(crate) fn exp_nonpositive(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: rounds to integer
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    let in_range = x > -708.0;
+    let xc = if in_range { x } else { -708.0 };
+    let t = xc * std::f64::consts::LOG2_E + MAGIC;
+    let n = t - MAGIC;
+    let r = (xc - n * LN2_HI) - n * LN2_LO;
+    // Horner form of sum r^i / i!, i = 0..=13.
+    let mut p = 1.0 / 6_227_020_800.0;
+    for inv_fact in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + inv_fact;
+    }
+    let scale = f64::from_bits(t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(1023) << 52);
+    if in_range {
+        p * scale
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_ordered_and_scalar_is_always_there() {
+        let levels = supported();
+        assert_eq!(levels[0], Level::Scalar);
+        assert!(levels.windows(2).all(|w| w[0] < w[1]));
+        assert!(levels.contains(&level()));
+    }
+
+    #[test]
+    fn admix_simd_names_a_supported_level_or_is_ignored() {
+        let all = [Level::Scalar, Level::Avx2, Level::Avx512];
+        assert_eq!(choose(None, &all), Level::Avx512);
+        assert_eq!(choose(Some("scalar"), &all), Level::Scalar);
+        assert_eq!(choose(Some("avx2"), &all), Level::Avx2);
+        assert_eq!(choose(Some("avx512"), &all[..2]), Level::Avx2);
+        assert_eq!(choose(Some("sse9"), &all[..2]), Level::Avx2);
+        assert_eq!(choose(Some("avx2"), &all[..1]), Level::Scalar);
+    }
+
+    /// `exp_nonpositive` of one value, as a kernel.
+    struct Exp(f64);
+
+    impl Kernel for Exp {
+        type Output = f64;
+        #[inline(always)]
+        fn run(self) -> f64 {
+            exp_nonpositive(self.0)
+        }
+    }
+
+    #[test]
+    fn fast_exp_matches_std_to_a_few_ulp_at_every_level() {
+        for l in supported() {
+            let mut x = 0.0;
+            while x > -720.0 {
+                let (got, want) = (dispatch(l, Exp(x)), x.exp());
+                if x > -708.0 {
+                    assert!(
+                        (got - want).abs() <= 4.0 * f64::EPSILON * want,
+                        "{}: {x}: {got} vs {want}",
+                        l.name()
+                    );
+                } else {
+                    assert!(got == 0.0 && want < 1e-307);
+                }
+                x -= 0.013_7;
+            }
+            assert_eq!(exp_nonpositive(0.0), 1.0);
+            assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
+        }
+    }
+}
