@@ -5,7 +5,8 @@
 mod common;
 
 use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GmmInit};
-use admix_mixture::kmeans::KMeans;
+use admix_mixture::gradient::Method;
+use admix_mixture::kmeans::{Algorithm, KMeans};
 use admix_mixture::MixtureError;
 use approx::assert_relative_eq;
 use common::*;
@@ -90,6 +91,29 @@ fn scales_whose_squares_do_not_fit_are_refused_with_a_scale_error() {
         }
         let r = KMeans::params(3).fit(xs.view());
         assert!(is_scale_error(r.map(|_| ())), "K-means at {scale:e}");
+        let r = KMeans::params(3)
+            .algorithm(Algorithm::MiniBatch {
+                batch_size: 64,
+                steps_per_iteration: 5,
+            })
+            .fit(xs.view());
+        assert!(
+            is_scale_error(r.map(|_| ())),
+            "mini-batch K-means at {scale:e}"
+        );
+        let gradient = GaussianMixture::params(3)
+            .gradient(Method::Lbfgs)
+            .check()
+            .unwrap();
+        let r = gradient.fit(xs.view());
+        assert!(is_scale_error(r.map(|_| ())), "L-BFGS at {scale:e}");
+        // From a given start, which skips EM's initialisation and its checks.
+        let start = GaussianMixture::params(3).fit(x.view()).unwrap();
+        let r = gradient.fit_from(xs.view(), &start);
+        assert!(
+            is_scale_error(r.map(|_| ())),
+            "L-BFGS from a start at {scale:e}"
+        );
     }
     // Values whose column sums overflow too.
     let huge = array![[1e307, 0.0], [1.5e308, 1.0], [-1e308, 2.0]];

@@ -5,8 +5,9 @@
 use super::certificate::log_likelihood_gradient;
 use super::objective::LikelihoodObjective;
 use super::{GradientValidParams, Method, Unconstrained};
+use crate::data::check_scale;
 use crate::gmm::GaussianMixtureModel;
-use crate::{check_features, MixtureError, Progress};
+use crate::{check_data, check_features, MixtureError, Progress};
 use admix_optim::{
     Adam, Control, GradientDescent, Lbfgs, Minimizer, OptimError, Record, Report, Solver, State,
     Status, Stop,
@@ -124,6 +125,9 @@ impl GradientValidParams {
         start: &GaussianMixtureModel,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
+        // A given start skips EM's initialisation, which checks the data.
+        check_data(x)?;
+        check_scale(x)?;
         check_features(x, start.n_features())?;
         if start.covariance_type() != self.gmm.covariance_type()
             || start.n_components() != self.gmm.n_components()
