@@ -5,7 +5,7 @@
 //! certificate of each. `adam-mb` is Adam on mini-batches of a tenth of the
 //! data (its iterations count mini-batch steps).
 //!
-//! Run with `cargo run --release --example em_vs_gradient -- [faithful|iris|synthetic] [max_iter]`.
+//! Run with `cargo run --release -p admix --example em_vs_gradient -- [faithful|iris|synthetic] [max_iter]`.
 //! `synthetic` is the benchmark data: n = 100_000, d = 16, k = 16 blobs.
 
 use admix::mixture::gmm::GaussianMixture;

@@ -6,7 +6,7 @@
 //! Then a 2x2 system `F(x) = 0`, `x <- x - J(x)^-1 F(x)`, with the Jacobian
 //! by forward mode, and both checked against `admix::optim::NewtonRoot`.
 //!
-//! Run with `cargo run --release --example newton`.
+//! Run with `cargo run --release -p admix --example newton`.
 
 use admix::dual::{derivative, jacobian, Scalar, VectorFn};
 use admix::optim::NewtonRoot;

@@ -4,7 +4,7 @@
 //! covariances, choose the number of components by BIC, and compare with
 //! K-means (EM with hard assignments and equal spherical clusters).
 //!
-//! Run with `cargo run --release --example old_faithful`.
+//! Run with `cargo run --release -p admix --example old_faithful`.
 
 use admix::mixture::gmm::{CovarianceType, GaussianMixture, GaussianMixtureModel};
 use admix::mixture::kmeans::{Init, KMeans};

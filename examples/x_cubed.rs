@@ -1,7 +1,7 @@
 //! The lecture's demonstration: the error of divided differences of
 //! f(x) = x^3 against the step h, next to automatic differentiation's.
 //!
-//! Run with `cargo run --release --example x_cubed`.
+//! Run with `cargo run --release -p admix --example x_cubed`.
 
 use admix::dual::demo::{cube_table, render_cube_table, CUBE_POINTS};
 
