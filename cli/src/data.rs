@@ -914,6 +914,77 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_float64_c_order_npy_file_is_mapped_and_others_are_read_into_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path.to_string_lossy().to_string()
+        };
+        let c = write("c.npy", &npy("<f8", false, "(2, 3)", &le64(&values)));
+        let d = load(&c, None, None).unwrap();
+        assert!(d.x.is_mapped());
+        assert_eq!(d.x, want);
+        assert_eq!(d.view().unwrap(), want);
+        // All columns in order stay mapped; a subset is a copy.
+        assert!(
+            load(&c, Some(&["x0".into(), "x1".into(), "x2".into()]), None)
+                .unwrap()
+                .x
+                .is_mapped()
+        );
+        let d = load(&c, Some(&["x2".into()]), None).unwrap();
+        assert!(!d.x.is_mapped());
+        assert_eq!(d.x, array![[3.0], [6.0]]);
+        let f = write(
+            "f.npy",
+            &npy(
+                "<f8",
+                true,
+                "(2, 3)",
+                &le64(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
+            ),
+        );
+        let f32_le: Vec<u8> = values
+            .iter()
+            .flat_map(|v| (*v as f32).to_le_bytes())
+            .collect();
+        let s = write("s.npy", &npy("<f4", false, "(2, 3)", &f32_le));
+        for path in [f, s] {
+            let d = load(&path, None, None).unwrap();
+            assert!(!d.x.is_mapped(), "{path}");
+            assert_eq!(d.x, want, "{path}");
+        }
+        // The existing errors come from the mapped path too.
+        let e = error(load(
+            &write("t.npy", &npy("<f8", false, "(3, 3)", &le64(&values))),
+            None,
+            None,
+        ));
+        assert!(e.contains("truncated"), "{e}");
+        let e = error(load(&write("e.npy", b""), None, None));
+        assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn a_mapped_file_that_shrinks_is_an_error_before_the_next_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.npy");
+        std::fs::write(&path, npy("<f8", false, "(4, 2)", &le64(&[0.5; 8]))).unwrap();
+        let d = load(path.to_str().unwrap(), None, None).unwrap();
+        assert!(d.view().is_ok());
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(file.metadata().unwrap().len() - 16).unwrap();
+        let e = format!("{:#}", d.view().expect_err("the file shrank"));
+        assert!(
+            e.contains("changed size while admix had it mapped") && e.contains("x.npy"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn npy_failures_each_say_what_is_wrong() {
         let good = npy("<f8", false, "(2, 1)", &le64(&[1.0, 2.0]));
         let header_end = good.len() - 16;
