@@ -13,6 +13,8 @@ mod fit;
 mod fuzz;
 mod iterations_plot;
 mod kmeans;
+#[cfg(all(test, target_os = "linux"))]
+mod mapped_memory;
 mod model_cmds;
 mod model_io;
 mod plot;
