@@ -40,13 +40,12 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         bail!("--method em: compare sets EM against lbfgs, adam or gd");
     };
     let data = args.data.load()?;
+    let x = data.view()?;
     let params = args
         .settings
         .gradient_params(args.k, args.covariance, method)?;
     let cmp = with_spinner("fitting by EM and by gradient", || {
-        args.settings
-            .threads
-            .install(|| compare(&params, data.x.view()))
+        args.settings.threads.install(|| compare(&params, x))
     })??;
     let name = method.name();
     if let Some(path) = &args.plot {

@@ -1,7 +1,10 @@
 //! Reading a data matrix: a CSV file, an `.npy` file, or a built-in data set.
 
 use anyhow::{bail, Context, Result};
-use ndarray::{Array2, ShapeBuilder};
+use memmap2::Mmap;
+use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use std::fs::File;
+use std::io::BufRead;
 use std::path::Path;
 
 /// The data sets shipped inside the binary.
@@ -11,10 +14,116 @@ const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// A data matrix (one row per sample) and the names of its columns.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Dataset {
     pub columns: Vec<String>,
-    pub x: Array2<f64>,
+    pub x: Matrix,
+}
+
+impl Dataset {
+    /// The rows, after checking that a mapped file still has the size it had
+    /// at load: call this before each pass over the data.
+    pub fn view(&self) -> Result<ArrayView2<'_, f64>> {
+        self.x.check()?;
+        Ok(self.x.view())
+    }
+}
+
+/// The numbers of a data set: in memory, or the pages of a float64 `.npy`
+/// file mapped read-only, so a file larger than memory costs no heap.
+#[derive(Debug)]
+pub enum Matrix {
+    Owned(Array2<f64>),
+    Mapped(MappedNpy),
+}
+
+/// A little-endian, C-order float64 `.npy` file mapped into memory.
+#[derive(Debug)]
+pub struct MappedNpy {
+    source: String,
+    file: File,
+    map: Mmap,
+    /// The file's size at load, in bytes.
+    len: u64,
+    /// Where the data starts, in bytes from the start of the file.
+    start: usize,
+    rows: usize,
+    cols: usize,
+}
+
+impl Matrix {
+    /// The rows as an array view (over the mapping, for a mapped file).
+    pub fn view(&self) -> ArrayView2<'_, f64> {
+        match self {
+            Matrix::Owned(x) => x.view(),
+            Matrix::Mapped(m) => {
+                let bytes = &m.map[m.start..m.start + m.rows * m.cols * 8];
+                // SAFETY: `load` maps only when the data starts 8-byte aligned
+                // and holds rows x cols little-endian f64 on a little-endian
+                // target; every bit pattern is a valid f64.
+                let values = unsafe {
+                    std::slice::from_raw_parts(bytes.as_ptr().cast::<f64>(), m.rows * m.cols)
+                };
+                ArrayView2::from_shape((m.rows, m.cols), values).expect("shape checked at load")
+            }
+        }
+    }
+
+    /// Errors when a mapped file no longer has its size at load: reading a
+    /// page past a shrunken end would kill the program (SIGBUS).
+    pub fn check(&self) -> Result<()> {
+        let Matrix::Mapped(m) = self else {
+            return Ok(());
+        };
+        let now = m
+            .file
+            .metadata()
+            .with_context(|| format!("cannot check the size of '{}'", m.source))?
+            .len();
+        if now != m.len {
+            bail!(
+                "'{}' changed size while admix had it mapped ({} bytes at load, {now} now): \
+                 do not write to a data file during a run; run again once it is complete",
+                m.source,
+                m.len
+            );
+        }
+        Ok(())
+    }
+
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Matrix::Owned(x) => x.dim(),
+            Matrix::Mapped(m) => (m.rows, m.cols),
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.dim().0
+    }
+
+    pub fn ncols(&self) -> usize {
+        self.dim().1
+    }
+
+    /// The numbers in memory (a copy, for a mapped file).
+    pub fn into_owned(self) -> Array2<f64> {
+        match self {
+            Matrix::Owned(x) => x,
+            Matrix::Mapped(_) => self.view().to_owned(),
+        }
+    }
+
+    /// Whether the numbers are a mapped file rather than a heap copy.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self, Matrix::Mapped(_))
+    }
+}
+
+impl PartialEq<Array2<f64>> for Matrix {
+    fn eq(&self, other: &Array2<f64>) -> bool {
+        self.view() == other
+    }
 }
 
 /// Loads `source`: a built-in name (`faithful`, `iris`), an `.npy` file, or
@@ -40,8 +149,7 @@ pub fn load(
             if labels.is_some() {
                 bail!("--labels applies to CSV files; an .npy array has no label columns");
             }
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read '{source}'"))?;
-            parse_npy(&bytes, source)?
+            load_npy(path, source)?
         } else {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read '{source}' as text"))?;
@@ -79,124 +187,194 @@ impl Field {
     }
 }
 
-/// Parses CSV text. The first row is a header when it holds no number, or
-/// text in a column that holds numbers below it. A column is a label column (skipped) when
-/// `labels` names it or, without `labels`, when none of its values is a
-/// number and some are text; in every other column each value must be a finite number, and
-/// the error names the line and column of the first that is not.
+/// Parses CSV text into memory (see [`CsvLayout::scan`] for the rules).
 pub(crate) fn parse_csv(text: &str, source: &str, labels: Option<&[String]>) -> Result<Dataset> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let reader = || {
-        csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .comment(Some(b'#'))
-            .from_reader(text.as_bytes())
-    };
-    let line_of = |r: &csv::StringRecord| r.position().map_or(0, csv::Position::line);
-    let mut records = reader().into_records();
-    let Some(first) = records.next() else {
-        bail!("'{source}' holds no rows: a CSV file needs at least one row of numbers");
-    };
-    let first = first.with_context(|| format!("'{source}' is not valid CSV"))?;
-    let width = first.len();
-    // Pass 1: the shape, and which columns hold a number or a text somewhere
-    // below the first row.
-    let mut has_number = vec![false; width];
-    let mut has_text = vec![false; width];
-    let see = |record: &csv::StringRecord, number: &mut [bool], text: &mut [bool]| {
-        for (c, field) in record.iter().enumerate() {
-            match Field::read(field) {
-                Field::Number(_) | Field::Infinite => number[c] = true,
-                Field::Text => text[c] = true,
-                Field::Missing => {}
+    let layout = CsvLayout::scan(text.as_bytes(), source, labels)?;
+    let mut values = Vec::with_capacity(layout.rows.saturating_mul(layout.columns().len()));
+    layout.rows_of(text.as_bytes(), source, |row| {
+        values.extend_from_slice(row);
+        Ok(())
+    })?;
+    let columns: Vec<String> = layout.columns().into_iter().cloned().collect();
+    let x = Array2::from_shape_vec((layout.rows, columns.len()), values)?;
+    Ok(Dataset {
+        columns,
+        x: Matrix::Owned(x),
+    })
+}
+
+/// A CSV reader with admix's settings, after any byte-order mark.
+fn csv_reader<R: BufRead>(mut input: R) -> Result<csv::Reader<R>> {
+    if input.fill_buf()?.starts_with("\u{feff}".as_bytes()) {
+        input.consume(3);
+    }
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(input))
+}
+
+/// The line of the file a record starts on.
+fn line_of(record: &csv::StringRecord) -> u64 {
+    record.position().map_or(0, csv::Position::line)
+}
+
+/// What a first pass over a CSV file learns: whether its first row is a
+/// header, the column names, which columns are data and how many rows.
+#[derive(Debug)]
+pub(crate) struct CsvLayout {
+    header: bool,
+    names: Vec<String>,
+    keep: Vec<bool>,
+    pub rows: usize,
+}
+
+impl CsvLayout {
+    /// Reads the whole input once, holding one row at a time. The first row
+    /// is a header when it holds no number, or text in a column that holds
+    /// numbers below it. A column is a label column (skipped) when `labels`
+    /// names it or, without `labels`, when none of its values is a number
+    /// and some are text.
+    pub(crate) fn scan<R: BufRead>(
+        input: R,
+        source: &str,
+        labels: Option<&[String]>,
+    ) -> Result<CsvLayout> {
+        let mut records = csv_reader(input)?.into_records();
+        let Some(first) = records.next() else {
+            bail!("'{source}' holds no rows: a CSV file needs at least one row of numbers");
+        };
+        let first = first.with_context(|| format!("'{source}' is not valid CSV"))?;
+        let width = first.len();
+        // Which columns hold a number or a text somewhere below the first row.
+        let mut has_number = vec![false; width];
+        let mut has_text = vec![false; width];
+        let see = |record: &csv::StringRecord, number: &mut [bool], text: &mut [bool]| {
+            for (c, field) in record.iter().enumerate() {
+                match Field::read(field) {
+                    Field::Number(_) | Field::Infinite => number[c] = true,
+                    Field::Text => text[c] = true,
+                    Field::Missing => {}
+                }
             }
-        }
-    };
-    let mut rows = 0usize;
-    for record in records {
-        let record = record.with_context(|| format!("'{source}' is not valid CSV"))?;
-        if record.len() != width {
-            bail!(
-                "'{source}' line {} has {} fields but the first row has {width}: fix the row or the header",
-                line_of(&record),
-                record.len()
-            );
-        }
-        see(&record, &mut has_number, &mut has_text);
-        rows += 1;
-    }
-    // The first row is a header when it holds no number, or text above a
-    // number; text only in columns that are text throughout is a label of
-    // a first data row.
-    let first_fields: Vec<Field> = first.iter().map(Field::read).collect();
-    let header = !first_fields.iter().any(|f| matches!(f, Field::Number(_)))
-        || (0..width).any(|c| first_fields[c] == Field::Text && has_number[c]);
-    if !header {
-        see(&first, &mut has_number, &mut has_text);
-        rows += 1;
-    }
-    let names: Vec<String> = if header {
-        first.iter().map(str::to_string).collect()
-    } else {
-        (0..width).map(|i| format!("x{i}")).collect()
-    };
-    if rows == 0 {
-        bail!("'{source}' has a header but no data rows");
-    }
-    let keep: Vec<bool> = match labels {
-        Some(named) => {
-            let mut keep = vec![true; width];
-            for w in named {
-                let i = find_column(&names, w)
-                    .with_context(|| format!("--labels: '{source}' has no column '{w}'"))?;
-                keep[i] = false;
-            }
-            keep
-        }
-        // A column of only missing values is data with holes, not labels.
-        None => (0..width).map(|c| has_number[c] || !has_text[c]).collect(),
-    };
-    let kept = keep.iter().filter(|k| **k).count();
-    if kept == 0 {
-        bail!("'{source}' has no numeric column");
-    }
-    // Pass 2: the numbers.
-    let mut values = Vec::with_capacity(rows.saturating_mul(kept));
-    for record in reader().into_records().skip(usize::from(header)) {
-        let record = record?;
-        for (column, field) in record.iter().enumerate().filter(|(c, _)| keep[*c]) {
-            let at = || {
-                format!(
-                    "'{source}' line {}, column {} ('{}')",
+        };
+        let mut rows = 0usize;
+        for record in records {
+            let record = record.with_context(|| format!("'{source}' is not valid CSV"))?;
+            if record.len() != width {
+                bail!(
+                    "'{source}' line {} has {} fields but the first row has {width}: fix the row or the header",
                     line_of(&record),
-                    column + 1,
-                    names[column]
-                )
-            };
-            match Field::read(field) {
-                Field::Number(v) => values.push(v),
-                Field::Missing => bail!(
-                    "{}: '{field}' is a missing value; admix cannot fit with missing values yet: drop or fill in the row",
-                    at()
-                ),
-                Field::Infinite => bail!("{}: '{field}' is not a finite number", at()),
-                Field::Text => bail!(
-                    "{}: '{field}' is not a number (a column is read as labels only when none of its values is a number, or when --labels names it)",
-                    at()
-                ),
+                    record.len()
+                );
             }
+            see(&record, &mut has_number, &mut has_text);
+            rows += 1;
         }
+        // The first row is a header when it holds no number, or text above a
+        // number; text only in columns that are text throughout is a label of
+        // a first data row.
+        let first_fields: Vec<Field> = first.iter().map(Field::read).collect();
+        let header = !first_fields.iter().any(|f| matches!(f, Field::Number(_)))
+            || (0..width).any(|c| first_fields[c] == Field::Text && has_number[c]);
+        if !header {
+            see(&first, &mut has_number, &mut has_text);
+            rows += 1;
+        }
+        let names: Vec<String> = if header {
+            first.iter().map(str::to_string).collect()
+        } else {
+            (0..width).map(|i| format!("x{i}")).collect()
+        };
+        if rows == 0 {
+            bail!("'{source}' has a header but no data rows");
+        }
+        let keep: Vec<bool> = match labels {
+            Some(named) => {
+                let mut keep = vec![true; width];
+                for w in named {
+                    let i = find_column(&names, w)
+                        .with_context(|| format!("--labels: '{source}' has no column '{w}'"))?;
+                    keep[i] = false;
+                }
+                keep
+            }
+            // A column of only missing values is data with holes, not labels.
+            None => (0..width).map(|c| has_number[c] || !has_text[c]).collect(),
+        };
+        if !keep.contains(&true) {
+            bail!("'{source}' has no numeric column");
+        }
+        Ok(CsvLayout {
+            header,
+            names,
+            keep,
+            rows,
+        })
     }
-    let columns = names
-        .into_iter()
-        .zip(&keep)
-        .filter(|(_, k)| **k)
-        .map(|(n, _)| n)
-        .collect();
-    let x = Array2::from_shape_vec((rows, kept), values)?;
-    Ok(Dataset { columns, x })
+
+    /// The names of the data columns.
+    pub(crate) fn columns(&self) -> Vec<&String> {
+        self.names
+            .iter()
+            .zip(&self.keep)
+            .filter(|(_, k)| **k)
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Reads the same input again and hands each row's data columns to
+    /// `each`; every value must be a finite number, and the error names the
+    /// line and column of the first that is not.
+    pub(crate) fn rows_of<R: BufRead>(
+        &self,
+        input: R,
+        source: &str,
+        mut each: impl FnMut(&[f64]) -> Result<()>,
+    ) -> Result<()> {
+        let mut row = Vec::with_capacity(self.names.len());
+        for record in csv_reader(input)?
+            .into_records()
+            .skip(usize::from(self.header))
+        {
+            let record = record.with_context(|| format!("'{source}' is not valid CSV"))?;
+            if record.len() != self.names.len() {
+                bail!(
+                    "'{source}' line {} has {} fields but the first row has {}: the file changed while admix read it",
+                    line_of(&record),
+                    record.len(),
+                    self.names.len()
+                );
+            }
+            row.clear();
+            for (column, field) in record.iter().enumerate().filter(|(c, _)| self.keep[*c]) {
+                let at = || {
+                    format!(
+                        "'{source}' line {}, column {} ('{}')",
+                        line_of(&record),
+                        column + 1,
+                        self.names[column]
+                    )
+                };
+                match Field::read(field) {
+                    Field::Number(v) => row.push(v),
+                    Field::Missing => bail!(
+                        "{}: '{field}' is a missing value; admix cannot fit with missing values yet: drop or fill in the row",
+                        at()
+                    ),
+                    Field::Infinite => bail!("{}: '{field}' is not a finite number", at()),
+                    Field::Text => bail!(
+                        "{}: '{field}' is not a number (a column is read as labels only when none of its values is a number, or when --labels names it)",
+                        at()
+                    ),
+                }
+            }
+            each(&row)?;
+        }
+        Ok(())
+    }
 }
 
 /// The element types an `.npy` file may hold that admix reads.
@@ -206,13 +384,67 @@ enum Float {
     F32 { big_endian: bool },
 }
 
+/// Where the numbers of a checked `.npy` file are and what they are.
+#[derive(Debug, Clone, Copy)]
+struct NpyLayout {
+    float: Float,
+    fortran_order: bool,
+    rows: usize,
+    cols: usize,
+    /// Where the data starts, in bytes from the start of the file.
+    start: usize,
+}
+
+/// Opens an `.npy` file. A little-endian, C-order float64 array is mapped,
+/// never copied; float32, big-endian and Fortran-order files are converted
+/// to one float64 matrix in memory (read from the mapping).
+fn load_npy(path: &Path, source: &str) -> Result<Dataset> {
+    let file = File::open(path).with_context(|| format!("cannot read '{source}'"))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("cannot read '{source}'"))?
+        .len();
+    if len == 0 {
+        return parse_npy(&[], source);
+    }
+    // SAFETY: the map is read-only; another process may still change the
+    // file, which `Matrix::check` detects by its size before each pass.
+    let map = unsafe { Mmap::map(&file) }.with_context(|| format!("cannot map '{source}'"))?;
+    let layout = npy_layout(&map, source)?;
+    let aligned = (map.as_ptr() as usize + layout.start).is_multiple_of(8);
+    let native = layout.float == Float::F64 { big_endian: false } && cfg!(target_endian = "little");
+    if !(native && aligned && (!layout.fortran_order || layout.cols == 1)) {
+        return decode_npy(&map, layout);
+    }
+    let columns = (0..layout.cols).map(|i| format!("x{i}")).collect();
+    let mapped = MappedNpy {
+        source: source.to_string(),
+        file,
+        map,
+        len,
+        start: layout.start,
+        rows: layout.rows,
+        cols: layout.cols,
+    };
+    Ok(Dataset {
+        columns,
+        x: Matrix::Mapped(mapped),
+    })
+}
+
 /// Reads the bytes of a 1-D or 2-D `.npy` array of f64 or f32 (either byte
-/// order, C or Fortran order; a 1-D array is one column). Every other
-/// content gets an error that says what it is.
+/// order, C or Fortran order; a 1-D array is one column) into memory.
+pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
+    decode_npy(bytes, npy_layout(bytes, source)?)
+}
+
+/// Checks an `.npy` file's header against its length. Every content other
+/// than a 1-D or 2-D float array of exactly the bytes its shape needs gets
+/// an error that says what it is.
 ///
 /// # Reference
 /// The NPY format, numpy.lib.format (versions 1.0, 2.0 and 3.0).
-pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
+fn npy_layout(bytes: &[u8], source: &str) -> Result<NpyLayout> {
     const MAGIC: &[u8] = b"\x93NUMPY";
     if !bytes.starts_with(MAGIC) {
         if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
@@ -292,6 +524,25 @@ pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
             dict.tuple()
         );
     }
+    Ok(NpyLayout {
+        float,
+        fortran_order: dict.fortran_order,
+        rows,
+        cols,
+        start: start + length,
+    })
+}
+
+/// The numbers of a checked `.npy` file as one float64 matrix in C order.
+fn decode_npy(bytes: &[u8], layout: NpyLayout) -> Result<Dataset> {
+    let NpyLayout {
+        float,
+        fortran_order,
+        rows,
+        cols,
+        start,
+    } = layout;
+    let data = &bytes[start..];
     let values: Vec<f64> = match float {
         Float::F64 { big_endian } => data
             .chunks_exact(8)
@@ -316,7 +567,7 @@ pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
             })
             .collect(),
     };
-    let x = if dict.fortran_order {
+    let x = if fortran_order {
         Array2::from_shape_vec((rows, cols).f(), values)?
             .as_standard_layout()
             .into_owned()
@@ -324,7 +575,10 @@ pub(crate) fn parse_npy(bytes: &[u8], source: &str) -> Result<Dataset> {
         Array2::from_shape_vec((rows, cols), values)?
     };
     let columns = (0..cols).map(|i| format!("x{i}")).collect();
-    Ok(Dataset { columns, x })
+    Ok(Dataset {
+        columns,
+        x: Matrix::Owned(x),
+    })
 }
 
 /// The three entries of an `.npy` header, a Python dict literal such as
@@ -455,21 +709,36 @@ fn find_column(names: &[String], w: &str) -> Option<usize> {
         .or_else(|| w.parse::<usize>().ok().filter(|&i| i < names.len()))
 }
 
+/// The indices of the named (or 0-based numbered) columns, in the order given.
+pub(crate) fn pick_columns(columns: &[String], wanted: &[String]) -> Result<Vec<usize>> {
+    wanted
+        .iter()
+        .map(|w| {
+            find_column(columns, w).with_context(|| {
+                format!(
+                    "no column '{w}'; the numeric columns are: {}",
+                    columns.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
 /// Keeps the named (or 0-based numbered) columns, in the order given.
 fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
-    let mut picked = Vec::with_capacity(wanted.len());
-    for w in wanted {
-        let index = find_column(&data.columns, w).with_context(|| {
-            format!(
-                "no column '{w}'; the numeric columns are: {}",
-                data.columns.join(", ")
-            )
-        })?;
-        picked.push(index);
+    let picked = pick_columns(&data.columns, wanted)?;
+    if picked.iter().copied().eq(0..data.columns.len()) {
+        return Ok(data);
     }
-    let x = data.x.select(ndarray::Axis(1), &picked);
+    // A subset of a mapped file's columns is copied into memory: the rows
+    // of a C-order file interleave the columns.
+    data.x.check()?;
+    let x = data.x.view().select(ndarray::Axis(1), &picked);
     let columns = picked.iter().map(|&i| data.columns[i].clone()).collect();
-    Ok(Dataset { columns, x })
+    Ok(Dataset {
+        columns,
+        x: Matrix::Owned(x),
+    })
 }
 
 #[cfg(test)]
@@ -490,7 +759,7 @@ pub(crate) mod tests {
         let faithful = load("faithful", None, None).unwrap();
         assert_eq!(faithful.x.dim(), (272, 2));
         assert_eq!(faithful.columns, ["eruptions", "waiting"]);
-        assert_eq!(faithful.x[[0, 0]], 3.6);
+        assert_eq!(faithful.x.view()[[0, 0]], 3.6);
         let iris = load("iris", None, None).unwrap();
         assert_eq!(
             iris.x.dim(),
@@ -642,6 +911,77 @@ pub(crate) mod tests {
         let f32_le: Vec<u8> = [0.5f32, 8.0].iter().flat_map(|v| v.to_le_bytes()).collect();
         let d = parse_npy(&npy("<f4", false, "(1, 2)", &f32_le), "a.npy").unwrap();
         assert_eq!(d.x, array![[0.5, 8.0]]);
+    }
+
+    #[test]
+    fn a_float64_c_order_npy_file_is_mapped_and_others_are_read_into_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path.to_string_lossy().to_string()
+        };
+        let c = write("c.npy", &npy("<f8", false, "(2, 3)", &le64(&values)));
+        let d = load(&c, None, None).unwrap();
+        assert!(d.x.is_mapped());
+        assert_eq!(d.x, want);
+        assert_eq!(d.view().unwrap(), want);
+        // All columns in order stay mapped; a subset is a copy.
+        assert!(
+            load(&c, Some(&["x0".into(), "x1".into(), "x2".into()]), None)
+                .unwrap()
+                .x
+                .is_mapped()
+        );
+        let d = load(&c, Some(&["x2".into()]), None).unwrap();
+        assert!(!d.x.is_mapped());
+        assert_eq!(d.x, array![[3.0], [6.0]]);
+        let f = write(
+            "f.npy",
+            &npy(
+                "<f8",
+                true,
+                "(2, 3)",
+                &le64(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
+            ),
+        );
+        let f32_le: Vec<u8> = values
+            .iter()
+            .flat_map(|v| (*v as f32).to_le_bytes())
+            .collect();
+        let s = write("s.npy", &npy("<f4", false, "(2, 3)", &f32_le));
+        for path in [f, s] {
+            let d = load(&path, None, None).unwrap();
+            assert!(!d.x.is_mapped(), "{path}");
+            assert_eq!(d.x, want, "{path}");
+        }
+        // The existing errors come from the mapped path too.
+        let e = error(load(
+            &write("t.npy", &npy("<f8", false, "(3, 3)", &le64(&values))),
+            None,
+            None,
+        ));
+        assert!(e.contains("truncated"), "{e}");
+        let e = error(load(&write("e.npy", b""), None, None));
+        assert!(e.contains("truncated"), "{e}");
+    }
+
+    #[test]
+    fn a_mapped_file_that_shrinks_is_an_error_before_the_next_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.npy");
+        std::fs::write(&path, npy("<f8", false, "(4, 2)", &le64(&[0.5; 8]))).unwrap();
+        let d = load(path.to_str().unwrap(), None, None).unwrap();
+        assert!(d.view().is_ok());
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(file.metadata().unwrap().len() - 16).unwrap();
+        let e = format!("{:#}", d.view().expect_err("the file shrank"));
+        assert!(
+            e.contains("changed size while admix had it mapped") && e.contains("x.npy"),
+            "{e}"
+        );
     }
 
     #[test]

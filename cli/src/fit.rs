@@ -53,6 +53,7 @@ pub struct FitArgs {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let data = args.data.load()?;
+    let x = data.view()?;
     let start = Instant::now();
     let (model, certificate) = match args.method {
         Fitter::Em => {
@@ -61,7 +62,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let total = per_restart.saturating_mul(params.n_init());
             let bar = progress_bar("EM", total, "iterations");
             let model = args.settings.threads.install(|| {
-                params.fit_with_progress(data.x.view(), &mut |p| {
+                params.fit_with_progress(x, &mut |p| {
                     let done = p
                         .restart
                         .saturating_mul(per_restart)
@@ -86,7 +87,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let fit = args.settings.threads.install(|| {
                 // The first trace point is the start; each later one a step.
                 let mut points = 0;
-                params.fit_with_progress(data.x.view(), &mut |p| {
+                params.fit_with_progress(x, &mut |p| {
                     bar.set_position(points);
                     bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
                     points += 1;
@@ -108,7 +109,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
             None => plot::save(path, &fit_panels(&data, &model, &view)?)?,
         }
     }
-    let criteria = model.criteria(data.x.view())?;
+    let criteria = model.criteria(data.view()?)?;
     let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;

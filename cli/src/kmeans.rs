@@ -65,7 +65,8 @@ pub fn run(args: &KMeansArgs) -> Result<()> {
                         args.init
                     )
                 })?
-                .x,
+                .x
+                .into_owned(),
         ),
     };
     let algorithm = match args.mini_batch {
@@ -84,7 +85,8 @@ pub fn run(args: &KMeansArgs) -> Result<()> {
         .max_iter(args.max_iter)
         .tol(args.tol)
         .seed(args.seed);
-    let model = args.threads.install(|| params.fit(data.x.view()))??;
+    let x = data.view()?;
+    let model = args.threads.install(|| params.fit(x))??;
     let seconds = start.elapsed().as_secs_f64();
     let centres: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
     let value = json!({

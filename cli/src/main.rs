@@ -2,6 +2,7 @@
 
 mod args;
 mod compare;
+mod convert;
 mod data;
 mod demo;
 mod diff;
@@ -12,6 +13,8 @@ mod fit;
 mod fuzz;
 mod iterations_plot;
 mod kmeans;
+#[cfg(all(test, target_os = "linux"))]
+mod mapped_memory;
 mod model_cmds;
 mod model_io;
 mod plot;
@@ -52,6 +55,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// The lecture's demonstrations, one picture each: modes, noisy, means-only, hard-assignments.
     Teach(teach::TeachArgs),
+    /// Stream a CSV file of any size into an .npy file, which later commands map instead of reading.
+    Convert(convert::ConvertArgs),
     /// Print the shape and column names of a data set (CSV, .npy, or faithful / iris).
     Info(InfoArgs),
 }
@@ -68,6 +73,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Command::Select(a) => select::run(&a)?,
         Command::Compare(a) => compare::run(&a)?,
         Command::Teach(a) => teach::run(&a)?,
+        Command::Convert(a) => convert::run(&a)?,
         Command::Info(a) => info(&a)?,
     }
     Ok(())
@@ -86,7 +92,11 @@ struct InfoArgs {
 fn info(args: &InfoArgs) -> anyhow::Result<()> {
     let d = args.data.load()?;
     if args.json {
-        let value = serde_json::json!({ "rows": d.x.nrows(), "columns": d.columns });
+        let value = serde_json::json!({
+            "rows": d.x.nrows(),
+            "columns": d.columns,
+            "mapped": d.x.is_mapped(),
+        });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("{} rows, columns: {}", d.x.nrows(), d.columns.join(", "));

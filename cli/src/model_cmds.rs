@@ -61,9 +61,10 @@ fn csv_row(values: impl IntoIterator<Item = String>) -> String {
 
 pub fn predict(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let x = args.data.load()?.x;
+    let data = args.data.load()?;
+    let x = data.view()?;
     if args.proba {
-        let p = args.threads.install(|| model.predict_proba(x.view()))??;
+        let p = args.threads.install(|| model.predict_proba(x))??;
         let rows: Vec<Vec<f64>> = p.outer_iter().map(|r| r.to_vec()).collect();
         if args.json {
             println!("{}", json!({ "proba": rows }));
@@ -77,7 +78,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
             }
         }
     } else {
-        let labels = args.threads.install(|| model.predict(x.view()))??;
+        let labels = args.threads.install(|| model.predict(x))??;
         if args.json {
             println!("{}", json!({ "labels": labels.to_vec() }));
         } else {
@@ -92,8 +93,9 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
-    let x = args.data.load()?.x;
-    let criteria = args.threads.install(|| model.criteria(x.view()))??;
+    let data = args.data.load()?;
+    let x = data.view()?;
+    let criteria = args.threads.install(|| model.criteria(x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(

@@ -82,11 +82,12 @@ pub fn run(args: &SelectArgs) -> Result<()> {
         for k in range.clone() {
             let name = c.name();
             let params = args.settings.params(k, Some(c))?;
+            let x = data.view()?;
             let model = with_spinner(&format!("fitting k = {k}, {name}"), || {
-                args.settings.threads.install(|| params.fit(data.x.view()))
+                args.settings.threads.install(|| params.fit(x))
             })?
             .with_context(|| format!("k = {k}, covariance {name}"))?;
-            let criteria = model.criteria(data.x.view())?;
+            let criteria = model.criteria(data.view()?)?;
             rows.push(Candidate {
                 k,
                 covariance: model.covariance_type().name(),

@@ -423,7 +423,7 @@ fn info_prints_shape_and_columns() {
     let v = admix_json(&["info", "faithful", "--json"]);
     assert_eq!(
         v,
-        serde_json::json!({"rows": 272, "columns": ["eruptions", "waiting"]})
+        serde_json::json!({"rows": 272, "columns": ["eruptions", "waiting"], "mapped": false})
     );
     let v = admix_json(&["info", "iris", "--columns", "petal_width,0", "--json"]);
     assert_eq!(
