@@ -162,14 +162,14 @@ def test_hard_assignments_agreement_recomputed_and_kmeans_is_a_lloyd_fixed_point
 
 
 def _admix_program():
-    """The `admix` program if built (ADMIX_BIN, or the workspace's target/)."""
+    """The `admix` program if built: ADMIX_BIN, or the newer of the workspace's
+    target/release/admix and target/debug/admix (`cargo test --workspace` builds
+    the latter)."""
     if os.environ.get("ADMIX_BIN"):
         return Path(os.environ["ADMIX_BIN"])
     root = Path(__file__).resolve().parents[2] / "target"
-    for profile in ("release", "debug"):
-        if (root / profile / "admix").is_file():
-            return root / profile / "admix"
-    return None
+    built = [p for p in (root / "release" / "admix", root / "debug" / "admix") if p.is_file()]
+    return max(built, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def _teach_json(lesson, out_dir):
