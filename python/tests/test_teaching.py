@@ -237,3 +237,14 @@ def test_em_iterations_are_successive_em_steps_from_one_start(faithful):
         admix.em_iterations(faithful, 2, its, max_iter=3)
     with pytest.raises(ValueError, match=">= 0"):
         admix.em_iterations(faithful, 2, [-1])
+
+
+def test_emit_prints_the_text_of_admix_diff_emit():
+    program = _admix_program()
+    if program is None:
+        pytest.skip("the admix program is not built (cargo build -p admix-cli, or set ADMIX_BIN)")
+    for language in ("c", "rust"):
+        for mode in ("forward", "reverse"):
+            out = subprocess.run([str(program), "diff", "b*sin(a) + a/b", "--emit", language, "--mode", mode],
+                                 check=True, capture_output=True, text=True).stdout
+            assert admix.emit("b*sin(a) + a/b", language, mode) == out
