@@ -2,7 +2,7 @@
 //! code that computes its value and derivative(s).
 
 use crate::diff::{parse_point, DiffArgs, TraceMode};
-use admix::expr::{Expr, ExprError, Language, Mode};
+use admix::expr::{Expr, Language, Mode};
 use anyhow::Result;
 
 /// The language `--emit` writes.
@@ -18,7 +18,7 @@ pub enum EmitLanguage {
 pub fn run(args: &DiffArgs, language: EmitLanguage) -> Result<()> {
     let (names, _) = parse_point(&args.at)?;
     let expr = if names.is_empty() {
-        parse_with_free_names(&args.expr)?
+        Expr::parse_free(&args.expr)?
     } else {
         Expr::parse(&args.expr, &names)?
     };
@@ -32,27 +32,4 @@ pub fn run(args: &DiffArgs, language: EmitLanguage) -> Result<()> {
     };
     print!("{}", expr.emit(language, mode, "f"));
     Ok(())
-}
-
-/// Parses `src`, taking each unknown name as the next variable.
-fn parse_with_free_names(src: &str) -> Result<Expr, ExprError> {
-    let mut names: Vec<String> = Vec::new();
-    loop {
-        match Expr::parse(src, &names) {
-            Err(ExprError::UnknownVariable { name, .. }) => names.push(name),
-            other => return other,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn free_names_become_variables_in_order_of_appearance() {
-        let f = parse_with_free_names("b*sin(a) + b + pi").unwrap();
-        assert_eq!(f.variables(), ["b", "a"]);
-        assert!(parse_with_free_names("sin(").is_err());
-    }
 }

@@ -167,7 +167,8 @@ fn noisy_lesson() -> Result<Report> {
         .collect();
     Ok(Report {
         text: noisy::render(&cases),
-        json: json!(cases),
+        // An object, so that `run` can add the picture's path.
+        json: json!({ "cases": cases }),
         panels,
     })
 }

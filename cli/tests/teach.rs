@@ -74,6 +74,15 @@ fn every_lesson_draws_its_picture() {
             panels,
             "{lesson}"
         );
+        // `--json` prints the numbers and the picture's path.
+        let out = admix(&["teach", lesson, "--json", "--out-dir", out_dir]);
+        assert!(
+            out.status.success(),
+            "{lesson} --json: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(json["plot"].as_str().unwrap().ends_with(file), "{lesson}");
     }
 }
 

@@ -11,6 +11,14 @@ from ._ad import cube_table, diff, divided_differences
 from ._data import load_faithful, load_iris
 from ._gmm import GaussianMixture, load_model
 from ._kmeans import KMeans
+from ._teaching import (
+    em_iterations,
+    emit,
+    lesson_hard_assignments,
+    lesson_means_only,
+    lesson_modes,
+    lesson_noisy,
+)
 
 __all__ = [
     "GaussianMixture",
@@ -19,6 +27,12 @@ __all__ = [
     "cube_table",
     "divided_differences",
     "diff",
+    "emit",
+    "lesson_modes",
+    "lesson_noisy",
+    "lesson_means_only",
+    "lesson_hard_assignments",
+    "em_iterations",
     "load_faithful",
     "load_iris",
 ]

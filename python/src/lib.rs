@@ -6,6 +6,7 @@
 mod ad;
 mod gmm;
 mod kmeans;
+mod teaching;
 
 use admix::mixture::MixtureError;
 use pyo3::exceptions::PyValueError;
@@ -53,5 +54,6 @@ fn _admix(m: &Bound<'_, PyModule>) -> PyResult<()> {
     gmm::register(m)?;
     kmeans::register(m)?;
     ad::register(m)?;
+    teaching::register(m)?;
     Ok(())
 }

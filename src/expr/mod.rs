@@ -163,6 +163,19 @@ impl Expr {
         parse::parse(src, &names)
     }
 
+    /// Parses `src` taking each name that is not a function or constant as
+    /// a variable, in order of first appearance (for printing a program
+    /// when no point names the variables).
+    pub fn parse_free(src: &str) -> Result<Expr, ExprError> {
+        let mut names: Vec<String> = Vec::new();
+        loop {
+            match Expr::parse(src, &names) {
+                Err(ExprError::UnknownVariable { name, .. }) => names.push(name),
+                other => return other,
+            }
+        }
+    }
+
     fn from_steps(
         source: String,
         variables: Vec<String>,

@@ -24,6 +24,13 @@ fn integer_powers_are_exact_for_negative_bases() {
 }
 
 #[test]
+fn free_names_become_variables_in_order_of_appearance() {
+    let f = Expr::parse_free("b*sin(a) + b + pi").unwrap();
+    assert_eq!(f.variables(), ["b", "a"]);
+    assert!(Expr::parse_free("sin(").is_err());
+}
+
+#[test]
 fn functions_and_constants() {
     let x = 0.3_f64;
     assert_eq!(at("sin(x) * exp(x)", &["x"], &[x]), x.sin() * x.exp());
