@@ -2,6 +2,7 @@
 //! that it is an [`admix_dual::Scalar`] (implemented here too). Each elementary function computes
 //! its value and first derivative and hands both to `Var::chain`.
 
+use crate::var::Curves;
 use crate::Var;
 use admix_dual::Scalar;
 use num_traits::{Float, FloatConst, FromPrimitive, Num, NumCast, One, ToPrimitive, Zero};
@@ -21,7 +22,7 @@ impl<T: Scalar> Scalar for Var<'_, T> {
     /// One node with partial `c`, or none for a constant.
     #[inline]
     fn scale(self, c: f64) -> Self {
-        self.chain(self.value().scale(c), T::constant(c))
+        self.chain_linear(self.value().scale(c), T::constant(c))
     }
 }
 
@@ -160,28 +161,28 @@ impl<T: Scalar> Float for Var<'_, T> {
 
     // Piecewise constant: derivative zero.
     fn floor(self) -> Self {
-        self.chain(self.value().floor(), T::zero())
+        self.chain_linear(self.value().floor(), T::zero())
     }
     fn ceil(self) -> Self {
-        self.chain(self.value().ceil(), T::zero())
+        self.chain_linear(self.value().ceil(), T::zero())
     }
     fn round(self) -> Self {
-        self.chain(self.value().round(), T::zero())
+        self.chain_linear(self.value().round(), T::zero())
     }
     fn trunc(self) -> Self {
-        self.chain(self.value().trunc(), T::zero())
+        self.chain_linear(self.value().trunc(), T::zero())
     }
     fn signum(self) -> Self {
-        self.chain(self.value().signum(), T::zero())
+        self.chain_linear(self.value().signum(), T::zero())
     }
     fn fract(self) -> Self {
-        self.chain(self.value().fract(), T::one())
+        self.chain_linear(self.value().fract(), T::one())
     }
     /// Derivative signum(x): +-1 at +-0 (the sign of the zero), as in
     /// `admix_dual`.
     fn abs(self) -> Self {
         let x = self.value();
-        self.chain(x.abs(), x.signum())
+        self.chain_linear(x.abs(), x.signum())
     }
 
     #[track_caller]
@@ -200,6 +201,9 @@ impl<T: Scalar> Float for Var<'_, T> {
         } else {
             x.powi(n - 1).scale(<f64 as From<i32>>::from(n))
         };
+        if n == 0 || n == 1 {
+            return self.chain_linear(x.powi(n), d);
+        }
         self.chain(x.powi(n), d)
     }
     /// d x^y = y x^(y-1) dx + x^y ln(x) dy; the dy part is taken as 0 where
@@ -217,7 +221,7 @@ impl<T: Scalar> Float for Var<'_, T> {
             return self.chain(v, dx);
         }
         let dy = if v.is_zero() { T::zero() } else { v * x.ln() };
-        self.chain2(n, v, dx, dy)
+        self.chain2(n, v, dx, dy, Curves::FULL)
     }
     fn sqrt(self) -> Self {
         let v = self.value().sqrt();
@@ -249,11 +253,11 @@ impl<T: Scalar> Float for Var<'_, T> {
     }
     fn to_degrees(self) -> Self {
         let k = T::constant(180.0) / T::PI();
-        self.chain(self.value().to_degrees(), k)
+        self.chain_linear(self.value().to_degrees(), k)
     }
     fn to_radians(self) -> Self {
         let k = T::PI() / T::constant(180.0);
-        self.chain(self.value().to_radians(), k)
+        self.chain_linear(self.value().to_radians(), k)
     }
     /// The larger argument itself (NaN loses, as in `f64::max`).
     fn max(self, other: Self) -> Self {
@@ -286,9 +290,9 @@ impl<T: Scalar> Float for Var<'_, T> {
         let (x, y) = (self.value(), other.value());
         let v = x.hypot(y);
         if v.is_zero() {
-            return self.chain2(other, v, T::zero(), T::zero());
+            return self.chain2(other, v, T::zero(), T::zero(), Curves::FULL);
         }
-        self.chain2(other, v, x / v, y / v)
+        self.chain2(other, v, x / v, y / v, Curves::FULL)
     }
     fn sin(self) -> Self {
         let (s, c) = self.value().sin_cos();
@@ -321,9 +325,9 @@ impl<T: Scalar> Float for Var<'_, T> {
         let (y, x) = (self.value(), other.value());
         let r2 = x * x + y * y;
         if r2.is_zero() {
-            return self.chain2(other, y.atan2(x), T::zero(), T::zero());
+            return self.chain2(other, y.atan2(x), T::zero(), T::zero(), Curves::FULL);
         }
-        self.chain2(other, y.atan2(x), x / r2, -y / r2)
+        self.chain2(other, y.atan2(x), x / r2, -y / r2, Curves::FULL)
     }
     fn sin_cos(self) -> (Self, Self) {
         let (s, c) = self.value().sin_cos();

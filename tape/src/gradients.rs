@@ -13,8 +13,9 @@ use ndarray::ArrayD;
 pub struct Gradients<T = f64> {
     pub(crate) scalars: Vec<T>,
     pub(crate) arrays: Vec<Option<ArrayD<f64>>>,
-    /// Address of the tape swept, to catch handles of another tape.
-    tape: usize,
+    /// The recording swept (see `Tape::recording`), to catch handles of
+    /// another tape or of an earlier recording (0: none yet).
+    recording: u64,
 }
 
 impl<T: Scalar> Default for Gradients<T> {
@@ -29,7 +30,7 @@ impl<T: Scalar> Gradients<T> {
         Self {
             scalars: Vec::new(),
             arrays: Vec::new(),
-            tape: 0,
+            recording: 0,
         }
     }
 
@@ -39,20 +40,21 @@ impl<T: Scalar> Gradients<T> {
         self.scalars.clear();
         self.scalars.resize(nodes, T::zero());
         crate::tape::empty_array_adjoints(arrays, &mut self.arrays);
-        self.tape = tape as *const Tape<T> as usize;
+        self.recording = tape.recording();
     }
 
     /// The derivative of the swept output with respect to `x` (zero for a
     /// constant or an unrelated variable).
     ///
     /// # Panics
-    /// When `x` belongs to another tape than the one swept.
+    /// When `x` belongs to another tape than the one swept, or to a later
+    /// recording of it (after [`Tape::clear`]).
     #[track_caller]
     pub fn wrt(&self, x: Var<'_, T>) -> T {
-        match x.tape_address() {
+        match x.recording() {
             None => T::zero(),
-            Some(address) => {
-                self.check_tape(address);
+            Some(recording) => {
+                self.check_tape(recording);
                 self.scalars[x.index() as usize]
             }
         }
@@ -68,11 +70,11 @@ impl<T: Scalar> Gradients<T> {
     }
 
     #[track_caller]
-    pub(crate) fn check_tape(&self, address: usize) {
+    pub(crate) fn check_tape(&self, recording: u64) {
         assert_eq!(
-            address, self.tape,
-            "variable read from the gradients of another tape; \
-             read each variable from the sweep of the tape that recorded it"
+            recording, self.recording,
+            "variable read from the gradients of another tape or of an earlier \
+             recording; read each variable from a sweep of the recording that made it"
         );
     }
 }

@@ -11,6 +11,11 @@
 //!   [`hvp`] / [`hessian`] (forward-over-reverse on [`admix_dual::Dual`]);
 //!   the workspaces [`GradientTape`] and [`HessianTape`] keep their memory
 //!   across calls in optimisation loops.
+//! - Sparse derivatives: [`sparse_jacobian`] and [`sparse_hessian`] (pattern
+//!   from the recording, colouring, one pass per colour), with the
+//!   workspaces [`SparseJacobian`] and [`SparseHessian`] that keep pattern
+//!   and colouring across calls; results are [`SparseMatrix`] (faer's
+//!   compressed rows, re-exported as [`faer`]).
 //! - Tape level: [`Tape::gradient`], [`Tape::vjp`], [`Tape::jacobian`],
 //!   [`Tape::clear`].
 //! - Arrays: [`Tape::array_var`], [`Tape::array_const`], the methods of
@@ -38,6 +43,8 @@
 //! assert_eq!(g.wrt(x[1]), 1.5 * 0.5_f64.cos());
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod array;
 mod drivers;
 mod error;
@@ -45,13 +52,16 @@ mod float;
 mod gradients;
 mod ops;
 mod second_order;
+mod sparse;
 mod tape;
 mod var;
 
 pub use array::{ArrayVar, CustomOp};
 pub use drivers::{gradient, gradient_with, jacobian, jacobian_with, GradientTape};
 pub use error::TapeError;
+pub use faer;
 pub use gradients::Gradients;
 pub use second_order::{hessian, hessian_with, hvp, hvp_with, HessianTape};
+pub use sparse::{sparse_hessian, sparse_jacobian, SparseHessian, SparseJacobian, SparseMatrix};
 pub use tape::Tape;
 pub use var::Var;

@@ -2,6 +2,8 @@
 //! partials by hand and records one node; macros only forward the variants
 //! (references, assignment, mixed with plain numbers).
 
+use crate::tape::Curvature;
+use crate::var::Curves;
 use crate::Var;
 use admix_dual::Scalar;
 use std::iter::{Product, Sum};
@@ -14,7 +16,13 @@ impl<'t, T: Scalar> Add for Var<'t, T> {
     #[inline]
     #[track_caller]
     fn add(self, rhs: Self) -> Self {
-        self.chain2(rhs, self.value() + rhs.value(), T::one(), T::one())
+        self.chain2(
+            rhs,
+            self.value() + rhs.value(),
+            T::one(),
+            T::one(),
+            Curves::LINEAR,
+        )
     }
 }
 
@@ -23,7 +31,13 @@ impl<'t, T: Scalar> Sub for Var<'t, T> {
     #[inline]
     #[track_caller]
     fn sub(self, rhs: Self) -> Self {
-        self.chain2(rhs, self.value() - rhs.value(), T::one(), -T::one())
+        self.chain2(
+            rhs,
+            self.value() - rhs.value(),
+            T::one(),
+            -T::one(),
+            Curves::LINEAR,
+        )
     }
 }
 
@@ -33,7 +47,15 @@ impl<'t, T: Scalar> Mul for Var<'t, T> {
     #[inline]
     #[track_caller]
     fn mul(self, rhs: Self) -> Self {
-        self.chain2(rhs, self.value() * rhs.value(), rhs.value(), self.value())
+        // Linear in each factor alone: only the mixed second derivative.
+        let curves = Curves::new(Curvature::Cross, Curvature::Linear, Curvature::Linear);
+        self.chain2(
+            rhs,
+            self.value() * rhs.value(),
+            rhs.value(),
+            self.value(),
+            curves,
+        )
     }
 }
 
@@ -45,7 +67,9 @@ impl<'t, T: Scalar> Div for Var<'t, T> {
     fn div(self, rhs: Self) -> Self {
         let inv = rhs.value().recip();
         let value = self.value() / rhs.value();
-        self.chain2(rhs, value, inv, -value * inv)
+        // Linear in the numerator alone, curved in the denominator.
+        let curves = Curves::new(Curvature::Full, Curvature::Linear, Curvature::Full);
+        self.chain2(rhs, value, inv, -value * inv, curves)
     }
 }
 
@@ -56,7 +80,14 @@ impl<'t, T: Scalar> Rem for Var<'t, T> {
     #[track_caller]
     fn rem(self, rhs: Self) -> Self {
         let q = (self.value() / rhs.value()).trunc();
-        self.chain2(rhs, self.value() % rhs.value(), T::one(), -q)
+        // Piecewise linear: trunc(a/b) is locally constant.
+        self.chain2(
+            rhs,
+            self.value() % rhs.value(),
+            T::one(),
+            -q,
+            Curves::LINEAR,
+        )
     }
 }
 
@@ -64,7 +95,7 @@ impl<'t, T: Scalar> Neg for Var<'t, T> {
     type Output = Self;
     #[inline]
     fn neg(self) -> Self {
-        self.chain(-self.value(), -T::one())
+        self.chain_linear(-self.value(), -T::one())
     }
 }
 

@@ -5,17 +5,68 @@ use crate::{Gradients, Var};
 use admix_dual::Scalar;
 use ndarray::ArrayD;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Index of the sink node: unused parent slots point here, so the reverse
 /// sweep needs no branch; its adjoint collects zeros and is never read.
 pub(crate) const SINK: u32 = 0;
 
-/// One recorded scalar operation: at most two parents and the local partial
-/// derivative of the result with respect to each.
+/// The top bit of a parent slot: a flag of the node's [`Curvature`], which
+/// leaves 31 bits for the index.
+pub(crate) const FLAG: u32 = 1 << 31;
+/// Mask of the index bits of a parent slot.
+pub(crate) const INDEX: u32 = FLAG - 1;
+
+/// How a node's result curves in its parents, for Hessian sparsity
+/// detection: kept in the flag bits of the parent slots, so it costs the
+/// recording nothing but an `or` with a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Curvature {
+    /// Second derivatives all zero (sums, scaling, piecewise linear).
+    Linear,
+    /// Only the mixed second derivative is non-zero (a product).
+    Cross,
+    /// Any second derivative may be non-zero.
+    Full,
+}
+
+/// One recorded scalar operation: at most two parents (index bits and a
+/// [`Curvature`] flag each) and the local partial derivative of the result
+/// with respect to each.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Node<T> {
     pub(crate) parents: [u32; 2],
     pub(crate) partials: [T; 2],
+}
+
+impl<T> Node<T> {
+    /// The parent indices without the flag bits.
+    #[inline(always)]
+    pub(crate) fn parent_indices(&self) -> [usize; 2] {
+        [
+            (self.parents[0] & INDEX) as usize,
+            (self.parents[1] & INDEX) as usize,
+        ]
+    }
+
+    /// The curvature flagged in the parent slots.
+    pub(crate) fn curvature(&self) -> Curvature {
+        match (self.parents[0] & FLAG != 0, self.parents[1] & FLAG != 0) {
+            (true, _) => Curvature::Full,
+            (false, true) => Curvature::Cross,
+            (false, false) => Curvature::Linear,
+        }
+    }
+}
+
+/// Parent slots `[a, b]` flagged with `curvature`.
+#[inline(always)]
+pub(crate) fn flagged(curvature: Curvature, a: u32, b: u32) -> [u32; 2] {
+    match curvature {
+        Curvature::Linear => [a, b],
+        Curvature::Cross => [a, b | FLAG],
+        Curvature::Full => [a | FLAG, b],
+    }
 }
 
 /// A recording of operations on [`Var`]s and arrays, for reverse-mode
@@ -50,6 +101,17 @@ pub(crate) struct Node<T> {
 pub struct Tape<T = f64> {
     pub(crate) nodes: RefCell<Vec<Node<T>>>,
     pub(crate) arrays: RefCell<ArrayArena>,
+    /// Which recording this is (see [`next_recording`]): [`Gradients`]
+    /// remember it, so a handle of another or an older recording is caught.
+    recording: u64,
+}
+
+/// A number no other recording of this process had: a new tape, or a tape
+/// after [`Tape::clear`], takes the next one. An address would not do: a
+/// dropped tape and a new one can share it, and a cleared tape keeps it.
+fn next_recording() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl<T: Scalar> Default for Tape<T> {
@@ -74,6 +136,7 @@ impl<T: Scalar> Tape<T> {
         Self {
             nodes: RefCell::new(nodes),
             arrays: RefCell::new(ArrayArena::default()),
+            recording: next_recording(),
         }
     }
 
@@ -114,17 +177,23 @@ impl<T: Scalar> Tape<T> {
     pub fn clear(&mut self) {
         self.nodes.get_mut().truncate(1);
         self.arrays.get_mut().clear();
+        self.recording = next_recording();
+    }
+
+    /// The number of the current recording (see [`next_recording`]).
+    pub(crate) fn recording(&self) -> u64 {
+        self.recording
     }
 
     /// Appends one node and returns its index.
     ///
     /// # Panics
-    /// When the tape holds more than `u32::MAX` nodes.
+    /// When the tape holds more than 2^31 - 1 nodes.
     #[inline(always)]
     pub(crate) fn push(&self, parents: [u32; 2], partials: [T; 2]) -> u32 {
         let mut nodes = self.nodes.borrow_mut();
         let index = nodes.len();
-        if index > u32::MAX as usize {
+        if index > INDEX as usize {
             too_many_nodes();
         }
         nodes.push(Node { parents, partials });
@@ -217,7 +286,7 @@ impl<T: Scalar> Tape<T> {
 #[cold]
 #[inline(never)]
 fn too_many_nodes() -> ! {
-    panic!("tape holds more than u32::MAX nodes; record smaller pieces or use array nodes")
+    panic!("tape holds more than 2^31 - 1 nodes; record smaller pieces or use array nodes")
 }
 
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
@@ -226,11 +295,12 @@ fn too_many_nodes() -> ! {
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
     for (i, node) in nodes[start..end].iter().enumerate().rev() {
         let a = adj[start + i];
-        adj[node.parents[0] as usize] += a * node.partials[0];
+        let [p, q] = node.parent_indices();
+        adj[p] += a * node.partials[0];
         // Unused second slots point at the sink: skipping them keeps the
         // sink's adjoint from chaining every node into one dependency.
-        if node.parents[1] != SINK {
-            adj[node.parents[1] as usize] += a * node.partials[1];
+        if q != SINK as usize {
+            adj[q] += a * node.partials[1];
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The tape variable: a value and a handle into the tape that recorded it.
 
-use crate::tape::SINK;
+use crate::tape::{flagged, Curvature, SINK};
 use crate::Tape;
 use admix_dual::Scalar;
 use std::cmp::Ordering;
@@ -61,8 +61,9 @@ impl<'t, T: Scalar> Var<'t, T> {
         self.index
     }
 
-    pub(crate) fn tape_address(&self) -> Option<usize> {
-        self.tape.map(|t| t as *const Tape<T> as usize)
+    /// The recording this variable belongs to; `None` for a constant.
+    pub(crate) fn recording(&self) -> Option<u64> {
+        self.tape.map(Tape::recording)
     }
 
     /// This variable's node index if it lives on `tape`, `None` if constant.
@@ -80,26 +81,40 @@ impl<'t, T: Scalar> Var<'t, T> {
         Some(self.index)
     }
 
-    /// Records `value = f(self)` with `partial = df/dself`.
+    /// Records `value = f(self)` with `partial = df/dself`, for a function
+    /// `f` with a non-zero second derivative.
     #[inline]
     pub(crate) fn chain(self, value: T, partial: T) -> Self {
+        self.chain_curved(value, partial, Curvature::Full)
+    }
+
+    /// [`Var::chain`] for a function whose second derivative is zero
+    /// (wherever it exists): negation, scaling, rounding.
+    #[inline]
+    pub(crate) fn chain_linear(self, value: T, partial: T) -> Self {
+        self.chain_curved(value, partial, Curvature::Linear)
+    }
+
+    #[inline(always)]
+    fn chain_curved(self, value: T, partial: T, curvature: Curvature) -> Self {
         match self.tape {
             None => Self::constant(value),
             Some(tape) => {
-                let index = tape.push([self.index, SINK], [partial, T::zero()]);
+                let parents = flagged(curvature, self.index, SINK);
+                let index = tape.push(parents, [partial, T::zero()]);
                 Self::on_tape(value, index, tape)
             }
         }
     }
 
     /// Records `value = f(self, other)` with partials `da = df/dself`,
-    /// `db = df/dother`.
+    /// `db = df/dother`, and how `f` curves (see [`Curves`]).
     ///
     /// # Panics
     /// When the two variables live on different tapes.
     #[inline]
     #[track_caller]
-    pub(crate) fn chain2(self, other: Self, value: T, da: T, db: T) -> Self {
+    pub(crate) fn chain2(self, other: Self, value: T, da: T, db: T, curves: Curves) -> Self {
         let tape = match (self.tape, other.tape) {
             (None, None) => return Self::constant(value),
             (Some(a), Some(b)) if !std::ptr::eq(a, b) => different_tapes(),
@@ -107,12 +122,37 @@ impl<'t, T: Scalar> Var<'t, T> {
         };
         // A constant's index is the sink; keep it in the second slot, which
         // the sweep skips, so one push serves all three cases.
-        let (parents, partials) = if self.tape.is_some() {
-            ([self.index, other.index], [da, db])
-        } else {
-            ([other.index, SINK], [db, da])
+        let (parents, partials) = match (self.tape.is_some(), other.tape.is_some()) {
+            (true, true) => (flagged(curves.both, self.index, other.index), [da, db]),
+            (true, false) => (flagged(curves.first, self.index, SINK), [da, db]),
+            _ => (flagged(curves.second, other.index, SINK), [db, da]),
         };
         Self::on_tape(value, tape.push(parents, partials), tape)
+    }
+}
+
+/// How a function of two variables curves: when both are variables, and
+/// in the first or the second alone (the other being a constant).
+#[derive(Clone, Copy)]
+pub(crate) struct Curves {
+    pub(crate) both: Curvature,
+    pub(crate) first: Curvature,
+    pub(crate) second: Curvature,
+}
+
+impl Curves {
+    /// Sums and differences.
+    pub(crate) const LINEAR: Self =
+        Self::new(Curvature::Linear, Curvature::Linear, Curvature::Linear);
+    /// Any second derivative may be non-zero, with either operand constant too.
+    pub(crate) const FULL: Self = Self::new(Curvature::Full, Curvature::Full, Curvature::Full);
+
+    pub(crate) const fn new(both: Curvature, first: Curvature, second: Curvature) -> Self {
+        Self {
+            both,
+            first,
+            second,
+        }
     }
 }
 

@@ -191,6 +191,20 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
             false,
             Box::new(move |x| x[0].slice_axis(1, 1..n + 1)),
         ),
+        // Rows in the middle: zeros on both sides of the block (first axis).
+        case(
+            "slice rows",
+            vec![vec![m + 2, n]],
+            false,
+            Box::new(move |x| x[0].slice_axis(0, 1..m + 1)),
+        ),
+        // Two overlapping slices of one array: the second adds to the first.
+        case(
+            "slice twice",
+            vec![vec![m + 1, n]],
+            false,
+            Box::new(move |x| x[0].slice_axis(0, 0..m)? * x[0].slice_axis(0, 1..m + 1)?),
+        ),
         case(
             "concat",
             vec![vec![m, n], vec![m, 2]],

@@ -179,6 +179,37 @@ fn reading_gradients_of_another_tape_panics() {
     let _ = t2.gradient(y * y).wrt(x);
 }
 
+/// A tape dropped and a new one in the same place: with tapes told apart by
+/// address, the old gradients would answer for the new variable.
+#[test]
+#[should_panic(expected = "earlier recording")]
+fn gradients_reject_a_new_tape_at_the_old_address() {
+    let mut slot = Tape::new();
+    let old = {
+        let x = slot.var(2.0);
+        slot.gradient(x * x)
+    };
+    let address = std::ptr::addr_of!(slot) as usize;
+    slot = Tape::new();
+    assert_eq!(std::ptr::addr_of!(slot) as usize, address);
+    let y = slot.var(5.0);
+    let _ = old.wrt(y);
+}
+
+/// A cleared tape keeps its address and its node indices start over.
+#[test]
+#[should_panic(expected = "earlier recording")]
+fn gradients_reject_a_variable_recorded_after_clear() {
+    let mut tape = Tape::new();
+    let old = {
+        let x = tape.var(2.0);
+        tape.gradient(x * x)
+    };
+    tape.clear();
+    let y = tape.var(5.0);
+    let _ = old.wrt(y);
+}
+
 #[test]
 fn several_tapes_on_several_threads() {
     let handles: Vec<_> = (0..4)

@@ -26,6 +26,15 @@ fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut
     adj[id].get_or_insert_with(|| ArrayD::zeros(shape))
 }
 
+/// Adds the constant `s` to every element of the adjoint of array `id`: one
+/// filled array when that adjoint is still zero (not zeros, then a pass).
+fn add_constant(adj: &mut Adjoints, id: usize, shape: &[usize], s: f64) {
+    match &mut adj[id] {
+        Some(a) => *a += s,
+        slot @ None => *slot = Some(ArrayD::from_elem(shape, s)),
+    }
+}
+
 fn matrix(x: &ArrayD<f64>) -> ArrayView2<'_, f64> {
     x.view()
         .into_dimensionality::<Ix2>()
@@ -228,13 +237,10 @@ fn array_rule(
                 .into_owned();
             accumulate(adj, x, gx);
         }
-        Op::Sum { x, .. } => {
-            let s = scalar(&g);
-            *adjoint_mut(adj, x, v[x].shape()) += s;
-        }
+        Op::Sum { x, .. } => add_constant(adj, x, v[x].shape(), scalar(&g)),
         Op::Mean { x, .. } => {
             let s = scalar(&g) / v[x].len() as f64;
-            *adjoint_mut(adj, x, v[x].shape()) += s;
+            add_constant(adj, x, v[x].shape(), s);
         }
         Op::SqNorm { x, .. } => {
             let s = 2.0 * scalar(&g);
@@ -279,9 +285,22 @@ fn array_rule(
         Op::Slice {
             x, axis, ref range, ..
         } => {
-            let a = adjoint_mut(adj, x, v[x].shape());
-            let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
-            part += &g;
+            let shape = v[x].shape();
+            // A slice of the first axis of a still-zero adjoint is one block
+            // between zeros: written in one pass, not zeros and then a sum.
+            if let (None, 0, Some(part)) = (&adj[x], axis, g.as_slice()) {
+                let inner: usize = shape[1..].iter().product();
+                let mut buffer = Vec::with_capacity(v[x].len());
+                buffer.resize(range.start * inner, 0.0);
+                buffer.extend_from_slice(part);
+                buffer.resize(v[x].len(), 0.0);
+                let a = ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
+                adj[x] = Some(a);
+            } else {
+                let a = adjoint_mut(adj, x, shape);
+                let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
+                part += &g;
+            }
         }
         Op::Concat { ref xs, axis, .. } => {
             let mut start = 0;

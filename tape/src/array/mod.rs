@@ -405,10 +405,11 @@ impl Gradients<f64> {
     /// (zeros when the output does not depend on it).
     ///
     /// # Panics
-    /// When `a` belongs to another tape than the one swept.
+    /// When `a` belongs to another tape than the one swept, or to a later
+    /// recording of it (after [`Tape::clear`]).
     #[track_caller]
     pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
-        self.check_tape(a.tape as *const Tape<f64> as usize);
+        self.check_tape(a.tape.recording());
         match self.arrays.get(a.id()) {
             Some(Some(g)) => g.clone(),
             _ => ArrayD::zeros(a.shape()),

@@ -2,7 +2,7 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, map2, map_into, map_lanes, sum_axis, triangle_side, zip_mut,
+    broadcast_shape, check_axis, map_into, map_lanes, sum_axis, triangle_side, zip_into, zip_mut,
 };
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
@@ -90,14 +90,15 @@ impl<'t> ArrayVar<'t> {
         let shape = self
             .tape
             .arrays_with(|v, _| broadcast_shape(op, v[self.id()].shape(), v[other.id()].shape()))?;
-        let out = self.tape.zeros(&shape);
+        let out = self.tape.result_buffer(shape.iter().product());
         let (value, active) = self.tape.arrays_with(|v, a| {
             let (x, y) = (v[self.id()].view(), v[other.id()].view());
+            // One loop per kind (not a match per element), so each vectorises.
             let value = match kind {
-                Binary::Add => map2(out, x, y, |a, b| a + b),
-                Binary::Sub => map2(out, x, y, |a, b| a - b),
-                Binary::Mul => map2(out, x, y, |a, b| a * b),
-                Binary::Div => map2(out, x, y, |a, b| a / b),
+                Binary::Add => zip_into(out, &shape, x, y, |a, b| a + b),
+                Binary::Sub => zip_into(out, &shape, x, y, |a, b| a - b),
+                Binary::Mul => zip_into(out, &shape, x, y, |a, b| a * b),
+                Binary::Div => zip_into(out, &shape, x, y, |a, b| a / b),
             };
             (value, a[self.id()] || a[other.id()])
         });

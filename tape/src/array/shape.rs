@@ -93,6 +93,29 @@ pub(crate) fn triangle_side(len: usize) -> Result<usize, TapeError> {
 // below view 1- and 2-dimensional operands statically and fall back to
 // IxDyn otherwise.
 
+/// `f(x, y)` elementwise into an array of `shape` (both operands broadcast
+/// to it), written into the (empty) buffer `out` when there is one. Equal
+/// shapes in standard layout take one pass; broadcasting fills zeros first.
+pub(crate) fn zip_into(
+    out: Option<Vec<f64>>,
+    shape: &[usize],
+    x: ArrayViewD<'_, f64>,
+    y: ArrayViewD<'_, f64>,
+    f: impl Fn(f64, f64) -> f64,
+) -> ArrayD<f64> {
+    let mut buffer = out.unwrap_or_default();
+    if x.shape() == shape && y.shape() == shape {
+        if let (Some(a), Some(b)) = (x.as_slice(), y.as_slice()) {
+            buffer.extend(a.iter().zip(b).map(|(&a, &b)| f(a, b)));
+            return ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
+        }
+    }
+    buffer.clear();
+    buffer.resize(shape.iter().product(), 0.0);
+    let zeros = ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
+    map2(zeros, x, y, f)
+}
+
 /// `out = f(x, y)` elementwise; both operands must broadcast to the shape
 /// of `out`.
 pub(crate) fn map2(
