@@ -14,6 +14,7 @@ mod iterations_plot;
 mod kmeans;
 mod model_cmds;
 mod model_io;
+mod online;
 mod plot;
 mod progress;
 mod select;
