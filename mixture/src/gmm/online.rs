@@ -169,9 +169,10 @@ impl OnlineGmm {
         let per_unit = 1.0 / batch_stats.weight;
         scale(&mut batch_stats, per_unit);
         let rho = self.next_step();
-        let stats = match self.stats.take() {
+        let stats = match &self.stats {
             None => batch_stats,
-            Some(mut s) => {
+            Some(s) => {
+                let mut s = s.clone();
                 blend(&mut s, &batch_stats, rho);
                 s
             }
