@@ -2,10 +2,11 @@
 
 use crate::args::{DataArgs, FitSettings, Fitter};
 use crate::figures::{fit_panels, PlotView};
+use crate::online::OnlineArgs;
 use crate::plot;
 use crate::progress::progress_bar;
 use admix::mixture::gmm::CovarianceType;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,6 +30,8 @@ pub struct FitArgs {
     pub method: Fitter,
     #[command(flatten)]
     pub settings: FitSettings,
+    #[command(flatten)]
+    pub online: OnlineArgs,
     /// Write the fitted model as JSON to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -53,9 +56,20 @@ pub struct FitArgs {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let data = args.data.load()?;
+    if args.online.online && (args.method != Fitter::Em || args.plot_iterations.is_some()) {
+        bail!("--online fits by online EM: leave out --method and --plot-iterations");
+    }
     let x = data.view()?;
     let start = Instant::now();
+    let mut online = None;
     let (model, certificate) = match args.method {
+        Fitter::Em if args.online.online => {
+            let (model, run) = args
+                .online
+                .fit(x, args.k, args.covariance, &args.settings)?;
+            online = Some(run);
+            (model, None)
+        }
         Fitter::Em => {
             let params = args.settings.params(args.k, args.covariance)?.check()?;
             let per_restart = params.max_iter();
@@ -121,6 +135,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
             value["status"] = json!(format!("{status:?}"));
             value["gradient_norm"] = json!(norm);
         }
+        if let Some(run) = &online {
+            value["online_batches"] = json!(run.batches);
+            value["batch_rows"] = json!(run.batch_rows);
+            value["epochs"] = json!(run.epochs);
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
@@ -135,16 +154,23 @@ pub fn run(args: &FitArgs) -> Result<()> {
     if let Some((status, norm)) = certificate {
         println!("status {status:?}, gradient norm at the fit {norm:.3e}");
     }
-    println!(
-        "iterations {} ({}), {:.3} s",
-        model.n_iter(),
-        if model.converged() {
-            "converged"
-        } else {
-            "not converged: raise --max-iter or --tol"
-        },
-        seconds
-    );
+    if let Some(run) = &online {
+        println!(
+            "online EM: {} batches of at most {} rows ({} passes), {seconds:.3} s",
+            run.batches, run.batch_rows, run.epochs
+        );
+    } else {
+        println!(
+            "iterations {} ({}), {:.3} s",
+            model.n_iter(),
+            if model.converged() {
+                "converged"
+            } else {
+                "not converged: raise --max-iter or --tol"
+            },
+            seconds
+        );
+    }
     println!(
         "mean log-likelihood {mean_ll:.6}   BIC {bic:.3}   AIC {:.3}   parameters {}",
         criteria.aic,

@@ -17,6 +17,7 @@ mod kmeans;
 mod mapped_memory;
 mod model_cmds;
 mod model_io;
+mod online;
 mod plot;
 mod progress;
 mod select;

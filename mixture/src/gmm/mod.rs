@@ -17,6 +17,7 @@
 //! accumulate.rs      their products with the rows, merged in task order
 //! stats.rs         SufficientStats --M-step--> weights, means, covariances
 //! model.rs       GaussianMixtureModel (predict.rs: per-sample outputs)
+//! online.rs      OnlineGmm: the same pass and M-step, batch by batch
 //! ```
 //!
 //! # Example
@@ -52,6 +53,7 @@ mod em;
 mod estep;
 mod json;
 mod model;
+mod online;
 mod params;
 mod predict;
 mod sample;
@@ -62,6 +64,7 @@ mod stats;
 pub(crate) use accumulate::{accumulate, Source, TASK_ROWS};
 pub use covariance::{CovarianceType, Covariances};
 pub use model::{Criteria, GaussianMixtureModel};
+pub use online::OnlineGmm;
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};
 pub use sample::Sampler;
 pub use stats::SufficientStats;

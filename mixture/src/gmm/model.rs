@@ -298,7 +298,7 @@ impl GaussianMixtureModel {
     }
 
     /// A shift that keeps the E-step products well conditioned: the mixture mean.
-    fn centre(&self) -> Vec<f64> {
+    pub(crate) fn centre(&self) -> Vec<f64> {
         self.means.t().dot(&self.weights).to_vec()
     }
 

@@ -11,7 +11,7 @@
 //! # Reference
 //! Sculley, Web-scale k-means clustering, WWW 2010.
 
-use super::assign::{Assignment, Rows};
+use super::assign::{Assignment, ClusterSums, Rows};
 use super::distances::PackedCentres;
 use super::params::Distance;
 use super::prepare::Prepared;
@@ -54,7 +54,6 @@ pub(crate) fn mini_batch(
     let mut assignment = Assignment::new(b, k, d);
     let mut packed = PackedCentres::new(centres.view());
     let mut seen = vec![0.0; k];
-    let mut previous = vec![0.0; d];
     let threshold = settings.tol * total_variance(data);
     let x = data.rows();
     for iter in 0..settings.max_iter {
@@ -73,34 +72,13 @@ pub(crate) fn mini_batch(
                 distance: data.distance,
             };
             assignment.pass(rows, &packed);
-            let total = &assignment.total;
-            for (c, mut centre) in centres.rows_mut().into_iter().enumerate() {
-                let bw = total.weights[c];
-                if bw <= 0.0 {
-                    continue;
-                }
-                let sums = &total.sums[c * d..(c + 1) * d];
-                let after = seen[c] + bw;
-                previous.copy_from_slice(centre.as_slice().expect("rows are contiguous"));
-                for (m, &s) in centre.iter_mut().zip(sums) {
-                    *m = (seen[c] * *m + s) / after;
-                }
-                if data.distance == Distance::Cosine {
-                    let norm = centre.dot(&centre).sqrt();
-                    if norm > 0.0 {
-                        centre /= norm;
-                    } else {
-                        // Opposite rows cancelled out: keep the old direction.
-                        centre.iter_mut().zip(&previous).for_each(|(m, &p)| *m = p);
-                    }
-                }
-                movement += centre
-                    .iter()
-                    .zip(&previous)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f64>();
-                seen[c] = after;
-            }
+            update_centres(
+                &mut centres,
+                &mut seen,
+                &assignment.total,
+                data.distance,
+                &mut movement,
+            );
             packed.repack(centres.view());
         }
         if movement <= threshold {
@@ -115,6 +93,48 @@ pub(crate) fn mini_batch(
         centres,
         n_iter: settings.max_iter,
         converged: false,
+    }
+}
+
+/// One mini-batch step: moves every centre to the weighted mean of what it
+/// has seen and the batch rows nearest it (`total`, from an assignment pass),
+/// adds their weight to `seen`, and adds the squared movement of each centre
+/// to `movement`. Cosine centres are scaled back to unit length.
+pub(crate) fn update_centres(
+    centres: &mut Array2<f64>,
+    seen: &mut [f64],
+    total: &ClusterSums,
+    distance: Distance,
+    movement: &mut f64,
+) {
+    let d = centres.ncols();
+    let mut previous = vec![0.0; d];
+    for (c, mut centre) in centres.rows_mut().into_iter().enumerate() {
+        let bw = total.weights[c];
+        if bw <= 0.0 {
+            continue;
+        }
+        let sums = &total.sums[c * d..(c + 1) * d];
+        let after = seen[c] + bw;
+        previous.copy_from_slice(centre.as_slice().expect("rows are contiguous"));
+        for (m, &s) in centre.iter_mut().zip(sums) {
+            *m = (seen[c] * *m + s) / after;
+        }
+        if distance == Distance::Cosine {
+            let norm = centre.dot(&centre).sqrt();
+            if norm > 0.0 {
+                centre /= norm;
+            } else {
+                // Opposite rows cancelled out: keep the old direction.
+                centre.iter_mut().zip(&previous).for_each(|(m, &p)| *m = p);
+            }
+        }
+        *movement += centre
+            .iter()
+            .zip(&previous)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>();
+        seen[c] = after;
     }
 }
 

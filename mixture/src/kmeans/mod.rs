@@ -31,11 +31,13 @@ mod init;
 mod lloyd;
 mod minibatch;
 mod model;
+mod online;
 mod params;
 mod prepare;
 
 pub use lloyd::{Lloyd, LloydStep};
 pub use model::KMeansModel;
+pub use online::OnlineKMeans;
 pub use params::{Algorithm, Distance, Init, KMeans, KMeansParams, KMeansValidParams};
 
 #[cfg(test)]

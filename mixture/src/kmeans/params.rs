@@ -55,7 +55,7 @@ pub enum Init {
 }
 
 /// The dissimilarity minimised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Distance {
     /// `||x - c||^2`.
     SquaredEuclidean,
