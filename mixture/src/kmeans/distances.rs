@@ -12,6 +12,11 @@
 //! every path, so AVX2 and portable code give bitwise the same numbers. The
 //! path follows the crate's [`simd`](crate::simd) level (AVX2 and above
 //! take the AVX2 path).
+//!
+//! Work per row for `k` centres of `d` features (`k` rounded up to a
+//! multiple of `TILE`): `2 k d` flops for the dot products, `2 k` for
+//! `||c||^2 - 2 x.c`, and `k` comparisons for the minimum. Bytes moved from
+//! memory: the row's `8 d`; the packed centres (`8 k d + 8 k`) stay in L1.
 
 use crate::simd::{self, Level};
 use ndarray::ArrayView2;
