@@ -10,7 +10,8 @@
 //! exps per row of an E-step are not counted as flops. Times are the best
 //! of several repetitions.
 //!
-//! Run: `cargo bench -p admix-mixture --bench peak`
+//! Run: `cargo bench -p admix-mixture --bench peak [em] [kmeans]` (no
+//! name: both)
 //! (`ADMIX_BENCH_THREADS`, default 2; with `ADMIX_BENCH_PYTHON` naming a
 //! Python that has scikit-learn, `scripts/bench_sklearn_kmeans.py` runs
 //! right after, in the same run).
@@ -162,6 +163,11 @@ fn main() {
         .num_threads(threads)
         .build_global()
         .expect("the global pool is built once, first");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
     let single = dgemm_peak(1);
     let peak = dgemm_peak(threads);
     println!("GEMM: matrixmultiply 0.3 dgemm, {PEAK_SIDE}^3 per thread");
@@ -173,6 +179,9 @@ fn main() {
         CovarianceType::Diag,
         CovarianceType::Spherical,
     ] {
+        if !runs("em") {
+            break;
+        }
         let (x, model) = em_problem(n, d, k, ctype);
         let seconds = best_of(5, || {
             let stats = model.statistics(x.view(), None).unwrap();
@@ -188,11 +197,14 @@ fn main() {
     }
 
     for (n, d, k) in [(200_000, 16, 16), (50_000, 64, 8)] {
+        if !runs("kmeans") {
+            break;
+        }
         let x = blobs(n, d, k, 1);
         let start = x.select(Axis(0), &(0..k).map(|i| i * 7).collect::<Vec<_>>());
         let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
         lloyd.step();
-        let seconds = best_of(20, || {
+        let seconds = best_of(100, || {
             black_box(lloyd.step());
         });
         let flops = (n * lloyd_flops_per_row(d, k)) as f64;
@@ -204,7 +216,7 @@ fn main() {
         );
     }
 
-    if let Ok(python) = std::env::var("ADMIX_BENCH_PYTHON") {
+    if let (true, Ok(python)) = (runs("kmeans"), std::env::var("ADMIX_BENCH_PYTHON")) {
         let script = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../scripts/bench_sklearn_kmeans.py"
