@@ -39,6 +39,18 @@ fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// CPU seconds this process has used, all threads, from `/proc/self/stat`
+/// (Linux; ticks of 1/100 s), to compare with scikit-learn's CPU figure,
+/// which a loaded machine disturbs less than wall time.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses: utime and stime
+    // are fields 14 and 15 of the line, 12 and 13 after the name.
+    let mut after = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let (user, system): (f64, f64) = (after.next()?.parse().ok()?, after.next()?.parse().ok()?);
+    Some((user + system) / 100.0)
+}
+
 /// GFLOP/s of `threads` simultaneous single-threaded square DGEMMs.
 fn dgemm_peak(threads: usize) -> f64 {
     let m = PEAK_SIDE;
@@ -204,9 +216,12 @@ fn main() {
         let start = x.select(Axis(0), &(0..k).map(|i| i * 7).collect::<Vec<_>>());
         let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
         lloyd.step();
-        let seconds = best_of(100, || {
+        let reps = 100;
+        let cpu_start = process_cpu_seconds();
+        let seconds = best_of(reps, || {
             black_box(lloyd.step());
         });
+        let cpu_end = process_cpu_seconds();
         let flops = (n * lloyd_flops_per_row(d, k)) as f64;
         report(
             &format!("K-means Lloyd n={n} d={d} k={k}"),
@@ -214,6 +229,12 @@ fn main() {
             flops,
             peak,
         );
+        if let (Some(a), Some(b)) = (cpu_start, cpu_end) {
+            println!(
+                "  (mean CPU over all threads: {:.5} s/iter)",
+                (b - a) / reps as f64
+            );
+        }
     }
 
     if let (true, Ok(python)) = (runs("kmeans"), std::env::var("ADMIX_BENCH_PYTHON")) {
