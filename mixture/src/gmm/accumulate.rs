@@ -197,6 +197,18 @@ fn task(
 impl Scratch {
     /// Adds the statistics of the `b` loaded rows, whose (weighted)
     /// responsibilities are in `lp`, to `stats`.
+    ///
+    /// Flops per row (`w` = `d + 1` for full and tied, `2d + 1` for diag and
+    /// spherical; `t = d (d+1) / 2`): the moments GEMM `2 k w`, plus
+    /// - full, `k d >= t`: `t` products for the row's triangle and the GEMM
+    ///   `2 k t = k d (d+1)`;
+    /// - full, `k d < t`: `k d` products and the GEMM `2 d k d`;
+    /// - tied: the GEMM `2 d^2` (plus `d` products with sample weights);
+    /// - diag, spherical: nothing more.
+    ///
+    /// All operands are in cache (the chunk's rows were loaded by
+    /// `Scratch::load`); only `stats` (`k w` plus `k t` or `d^2` values) is
+    /// read and written per chunk.
     #[inline(always)]
     pub(super) fn accumulate(
         &mut self,

@@ -1,0 +1,253 @@
+//! Achieved GFLOP/s of the EM and K-means kernels against a DGEMM peak
+//! measured in the same run, on the same threads, with the same GEMM the
+//! kernels call (`matrixmultiply::dgemm`, single-threaded per call; the
+//! kernels run one call per rayon worker, so the peak is one large square
+//! product per thread, all threads at once).
+//!
+//! Flop counts per row are those written next to the kernels
+//! (`gmm/estep.rs`, `gmm/accumulate.rs`, `kmeans/distances.rs`,
+//! `kmeans/assign.rs`); one flop is one add or one multiply, and the `k`
+//! exps per row of an E-step are not counted as flops. Times are the best
+//! of several repetitions.
+//!
+//! Run: `cargo bench -p admix-mixture --bench peak [em] [kmeans]` (no
+//! name: both)
+//! (`ADMIX_BENCH_THREADS`, default 2; with `ADMIX_BENCH_PYTHON` naming a
+//! Python that has scikit-learn, `scripts/bench_sklearn_kmeans.py` runs
+//! right after, in the same run).
+
+use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixtureModel};
+use admix_mixture::kmeans::{Distance, Lloyd};
+use ndarray::{Array1, Array2, Array3, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Side of the square products that measure the peak.
+const PEAK_SIDE: usize = 1024;
+
+/// Best wall time of `reps` calls of `f`, in seconds.
+fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// CPU seconds this process has used, all threads, from `/proc/self/stat`
+/// (Linux; ticks of 1/100 s), to compare with scikit-learn's CPU figure,
+/// which a loaded machine disturbs less than wall time.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses: utime and stime
+    // are fields 14 and 15 of the line, 12 and 13 after the name.
+    let mut after = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let (user, system): (f64, f64) = (after.next()?.parse().ok()?, after.next()?.parse().ok()?);
+    Some((user + system) / 100.0)
+}
+
+/// GFLOP/s of `threads` simultaneous single-threaded square DGEMMs.
+fn dgemm_peak(threads: usize) -> f64 {
+    let m = PEAK_SIDE;
+    let a: Vec<f64> = (0..m * m).map(|i| (i % 97) as f64 * 0.01).collect();
+    let b: Vec<f64> = (0..m * m).map(|i| (i % 89) as f64 * 0.01).collect();
+    let mut outs = vec![vec![0.0; m * m]; threads];
+    let seconds = best_of(3, || {
+        std::thread::scope(|s| {
+            for c in outs.iter_mut() {
+                let (a, b) = (&a, &b);
+                s.spawn(move || {
+                    // SAFETY: a, b and c each hold m x m row-major values.
+                    unsafe {
+                        matrixmultiply::dgemm(
+                            m,
+                            m,
+                            m,
+                            1.0,
+                            a.as_ptr(),
+                            m as isize,
+                            1,
+                            b.as_ptr(),
+                            m as isize,
+                            1,
+                            0.0,
+                            c.as_mut_ptr(),
+                            m as isize,
+                            1,
+                        )
+                    }
+                });
+            }
+        })
+    });
+    black_box(&outs);
+    (2 * m * m * m * threads) as f64 / seconds / 1e9
+}
+
+/// Data from `k` unit-variance blobs with centres uniform in [-5, 5]^d, and a
+/// starting model whose means are those centres moved by 0.5 (as `em.rs`).
+fn em_problem(
+    n: usize,
+    d: usize,
+    k: usize,
+    ctype: CovarianceType,
+) -> (Array2<f64>, GaussianMixtureModel) {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let centres = Array2::from_shape_simple_fn((k, d), || rng.random_range(-5.0..5.0));
+    let x = Array2::from_shape_fn((n, d), |(i, l)| {
+        let z: f64 = rng.sample(StandardNormal);
+        centres[[i % k, l]] + z
+    });
+    let covariances = match ctype {
+        CovarianceType::Full => Covariances::Full(Array3::from_shape_fn((k, d, d), |(_, a, b)| {
+            if a == b {
+                1.0
+            } else {
+                0.0
+            }
+        })),
+        CovarianceType::Spherical => Covariances::Spherical(Array1::ones(k)),
+        _ => Covariances::Diag(Array2::ones((k, d))),
+    };
+    let weights = Array1::from_elem(k, 1.0 / k as f64);
+    let model = GaussianMixtureModel::new(weights, centres.mapv(|c| c + 0.5), covariances).unwrap();
+    (x, model)
+}
+
+/// Flops per row of one EM pass (load, E-step, accumulation), as counted
+/// next to the kernels; the M-step is O(k d^2) in all, not per row.
+fn em_flops_per_row(ctype: CovarianceType, d: usize, k: usize) -> usize {
+    let t = d * (d + 1) / 2;
+    let normalise = 3 * k + 2;
+    match ctype {
+        CovarianceType::Full => {
+            let estep = d + 2 * k * d * (d + 1) + 2 * k * d + 2 * k;
+            let second = if k * d >= t {
+                t + k * d * (d + 1)
+            } else {
+                k * d + 2 * d * k * d
+            };
+            estep + normalise + 2 * k * (d + 1) + second
+        }
+        CovarianceType::Tied => {
+            d + 2 * d * d + 3 * k * d + 2 * k + normalise + 2 * k * (d + 1) + 2 * d * d
+        }
+        CovarianceType::Diag | CovarianceType::Spherical => {
+            2 * d + 2 * k * (2 * d + 1) + normalise + 2 * k * (2 * d + 1)
+        }
+    }
+}
+
+/// Flops per row of one Lloyd assignment pass (centres rounded up to tiles of 8).
+fn lloyd_flops_per_row(d: usize, k: usize) -> usize {
+    let k = k.div_ceil(8) * 8;
+    2 * k * d + 2 * k + 2 * d + 5
+}
+
+/// K-means data as `kmeans.rs` and `scripts/bench_sklearn_kmeans.py` make it.
+fn blobs(n: usize, d: usize, k: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let means = Array2::from_shape_fn((k, d), |_| rng.random_range(-0.25..0.25));
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        means[[i % k, j]] + Distribution::<f64>::sample(&StandardNormal, &mut rng)
+    })
+}
+
+fn report(what: &str, seconds: f64, flops: f64, peak: f64) {
+    let gflops = flops / seconds / 1e9;
+    println!(
+        "{what:<40} {seconds:>9.5} s/iter {gflops:>7.2} GFLOP/s {:>5.1}% of peak",
+        100.0 * gflops / peak
+    );
+}
+
+fn main() {
+    let threads: usize = std::env::var("ADMIX_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .expect("the global pool is built once, first");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
+    let single = dgemm_peak(1);
+    let peak = dgemm_peak(threads);
+    println!("GEMM: matrixmultiply 0.3 dgemm, {PEAK_SIDE}^3 per thread");
+    println!("DGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak:.2} GFLOP/s on {threads} (the reference below)");
+
+    let (n, d, k) = (200_000, 16, 16);
+    for ctype in [
+        CovarianceType::Full,
+        CovarianceType::Diag,
+        CovarianceType::Spherical,
+    ] {
+        if !runs("em") {
+            break;
+        }
+        let (x, model) = em_problem(n, d, k, ctype);
+        let seconds = best_of(5, || {
+            let stats = model.statistics(x.view(), None).unwrap();
+            black_box(model.m_step(&stats, 1e-6).unwrap());
+        });
+        let flops = (n * em_flops_per_row(ctype, d, k)) as f64;
+        report(
+            &format!("EM {} n={n} d={d} k={k}", ctype.name()),
+            seconds,
+            flops,
+            peak,
+        );
+    }
+
+    for (n, d, k) in [(200_000, 16, 16), (50_000, 64, 8)] {
+        if !runs("kmeans") {
+            break;
+        }
+        let x = blobs(n, d, k, 1);
+        let start = x.select(Axis(0), &(0..k).map(|i| i * 7).collect::<Vec<_>>());
+        let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
+        lloyd.step();
+        let reps = 100;
+        let cpu_start = process_cpu_seconds();
+        let seconds = best_of(reps, || {
+            black_box(lloyd.step());
+        });
+        let cpu_end = process_cpu_seconds();
+        let flops = (n * lloyd_flops_per_row(d, k)) as f64;
+        report(
+            &format!("K-means Lloyd n={n} d={d} k={k}"),
+            seconds,
+            flops,
+            peak,
+        );
+        if let (Some(a), Some(b)) = (cpu_start, cpu_end) {
+            println!(
+                "  (mean CPU over all threads: {:.5} s/iter)",
+                (b - a) / reps as f64
+            );
+        }
+    }
+
+    if let (true, Ok(python)) = (runs("kmeans"), std::env::var("ADMIX_BENCH_PYTHON")) {
+        let script = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../scripts/bench_sklearn_kmeans.py"
+        );
+        let status = std::process::Command::new(python)
+            .arg(script)
+            .arg(threads.to_string())
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            eprintln!("scikit-learn comparison failed: {status:?}");
+        }
+    }
+}
