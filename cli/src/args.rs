@@ -110,9 +110,10 @@ pub struct FitSettings {
     /// Which parameters are updated: a subset of "wmc" (weights, means, covariances).
     #[arg(long, alias = "params", default_value = "wmc")]
     pub update: Updates,
-    /// Samples per chunk of exact EM (bounded memory, same result).
-    #[arg(long)]
-    pub batch_size: Option<usize>,
+    /// Rows per task of an exact EM pass (the unit of parallel work; any
+    /// value gives the same model up to rounding). Old spelling: --batch-size.
+    #[arg(long, alias = "batch-size", value_name = "ROWS")]
+    pub task_rows: Option<usize>,
     #[command(flatten)]
     pub threads: Threads,
     /// Step size of Adam and gradient descent (default: the method's own).
@@ -134,7 +135,7 @@ impl FitSettings {
             .n_init(self.n_init)
             .seed(self.seed)
             .updates(self.update);
-        if let Some(b) = self.batch_size {
+        if let Some(b) = self.task_rows {
             p = p.task_rows(b);
         }
         Ok(match GmmInit::from_str(&self.init) {

@@ -584,6 +584,17 @@ fn update_and_its_old_spelling_params_agree() {
 }
 
 #[test]
+fn task_rows_and_its_old_spelling_batch_size_agree() {
+    // 7 rows per task: 272 rows in 39 tasks, a grid unlike the default one.
+    let a = admix_json(&["fit", "faithful", "--task-rows", "7", "--json"]);
+    let b = admix_json(&["fit", "faithful", "--batch-size", "7", "--json"]);
+    assert_eq!(a["means"], b["means"]);
+    assert_eq!(a["covariances"], b["covariances"]);
+    let e = admix_error(&["fit", "faithful", "--task-rows", "0"]);
+    assert!(e.contains("task_rows"), "{e}");
+}
+
+#[test]
 fn plots_of_wide_data_use_principal_axes() {
     let dir = scratch("wide");
     // 120 rows of 300 columns: two groups apart along the first column.
