@@ -224,12 +224,41 @@ fn prefetch_ahead(rows: &[f64], b: usize, block: usize) {
     }
 }
 
+/// The nearest-centre driver of the vector kernels: blocks of `ROWS` rows go
+/// to `block` (with the next block prefetched), the last rows to the
+/// portable code.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn nearest_blocks<const ROWS: usize>(
+    rows: &[f64],
+    centres: &PackedCentres,
+    labels: &mut [usize],
+    values: &mut [f64],
+    mut block: impl FnMut(&[f64], &mut [usize], &mut [f64]),
+) {
+    let d = centres.d;
+    let full = labels.len() / ROWS * ROWS;
+    let (head_rows, tail_rows) = rows.split_at(full * d);
+    let (head_labels, tail_labels) = labels.split_at_mut(full);
+    let (head_values, tail_values) = values.split_at_mut(full);
+    for (b, ((rows_b, labels_b), values_b)) in head_rows
+        .chunks_exact(ROWS * d)
+        .zip(head_labels.chunks_exact_mut(ROWS))
+        .zip(head_values.chunks_exact_mut(ROWS))
+        .enumerate()
+    {
+        prefetch_ahead(rows, b, ROWS * d);
+        block(rows_b, labels_b, values_b);
+    }
+    nearest_rows(tail_rows, centres, tail_labels, tail_values);
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx512 {
     //! Blocks of `ROWS` rows against one tile at a time, one 8-lane register
     //! per row.
 
-    use super::{nearest_rows, prefetch_ahead, PackedCentres, TILE};
+    use super::{nearest_blocks, PackedCentres, TILE};
     use std::arch::x86_64::*;
 
     /// Rows per register block.
@@ -247,21 +276,10 @@ mod avx512 {
         labels: &mut [usize],
         values: &mut [f64],
     ) {
-        let d = centres.d;
-        let full = labels.len() / ROWS * ROWS;
-        let (head_rows, tail_rows) = rows.split_at(full * d);
-        let (head_labels, tail_labels) = labels.split_at_mut(full);
-        let (head_values, tail_values) = values.split_at_mut(full);
-        for (b, ((block, labels), values)) in head_rows
-            .chunks_exact(ROWS * d)
-            .zip(head_labels.chunks_exact_mut(ROWS))
-            .zip(head_values.chunks_exact_mut(ROWS))
-            .enumerate()
-        {
-            prefetch_ahead(rows, b, ROWS * d);
-            block_nearest(block, centres, labels, values);
-        }
-        nearest_rows(tail_rows, centres, tail_labels, tail_values);
+        // The closure inherits this function's target feature.
+        nearest_blocks::<ROWS>(rows, centres, labels, values, |block, labels, values| {
+            block_nearest(block, centres, labels, values)
+        });
     }
 
     /// Nearest centres of `ROWS` rows; running minima and their indices
@@ -319,7 +337,7 @@ mod avx512 {
 mod avx2 {
     //! Blocks of `ROWS` rows against one tile at a time, in AVX2 registers.
 
-    use super::{all_centres_rows, nearest_rows, prefetch_ahead, PackedCentres, TILE};
+    use super::{all_centres_rows, nearest_blocks, PackedCentres, TILE};
     use std::arch::x86_64::*;
 
     /// Rows per register block.
@@ -369,21 +387,10 @@ mod avx2 {
         labels: &mut [usize],
         values: &mut [f64],
     ) {
-        let d = centres.d;
-        let full = labels.len() / ROWS * ROWS;
-        let (head_rows, tail_rows) = rows.split_at(full * d);
-        let (head_labels, tail_labels) = labels.split_at_mut(full);
-        let (head_values, tail_values) = values.split_at_mut(full);
-        for (b, ((block, labels), values)) in head_rows
-            .chunks_exact(ROWS * d)
-            .zip(head_labels.chunks_exact_mut(ROWS))
-            .zip(head_values.chunks_exact_mut(ROWS))
-            .enumerate()
-        {
-            prefetch_ahead(rows, b, ROWS * d);
-            block_nearest(block, centres, labels, values);
-        }
-        nearest_rows(tail_rows, centres, tail_labels, tail_values);
+        // The closure inherits this function's target feature.
+        nearest_blocks::<ROWS>(rows, centres, labels, values, |block, labels, values| {
+            block_nearest(block, centres, labels, values)
+        });
     }
 
     /// Nearest centres of `ROWS` rows; running minima and their indices
