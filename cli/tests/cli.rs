@@ -1,45 +1,12 @@
 //! The `admix` program run as a user would: every command on the built-in
 //! data, JSON parsed and checked, and user mistakes giving one clear line.
 
+mod common;
+
+use common::{admix, admix_error, admix_json};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn admix(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admix"))
-        .args(args)
-        .output()
-        .expect("the admix binary runs")
-}
-
-/// Runs a command that must succeed and returns its stdout as JSON.
-fn admix_json(args: &[&str]) -> Value {
-    let out = admix(args);
-    assert!(
-        out.status.success(),
-        "admix {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-/// Runs a command that must fail, and returns its one-line error.
-fn admix_error(args: &[&str]) -> String {
-    let out = admix(args);
-    assert!(!out.status.success(), "admix {args:?} should fail");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(
-        !stderr.contains("panicked"),
-        "a panic for admix {args:?}: {stderr}"
-    );
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "one line for {args:?}: {stderr}"
-    );
-    assert!(stderr.starts_with("admix: error:"), "{stderr}");
-    stderr
-}
+use std::process::Command;
 
 /// A fresh scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -1,26 +1,11 @@
 //! `admix convert` run as a user would: a CSV into `.npy`, read back byte by
 //! byte here (not by admix's own reader), and bad input leaving no file.
 
+mod common;
+
+use common::{admix, admix_ok};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn admix(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admix"))
-        .args(args)
-        .output()
-        .expect("the admix binary runs")
-}
-
-fn ok(args: &[&str]) -> Vec<u8> {
-    let out = admix(args);
-    assert!(
-        out.status.success(),
-        "admix {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 /// The header dict and the data bytes of an `.npy` version 1.0 file, split
 /// as the NPY format describes it.
@@ -50,7 +35,7 @@ fn convert_writes_the_csv_loaders_matrix_as_npy() {
     let want = [1.5, -2.0, 300.0, 0.25, 4.0, -0.125, 7.0, 8.0, 9.0];
 
     let f64_path = dir.path().join("out.npy");
-    ok(&["convert", csv, f64_path.to_str().unwrap()]);
+    admix_ok(&["convert", csv, f64_path.to_str().unwrap()]);
     let (dict, data) = npy_parts(&f64_path);
     assert!(
         dict.contains("'descr': '<f8'")
@@ -66,7 +51,7 @@ fn convert_writes_the_csv_loaders_matrix_as_npy() {
 
     let f32_path = dir.path().join("out32.npy");
     let f32_out = f32_path.to_str().unwrap();
-    ok(&[
+    admix_ok(&[
         "convert",
         csv,
         f32_out,
@@ -85,11 +70,11 @@ fn convert_writes_the_csv_loaders_matrix_as_npy() {
 
     // The converted file is mapped, and a fit of it equals the fit of the CSV.
     let info: Value =
-        serde_json::from_slice(&ok(&["info", f64_path.to_str().unwrap(), "--json"])).unwrap();
+        serde_json::from_slice(&admix_ok(&["info", f64_path.to_str().unwrap(), "--json"])).unwrap();
     assert_eq!(info["mapped"], true);
     assert_eq!(info["rows"], 3);
     let fit = |data: &str| -> Value {
-        let out = ok(&["kmeans", data, "-k", "2", "--seed", "3", "--json"]);
+        let out = admix_ok(&["kmeans", data, "-k", "2", "--seed", "3", "--json"]);
         let mut v: Value = serde_json::from_slice(&out).unwrap();
         v.as_object_mut().unwrap().remove("fit_seconds");
         v

@@ -1,34 +1,9 @@
 //! `admix fit --online`: online EM batch by batch, run as a user would.
 
+mod common;
+
+use common::{admix_failure, admix_json};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-fn admix(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admix"))
-        .args(args)
-        .output()
-        .expect("the admix binary runs")
-}
-
-fn admix_json(args: &[&str]) -> Value {
-    let out = admix(args);
-    assert!(
-        out.status.success(),
-        "admix {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
-}
-
-/// The one-line error of a command that must fail, and its exit code.
-fn admix_error(args: &[&str]) -> (String, Option<i32>) {
-    let out = admix(args);
-    assert!(!out.status.success(), "admix {args:?} should fail");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    (stderr, out.status.code())
-}
 
 #[test]
 fn online_em_on_old_faithful_approaches_full_em() {
@@ -118,20 +93,20 @@ fn online_model_file_is_an_ordinary_model() {
 fn online_mistakes_are_one_clear_line() {
     let base = ["fit", "faithful", "--online"];
     let with = |extra: &[&'static str]| [&base[..], extra].concat();
-    let (e, _) = admix_error(&with(&["--batch-rows", "0"]));
+    let (e, _) = admix_failure(&with(&["--batch-rows", "0"]));
     assert!(e.contains("--batch-rows must be at least 1"), "{e}");
-    let (e, _) = admix_error(&with(&["--batch-rows", "10", "--epochs", "0"]));
+    let (e, _) = admix_failure(&with(&["--batch-rows", "10", "--epochs", "0"]));
     assert!(e.contains("--epochs must be at least 1"), "{e}");
-    let (e, _) = admix_error(&with(&["--batch-rows", "10", "--kappa", "0.4"]));
+    let (e, _) = admix_failure(&with(&["--batch-rows", "10", "--kappa", "0.4"]));
     assert!(e.contains("kappa") && e.contains("(0.5, 1]"), "{e}");
-    let (e, _) = admix_error(&with(&["--batch-rows", "10", "--tau", "-1"]));
+    let (e, _) = admix_failure(&with(&["--batch-rows", "10", "--tau", "-1"]));
     assert!(e.contains("tau") && e.contains(">= 0"), "{e}");
-    let (e, _) = admix_error(&with(&["--batch-rows", "10", "--method", "adam"]));
+    let (e, _) = admix_failure(&with(&["--batch-rows", "10", "--method", "adam"]));
     assert!(e.contains("leave out --method"), "{e}");
-    let (e, code) = admix_error(&base);
+    let (e, code) = admix_failure(&base);
     assert!(e.contains("--batch-rows"), "{e}");
     assert_eq!(code, Some(2));
-    let (e, code) = admix_error(&["fit", "faithful", "--epochs", "3"]);
+    let (e, code) = admix_failure(&["fit", "faithful", "--epochs", "3"]);
     assert!(e.contains("--online"), "{e}");
     assert_eq!(code, Some(2));
 }

@@ -1,14 +1,9 @@
 //! The teaching pictures and programs, run as a user would.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn admix(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_admix"))
-        .args(args)
-        .output()
-        .expect("the admix binary runs")
-}
+use common::admix;
+use std::path::PathBuf;
 
 fn temp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("teach");
