@@ -4,33 +4,12 @@
 //! reverse sweep per row) like n^2, so it runs only at n = 10^3. Then the
 //! sparse Newton solve of the same problem at n = 10^5.
 
-use admix_dual::{Scalar, VectorFn};
+use admix_dual::VectorFn;
+use admix_optim::test_functions::BoundaryValueProblem;
 use admix_optim::NewtonRoot;
 use admix_tape::SparseJacobian;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
-
-/// r_i = 2 u_i - u_{i-1} - u_{i+1} + h^2 (u_i^3 - 1), u = 0 outside.
-struct Bvp;
-
-impl VectorFn for Bvp {
-    fn eval<S: Scalar>(&self, u: &[S]) -> Vec<S> {
-        let n = u.len();
-        let h2 = ((n + 1) as f64).powi(-2);
-        (0..n)
-            .map(|i| {
-                let mut r = u[i].scale(2.0) + (u[i].powi(3) - S::one()).scale(h2);
-                if i > 0 {
-                    r -= u[i - 1];
-                }
-                if i + 1 < n {
-                    r -= u[i + 1];
-                }
-                r
-            })
-            .collect()
-    }
-}
 
 fn jacobians(c: &mut Criterion) {
     let mut group = c.benchmark_group("bvp_jacobian");
@@ -38,24 +17,29 @@ fn jacobians(c: &mut Criterion) {
     for n in [1_000, 10_000, 100_000] {
         let u: Vec<f64> = (0..n).map(|i| (i as f64 * 0.01).sin()).collect();
         let mut work = SparseJacobian::new();
-        let (_, jac) = work.jacobian(&Bvp, &u);
+        let (_, jac) = work.jacobian(&BoundaryValueProblem, &u);
         eprintln!(
             "n = {n}: {} colours, {} non-zeros",
             work.colours(),
             jac.compute_nnz()
         );
         group.bench_with_input(BenchmarkId::new("primal_f64", n), &u, |b, u| {
-            b.iter(|| black_box(Bvp.eval(black_box(u))))
+            b.iter(|| black_box(BoundaryValueProblem.eval(black_box(u))))
         });
         group.bench_with_input(BenchmarkId::new("sparse_reused", n), &u, |b, u| {
-            b.iter(|| black_box(work.jacobian(&Bvp, black_box(u))))
+            b.iter(|| black_box(work.jacobian(&BoundaryValueProblem, black_box(u))))
         });
         group.bench_with_input(BenchmarkId::new("sparse_fresh", n), &u, |b, u| {
-            b.iter(|| black_box(admix_tape::sparse_jacobian(&Bvp, black_box(u))))
+            b.iter(|| {
+                black_box(admix_tape::sparse_jacobian(
+                    &BoundaryValueProblem,
+                    black_box(u),
+                ))
+            })
         });
         if n <= 1_000 {
             group.bench_with_input(BenchmarkId::new("dense_reverse", n), &u, |b, u| {
-                b.iter(|| black_box(admix_tape::jacobian(&Bvp, black_box(u))))
+                b.iter(|| black_box(admix_tape::jacobian(&BoundaryValueProblem, black_box(u))))
             });
         }
     }
@@ -68,14 +52,16 @@ fn newton(c: &mut Criterion) {
     let n = 100_000;
     let x0 = vec![0.0; n];
     let report = NewtonRoot::new()
-        .find_sparse_system(&Bvp, &x0)
+        .find_sparse_system(&BoundaryValueProblem, &x0)
         .expect("square");
     eprintln!(
         "Newton, n = {n}: {:?} after {} iterations, |F| = {:e}",
         report.status, report.iterations, report.residual
     );
     group.bench_with_input(BenchmarkId::new("sparse_lu", n), &x0, |b, x0| {
-        b.iter(|| black_box(NewtonRoot::new().find_sparse_system(&Bvp, black_box(x0))))
+        b.iter(|| {
+            black_box(NewtonRoot::new().find_sparse_system(&BoundaryValueProblem, black_box(x0)))
+        })
     });
     group.finish();
 }

@@ -4,7 +4,7 @@
 //! The hand-written derivatives make each one a [`Hessian`] problem on its
 //! own, independent of any AD, so they can check the AD gradient sources.
 
-use admix_dual::{Scalar, ScalarFn};
+use admix_dual::{Scalar, ScalarFn, VectorFn};
 
 use crate::{CostFunction, Gradient, Hessian, OptimError};
 
@@ -328,5 +328,37 @@ mod tests {
         let q = Quadratic::new(4, 1e6).unwrap();
         assert_eq!(q.curvatures()[3], 1e6);
         assert_eq!(q.eval(&[1.0_f64; 4]), 0.0);
+    }
+}
+
+/// A system of equations with a sparse Jacobian: -u'' + u^3 = 1 on (0, 1),
+/// u = 0 at both ends, on `n` interior points of spacing h = 1 / (n + 1),
+/// times h^2:
+///
+/// ```text
+/// r_i = 2 u_i - u_{i-1} - u_{i+1} + h^2 (u_i^3 - 1)
+/// ```
+///
+/// Its Jacobian is tridiagonal for any n: the test case of sparse
+/// Jacobians and of Newton's method with a sparse solve.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundaryValueProblem;
+
+impl VectorFn for BoundaryValueProblem {
+    fn eval<S: Scalar>(&self, u: &[S]) -> Vec<S> {
+        let n = u.len();
+        let h2 = ((n + 1) as f64).powi(-2);
+        (0..n)
+            .map(|i| {
+                let mut r = u[i].scale(2.0) + (u[i].powi(3) - S::one()).scale(h2);
+                if i > 0 {
+                    r -= u[i - 1];
+                }
+                if i + 1 < n {
+                    r -= u[i + 1];
+                }
+                r
+            })
+            .collect()
     }
 }

@@ -1,6 +1,7 @@
 //! Newton's method for equations: convergence rates and clear failures.
 
 use admix_dual::{Dual, Float, Scalar, VectorFn};
+use admix_optim::test_functions::BoundaryValueProblem;
 use admix_optim::{NewtonRoot, RootStatus};
 
 /// Bisection to full precision: the independent reference root.
@@ -163,36 +164,17 @@ fn failures_are_reported_not_hidden() {
     assert!(NewtonRoot::new().find_system(&Three, &[1.0, 1.0]).is_err());
 }
 
-/// -u'' + u^3 = 1 on (0, 1), u = 0 at both ends, times h^2:
-/// r_i = 2 u_i - u_{i-1} - u_{i+1} + h^2 (u_i^3 - 1). Tridiagonal Jacobian.
-struct Bvp;
-
-impl VectorFn for Bvp {
-    fn eval<S: Scalar>(&self, u: &[S]) -> Vec<S> {
-        let n = u.len();
-        let h2 = ((n + 1) as f64).powi(-2);
-        (0..n)
-            .map(|i| {
-                let mut r = u[i].scale(2.0) + (u[i].powi(3) - S::one()).scale(h2);
-                if i > 0 {
-                    r -= u[i - 1];
-                }
-                if i + 1 < n {
-                    r -= u[i + 1];
-                }
-                r
-            })
-            .collect()
-    }
-}
-
 /// The sparse Newton (tape Jacobian, sparse LU) takes the same steps as the
 /// dense one (forward-mode Jacobian, dense LU) on a small grid.
 #[test]
 fn sparse_newton_takes_the_dense_steps() {
     let x0 = vec![0.0; 30];
-    let dense = NewtonRoot::new().find_system(&Bvp, &x0).unwrap();
-    let sparse = NewtonRoot::new().find_sparse_system(&Bvp, &x0).unwrap();
+    let dense = NewtonRoot::new()
+        .find_system(&BoundaryValueProblem, &x0)
+        .unwrap();
+    let sparse = NewtonRoot::new()
+        .find_sparse_system(&BoundaryValueProblem, &x0)
+        .unwrap();
     assert!(dense.status.converged());
     assert_eq!(sparse.status, dense.status);
     assert_eq!(sparse.iterations, dense.iterations);
@@ -209,10 +191,10 @@ fn sparse_newton_takes_the_dense_steps() {
 fn sparse_newton_solves_a_large_grid() {
     let n = 100_000;
     let report = NewtonRoot::new()
-        .find_sparse_system(&Bvp, &vec![0.0; n])
+        .find_sparse_system(&BoundaryValueProblem, &vec![0.0; n])
         .unwrap();
     assert!(report.status.converged(), "{:?}", report.status);
-    let r = Bvp.eval(&report.x);
+    let r = BoundaryValueProblem.eval(&report.x);
     assert!(r.iter().all(|ri| ri.abs() < 1e-13));
     // u is symmetric about the middle and positive inside.
     assert!((report.x[0] - report.x[n - 1]).abs() < 1e-12);
