@@ -102,10 +102,6 @@ impl Matrix {
         self.dim().0
     }
 
-    pub fn ncols(&self) -> usize {
-        self.dim().1
-    }
-
     /// The numbers in memory (a copy, for a mapped file).
     pub fn into_owned(self) -> Array2<f64> {
         match self {

@@ -4,7 +4,7 @@
 
 use crate::args::Threads;
 use crate::data;
-use crate::figures::{fit_panels, PlotView};
+use crate::figures::{fit_panels, Drawn, PlotView};
 use crate::plot::{self, Mark, Panel, Series};
 use admix::dual::demo::{cube_table, render_cube_table, CubeRow, CUBE_POINTS};
 use admix::mixture::gmm::{GaussianMixture, GmmInit};
@@ -49,9 +49,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         &crate::compare::panels(&cmp, Method::Lbfgs.name()),
     )?;
     let fit_plot = args.out_dir.join("faithful_fit.svg");
+    let drawn = Drawn::of(&faithful)?;
     plot::save(
         &fit_plot,
-        &fit_panels(&faithful, &cmp.em.model, &PlotView::Columns(0, 1))?,
+        &fit_panels(&drawn, &cmp.em.model, &PlotView::Columns(0, 1))?,
     )?;
     let iterations_plot = args.out_dir.join("faithful_em_iterations.svg");
     let fit_to = |i| {
@@ -63,7 +64,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         Ok(params.fit(faithful.x.view())?)
     };
     let panels = crate::iterations_plot::panels(
-        &faithful,
+        &drawn,
         &PlotView::Columns(0, 1),
         &EM_PICTURE_ITERATIONS,
         fit_to,

@@ -7,7 +7,45 @@ use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::GaussianMixtureModel;
 use admix::mixture::PrincipalAxes;
 use anyhow::{bail, Context, Result};
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+/// The most rows a figure draws. A larger data set is drawn as a seeded
+/// sample of this many rows: a scatter of more points is a blot, and the
+/// sample keeps a plot of a mapped file larger than memory in memory.
+pub const PLOT_ROWS: usize = 10_000;
+
+/// Seed of that sample, fixed so the same file gives the same picture.
+const PLOT_SEED: u64 = 11;
+
+/// The rows a figure draws, with the names of their columns.
+pub struct Drawn<'a> {
+    pub columns: &'a [String],
+    pub rows: CowArray<'a, f64, Ix2>,
+}
+
+impl<'a> Drawn<'a> {
+    /// Every row of a data set of at most [`PLOT_ROWS`] rows (borrowed, no
+    /// copy); of a larger one, [`PLOT_ROWS`] rows drawn uniformly without
+    /// replacement by a generator seeded with [`PLOT_SEED`], in file order.
+    /// Reads only the chosen rows of a mapped file.
+    pub fn of(data: &'a Dataset) -> Result<Drawn<'a>> {
+        let x = data.view()?;
+        let rows = if x.nrows() <= PLOT_ROWS {
+            CowArray::from(x)
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(PLOT_SEED);
+            let mut chosen = rand::seq::index::sample(&mut rng, x.nrows(), PLOT_ROWS).into_vec();
+            chosen.sort_unstable();
+            CowArray::from(x.select(Axis(0), &chosen))
+        };
+        Ok(Drawn {
+            columns: &data.columns,
+            rows,
+        })
+    }
+}
 
 /// The plane a fit plot shows: two chosen columns, or the first two
 /// principal components of the data.
@@ -19,26 +57,27 @@ pub enum PlotView {
 impl PlotView {
     /// `--plot-columns` if given; else the data's two columns, or the first
     /// two principal components of wider data.
-    pub fn choose(data: &Dataset, chosen: Option<&[String]>) -> Result<PlotView> {
+    pub fn choose(drawn: &Drawn, chosen: Option<&[String]>) -> Result<PlotView> {
         let find = |w: &String| {
-            data.columns
+            drawn
+                .columns
                 .iter()
                 .position(|c| c == w)
-                .or_else(|| w.parse::<usize>().ok().filter(|&i| i < data.columns.len()))
+                .or_else(|| w.parse::<usize>().ok().filter(|&i| i < drawn.columns.len()))
                 .with_context(|| format!("--plot-columns: no column '{w}'"))
         };
-        Ok(match (chosen, data.columns.len()) {
+        Ok(match (chosen, drawn.columns.len()) {
             (Some([a, b]), _) => PlotView::Columns(find(a)?, find(b)?),
             (Some(_), _) => bail!("--plot-columns takes exactly two columns"),
             (None, 1) => PlotView::Columns(0, 0),
             (None, 2) => PlotView::Columns(0, 1),
-            (None, _) => PlotView::Principal(PrincipalAxes::fit(data.x.view(), 2)?),
+            (None, _) => PlotView::Principal(PrincipalAxes::fit(drawn.rows.view(), 2)?),
         })
     }
 
-    pub fn labels(&self, data: &Dataset) -> (String, String) {
+    pub fn labels(&self, columns: &[String]) -> (String, String) {
         match self {
-            PlotView::Columns(a, b) => (data.columns[*a].clone(), data.columns[*b].clone()),
+            PlotView::Columns(a, b) => (columns[*a].clone(), columns[*b].clone()),
             PlotView::Principal(_) => (
                 "principal component 1".into(),
                 "principal component 2".into(),
@@ -77,15 +116,15 @@ impl PlotView {
 
 /// The scatter with 1- and 2-sigma ellipses, and the lower bound per iteration.
 pub fn fit_panels(
-    data: &Dataset,
+    drawn: &Drawn,
     model: &GaussianMixtureModel,
     view: &PlotView,
 ) -> Result<Vec<Panel>> {
-    let labels = model.predict(data.x.view())?;
-    let d = data.x.ncols();
-    let (x_label, y_label) = view.labels(data);
+    let labels = model.predict(drawn.rows.view())?;
+    let d = drawn.rows.ncols();
+    let (x_label, y_label) = view.labels(drawn.columns);
     let mut scatter = Panel::new("data by component, 1 and 2 sigma", &x_label, &y_label);
-    let points = view.points(data.x.view());
+    let points = view.points(drawn.rows.view());
     for j in 0..model.n_components() {
         let mine = points
             .iter()
@@ -145,6 +184,54 @@ pub fn ellipse(centre: (f64, f64), cov: [[f64; 2]; 2], radius: f64) -> Vec<(f64,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::Matrix;
+
+    /// Row i holds (i, -i): a drawn row tells which row of the data it is.
+    fn numbered(n: usize) -> Dataset {
+        Dataset {
+            columns: vec!["a".into(), "b".into()],
+            x: Matrix::Owned(Array2::from_shape_fn((n, 2), |(i, j)| {
+                if j == 0 {
+                    i as f64
+                } else {
+                    -(i as f64)
+                }
+            })),
+        }
+    }
+
+    #[test]
+    fn a_small_data_set_is_drawn_whole_without_a_copy() {
+        let data = numbered(PLOT_ROWS);
+        let drawn = Drawn::of(&data).unwrap();
+        assert!(drawn.rows.is_view());
+        assert_eq!(drawn.rows.view(), data.x.view());
+    }
+
+    #[test]
+    fn a_large_data_set_is_drawn_as_a_seeded_sample_of_distinct_rows_in_order() {
+        let n = 5 * PLOT_ROWS + 3;
+        let data = numbered(n);
+        let drawn = Drawn::of(&data).unwrap();
+        let again = Drawn::of(&data).unwrap();
+        assert_eq!(drawn.rows, again.rows, "the same rows every time");
+        assert_eq!(drawn.rows.dim(), (PLOT_ROWS, 2));
+        let picked: Vec<f64> = drawn.rows.column(0).to_vec();
+        // Real rows, distinct and in file order.
+        assert!(drawn.rows.outer_iter().all(|r| r[1] == -r[0]));
+        assert!(picked.windows(2).all(|w| w[0] < w[1]));
+        // Spread over the whole file, not its start or a stride: about a
+        // fifth of the rows in each fifth of the file.
+        for fifth in 0..5 {
+            let (lo, hi) = ((fifth * n / 5) as f64, ((fifth + 1) * n / 5) as f64);
+            let count = picked.iter().filter(|&&i| lo <= i && i < hi).count();
+            assert!((1_800..2_200).contains(&count), "fifth {fifth}: {count}");
+        }
+        let strided = picked
+            .windows(2)
+            .all(|w| w[1] - w[0] == picked[1] - picked[0]);
+        assert!(!strided);
+    }
 
     #[test]
     fn ellipse_points_lie_on_the_mahalanobis_contour() {

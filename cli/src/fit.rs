@@ -1,7 +1,7 @@
 //! `admix fit`: fit a Gaussian mixture and report, save and plot it.
 
 use crate::args::{DataArgs, FitSettings, Fitter};
-use crate::figures::{fit_panels, PlotView};
+use crate::figures::{fit_panels, Drawn, PlotView};
 use crate::online::OnlineArgs;
 use crate::plot;
 use crate::progress::progress_bar;
@@ -117,13 +117,16 @@ pub fn run(args: &FitArgs) -> Result<()> {
             .with_context(|| format!("cannot write the model to '{}'", path.display()))?;
     }
     if let Some(path) = &args.plot {
-        let view = PlotView::choose(&data, args.plot_columns.as_deref())?;
+        let drawn = Drawn::of(&data)?;
+        let view = PlotView::choose(&drawn, args.plot_columns.as_deref())?;
         match &args.plot_iterations {
-            Some(list) => crate::iterations_plot::save_for_fit(path, args, &data, &view, list)?,
-            None => plot::save(path, &fit_panels(&data, &model, &view)?)?,
+            Some(list) => {
+                crate::iterations_plot::save_for_fit(path, args, &data, &drawn, &view, list)?
+            }
+            None => plot::save(path, &fit_panels(&drawn, &model, &view)?)?,
         }
     }
-    let criteria = model.criteria(data.view()?)?;
+    let criteria = crate::blocks::criteria(&model, data.view()?)?;
     let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;

@@ -140,7 +140,7 @@ fn model_seeds() -> Vec<Vec<u8>> {
 fn read_csv(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(d) = parse_csv(&text, "fuzz.csv", None) {
-        assert_eq!(d.columns.len(), d.x.ncols());
+        assert_eq!(d.columns.len(), d.x.dim().1);
         assert!(d.x.view().iter().all(|v| v.is_finite()));
     }
     let _ = parse_csv(&text, "fuzz.csv", Some(&["0".to_string()]));
@@ -148,7 +148,7 @@ fn read_csv(bytes: &[u8]) {
 
 fn read_npy(bytes: &[u8]) {
     if let Ok(d) = parse_npy(bytes, "fuzz.npy") {
-        assert_eq!(d.columns.len(), d.x.ncols());
+        assert_eq!(d.columns.len(), d.x.dim().1);
         // The array holds no more values than the file has bytes for.
         assert!(d.x.view().len() * 4 <= bytes.len());
     }

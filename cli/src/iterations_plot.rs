@@ -9,7 +9,7 @@
 
 use crate::args::Fitter;
 use crate::data::Dataset;
-use crate::figures::{ellipse, PlotView};
+use crate::figures::{ellipse, Drawn, PlotView};
 use crate::fit::FitArgs;
 use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::GaussianMixtureModel;
@@ -23,7 +23,7 @@ const COLUMNS: usize = 4;
 /// One panel per entry of `iterations`; `fit_to(i)` is the model after
 /// `i` iterations from the common start.
 pub fn panels(
-    data: &Dataset,
+    drawn: &Drawn,
     view: &PlotView,
     iterations: &[usize],
     fit_to: impl Fn(usize) -> Result<GaussianMixtureModel>,
@@ -31,8 +31,8 @@ pub fn panels(
     if iterations.is_empty() {
         bail!("--plot-iterations needs at least one iteration, for example 0,1,2,5,20");
     }
-    let (x_label, y_label) = view.labels(data);
-    let points = view.points(data.x.view());
+    let (x_label, y_label) = view.labels(drawn.columns);
+    let points = view.points(drawn.rows.view());
     let mut panels = Vec::with_capacity(iterations.len());
     for &i in iterations {
         let model = fit_to(i)?;
@@ -44,7 +44,7 @@ pub fn panels(
             i => format!("after iteration {i}"),
         };
         let mut panel = Panel::new(&title, &x_label, &y_label);
-        let responsibilities = model.predict_proba(data.x.view())?;
+        let responsibilities = model.predict_proba(drawn.rows.view())?;
         // Points of one blended colour share a series.
         let mut by_colour: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
         for (p, r) in points.iter().zip(responsibilities.outer_iter()) {
@@ -53,7 +53,7 @@ pub fn panels(
         for (colour, pts) in by_colour {
             panel.series.push(Series::new(pts, Mark::Dots, colour));
         }
-        let d = data.x.ncols();
+        let d = drawn.rows.ncols();
         for j in 0..model.n_components() {
             let cov = model.covariances().component(j, d);
             let (centre, block) = view.gaussian(model.means().row(j), cov.view());
@@ -141,6 +141,7 @@ pub fn save_for_fit(
     path: &Path,
     args: &FitArgs,
     data: &Dataset,
+    drawn: &Drawn,
     view: &PlotView,
     iterations: &[usize],
 ) -> Result<()> {
@@ -152,9 +153,9 @@ pub fn save_for_fit(
     }
     let fit_to = |i| {
         let params = args.settings.params(args.k, args.covariance)?.max_iter(i);
-        Ok(params.check()?.fit(data.x.view())?)
+        Ok(params.check()?.fit(data.view()?)?)
     };
-    save(path, &panels(data, view, iterations, fit_to)?)
+    save(path, &panels(drawn, view, iterations, fit_to)?)
 }
 
 /// Writes the picture of `panels` to `path`.
@@ -181,7 +182,7 @@ mod tests {
                 .seed(1)
                 .fit(data.x.view())?)
         };
-        let drawn = panels(&data, &view, &list, fit_to).unwrap();
+        let drawn = panels(&Drawn::of(&data).unwrap(), &view, &list, fit_to).unwrap();
         assert_eq!(drawn.len(), list.len());
         assert_eq!(drawn[0].title, "start");
         assert_eq!(drawn[7].title, "after iteration 20");
@@ -190,7 +191,7 @@ mod tests {
         assert_eq!(svg.matches(r#"font-weight="bold""#).count(), 8);
         assert_eq!(svg.matches("<svg ").count(), 3);
         assert!(svg.contains(r#"<svg y="400" "#));
-        assert!(panels(&data, &view, &[], fit_to).is_err());
+        assert!(panels(&Drawn::of(&data).unwrap(), &view, &[], fit_to).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `admix` command-line program.
 
 mod args;
+mod blocks;
 mod compare;
 mod convert;
 mod data;

@@ -2,7 +2,11 @@
 //! pages belong to the page cache, so only anonymous memory (heap, stacks)
 //! is the program's cost, and it must not grow with the file.
 
+use crate::blocks;
 use crate::data;
+use crate::figures::{fit_panels, Drawn, PlotView};
+use crate::model_cmds::{write_predictions, write_samples};
+use crate::plot;
 use admix::mixture::gmm::{CovarianceType, GaussianMixture, GmmInit};
 use admix::mixture::kmeans::KMeans;
 use std::io::Write;
@@ -118,9 +122,36 @@ fn measure_alone() {
     }
     let growth = peak_growth(|| {
         let x = loaded.view().unwrap();
-        pool.install(|| models[0].criteria(x)).unwrap();
+        pool.install(|| blocks::criteria(&models[1], x)).unwrap();
     });
-    report.push(("criteria (score, BIC, AIC)".to_string(), growth, false));
+    report.push(("criteria (score, BIC, AIC)".to_string(), growth, true));
+    for (proba, json, name) in [
+        (false, false, "predict"),
+        (true, false, "predict --proba"),
+        (true, true, "predict --proba --json"),
+    ] {
+        let growth = peak_growth(|| {
+            let x = loaded.view().unwrap();
+            let mut sink = std::io::sink();
+            pool.install(|| write_predictions(&models[1], x, proba, json, &mut sink))
+                .unwrap();
+        });
+        report.push((name.to_string(), growth, true));
+    }
+    for json in [false, true] {
+        // As many rows as the file holds, written to nowhere.
+        let growth = peak_growth(|| {
+            write_samples(&models[1], ROWS, 1, json, &mut std::io::sink()).unwrap();
+        });
+        let name = format!("sample -n {ROWS}{}", if json { " --json" } else { "" });
+        report.push((name, growth, true));
+    }
+    let growth = peak_growth(|| {
+        let drawn = Drawn::of(&loaded).unwrap();
+        let view = PlotView::choose(&drawn, None).unwrap();
+        plot::render(&fit_panels(&drawn, &models[1], &view).unwrap());
+    });
+    report.push(("fit plot (a sample of rows)".to_string(), growth, true));
     for covariance in [CovarianceType::Diag, CovarianceType::Full] {
         let growth = peak_growth(|| {
             let x = loaded.view().unwrap();

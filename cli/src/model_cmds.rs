@@ -1,8 +1,11 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
 use crate::args::{DataArgs, Threads};
+use crate::blocks::{self, blocks, in_whole};
 use crate::model_io::load_model;
+use admix::mixture::gmm::GaussianMixtureModel;
 use anyhow::{bail, Context, Result};
+use ndarray::ArrayView2;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,39 +66,72 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let data = args.data.load()?;
     let x = data.view()?;
-    if args.proba {
-        let p = args.threads.install(|| model.predict_proba(x))??;
-        let rows: Vec<Vec<f64>> = p.outer_iter().map(|r| r.to_vec()).collect();
-        if args.json {
-            println!("{}", json!({ "proba": rows }));
-        } else {
-            println!(
-                "{}",
-                csv_row((0..model.n_components()).map(|j| format!("p{j}")))
-            );
-            for r in rows {
-                println!("{}", csv_row(r.iter().map(|v| format!("{v:.6e}"))));
-            }
+    args.threads.install(|| {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        write_predictions(&model, x, args.proba, args.json, &mut out)
+    })?
+}
+
+/// Writes `admix predict`'s output (labels, or probabilities with `proba`;
+/// CSV, or JSON with `json`) block by block, each block's rows written before
+/// the next is computed: memory stays at one block whatever the file's size.
+pub fn write_predictions(
+    model: &GaussianMixtureModel,
+    x: ArrayView2<f64>,
+    proba: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let mut first = true;
+    match (proba, json) {
+        (true, true) => out.write_all(b"{\"proba\":[")?,
+        (true, false) => {
+            let header = (0..model.n_components()).map(|j| format!("p{j}"));
+            writeln!(out, "{}", csv_row(header))?
         }
-    } else {
-        let labels = args.threads.install(|| model.predict(x))??;
-        if args.json {
-            println!("{}", json!({ "labels": labels.to_vec() }));
+        (false, true) => out.write_all(b"{\"labels\":[")?,
+        (false, false) => writeln!(out, "label")?,
+    }
+    for (start, block) in blocks(x) {
+        if proba {
+            let p = model.predict_proba(block).map_err(|e| in_whole(e, start))?;
+            for row in p.outer_iter() {
+                if json {
+                    out.write_all(if first { b"[" } else { b",[" })?;
+                    for (j, v) in row.iter().enumerate() {
+                        out.write_all(if j == 0 { b"" } else { b"," })?;
+                        serde_json::to_writer(&mut *out, v)?;
+                    }
+                    out.write_all(b"]")?;
+                } else {
+                    writeln!(out, "{}", csv_row(row.iter().map(|v| format!("{v:.6e}"))))?;
+                }
+                first = false;
+            }
         } else {
-            println!("label");
+            let labels = model.predict(block).map_err(|e| in_whole(e, start))?;
             for l in labels {
-                println!("{l}");
+                if json {
+                    write!(out, "{}{l}", if first { "" } else { "," })?;
+                } else {
+                    writeln!(out, "{l}")?;
+                }
+                first = false;
             }
         }
     }
-    Ok(())
+    if json {
+        out.write_all(b"]}\n")?;
+    }
+    out.flush().context("cannot write the predictions")
 }
 
+/// Mean log-likelihood, BIC and AIC, summed block by block.
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let data = args.data.load()?;
     let x = data.view()?;
-    let criteria = args.threads.install(|| model.criteria(x))??;
+    let criteria = args.threads.install(|| blocks::criteria(&model, x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(
@@ -111,34 +147,45 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes the samples one row at a time as they are drawn, so memory stays
-/// at one row whatever `-n` is. JSON lists the labels after the samples:
-/// they are drawn a second time from the same seed rather than kept.
 pub fn sample(args: &SampleArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     if args.n == 0 {
         bail!("-n 0: ask for at least one sample");
     }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    write_samples(&model, args.n, args.seed, args.json, &mut out)
+}
+
+/// Writes `admix sample`'s output one row at a time as the rows are drawn,
+/// so memory stays at one row whatever `n` is. JSON lists the labels after
+/// the samples: they are drawn a second time from the same seed rather than
+/// kept.
+pub fn write_samples(
+    model: &GaussianMixtureModel,
+    n: usize,
+    seed: u64,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
     let mut row = vec![0.0; model.n_features()];
-    let mut sampler = model.sampler(args.seed)?;
-    let mut again = model.sampler(args.seed)?;
-    let written = (|| -> std::io::Result<()> {
-        if args.json {
+    let mut sampler = model.sampler(seed)?;
+    let mut again = model.sampler(seed)?;
+    let mut written = || -> std::io::Result<()> {
+        if json {
             out.write_all(b"{\"samples\":[")?;
-            for i in 0..args.n {
+            for i in 0..n {
                 sampler.draw(&mut row);
                 out.write_all(if i == 0 { b"[" } else { b",[" })?;
                 for (c, v) in row.iter().enumerate() {
                     if c > 0 {
                         out.write_all(b",")?;
                     }
-                    serde_json::to_writer(&mut out, v)?;
+                    serde_json::to_writer(&mut *out, v)?;
                 }
                 out.write_all(b"]")?;
             }
             out.write_all(b"],\"labels\":[")?;
-            for i in 0..args.n {
+            for i in 0..n {
                 let label = again.draw(&mut row);
                 write!(out, "{}{label}", if i == 0 { "" } else { "," })?;
             }
@@ -148,7 +195,7 @@ pub fn sample(args: &SampleArgs) -> Result<()> {
                 .map(|i| format!("x{i}"))
                 .chain(["label".to_string()]);
             writeln!(out, "{}", csv_row(header))?;
-            for _ in 0..args.n {
+            for _ in 0..n {
                 let label = sampler.draw(&mut row);
                 for v in &row {
                     write!(out, "{v},")?;
@@ -157,6 +204,6 @@ pub fn sample(args: &SampleArgs) -> Result<()> {
             }
         }
         out.flush()
-    })();
-    written.context("cannot write the samples")
+    };
+    written().context("cannot write the samples")
 }

@@ -372,14 +372,20 @@ impl GaussianMixtureModel {
     /// # }
     /// ```
     pub fn criteria(&self, x: ArrayView2<f64>) -> Result<Criteria, MixtureError> {
-        let score = self.score(x)?;
-        let n = x.nrows() as f64;
+        Ok(self.criteria_of_score(self.score(x)?, x.nrows()))
+    }
+
+    /// The criteria from a mean log-likelihood `score` of `n_samples` rows,
+    /// for a caller that sums the log-likelihoods itself (over the blocks of
+    /// a file larger than memory, say).
+    pub fn criteria_of_score(&self, score: f64, n_samples: usize) -> Criteria {
+        let n = n_samples as f64;
         let p = self.n_parameters() as f64;
-        Ok(Criteria {
+        Criteria {
             score,
             bic: -2.0 * score * n + p * n.ln(),
             aic: -2.0 * score * n + 2.0 * p,
-        })
+        }
     }
 
     /// Bayesian information criterion on `x` (lower is better); see

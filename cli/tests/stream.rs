@@ -1,0 +1,195 @@
+//! `predict`, `score` and the plots on an `.npy` file of several blocks
+//! (the program works through a file 16 384 rows at a time): the output must
+//! be what the whole-matrix computation gives, byte for byte.
+
+mod common;
+
+use admix::mixture::gmm::{Covariances, GaussianMixtureModel};
+use common::{admix_json, admix_ok};
+use ndarray::{array, Array2};
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+
+/// Three blocks and a short fourth.
+const ROWS: usize = 3 * 16_384 + 777;
+
+/// Three overlapping blobs in 3-D from a fixed-seed xorshift, so that many
+/// rows have probabilities strictly between 0 and 1.
+fn data() -> Array2<f64> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut uniform = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    Array2::from_shape_fn((ROWS, 3), |(i, j)| {
+        (i % 3) as f64 * 1.5 + j as f64 + 2.0 * (uniform() - 0.5)
+    })
+}
+
+fn model() -> GaussianMixtureModel {
+    GaussianMixtureModel::new(
+        array![0.2, 0.3, 0.5],
+        array![[0.0, 1.0, 2.0], [1.5, 2.5, 3.5], [3.0, 4.0, 5.0]],
+        Covariances::Diag(array![[0.4, 0.5, 0.6], [0.5, 0.5, 0.5], [0.7, 0.3, 0.4]]),
+    )
+    .unwrap()
+}
+
+/// A little-endian C-order float64 `.npy` file, written here rather than by
+/// the program under test.
+fn write_npy(path: &Path, x: &Array2<f64>) {
+    let mut dict = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
+        x.nrows(),
+        x.ncols()
+    );
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((dict.len() as u16).to_le_bytes());
+    bytes.extend(dict.as_bytes());
+    for v in x.iter() {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::File::create(path)
+        .unwrap()
+        .write_all(&bytes)
+        .unwrap();
+}
+
+struct Files {
+    _dir: tempfile::TempDir,
+    npy: String,
+    model: String,
+}
+
+fn files() -> Files {
+    let dir = tempfile::tempdir().unwrap();
+    let npy = dir.path().join("x.npy");
+    write_npy(&npy, &data());
+    let model_path = dir.path().join("model.json");
+    std::fs::write(&model_path, model().to_json()).unwrap();
+    Files {
+        npy: npy.to_str().unwrap().to_string(),
+        model: model_path.to_str().unwrap().to_string(),
+        _dir: dir,
+    }
+}
+
+/// The whole-matrix results, printed as `admix predict` printed them before
+/// it streamed (one `println!` of a CSV line per row, or one JSON value).
+fn expected(proba: bool, json_out: bool) -> Vec<u8> {
+    let (model, x) = (model(), data());
+    let mut text = String::new();
+    if proba {
+        let p = model.predict_proba(x.view()).unwrap();
+        let rows: Vec<Vec<f64>> = p.outer_iter().map(|r| r.to_vec()).collect();
+        if json_out {
+            text = format!("{}\n", json!({ "proba": rows }));
+        } else {
+            text += "p0,p1,p2\n";
+            for r in rows {
+                let cells: Vec<String> = r.iter().map(|v| format!("{v:.6e}")).collect();
+                text += &format!("{}\n", cells.join(","));
+            }
+        }
+    } else {
+        let labels = model.predict(x.view()).unwrap();
+        if json_out {
+            text = format!("{}\n", json!({ "labels": labels.to_vec() }));
+        } else {
+            text += "label\n";
+            for l in labels {
+                text += &format!("{l}\n");
+            }
+        }
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
+    let f = files();
+    for (proba, json_out) in [(false, false), (false, true), (true, false), (true, true)] {
+        let mut args = vec!["predict", &f.model, &f.npy, "--threads", "2"];
+        if proba {
+            args.push("--proba");
+        }
+        if json_out {
+            args.push("--json");
+        }
+        let got = admix_ok(&args);
+        let want = expected(proba, json_out);
+        assert!(
+            got == want,
+            "admix {args:?}: {} bytes, expected {}",
+            got.len(),
+            want.len()
+        );
+    }
+    // The data has rows of every label, so a block mix-up would show.
+    let labels = model().predict(data().view()).unwrap();
+    assert!((0..3).all(|j| labels.iter().any(|&l| l == j)));
+}
+
+#[test]
+fn score_sums_block_by_block_to_the_whole_matrix_criteria() {
+    let f = files();
+    let v = admix_json(&["score", &f.model, &f.npy, "--json"]);
+    let whole = model().criteria(data().view()).unwrap();
+    // The log-likelihoods are summed per block, then the block sums: only
+    // the order of the additions differs from the whole-matrix mean.
+    for (field, want) in [
+        ("mean_log_likelihood", whole.score),
+        ("bic", whole.bic),
+        ("aic", whole.aic),
+    ] {
+        let got = v[field].as_f64().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs(),
+            "{field}: {got} vs {want}"
+        );
+    }
+    assert_eq!(v["n_samples"], ROWS);
+}
+
+#[test]
+fn a_plot_of_more_rows_than_it_draws_is_a_seeded_sample() {
+    let f = files();
+    let dir = tempfile::tempdir().unwrap();
+    let svg = |name: &str| {
+        let path = dir.path().join(name);
+        let p = path.to_str().unwrap();
+        let v = admix_json(&[
+            "fit",
+            &f.npy,
+            "-k",
+            "3",
+            "--max-iter",
+            "2",
+            "--seed",
+            "1",
+            "--plot",
+            p,
+            "--json",
+        ]);
+        let trace = v["log_likelihood_trace"].as_array().unwrap().len();
+        (std::fs::read_to_string(&path).unwrap(), trace)
+    };
+    let (first, trace) = svg("a.svg");
+    let (second, _) = svg("b.svg");
+    assert_eq!(first, second, "the same file gives the same picture");
+    // One dot per drawn row, plus one per iteration in the trace panel
+    // (legend markers are larger circles).
+    let dots = first.matches(r#"r="2.5""#).count();
+    assert_eq!(
+        dots,
+        10_000 + trace,
+        "{ROWS} rows drawn as a sample of 10 000"
+    );
+}
