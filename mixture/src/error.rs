@@ -174,4 +174,14 @@ pub enum MixtureError {
     /// inverse to give standard errors.
     #[error("the observed information is not positive definite: the model is not at a maximum of the likelihood or a parameter is not identified (an empty or duplicated component); fit to convergence first, or use fewer components")]
     InformationNotPositiveDefinite,
+    /// A user's [`RowSource`](crate::RowSource) failed to deliver rows.
+    #[error("reading rows {start}..{end} from the data source failed: {message}; check the source, or load the data into an array")]
+    DataSource {
+        /// First row asked for.
+        start: usize,
+        /// One past the last row asked for.
+        end: usize,
+        /// The source's explanation.
+        message: String,
+    },
 }

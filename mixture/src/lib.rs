@@ -12,7 +12,7 @@ mod simd;
 pub mod synthetic;
 
 pub(crate) use data::check_sample_weight;
-pub use data::{check_data, check_features};
+pub use data::{check_data, check_features, Data, Element, RowBuffer, RowSource, Rows};
 pub use error::MixtureError;
 pub use pca::PrincipalAxes;
 pub use progress::Progress;
