@@ -1,28 +1,36 @@
 //! Passes over the rows of a data set in blocks: predicting and scoring a
-//! mapped file then allocate per block, not per row of the file.
+//! mapped file then allocate per block, not per row of the file, and a
+//! float32 file is converted to float64 one block at a time.
 
 use admix::mixture::gmm::{Criteria, GaussianMixtureModel};
-use admix::mixture::MixtureError;
-use ndarray::{s, ArrayView2};
+use admix::mixture::{Data, MixtureError, RowBuffer, Rows};
+use anyhow::Result;
+use ndarray::{Array2, ArrayView2};
 
 /// Rows per block: the probabilities of a block at k = 16 are 2 MiB, and a
 /// block is long enough for the model's parallel kernels to share out.
 pub const BLOCK_ROWS: usize = 16_384;
 
-/// The blocks of `x` in order, each with the index of its first row. Data
-/// with no rows is one empty block, so the model still reports it.
-pub fn blocks(x: ArrayView2<'_, f64>) -> impl Iterator<Item = (usize, ArrayView2<'_, f64>)> {
-    let n = x.nrows();
-    let empty = (n == 0).then_some((0, x));
-    (0..n)
-        .step_by(BLOCK_ROWS)
-        .map(move |start| {
-            (
-                start,
-                x.slice_move(s![start..n.min(start + BLOCK_ROWS), ..]),
-            )
-        })
-        .chain(empty)
+/// Calls `pass(start, block)` for the blocks of `data` in order, `start`
+/// being the index of the block's first row; a float32 block is converted
+/// to float64 for it. Data with no rows is one empty block, so the model
+/// still reports it.
+pub fn for_each_block(
+    data: Data,
+    mut pass: impl FnMut(usize, ArrayView2<f64>) -> Result<()>,
+) -> Result<()> {
+    let (n, d) = data.dim();
+    if n == 0 {
+        return pass(0, Array2::zeros((0, d)).view());
+    }
+    let mut buffer = RowBuffer::default();
+    for start in (0..n).step_by(BLOCK_ROWS) {
+        match data.rows(start..n.min(start + BLOCK_ROWS), &mut buffer)? {
+            Rows::F64(block) => pass(start, block)?,
+            rows @ Rows::F32(_) => pass(start, rows.to_f64().view())?,
+        }
+    }
+    Ok(())
 }
 
 /// A model's error about a block, with a bad value's row counted in the
@@ -38,21 +46,17 @@ pub fn in_whole(error: MixtureError, start: usize) -> MixtureError {
     }
 }
 
-/// Mean log-likelihood, BIC and AIC of `x` from one pass over its blocks:
+/// Mean log-likelihood, BIC and AIC of `data` from one pass over its blocks:
 /// the log-likelihoods are summed per block, never held per row. Equal to
 /// `model.criteria(x)` up to the order of summation (relative 1e-12).
-pub fn criteria(
-    model: &GaussianMixtureModel,
-    x: ArrayView2<f64>,
-) -> Result<Criteria, MixtureError> {
+pub fn criteria(model: &GaussianMixtureModel, data: Data) -> Result<Criteria> {
     let mut total = 0.0;
-    for (start, block) in blocks(x) {
-        total += model
-            .score_samples(block)
-            .map_err(|e| in_whole(e, start))?
-            .sum();
-    }
-    Ok(model.criteria_of_score(total / x.nrows() as f64, x.nrows()))
+    for_each_block(data, |start, block| {
+        let log_likelihoods = model.score_samples(block).map_err(|e| in_whole(e, start))?;
+        total += log_likelihoods.sum();
+        Ok(())
+    })?;
+    Ok(model.criteria_of_score(total / data.nrows() as f64, data.nrows()))
 }
 
 #[cfg(test)]
@@ -79,26 +83,38 @@ mod tests {
     }
 
     #[test]
-    fn the_blocks_cover_every_row_once_in_order() {
+    fn the_blocks_cover_every_row_once_in_order_and_f32_as_f64() {
         let x = rows();
-        let mut next = 0;
-        for (start, block) in blocks(x.view()) {
-            assert_eq!(start, next);
-            assert_eq!(
-                block,
-                x.slice(ndarray::s![start..start + block.nrows(), ..])
-            );
-            next += block.nrows();
+        let x32 = x.mapv(|v| v as f32);
+        for data in [Data::from(x.view()), Data::from(x32.view())] {
+            let mut next = 0;
+            for_each_block(data, |start, block| {
+                assert_eq!(start, next);
+                let want = x.slice(ndarray::s![start..start + block.nrows(), ..]);
+                // The test data are multiples of 0.1 below 6: f32 holds them
+                // to 1e-6.
+                assert!(block.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-6));
+                next += block.nrows();
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(next, x.nrows());
         }
-        assert_eq!(next, x.nrows());
-        assert_eq!(blocks(x.slice(ndarray::s![..0, ..])).count(), 1);
+        let mut calls = 0;
+        for_each_block(x.slice(ndarray::s![..0, ..]).into(), |_, block| {
+            assert_eq!(block.dim(), (0, 2));
+            calls += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
     }
 
     #[test]
     fn streamed_criteria_equal_the_whole_matrix_ones() {
         let x = rows();
         let whole = model().criteria(x.view()).unwrap();
-        let streamed = criteria(&model(), x.view()).unwrap();
+        let streamed = criteria(&model(), x.view().into()).unwrap();
         // Only the order of the sum of log-likelihoods differs.
         for (a, b) in [
             (whole.score, streamed.score),
@@ -137,9 +153,12 @@ mod tests {
         let mut x = rows();
         let row = BLOCK_ROWS + 5;
         x[[row, 1]] = f64::NAN;
-        let e = criteria(&model(), x.view()).unwrap_err();
+        let e = criteria(&model(), x.view().into()).unwrap_err();
         assert!(
-            matches!(e, MixtureError::NonFiniteData { row: r, column: 1, .. } if r == row),
+            matches!(
+                e.downcast_ref::<MixtureError>(),
+                Some(&MixtureError::NonFiniteData { row: r, column: 1, .. }) if r == row
+            ),
             "{e:?}"
         );
     }

@@ -14,7 +14,7 @@ pub struct ConvertArgs {
     pub input: PathBuf,
     /// The `.npy` file to write.
     pub output: PathBuf,
-    /// Element type of the output: f64 (mapped by later commands) or f32 (half the size; read into memory as float64 today).
+    /// Element type of the output: f64 or f32 (half the size); later commands map either (fits convert f32 into memory as float64 today).
     #[arg(long, default_value = "f64")]
     pub dtype: Dtype,
     /// Columns to keep, by name or 0-based index (comma-separated), in this order.

@@ -1,11 +1,13 @@
 //! Reading a data matrix: a CSV file, an `.npy` file, or a built-in data set.
 
+use admix::mixture::Data;
 use anyhow::{bail, Context, Result};
 use memmap2::Mmap;
 use ndarray::{Array2, ArrayView2, ShapeBuilder};
 use std::fs::File;
 use std::io::BufRead;
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// The data sets shipped inside the binary.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -27,17 +29,26 @@ impl Dataset {
         self.x.check()?;
         Ok(self.x.view())
     }
+
+    /// The rows as they are stored (a float32 file stays float32), after the
+    /// same size check as [`view`](Self::view).
+    pub fn data(&self) -> Result<Data<'_>> {
+        self.x.check()?;
+        Ok(self.x.data())
+    }
 }
 
-/// The numbers of a data set: in memory, or the pages of a float64 `.npy`
-/// file mapped read-only, so a file larger than memory costs no heap.
+/// The numbers of a data set: in memory, or the pages of a float64 or
+/// float32 `.npy` file mapped read-only, so a file larger than memory costs
+/// no heap.
 #[derive(Debug)]
 pub enum Matrix {
     Owned(Array2<f64>),
     Mapped(MappedNpy),
 }
 
-/// A little-endian, C-order float64 `.npy` file mapped into memory.
+/// A little-endian, C-order float64 or float32 `.npy` file mapped into
+/// memory.
 #[derive(Debug)]
 pub struct MappedNpy {
     source: String,
@@ -49,23 +60,57 @@ pub struct MappedNpy {
     start: usize,
     rows: usize,
     cols: usize,
+    element: Element,
+}
+
+/// What a mapped file holds.
+#[derive(Debug)]
+enum Element {
+    F64,
+    /// float32, and its float64 copy once a caller needs the whole matrix
+    /// as `f64` ([`Matrix::view`]); [`Matrix::data`] never makes it.
+    F32 {
+        as_f64: OnceLock<Array2<f64>>,
+    },
+}
+
+impl MappedNpy {
+    /// The mapped values as `T` (the file's element type).
+    fn values<T>(&self) -> ArrayView2<'_, T> {
+        let count = self.rows * self.cols;
+        let bytes = &self.map[self.start..self.start + count * std::mem::size_of::<T>()];
+        // SAFETY: `load_npy` maps only when the data starts aligned for the
+        // file's element type and holds rows x cols little-endian values of
+        // it on a little-endian target, and callers ask for that type; every
+        // bit pattern is a valid f64 or f32.
+        let values = unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), count) };
+        ArrayView2::from_shape((self.rows, self.cols), values).expect("shape checked at load")
+    }
 }
 
 impl Matrix {
-    /// The rows as an array view (over the mapping, for a mapped file).
+    /// The rows as an `f64` array view: over the mapping for a float64 file;
+    /// a float32 file is converted into memory on the first call (the passes
+    /// that read [`data`](Self::data) instead convert a block at a time).
     pub fn view(&self) -> ArrayView2<'_, f64> {
         match self {
             Matrix::Owned(x) => x.view(),
-            Matrix::Mapped(m) => {
-                let bytes = &m.map[m.start..m.start + m.rows * m.cols * 8];
-                // SAFETY: `load` maps only when the data starts 8-byte aligned
-                // and holds rows x cols little-endian f64 on a little-endian
-                // target; every bit pattern is a valid f64.
-                let values = unsafe {
-                    std::slice::from_raw_parts(bytes.as_ptr().cast::<f64>(), m.rows * m.cols)
-                };
-                ArrayView2::from_shape((m.rows, m.cols), values).expect("shape checked at load")
+            Matrix::Mapped(m) => match &m.element {
+                Element::F64 => m.values::<f64>(),
+                Element::F32 { as_f64 } => as_f64
+                    .get_or_init(|| m.values::<f32>().mapv(f64::from))
+                    .view(),
+            },
+        }
+    }
+
+    /// The rows as stored: a float32 file as `f32`, never copied.
+    pub fn data(&self) -> Data<'_> {
+        match self {
+            Matrix::Mapped(m) if matches!(m.element, Element::F32 { .. }) => {
+                Data::F32(m.values::<f32>())
             }
+            _ => Data::F64(self.view()),
         }
     }
 
@@ -407,8 +452,18 @@ fn load_npy(path: &Path, source: &str) -> Result<Dataset> {
     // file, which `Matrix::check` detects by its size before each pass.
     let map = unsafe { Mmap::map(&file) }.with_context(|| format!("cannot map '{source}'"))?;
     let layout = npy_layout(&map, source)?;
-    let aligned = (map.as_ptr() as usize + layout.start).is_multiple_of(8);
-    let native = layout.float == Float::F64 { big_endian: false } && cfg!(target_endian = "little");
+    let (element, size) = match layout.float {
+        Float::F64 { big_endian: false } => (Element::F64, 8),
+        Float::F32 { big_endian: false } => (
+            Element::F32 {
+                as_f64: OnceLock::new(),
+            },
+            4,
+        ),
+        _ => return decode_npy(&map, layout),
+    };
+    let aligned = (map.as_ptr() as usize + layout.start).is_multiple_of(size);
+    let native = cfg!(target_endian = "little");
     if !(native && aligned && (!layout.fortran_order || layout.cols == 1)) {
         return decode_npy(&map, layout);
     }
@@ -421,6 +476,7 @@ fn load_npy(path: &Path, source: &str) -> Result<Dataset> {
         start: layout.start,
         rows: layout.rows,
         cols: layout.cols,
+        element,
     };
     Ok(Dataset {
         columns,
@@ -728,8 +784,10 @@ fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
     }
     // A subset of a mapped file's columns is copied into memory: the rows
     // of a C-order file interleave the columns.
-    data.x.check()?;
-    let x = data.x.view().select(ndarray::Axis(1), &picked);
+    let x = match data.data()? {
+        Data::F32(x) => x.select(ndarray::Axis(1), &picked).mapv(f64::from),
+        _ => data.x.view().select(ndarray::Axis(1), &picked),
+    };
     let columns = picked.iter().map(|&i| data.columns[i].clone()).collect();
     Ok(Dataset {
         columns,
@@ -910,7 +968,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_float64_c_order_npy_file_is_mapped_and_others_are_read_into_memory() {
+    fn c_order_little_endian_npy_files_are_mapped_and_others_are_read_into_memory() {
         let dir = tempfile::tempdir().unwrap();
         let values = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let want = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
@@ -943,16 +1001,38 @@ pub(crate) mod tests {
                 &le64(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]),
             ),
         );
+        let d = load(&f, None, None).unwrap();
+        assert!(!d.x.is_mapped());
+        assert_eq!(d.x, want);
+        // float32 C order is mapped and read as float32; as f64 on request.
         let f32_le: Vec<u8> = values
             .iter()
             .flat_map(|v| (*v as f32).to_le_bytes())
             .collect();
         let s = write("s.npy", &npy("<f4", false, "(2, 3)", &f32_le));
-        for path in [f, s] {
-            let d = load(&path, None, None).unwrap();
-            assert!(!d.x.is_mapped(), "{path}");
-            assert_eq!(d.x, want, "{path}");
-        }
+        let d = load(&s, None, None).unwrap();
+        assert!(d.x.is_mapped());
+        let Data::F32(x32) = d.data().unwrap() else {
+            panic!("float32 rows stay float32");
+        };
+        assert_eq!(x32, want.mapv(|v| v as f32));
+        assert_eq!(d.x, want);
+        let d = load(&s, Some(&["x2".into()]), None).unwrap();
+        assert!(!d.x.is_mapped());
+        assert_eq!(d.x, array![[3.0], [6.0]]);
+        // Big-endian float32 is decoded into memory.
+        let f32_be: Vec<u8> = values
+            .iter()
+            .flat_map(|v| (*v as f32).to_be_bytes())
+            .collect();
+        let d = load(
+            &write("b.npy", &npy(">f4", false, "(2, 3)", &f32_be)),
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(!d.x.is_mapped());
+        assert_eq!(d.x, want);
         // The existing errors come from the mapped path too.
         let e = error(load(
             &write("t.npy", &npy("<f8", false, "(3, 3)", &le64(&values))),

@@ -5,7 +5,7 @@
 use crate::data::Dataset;
 use crate::plot::{self, Mark, Panel, Series};
 use admix::mixture::gmm::GaussianMixtureModel;
-use admix::mixture::PrincipalAxes;
+use admix::mixture::{Data, PrincipalAxes, RowBuffer};
 use anyhow::{bail, Context, Result};
 use ndarray::{Array2, ArrayView1, ArrayView2, Axis, CowArray, Ix2};
 use rand::SeedableRng;
@@ -26,19 +26,34 @@ pub struct Drawn<'a> {
 }
 
 impl<'a> Drawn<'a> {
-    /// Every row of a data set of at most [`PLOT_ROWS`] rows (borrowed, no
-    /// copy); of a larger one, [`PLOT_ROWS`] rows drawn uniformly without
-    /// replacement by a generator seeded with [`PLOT_SEED`], in file order.
-    /// Reads only the chosen rows of a mapped file.
+    /// Every row of a data set of at most [`PLOT_ROWS`] rows (borrowed when
+    /// it is float64); of a larger one, [`PLOT_ROWS`] rows drawn uniformly
+    /// without replacement by a generator seeded with [`PLOT_SEED`], in file
+    /// order. Reads only the chosen rows of a mapped file.
     pub fn of(data: &'a Dataset) -> Result<Drawn<'a>> {
-        let x = data.view()?;
-        let rows = if x.nrows() <= PLOT_ROWS {
-            CowArray::from(x)
-        } else {
-            let mut rng = ChaCha8Rng::seed_from_u64(PLOT_SEED);
-            let mut chosen = rand::seq::index::sample(&mut rng, x.nrows(), PLOT_ROWS).into_vec();
-            chosen.sort_unstable();
-            CowArray::from(x.select(Axis(0), &chosen))
+        let x = data.data()?;
+        let (n, d) = x.dim();
+        let rows = match x {
+            Data::F64(x) if n <= PLOT_ROWS => CowArray::from(x),
+            _ => {
+                let chosen = if n <= PLOT_ROWS {
+                    (0..n).collect()
+                } else {
+                    let mut rng = ChaCha8Rng::seed_from_u64(PLOT_SEED);
+                    let mut chosen = rand::seq::index::sample(&mut rng, n, PLOT_ROWS).into_vec();
+                    chosen.sort_unstable();
+                    chosen
+                };
+                let mut picked = Array2::zeros((chosen.len(), d));
+                let mut buffer = RowBuffer::default();
+                for (mut to, &i) in picked.outer_iter_mut().zip(&chosen) {
+                    let row = x.rows(i..i + 1, &mut buffer)?;
+                    for (c, v) in to.iter_mut().enumerate() {
+                        *v = row.get(0, c);
+                    }
+                }
+                CowArray::from(picked)
+            }
         };
         Ok(Drawn {
             columns: &data.columns,

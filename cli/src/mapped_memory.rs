@@ -9,6 +9,7 @@ use crate::model_cmds::{write_predictions, write_samples};
 use crate::plot;
 use admix::mixture::gmm::{CovarianceType, GaussianMixture, GmmInit};
 use admix::mixture::kmeans::KMeans;
+use admix::mixture::{check_data, Data};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -86,7 +87,7 @@ fn measure_alone() {
     const COLS: usize = 8;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.npy");
-    write_mixture_npy(&path, ROWS, COLS);
+    write_mixture_npy(&path, ROWS, COLS, false);
     let size = std::fs::metadata(&path).unwrap().len();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
@@ -122,7 +123,8 @@ fn measure_alone() {
     }
     let growth = peak_growth(|| {
         let x = loaded.view().unwrap();
-        pool.install(|| blocks::criteria(&models[1], x)).unwrap();
+        pool.install(|| blocks::criteria(&models[1], x.into()))
+            .unwrap();
     });
     report.push(("criteria (score, BIC, AIC)".to_string(), growth, true));
     for (proba, json, name) in [
@@ -133,7 +135,7 @@ fn measure_alone() {
         let growth = peak_growth(|| {
             let x = loaded.view().unwrap();
             let mut sink = std::io::sink();
-            pool.install(|| write_predictions(&models[1], x, proba, json, &mut sink))
+            pool.install(|| write_predictions(&models[1], x.into(), proba, json, &mut sink))
                 .unwrap();
         });
         report.push((name.to_string(), growth, true));
@@ -152,6 +154,38 @@ fn measure_alone() {
         plot::render(&fit_panels(&drawn, &models[1], &view).unwrap());
     });
     report.push(("fit plot (a sample of rows)".to_string(), growth, true));
+    // A float32 file of the same size: mapped as float32, never converted
+    // whole; each pass converts one block at a time.
+    let path32 = dir.path().join("big32.npy");
+    write_mixture_npy(&path32, 2 * ROWS, COLS, true);
+    assert_eq!(std::fs::metadata(&path32).unwrap().len(), size);
+    let mut loaded32 = None;
+    let growth = peak_growth(|| {
+        let data = data::load(path32.to_str().unwrap(), None, None).unwrap();
+        check_data(data.data().unwrap()).unwrap();
+        loaded32 = Some(data);
+    });
+    report.push(("float32: load and scan".to_string(), growth, true));
+    let loaded32 = loaded32.unwrap();
+    assert!(matches!(loaded32.data().unwrap(), Data::F32(_)));
+    let growth = peak_growth(|| {
+        let x = loaded32.data().unwrap();
+        pool.install(|| blocks::criteria(&models[1], x)).unwrap();
+    });
+    report.push(("float32: criteria".to_string(), growth, true));
+    let growth = peak_growth(|| {
+        let x = loaded32.data().unwrap();
+        let mut sink = std::io::sink();
+        pool.install(|| write_predictions(&models[1], x, true, false, &mut sink))
+            .unwrap();
+    });
+    report.push(("float32: predict --proba".to_string(), growth, true));
+    let growth = peak_growth(|| {
+        let drawn = Drawn::of(&loaded32).unwrap();
+        let view = PlotView::choose(&drawn, None).unwrap();
+        plot::render(&fit_panels(&drawn, &models[1], &view).unwrap());
+    });
+    report.push(("float32: fit plot".to_string(), growth, true));
     for covariance in [CovarianceType::Diag, CovarianceType::Full] {
         let growth = peak_growth(|| {
             let x = loaded.view().unwrap();
@@ -188,12 +222,13 @@ fn measure_alone() {
     assert!(failed.is_empty(), "over 10% of the file: {failed:?}");
 }
 
-/// A seeded mixture of four blobs written in chunks as a float64 `.npy`
-/// file, so the test itself never holds the data.
-fn write_mixture_npy(path: &std::path::Path, rows: usize, cols: usize) {
+/// A seeded mixture of four blobs written in chunks as a float64 (or with
+/// `f32`, float32) `.npy` file, so the test itself never holds the data.
+fn write_mixture_npy(path: &std::path::Path, rows: usize, cols: usize, f32: bool) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let descr = if f32 { "<f4" } else { "<f8" };
     let mut dict =
-        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
     while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
@@ -212,8 +247,12 @@ fn write_mixture_npy(path: &std::path::Path, rows: usize, cols: usize) {
     for i in 0..rows {
         let centre = (i % 4) as f64 * 5.0;
         for _ in 0..cols {
-            out.write_all(&(centre + uniform() - 0.5).to_le_bytes())
-                .unwrap();
+            let value = centre + uniform() - 0.5;
+            if f32 {
+                out.write_all(&(value as f32).to_le_bytes()).unwrap();
+            } else {
+                out.write_all(&value.to_le_bytes()).unwrap();
+            }
         }
     }
     out.flush().unwrap();

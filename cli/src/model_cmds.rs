@@ -1,11 +1,11 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
 use crate::args::{DataArgs, Threads};
-use crate::blocks::{self, blocks, in_whole};
+use crate::blocks::{self, for_each_block, in_whole};
 use crate::model_io::load_model;
 use admix::mixture::gmm::GaussianMixtureModel;
+use admix::mixture::Data;
 use anyhow::{bail, Context, Result};
-use ndarray::ArrayView2;
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ fn csv_row(values: impl IntoIterator<Item = String>) -> String {
 pub fn predict(args: &PredictArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let data = args.data.load()?;
-    let x = data.view()?;
+    let x = data.data()?;
     args.threads.install(|| {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         write_predictions(&model, x, args.proba, args.json, &mut out)
@@ -77,7 +77,7 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 /// the next is computed: memory stays at one block whatever the file's size.
 pub fn write_predictions(
     model: &GaussianMixtureModel,
-    x: ArrayView2<f64>,
+    x: Data,
     proba: bool,
     json: bool,
     out: &mut impl Write,
@@ -92,7 +92,7 @@ pub fn write_predictions(
         (false, true) => out.write_all(b"{\"labels\":[")?,
         (false, false) => writeln!(out, "label")?,
     }
-    for (start, block) in blocks(x) {
+    for_each_block(x, |start, block| {
         if proba {
             let p = model.predict_proba(block).map_err(|e| in_whole(e, start))?;
             for row in p.outer_iter() {
@@ -119,7 +119,8 @@ pub fn write_predictions(
                 first = false;
             }
         }
-    }
+        Ok(())
+    })?;
     if json {
         out.write_all(b"]}\n")?;
     }
@@ -130,7 +131,7 @@ pub fn write_predictions(
 pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let data = args.data.load()?;
-    let x = data.view()?;
+    let x = data.data()?;
     let criteria = args.threads.install(|| blocks::criteria(&model, x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {

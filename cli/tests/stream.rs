@@ -38,11 +38,12 @@ fn model() -> GaussianMixtureModel {
     .unwrap()
 }
 
-/// A little-endian C-order float64 `.npy` file, written here rather than by
-/// the program under test.
-fn write_npy(path: &Path, x: &Array2<f64>) {
+/// A little-endian C-order float64 (or with `f32`, float32) `.npy` file,
+/// written here rather than by the program under test.
+fn write_npy(path: &Path, x: &Array2<f64>, f32: bool) {
     let mut dict = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
+        "{{'descr': '{}', 'fortran_order': False, 'shape': ({}, {}), }}",
+        if f32 { "<f4" } else { "<f8" },
         x.nrows(),
         x.ncols()
     );
@@ -54,7 +55,11 @@ fn write_npy(path: &Path, x: &Array2<f64>) {
     bytes.extend((dict.len() as u16).to_le_bytes());
     bytes.extend(dict.as_bytes());
     for v in x.iter() {
-        bytes.extend(v.to_le_bytes());
+        if f32 {
+            bytes.extend((*v as f32).to_le_bytes());
+        } else {
+            bytes.extend(v.to_le_bytes());
+        }
     }
     std::fs::File::create(path)
         .unwrap()
@@ -65,17 +70,21 @@ fn write_npy(path: &Path, x: &Array2<f64>) {
 struct Files {
     _dir: tempfile::TempDir,
     npy: String,
+    npy32: String,
     model: String,
 }
 
 fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let npy = dir.path().join("x.npy");
-    write_npy(&npy, &data());
+    write_npy(&npy, &data(), false);
+    let npy32 = dir.path().join("x32.npy");
+    write_npy(&npy32, &data(), true);
     let model_path = dir.path().join("model.json");
     std::fs::write(&model_path, model().to_json()).unwrap();
     Files {
         npy: npy.to_str().unwrap().to_string(),
+        npy32: npy32.to_str().unwrap().to_string(),
         model: model_path.to_str().unwrap().to_string(),
         _dir: dir,
     }
@@ -83,8 +92,8 @@ fn files() -> Files {
 
 /// The whole-matrix results, printed as `admix predict` printed them before
 /// it streamed (one `println!` of a CSV line per row, or one JSON value).
-fn expected(proba: bool, json_out: bool) -> Vec<u8> {
-    let (model, x) = (model(), data());
+fn expected(x: &Array2<f64>, proba: bool, json_out: bool) -> Vec<u8> {
+    let model = model();
     let mut text = String::new();
     if proba {
         let p = model.predict_proba(x.view()).unwrap();
@@ -115,8 +124,14 @@ fn expected(proba: bool, json_out: bool) -> Vec<u8> {
 #[test]
 fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
     let f = files();
-    for (proba, json_out) in [(false, false), (false, true), (true, false), (true, true)] {
-        let mut args = vec!["predict", &f.model, &f.npy, "--threads", "2"];
+    // A float32 file is read block by block as float64 values of its float32s.
+    let data32 = data().mapv(|v| f64::from(v as f32));
+    let cases = [(false, false), (false, true), (true, false), (true, true)];
+    for ((proba, json_out), (file, x)) in cases
+        .into_iter()
+        .flat_map(|c| [(c, (&f.npy, data())), (c, (&f.npy32, data32.clone()))])
+    {
+        let mut args = vec!["predict", &f.model, file, "--threads", "2"];
         if proba {
             args.push("--proba");
         }
@@ -124,7 +139,7 @@ fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
             args.push("--json");
         }
         let got = admix_ok(&args);
-        let want = expected(proba, json_out);
+        let want = expected(&x, proba, json_out);
         assert!(
             got == want,
             "admix {args:?}: {} bytes, expected {}",
@@ -140,22 +155,25 @@ fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
 #[test]
 fn score_sums_block_by_block_to_the_whole_matrix_criteria() {
     let f = files();
-    let v = admix_json(&["score", &f.model, &f.npy, "--json"]);
-    let whole = model().criteria(data().view()).unwrap();
-    // The log-likelihoods are summed per block, then the block sums: only
-    // the order of the additions differs from the whole-matrix mean.
-    for (field, want) in [
-        ("mean_log_likelihood", whole.score),
-        ("bic", whole.bic),
-        ("aic", whole.aic),
-    ] {
-        let got = v[field].as_f64().unwrap();
-        assert!(
-            (got - want).abs() <= 1e-12 * want.abs(),
-            "{field}: {got} vs {want}"
-        );
+    let data32 = data().mapv(|v| f64::from(v as f32));
+    for (file, x) in [(&f.npy, data()), (&f.npy32, data32)] {
+        let v = admix_json(&["score", &f.model, file, "--json"]);
+        let whole = model().criteria(x.view()).unwrap();
+        // The log-likelihoods are summed per block, then the block sums: only
+        // the order of the additions differs from the whole-matrix mean.
+        for (field, want) in [
+            ("mean_log_likelihood", whole.score),
+            ("bic", whole.bic),
+            ("aic", whole.aic),
+        ] {
+            let got = v[field].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs(),
+                "{file} {field}: {got} vs {want}"
+            );
+        }
+        assert_eq!(v["n_samples"], ROWS);
     }
-    assert_eq!(v["n_samples"], ROWS);
 }
 
 #[test]
