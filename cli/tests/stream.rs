@@ -211,3 +211,26 @@ fn a_plot_of_more_rows_than_it_draws_is_a_seeded_sample() {
         "{ROWS} rows drawn as a sample of 10 000"
     );
 }
+
+#[test]
+fn a_bad_value_in_a_later_block_is_named_by_its_row_in_the_file() {
+    let f = files();
+    let mut x = data();
+    x[[2 * 16_384 + 7, 1]] = f64::NAN;
+    let path = Path::new(&f.npy).with_file_name("nan.npy");
+    write_npy(&path, &x, false);
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["predict", &f.model, p],
+        vec!["predict", &f.model, p, "--proba", "--json"],
+        vec!["score", &f.model, p],
+    ] {
+        let out = common::admix(&args);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("row 32775, column 1 is NaN"),
+            "admix {args:?}: {stderr}"
+        );
+    }
+}
