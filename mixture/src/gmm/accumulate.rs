@@ -19,7 +19,7 @@ pub(crate) const TASK_ROWS: usize = 4096;
 
 /// Tasks merged per parallel round; fixed so that the merge order, and so the
 /// result, does not depend on the number of threads.
-const TASKS_PER_ROUND: usize = 32;
+pub(super) const TASKS_PER_ROUND: usize = 32;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]

@@ -5,7 +5,9 @@
 use super::accumulate::{accumulate, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
 use super::estep::Coefficients;
-use super::predict::{log_likelihoods, responsibilities, weighted_log_densities};
+use super::predict::{
+    log_likelihoods, responsibilities, total_log_likelihood, weighted_log_densities,
+};
 use super::stats::SufficientStats;
 use crate::{check_features, check_sample_weight, Data, MixtureError};
 use admix_optim::linalg::cholesky;
@@ -346,8 +348,14 @@ impl GaussianMixtureModel {
     }
 
     /// Mean log-likelihood of the samples (higher is better).
+    ///
+    /// One pass that keeps no per-sample values, so its memory does not
+    /// grow with the number of samples.
     pub fn score<'a>(&self, x: impl Into<Data<'a>>) -> Result<f64, MixtureError> {
-        Ok(self.score_samples(x)?.mean().expect("at least one sample"))
+        let x = x.into();
+        check_features(x, self.n_features())?;
+        let total = total_log_likelihood(&self.coefficients(&self.centre()), x)?;
+        Ok(total / x.nrows() as f64)
     }
 
     /// Mean log-likelihood, BIC and AIC of `x` from one pass over it.

@@ -1,7 +1,9 @@
 //! Per-sample results of a model (weighted log-densities, responsibilities,
 //! log-likelihoods): the E-step on every chunk in parallel, written into the
-//! rows of an output array.
+//! rows of an output array; and the total log-likelihood, with no per-row
+//! output.
 
+use super::accumulate::{TASKS_PER_ROUND, TASK_ROWS};
 use super::estep::{Coefficients, Float, Scratch, CHUNK};
 use crate::simd::{self, Kernel, Level};
 use crate::{Data, MixtureError, RowBuffer};
@@ -166,6 +168,56 @@ pub(crate) fn log_likelihoods(
     Ok(out.remove_axis(Axis(1)))
 }
 
+/// Sum of the rows' log-likelihoods, holding no per-row output: tasks of
+/// `TASK_ROWS` rows run in parallel and their sums are added in task order,
+/// so the sum is the same for any number of threads.
+pub(crate) fn total_log_likelihood(prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
+    match x {
+        Data::F64(_) | Data::Source64(_) => total_in::<f64>(simd::level(), prep, x),
+        Data::F32(_) | Data::Source32(_) => total_in::<f32>(simd::level(), prep, x),
+    }
+}
+
+/// [`total_log_likelihood`] with the products in `T`, the type of the data's rows.
+fn total_in<T: Float>(level: Level, prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
+    let n = x.nrows();
+    let tasks: Vec<usize> = (0..n.div_ceil(TASK_ROWS)).collect();
+    let mut total = 0.0;
+    for round in tasks.chunks(TASKS_PER_ROUND) {
+        let sums: Vec<Result<f64, MixtureError>> = round
+            .par_iter()
+            .map_init(
+                || {
+                    (
+                        Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                        RowBuffer::default(),
+                    )
+                },
+                |(scratch, buffer), &t| {
+                    let rows = x.rows(t * TASK_ROWS..((t + 1) * TASK_ROWS).min(n), buffer)?;
+                    let rows = T::view(rows).expect("rows of the type the pass runs in");
+                    let mut sum = 0.0;
+                    for chunk in rows.axis_chunks_iter(Axis(0), CHUNK) {
+                        let kernel = EChunk {
+                            scratch: &mut *scratch,
+                            prep,
+                            rows: chunk,
+                            normalise: true,
+                        };
+                        simd::dispatch(level, kernel);
+                        sum += scratch.ll[..chunk.nrows()].iter().sum::<f64>();
+                    }
+                    Ok(sum)
+                },
+            )
+            .collect();
+        for sum in sums {
+            total += sum?;
+        }
+    }
+    Ok(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +278,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The streamed total equals the sum of the per-row log-likelihoods (to
+    /// rounding: another summation order), and is bitwise the same on one
+    /// thread as on three, past one round of tasks.
+    #[test]
+    fn total_log_likelihood_is_the_sum_of_the_rows_for_any_thread_count() {
+        let n = TASK_ROWS * (TASKS_PER_ROUND + 3) + 17;
+        let x = Array2::from_shape_fn((n, 2), |(i, l)| ((i * 7 + l * 5) % 23) as f64 * 0.3 - 3.0);
+        let u = Covariances::Diag(array![[1.0, 2.0], [0.5, 0.9]]);
+        let prep = Coefficients::new(
+            array![0.4, 0.6].view(),
+            array![[0.0, 1.0], [-1.0, 0.5]].view(),
+            &u,
+            &[0.1, -0.2],
+        );
+        let rows: f64 = log_likelihoods(&prep, x.view().into()).unwrap().sum();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| total_log_likelihood(&prep, x.view().into()).unwrap())
+        };
+        let total = on(1);
+        assert!((total - rows).abs() <= 1e-12 * rows.abs(), "{total} {rows}");
+        assert_eq!(on(3).to_bits(), total.to_bits());
     }
 }
