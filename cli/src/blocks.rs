@@ -1,34 +1,30 @@
-//! Passes over the rows of a data set in blocks: predicting and scoring a
-//! mapped file then allocate per block, not per row of the file, and a
-//! float32 file is converted to float64 one block at a time.
+//! Passes over the rows of a data set in blocks: predicting a mapped file
+//! then allocates per block, not per row of the file, and writes each
+//! block's rows before computing the next.
 
-use admix::mixture::gmm::{Criteria, GaussianMixtureModel};
-use admix::mixture::{Data, MixtureError, RowBuffer, Rows};
+use admix::mixture::{Data, MixtureError, RowBuffer};
 use anyhow::Result;
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 
 /// Rows per block: the probabilities of a block at k = 16 are 2 MiB, and a
 /// block is long enough for the model's parallel kernels to share out.
 pub const BLOCK_ROWS: usize = 16_384;
 
 /// Calls `pass(start, block)` for the blocks of `data` in order, `start`
-/// being the index of the block's first row; a float32 block is converted
-/// to float64 for it. Data with no rows is one empty block, so the model
-/// still reports it.
-pub fn for_each_block(
-    data: Data,
-    mut pass: impl FnMut(usize, ArrayView2<f64>) -> Result<()>,
-) -> Result<()> {
+/// being the index of the block's first row; blocks keep the data's element
+/// type. Data with no rows is one empty block, so the model still reports it.
+pub fn for_each_block(data: Data, mut pass: impl FnMut(usize, Data) -> Result<()>) -> Result<()> {
     let (n, d) = data.dim();
     if n == 0 {
-        return pass(0, Array2::zeros((0, d)).view());
+        return pass(0, Array2::<f64>::zeros((0, d)).view().into());
     }
     let mut buffer = RowBuffer::default();
     for start in (0..n).step_by(BLOCK_ROWS) {
-        match data.rows(start..n.min(start + BLOCK_ROWS), &mut buffer)? {
-            Rows::F64(block) => pass(start, block)?,
-            rows @ Rows::F32(_) => pass(start, rows.to_f64().view())?,
-        }
+        pass(
+            start,
+            data.rows(start..n.min(start + BLOCK_ROWS), &mut buffer)?
+                .into(),
+        )?;
     }
     Ok(())
 }
@@ -46,23 +42,10 @@ pub fn in_whole(error: MixtureError, start: usize) -> MixtureError {
     }
 }
 
-/// Mean log-likelihood, BIC and AIC of `data` from one pass over its blocks:
-/// the log-likelihoods are summed per block, never held per row. Equal to
-/// `model.criteria(x)` up to the order of summation (relative 1e-12).
-pub fn criteria(model: &GaussianMixtureModel, data: Data) -> Result<Criteria> {
-    let mut total = 0.0;
-    for_each_block(data, |start, block| {
-        let log_likelihoods = model.score_samples(block).map_err(|e| in_whole(e, start))?;
-        total += log_likelihoods.sum();
-        Ok(())
-    })?;
-    Ok(model.criteria_of_score(total / data.nrows() as f64, data.nrows()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use admix::mixture::gmm::Covariances;
+    use admix::mixture::gmm::{Covariances, GaussianMixtureModel};
     use ndarray::{array, Array2};
 
     fn model() -> GaussianMixtureModel {
@@ -83,13 +66,15 @@ mod tests {
     }
 
     #[test]
-    fn the_blocks_cover_every_row_once_in_order_and_f32_as_f64() {
+    fn the_blocks_cover_every_row_once_in_order_and_keep_f32() {
         let x = rows();
         let x32 = x.mapv(|v| v as f32);
         for data in [Data::from(x.view()), Data::from(x32.view())] {
             let mut next = 0;
             for_each_block(data, |start, block| {
                 assert_eq!(start, next);
+                assert_eq!(matches!(block, Data::F32(_)), matches!(data, Data::F32(_)));
+                let block = block.to_f64()?;
                 let want = x.slice(ndarray::s![start..start + block.nrows(), ..]);
                 // The test data are multiples of 0.1 below 6: f32 holds them
                 // to 1e-6.
@@ -111,49 +96,15 @@ mod tests {
     }
 
     #[test]
-    fn streamed_criteria_equal_the_whole_matrix_ones() {
-        let x = rows();
-        let whole = model().criteria(x.view()).unwrap();
-        let streamed = criteria(&model(), x.view().into()).unwrap();
-        // Only the order of the sum of log-likelihoods differs.
-        for (a, b) in [
-            (whole.score, streamed.score),
-            (whole.bic, streamed.bic),
-            (whole.aic, streamed.aic),
-        ] {
-            assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
-        }
-        // Independent check of the mean: a naive sum of log densities.
-        let m = model();
-        let naive: f64 = x
-            .outer_iter()
-            .map(|r| {
-                let density = |w: f64, mu: [f64; 2], var: [f64; 2]| {
-                    w * (0..2)
-                        .map(|c| {
-                            (-(r[c] - mu[c]).powi(2) / (2.0 * var[c])).exp()
-                                / (2.0 * std::f64::consts::PI * var[c]).sqrt()
-                        })
-                        .product::<f64>()
-                };
-                (density(0.3, [0.0, 0.0], [1.0, 2.0]) + density(0.7, [3.0, -1.0], [0.5, 1.5])).ln()
-            })
-            .sum::<f64>()
-            / x.nrows() as f64;
-        assert!(
-            (streamed.score - naive).abs() < 1e-10,
-            "{} vs {naive}",
-            streamed.score
-        );
-        assert_eq!(m.n_parameters(), 1 + 4 + 4);
-    }
-
-    #[test]
     fn a_bad_value_is_named_by_its_row_in_the_whole_data() {
         let mut x = rows();
         let row = BLOCK_ROWS + 5;
         x[[row, 1]] = f64::NAN;
-        let e = criteria(&model(), x.view().into()).unwrap_err();
+        let e = for_each_block(x.view().into(), |start, block| {
+            model().predict(block).map_err(|e| in_whole(e, start))?;
+            Ok(())
+        })
+        .unwrap_err();
         assert!(
             matches!(
                 e.downcast_ref::<MixtureError>(),

@@ -126,7 +126,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
             None => plot::save(path, &fit_panels(&drawn, &model, &view)?)?,
         }
     }
-    let criteria = crate::blocks::criteria(&model, data.data()?)?;
+    let criteria = model.criteria(data.data()?)?;
     let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;

@@ -2,7 +2,6 @@
 //! pages belong to the page cache, so only anonymous memory (heap, stacks)
 //! is the program's cost, and it must not grow with the file.
 
-use crate::blocks;
 use crate::data;
 use crate::figures::{fit_panels, Drawn, PlotView};
 use crate::model_cmds::{write_predictions, write_samples};
@@ -123,8 +122,7 @@ fn measure_alone() {
     }
     let growth = peak_growth(|| {
         let x = loaded.view().unwrap();
-        pool.install(|| blocks::criteria(&models[1], x.into()))
-            .unwrap();
+        pool.install(|| models[1].criteria(x)).unwrap();
     });
     report.push(("criteria (score, BIC, AIC)".to_string(), growth, true));
     for (proba, json, name) in [
@@ -170,7 +168,7 @@ fn measure_alone() {
     assert!(matches!(loaded32.data().unwrap(), Data::F32(_)));
     let growth = peak_growth(|| {
         let x = loaded32.data().unwrap();
-        pool.install(|| blocks::criteria(&models[1], x)).unwrap();
+        pool.install(|| models[1].criteria(x)).unwrap();
     });
     report.push(("float32: criteria".to_string(), growth, true));
     let growth = peak_growth(|| {

@@ -1,7 +1,7 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
 use crate::args::{DataArgs, Threads};
-use crate::blocks::{self, for_each_block, in_whole};
+use crate::blocks::{for_each_block, in_whole};
 use crate::model_io::load_model;
 use admix::mixture::gmm::GaussianMixtureModel;
 use admix::mixture::Data;
@@ -132,7 +132,7 @@ pub fn score(args: &ScoreArgs) -> Result<()> {
     let model = load_model(&args.model)?;
     let data = args.data.load()?;
     let x = data.data()?;
-    let criteria = args.threads.install(|| blocks::criteria(&model, x))??;
+    let criteria = args.threads.install(|| model.criteria(x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(

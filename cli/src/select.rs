@@ -87,7 +87,7 @@ pub fn run(args: &SelectArgs) -> Result<()> {
                 args.settings.threads.install(|| params.fit(x))
             })?
             .with_context(|| format!("k = {k}, covariance {name}"))?;
-            let criteria = crate::blocks::criteria(&model, data.data()?)?;
+            let criteria = model.criteria(data.data()?)?;
             rows.push(Candidate {
                 k,
                 covariance: model.covariance_type().name(),

@@ -2,7 +2,8 @@
 //! measured in the same run, on the same threads, with the same GEMM the
 //! kernels call (`matrixmultiply::dgemm`, single-threaded per call; the
 //! kernels run one call per rayon worker, so the peak is one large square
-//! product per thread, all threads at once).
+//! product per thread, all threads at once). EM also runs on the same data
+//! as `f32`, against an SGEMM peak measured the same way.
 //!
 //! Flop counts per row are those written next to the kernels
 //! (`gmm/estep.rs`, `gmm/accumulate.rs`, `kmeans/distances.rs`,
@@ -51,37 +52,54 @@ fn process_cpu_seconds() -> Option<f64> {
     Some((user + system) / 100.0)
 }
 
-/// GFLOP/s of `threads` simultaneous single-threaded square DGEMMs.
-fn dgemm_peak(threads: usize) -> f64 {
+/// A type whose `matrixmultiply` GEMM the peak is measured with.
+trait PeakGemm: Copy + Send + Sync + 'static {
+    fn from_f64(v: f64) -> Self;
+    /// `c = a b` for row-major `m x m` matrices.
+    ///
+    /// # Safety
+    /// Each pointer addresses `m * m` values.
+    unsafe fn square(m: usize, a: *const Self, b: *const Self, c: *mut Self);
+}
+
+impl PeakGemm for f64 {
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    unsafe fn square(m: usize, a: *const f64, b: *const f64, c: *mut f64) {
+        let s = m as isize;
+        // SAFETY: passed on from the caller.
+        unsafe { matrixmultiply::dgemm(m, m, m, 1.0, a, s, 1, b, s, 1, 0.0, c, s, 1) }
+    }
+}
+
+impl PeakGemm for f32 {
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    unsafe fn square(m: usize, a: *const f32, b: *const f32, c: *mut f32) {
+        let s = m as isize;
+        // SAFETY: passed on from the caller.
+        unsafe { matrixmultiply::sgemm(m, m, m, 1.0, a, s, 1, b, s, 1, 0.0, c, s, 1) }
+    }
+}
+
+/// GFLOP/s of `threads` simultaneous single-threaded square GEMMs in `T`.
+fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
     let m = PEAK_SIDE;
-    let a: Vec<f64> = (0..m * m).map(|i| (i % 97) as f64 * 0.01).collect();
-    let b: Vec<f64> = (0..m * m).map(|i| (i % 89) as f64 * 0.01).collect();
-    let mut outs = vec![vec![0.0; m * m]; threads];
+    let a: Vec<T> = (0..m * m)
+        .map(|i| T::from_f64((i % 97) as f64 * 0.01))
+        .collect();
+    let b: Vec<T> = (0..m * m)
+        .map(|i| T::from_f64((i % 89) as f64 * 0.01))
+        .collect();
+    let mut outs = vec![vec![T::from_f64(0.0); m * m]; threads];
     let seconds = best_of(3, || {
         std::thread::scope(|s| {
             for c in outs.iter_mut() {
                 let (a, b) = (&a, &b);
-                s.spawn(move || {
-                    // SAFETY: a, b and c each hold m x m row-major values.
-                    unsafe {
-                        matrixmultiply::dgemm(
-                            m,
-                            m,
-                            m,
-                            1.0,
-                            a.as_ptr(),
-                            m as isize,
-                            1,
-                            b.as_ptr(),
-                            m as isize,
-                            1,
-                            0.0,
-                            c.as_mut_ptr(),
-                            m as isize,
-                            1,
-                        )
-                    }
-                });
+                // SAFETY: a, b and c each hold m x m row-major values.
+                s.spawn(move || unsafe { T::square(m, a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) });
             }
         })
     });
@@ -180,10 +198,18 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
-    let single = dgemm_peak(1);
-    let peak = dgemm_peak(threads);
-    println!("GEMM: matrixmultiply 0.3 dgemm, {PEAK_SIDE}^3 per thread");
-    println!("DGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak:.2} GFLOP/s on {threads} (the reference below)");
+    let single = gemm_peak::<f64>(1);
+    let peak = gemm_peak::<f64>(threads);
+    println!("GEMM: matrixmultiply 0.3 dgemm and sgemm, {PEAK_SIDE}^3 per thread");
+    println!("DGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak:.2} GFLOP/s on {threads} (the f64 reference below)");
+    let peak32 = if runs("em") {
+        let single = gemm_peak::<f32>(1);
+        let peak32 = gemm_peak::<f32>(threads);
+        println!("SGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak32:.2} GFLOP/s on {threads} (the f32 reference below)");
+        peak32
+    } else {
+        f64::NAN
+    };
 
     let (n, d, k) = (200_000, 16, 16);
     for ctype in [
@@ -195,17 +221,26 @@ fn main() {
             break;
         }
         let (x, model) = em_problem(n, d, k, ctype);
-        let seconds = best_of(5, || {
-            let stats = model.statistics(x.view(), None).unwrap();
-            black_box(model.m_step(&stats, 1e-6).unwrap());
-        });
+        // The same values in f32: one EM iteration on each, same run.
+        let x32 = x.mapv(|v| v as f32);
+        let iteration = |data: admix_mixture::Data<'_>| {
+            best_of(5, || {
+                let stats = model.statistics(data, None).unwrap();
+                black_box(model.m_step(&stats, 1e-6).unwrap());
+            })
+        };
+        let seconds = iteration(x.view().into());
+        let seconds32 = iteration(x32.view().into());
         let flops = (n * em_flops_per_row(ctype, d, k)) as f64;
-        report(
-            &format!("EM {} n={n} d={d} k={k}", ctype.name()),
-            seconds,
-            flops,
-            peak,
-        );
+        for (dtype, s, p) in [("f64", seconds, peak), ("f32", seconds32, peak32)] {
+            report(
+                &format!("EM {} {dtype} n={n} d={d} k={k}", ctype.name()),
+                s,
+                flops,
+                p,
+            );
+        }
+        println!("  f32 is {:.2}x faster than f64", seconds / seconds32);
     }
 
     for (n, d, k) in [(200_000, 16, 16), (50_000, 64, 8)] {

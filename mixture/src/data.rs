@@ -4,7 +4,7 @@
 //! source larger than memory is never copied whole.
 
 use crate::MixtureError;
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 use std::ops::Range;
 
 /// Rows read at a time by the checks and other whole-data passes.
@@ -21,6 +21,8 @@ pub trait Element:
     fn from_f64(v: f64) -> Self;
     /// Whether the value is neither infinite nor NaN.
     fn is_finite(self) -> bool;
+    /// The rows as an array of this type, if they are of this type.
+    fn view(rows: Rows<'_>) -> Option<ArrayView2<'_, Self>>;
 }
 
 impl Element for f64 {
@@ -31,6 +33,12 @@ impl Element for f64 {
     fn is_finite(self) -> bool {
         f64::is_finite(self)
     }
+    fn view(rows: Rows<'_>) -> Option<ArrayView2<'_, Self>> {
+        match rows {
+            Rows::F64(x) => Some(x),
+            Rows::F32(_) => None,
+        }
+    }
 }
 
 impl Element for f32 {
@@ -40,6 +48,12 @@ impl Element for f32 {
     }
     fn is_finite(self) -> bool {
         f32::is_finite(self)
+    }
+    fn view(rows: Rows<'_>) -> Option<ArrayView2<'_, Self>> {
+        match rows {
+            Rows::F32(x) => Some(x),
+            Rows::F64(_) => None,
+        }
     }
 }
 
@@ -148,6 +162,15 @@ impl Rows<'_> {
     }
 }
 
+impl<'b> From<Rows<'b>> for Data<'b> {
+    fn from(rows: Rows<'b>) -> Self {
+        match rows {
+            Rows::F64(x) => Data::F64(x),
+            Rows::F32(x) => Data::F32(x),
+        }
+    }
+}
+
 /// Reusable space for rows read from a [`RowSource`] (one per thread).
 #[derive(Default)]
 pub struct RowBuffer {
@@ -210,6 +233,23 @@ impl<'a> Data<'a> {
             Data::Source64(src) => Rows::F64(read_source(*src, range, &mut buffer.f64s)?),
             Data::Source32(src) => Rows::F32(read_source(*src, range, &mut buffer.f32s)?),
         })
+    }
+
+    /// All the rows as one `f64` array in memory: borrowed for `f64`
+    /// arrays, else read (for the methods that need the data whole, such as
+    /// the gradient fits; the EM passes never do).
+    pub fn to_f64(&self) -> Result<CowArray<'a, f64, Ix2>, MixtureError> {
+        if let Data::F64(x) = self {
+            return Ok(CowArray::from(x.reborrow()));
+        }
+        let mut out = Array2::zeros(self.dim());
+        self.for_each_chunk(SCAN_ROWS, |start, rows| {
+            let b = rows.dim().0;
+            out.slice_mut(ndarray::s![start..start + b, ..])
+                .assign(&rows.to_f64());
+            Ok(())
+        })?;
+        Ok(CowArray::from(out))
     }
 
     /// Calls `f` with consecutive chunks of at most `chunk_rows` rows, in
@@ -309,10 +349,18 @@ pub(crate) fn check_scale<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError
         largest * relative.sqrt()
     };
     let square = spread * spread;
+    // float32 data are multiplied in f32 (sums of up to a chunk of rows):
+    // the largest square needs room below f32::MAX, a typical one above
+    // the responsibilities' flush level times f32's smallest normal.
+    let f32_data = matches!(x, Data::F32(_) | Data::Source32(_));
     let problem = if !(square * n as f64).is_finite() {
         "overflows f64 when summed over the samples"
     } else if spread > 0.0 && square < f64::MIN_POSITIVE {
         "is below the smallest normal f64, so variances and squared distances underflow"
+    } else if f32_data && largest * largest >= 2f64.powi(100) {
+        "(or that of the farthest row) is too large for float32 products: convert the data to float64, or"
+    } else if f32_data && spread > 0.0 && square < 2f64.powi(-62) {
+        "is too small for float32 products: convert the data to float64, or"
     } else {
         return Ok(());
     };

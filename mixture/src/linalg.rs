@@ -1,19 +1,82 @@
 //! Small dense linear algebra on row-major slices: the d x d matrices of one
-//! mixture component, and a checked front end to `matrixmultiply`'s GEMM for the
-//! tall-skinny products of the EM passes. Cholesky factors and triangular
-//! inverses come from [`admix_optim::linalg`].
+//! mixture component, and a checked front end to `matrixmultiply`'s GEMM (in
+//! `f64`, and in `f32` for `f32` data) for the tall-skinny products of the EM
+//! passes. Cholesky factors and triangular inverses come from
+//! [`admix_optim::linalg`].
+
+/// A type `matrixmultiply` multiplies: `f64` (dgemm) or `f32` (sgemm).
+pub(crate) trait Gemm: Copy + 'static {
+    /// `matrixmultiply`'s GEMM for this type, arguments as its own.
+    ///
+    /// # Safety
+    /// As `matrixmultiply::dgemm`: every index the strides form lies inside
+    /// the buffers, and `c` does not alias `a` or `b`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn raw(
+        dims: (usize, usize, usize),
+        alpha: Self,
+        a: (*const Self, isize, isize),
+        b: (*const Self, isize, isize),
+        beta: Self,
+        c: (*mut Self, isize, isize),
+    );
+}
+
+impl Gemm for f64 {
+    unsafe fn raw(
+        (m, k, n): (usize, usize, usize),
+        alpha: f64,
+        a: (*const f64, isize, isize),
+        b: (*const f64, isize, isize),
+        beta: f64,
+        c: (*mut f64, isize, isize),
+    ) {
+        // SAFETY: passed on from the caller.
+        unsafe {
+            matrixmultiply::dgemm(
+                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+            )
+        }
+    }
+}
+
+impl Gemm for f32 {
+    unsafe fn raw(
+        (m, k, n): (usize, usize, usize),
+        alpha: f32,
+        a: (*const f32, isize, isize),
+        b: (*const f32, isize, isize),
+        beta: f32,
+        c: (*mut f32, isize, isize),
+    ) {
+        // SAFETY: passed on from the caller.
+        unsafe {
+            matrixmultiply::sgemm(
+                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+            )
+        }
+    }
+}
 
 /// A matrix inside a slice: element (i, j) lives at `i * row + j * col`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Mat<'a> {
-    data: &'a [f64],
+#[derive(Debug)]
+pub(crate) struct Mat<'a, T = f64> {
+    data: &'a [T],
     row: usize,
     col: usize,
 }
 
-impl<'a> Mat<'a> {
+impl<T> Clone for Mat<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Mat<'_, T> {}
+
+impl<'a, T> Mat<'a, T> {
     /// Row-major storage with `cols` columns.
-    pub fn rows(data: &'a [f64], cols: usize) -> Self {
+    pub fn rows(data: &'a [T], cols: usize) -> Self {
         Mat {
             data,
             row: cols,
@@ -22,7 +85,7 @@ impl<'a> Mat<'a> {
     }
 
     /// The transpose of row-major storage with `cols` columns.
-    pub fn transposed(data: &'a [f64], cols: usize) -> Self {
+    pub fn transposed(data: &'a [T], cols: usize) -> Self {
         Mat {
             data,
             row: 1,
@@ -33,14 +96,14 @@ impl<'a> Mat<'a> {
 
 /// Row-major storage with `cols` columns, written by [`gemm`].
 #[derive(Debug)]
-pub(crate) struct MatMut<'a> {
-    data: &'a mut [f64],
+pub(crate) struct MatMut<'a, T = f64> {
+    data: &'a mut [T],
     cols: usize,
 }
 
-impl<'a> MatMut<'a> {
+impl<'a, T> MatMut<'a, T> {
     /// Row-major storage with `cols` columns.
-    pub fn rows(data: &'a mut [f64], cols: usize) -> Self {
+    pub fn rows(data: &'a mut [T], cols: usize) -> Self {
         MatMut { data, cols }
     }
 }
@@ -59,13 +122,13 @@ fn extent(r: usize, c: usize, row: usize, col: usize) -> usize {
 /// # Panics
 /// When a matrix reaches past the end of its slice (a programming error).
 #[track_caller]
-pub(crate) fn gemm(
+pub(crate) fn gemm<T: Gemm>(
     (m, k, n): (usize, usize, usize),
-    alpha: f64,
-    a: Mat<'_>,
-    b: Mat<'_>,
-    beta: f64,
-    c: MatMut<'_>,
+    alpha: T,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
 ) {
     assert!(
         extent(m, k, a.row, a.col) <= a.data.len(),
@@ -82,21 +145,13 @@ pub(crate) fn gemm(
     // SAFETY: the asserts above keep every index matrixmultiply forms inside the
     // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`.
     unsafe {
-        matrixmultiply::dgemm(
-            m,
-            k,
-            n,
+        T::raw(
+            (m, k, n),
             alpha,
-            a.data.as_ptr(),
-            a.row as isize,
-            a.col as isize,
-            b.data.as_ptr(),
-            b.row as isize,
-            b.col as isize,
+            (a.data.as_ptr(), a.row as isize, a.col as isize),
+            (b.data.as_ptr(), b.row as isize, b.col as isize),
             beta,
-            c.data.as_mut_ptr(),
-            c.cols as isize,
-            1,
+            (c.data.as_mut_ptr(), c.cols as isize, 1),
         );
     }
 }

@@ -73,7 +73,7 @@ fn dimension_mismatch_at_predict_and_score() {
     let model = GaussianMixture::params(2)
         .fit(three_blobs(40, 1).view())
         .unwrap();
-    let x = Array2::zeros((4, 2));
+    let x = Array2::<f64>::zeros((4, 2));
     let mismatch = |r: Result<(), MixtureError>| {
         assert_eq!(
             r.unwrap_err(),

@@ -4,10 +4,11 @@
 //! in a fixed order, so the result does not depend on the number of threads.
 
 use super::covariance::CovarianceType;
-use super::estep::{Coefficients, Scratch, CHUNK};
+use super::estep::{Coefficients, Float, Scratch, CHUNK};
 use super::stats::{triangle, SufficientStats};
-use crate::linalg::{gemm, Mat, MatMut};
+use crate::linalg::Mat;
 use crate::simd::{self, Kernel, Level};
+use crate::{Data, MixtureError, RowBuffer};
 use ndarray::parallel::prelude::*;
 use ndarray::{s, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
@@ -18,7 +19,7 @@ pub(crate) const TASK_ROWS: usize = 4096;
 
 /// Tasks merged per parallel round; fixed so that the merge order, and so the
 /// result, does not depend on the number of threads.
-const TASKS_PER_ROUND: usize = 32;
+pub(super) const TASKS_PER_ROUND: usize = 32;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
@@ -35,14 +36,18 @@ pub(crate) enum Source<'a> {
 
 /// One pass over `x` accumulating the statistics, in tasks of `task_rows`
 /// rows that run in parallel and merge in task order, so the result is the
-/// same for any number of threads.
+/// same for any number of threads. Each task reads its rows from `x` (a view
+/// of an array, or read from a source into the task's buffer).
+///
+/// # Errors
+/// [`MixtureError::DataSource`] when a source fails to give its rows.
 pub(crate) fn accumulate(
     source: Source<'_>,
     template: &SufficientStats,
-    x: ArrayView2<f64>,
+    x: Data<'_>,
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
-) -> SufficientStats {
+) -> Result<SufficientStats, MixtureError> {
     accumulate_at(simd::level(), source, template, x, weights, task_rows)
 }
 
@@ -51,54 +56,86 @@ fn accumulate_at(
     level: Level,
     source: Source<'_>,
     template: &SufficientStats,
-    x: ArrayView2<f64>,
+    x: Data<'_>,
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
-) -> SufficientStats {
-    let n = x.nrows();
-    let n_tasks = n.div_ceil(task_rows);
-    let mut total = template.clone();
-    let (ctype, k, d) = (template.covariance_type, template.k, template.d);
-    let tasks: Vec<usize> = (0..n_tasks).collect();
-    for round in tasks.chunks(TASKS_PER_ROUND) {
-        let parts: Vec<SufficientStats> = round
-            .par_iter()
-            .map_init(
-                || Scratch::new(ctype, k, d),
-                |scratch, &t| {
-                    let range = t * task_rows..((t + 1) * task_rows).min(n);
-                    simd::dispatch(
-                        level,
-                        Task {
-                            scratch,
-                            source,
-                            template,
-                            x,
-                            weights,
-                            range,
-                        },
-                    )
-                },
-            )
-            .collect();
-        for part in &parts {
-            total.add(part);
-        }
+) -> Result<SufficientStats, MixtureError> {
+    let pass = Pass {
+        level,
+        source,
+        template,
+        x,
+        weights,
+        task_rows,
+    };
+    match x {
+        Data::F64(_) | Data::Source64(_) => pass.run::<f64>(),
+        Data::F32(_) | Data::Source32(_) => pass.run::<f32>(),
     }
-    total
+}
+
+/// The arguments of one pass.
+struct Pass<'a, 't, 'x, 'w> {
+    level: Level,
+    source: Source<'a>,
+    template: &'t SufficientStats,
+    x: Data<'x>,
+    weights: Option<ArrayView1<'w, f64>>,
+    task_rows: usize,
+}
+
+impl Pass<'_, '_, '_, '_> {
+    /// The pass with the products in `T`, the type of the data's rows.
+    fn run<T: Float>(&self) -> Result<SufficientStats, MixtureError> {
+        let (n, task_rows) = (self.x.nrows(), self.task_rows);
+        let n_tasks = n.div_ceil(task_rows);
+        let template = self.template;
+        let mut total = template.clone();
+        let (ctype, k, d) = (template.covariance_type, template.k, template.d);
+        let tasks: Vec<usize> = (0..n_tasks).collect();
+        for round in tasks.chunks(TASKS_PER_ROUND) {
+            let parts: Vec<Result<SufficientStats, MixtureError>> = round
+                .par_iter()
+                .map_init(
+                    || (Scratch::<T>::new(ctype, k, d), RowBuffer::default()),
+                    |(scratch, buffer), &t| {
+                        let range = t * task_rows..((t + 1) * task_rows).min(n);
+                        let rows = self.x.rows(range.clone(), buffer)?;
+                        let x = T::view(rows).expect("rows of the type the pass runs in");
+                        Ok(simd::dispatch(
+                            self.level,
+                            Task {
+                                scratch,
+                                source: self.source,
+                                template,
+                                x,
+                                weights: self.weights,
+                                range,
+                            },
+                        ))
+                    },
+                )
+                .collect();
+            for part in parts {
+                total.add(&part?);
+            }
+        }
+        Ok(total)
+    }
 }
 
 /// The statistics of the rows in `range`, chunk after chunk, as a kernel.
-struct Task<'s, 'a, 't, 'x, 'w> {
-    scratch: &'s mut Scratch,
+struct Task<'s, 'a, 't, 'x, 'w, T> {
+    scratch: &'s mut Scratch<T>,
     source: Source<'a>,
     template: &'t SufficientStats,
-    x: ArrayView2<'x, f64>,
+    /// The rows of `range`.
+    x: ArrayView2<'x, T>,
     weights: Option<ArrayView1<'w, f64>>,
     range: std::ops::Range<usize>,
 }
 
-impl Kernel for Task<'_, '_, '_, '_, '_> {
+impl<T: Float> Kernel for Task<'_, '_, '_, '_, '_, T> {
     type Output = SufficientStats;
 
     #[inline(always)]
@@ -114,13 +151,13 @@ impl Kernel for Task<'_, '_, '_, '_, '_> {
     }
 }
 
-/// The statistics of the rows in `range`, chunk after chunk.
+/// The statistics of the rows in `range` (whose values are `x`), chunk after chunk.
 #[inline(always)]
-fn task(
-    scratch: &mut Scratch,
+fn task<T: Float>(
+    scratch: &mut Scratch<T>,
     source: Source<'_>,
     template: &SufficientStats,
-    x: ArrayView2<f64>,
+    x: ArrayView2<T>,
     weights: Option<ArrayView1<f64>>,
     range: std::ops::Range<usize>,
 ) -> SufficientStats {
@@ -130,7 +167,7 @@ fn task(
     while start < range.end {
         let end = (start + CHUNK).min(range.end);
         let b = end - start;
-        let rows = x.slice(s![start..end, ..]);
+        let rows = x.slice(s![start - range.start..end - range.start, ..]);
         let w = weights.map(|w| w.slice_move(s![start..end]));
         scratch.load(&template.shift, rows);
         match source {
@@ -154,7 +191,7 @@ fn task(
                         .map(|c| {
                             c.iter()
                                 .zip(row)
-                                .map(|(a, v)| (a - v) * (a - v))
+                                .map(|(a, &v)| (a - v.into()) * (a - v.into()))
                                 .sum::<f64>()
                         })
                         .enumerate()
@@ -194,7 +231,7 @@ fn task(
     stats
 }
 
-impl Scratch {
+impl<T: Float> Scratch<T> {
     /// Adds the statistics of the `b` loaded rows, whose (weighted)
     /// responsibilities are in `lp`, to `stats`.
     ///
@@ -217,15 +254,15 @@ impl Scratch {
         b: usize,
     ) {
         let (k, d, w) = (self.k, self.d, self.w);
-        let lp = &self.lp[..k * b];
+        let lp = T::operands(&self.lp[..k * b], &mut self.r);
         // Moments += R xa: first moments, diagonal second moments, resp sums.
-        gemm(
+        T::gemm_into_f64(
             (k, b, w),
-            1.0,
             Mat::rows(lp, b),
             Mat::rows(&self.xa, w),
-            1.0,
-            MatMut::rows(&mut stats.moments, w),
+            true,
+            &mut stats.moments,
+            &mut self.part,
         );
         match stats.covariance_type {
             CovarianceType::Full if self.zsum.is_empty() => {
@@ -241,19 +278,20 @@ impl Scratch {
                     let mut offset = 0;
                     for a in 0..d {
                         let xa = x_row[a];
-                        for (pv, xv) in p_row[offset..offset + d - a].iter_mut().zip(&x_row[a..d]) {
+                        for (pv, &xv) in p_row[offset..offset + d - a].iter_mut().zip(&x_row[a..d])
+                        {
                             *pv = xa * xv;
                         }
                         offset += d - a;
                     }
                 }
-                gemm(
+                T::gemm_into_f64(
                     (k, b, t),
-                    1.0,
                     Mat::rows(lp, b),
                     Mat::rows(&self.g, t),
-                    1.0,
-                    MatMut::rows(&mut stats.second, t),
+                    true,
+                    &mut stats.second,
+                    &mut self.part,
                 );
             }
             CovarianceType::Full => {
@@ -269,18 +307,18 @@ impl Scratch {
                 {
                     for (j, z) in z_row.chunks_exact_mut(d).enumerate() {
                         let r = lp[j * b + i];
-                        for (zv, xv) in z.iter_mut().zip(x_row) {
+                        for (zv, &xv) in z.iter_mut().zip(x_row) {
                             *zv = r * xv;
                         }
                     }
                 }
-                gemm(
+                T::gemm_into_f64(
                     (d, b, kd),
-                    1.0,
                     Mat::transposed(&self.xa, w),
                     Mat::rows(&self.g, kd),
-                    1.0,
-                    MatMut::rows(&mut self.zsum, kd),
+                    true,
+                    &mut self.zsum,
+                    &mut self.part,
                 );
             }
             CovarianceType::Tied => {
@@ -292,21 +330,21 @@ impl Scratch {
                             .zip(self.xa.chunks_exact(w))
                             .zip(wts.iter())
                         {
-                            for (zv, xv) in z.iter_mut().zip(x) {
-                                *zv = wi * xv;
+                            for (zv, &xv) in z.iter_mut().zip(x) {
+                                *zv = T::from_f64(*wi) * xv;
                             }
                         }
                         Mat::rows(&self.g, d)
                     }
                     None => Mat::rows(&self.xa, w),
                 };
-                gemm(
+                T::gemm_into_f64(
                     (d, b, d),
-                    1.0,
                     Mat::transposed(&self.xa, w),
                     z,
-                    1.0,
-                    MatMut::rows(&mut stats.second, d),
+                    true,
+                    &mut stats.second,
+                    &mut self.part,
                 );
             }
             _ => {}
@@ -353,7 +391,7 @@ mod tests {
             let centres = x.slice(s![..k, ..]).to_owned();
             let shift: Vec<f64> = (0..d).map(|l| 0.1 * l as f64).collect();
             let template = SufficientStats::zeros(CovarianceType::Full, k, &shift);
-            let mut scratch = Scratch::new(CovarianceType::Full, k, d);
+            let mut scratch = Scratch::<f64>::new(CovarianceType::Full, k, d);
             assert_eq!(scratch.zsum.is_empty(), k * d >= d * (d + 1) / 2);
             let stats = task(
                 &mut scratch,
@@ -396,11 +434,13 @@ mod tests {
 
     /// Every vector level the host runs does the same arithmetic as the
     /// scalar code, bit for bit, for every source of responsibilities, with
-    /// and without sample weights, for both ways of summing full moments.
+    /// and without sample weights, for both ways of summing full moments,
+    /// on `f64` and on `f32` rows.
     #[test]
     fn every_simd_level_gives_the_statistics_of_the_scalar_code() {
         let n = 300;
         let x = Array2::from_shape_fn((n, 3), |(i, l)| ((i * 7 + l * 3) % 11) as f64 * 0.37 - 1.5);
+        let x32 = x.mapv(|v| v as f32);
         let sample_weight = Array1::from_shape_fn(n, |i| 0.5 + (i % 4) as f64);
         let shift = [0.1, 0.2, -0.3];
         for k in [2, 5] {
@@ -425,9 +465,13 @@ mod tests {
                     Source::Nearest(means.view()),
                     Source::Random(7),
                 ];
-                for source in sources {
+                for (source, data) in sources
+                    .into_iter()
+                    .flat_map(|s| [(s, Data::from(x.view())), (s, Data::from(x32.view()))])
+                {
                     for w in [None, Some(sample_weight.view())] {
-                        let pass = |level| accumulate_at(level, source, &template, x.view(), w, 64);
+                        let pass =
+                            |level| accumulate_at(level, source, &template, data, w, 64).unwrap();
                         let scalar = pass(Level::Scalar);
                         assert!(scalar.weight > 0.0);
                         for level in simd::supported() {
@@ -436,6 +480,51 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A component so far from the rows that their responsibilities for it
+    /// (about e^-76 to e^-103) would be subnormal `f32`s: they are flushed
+    /// to 0 before the `f32` products, so no operand and no product of the
+    /// M-step is subnormal (denormal arithmetic is many times slower).
+    #[test]
+    fn responsibilities_of_a_far_component_never_reach_f32_products_as_subnormals() {
+        let n = 256;
+        let x = Array2::from_shape_fn((n, 2), |(i, l)| {
+            (((i * 37 + l * 11) % 101) as f32 / 50.0 - 1.0) * 0.9
+        });
+        let means = array![[0.0, 0.0], [13.4, 0.0]];
+        let u = Covariances::Diag(Array2::ones((2, 2)));
+        for u in [
+            u,
+            Covariances::Full(Array3::from_shape_fn((2, 2, 2), |(_, a, b)| {
+                (a == b) as u8 as f64
+            })),
+        ] {
+            let ctype = u.covariance_type();
+            let coefficients =
+                Coefficients::new(array![0.5, 0.5].view(), means.view(), &u, &[0.0, 0.0]);
+            let template = SufficientStats::zeros(ctype, 2, &[0.0, 0.0]);
+            let mut scratch = Scratch::<f32>::new(ctype, 2, 2);
+            let mut subnormal_in_f64 = 0;
+            let mut stats = template.clone();
+            for start in (0..n).step_by(CHUNK) {
+                let rows = x.slice(s![start..start + CHUNK, ..]);
+                scratch.load(&template.shift, rows);
+                scratch.log_densities(&coefficients, CHUNK);
+                scratch.normalise(CHUNK, None);
+                subnormal_in_f64 += scratch.lp[CHUNK..2 * CHUNK]
+                    .iter()
+                    .filter(|&&r| r > 0.0 && r < f32::MIN_POSITIVE as f64)
+                    .count();
+                scratch.accumulate(&mut stats, None, CHUNK);
+                for v in scratch.r.iter().chain(&scratch.part) {
+                    assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
+                }
+            }
+            // Without the flush these would have been subnormal f32 operands.
+            assert!(subnormal_in_f64 > 20, "{ctype}: {subnormal_in_f64}");
+            assert!(stats.moments.iter().all(|v| v.is_finite()));
         }
     }
 }

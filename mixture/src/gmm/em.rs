@@ -9,10 +9,10 @@ use super::accumulate::{accumulate, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
-use crate::data::check_scale;
+use crate::data::{check_scale, SCAN_ROWS};
 use crate::kmeans::{Init as KMeansInit, KMeans};
-use crate::{check_data, check_sample_weight, MixtureError, Progress};
-use ndarray::{Array2, ArrayView1, ArrayView2};
+use crate::{check_data, check_sample_weight, Data, MixtureError, Progress, RowBuffer};
+use ndarray::{Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -22,8 +22,8 @@ impl GmmValidParams {
     ///
     /// Each restart `r` draws from the stream `r` of a ChaCha8 generator seeded
     /// with `seed`, so restart 0 is the fit that `n_init = 1` gives.
-    pub fn fit(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None, self.params.max_iter, &mut |_| {})
+    pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(x.into(), None, self.params.max_iter, &mut |_| {})
     }
 
     /// The starting parameters EM would use for `x`: its initialisation, and
@@ -32,8 +32,11 @@ impl GmmValidParams {
     ///
     /// # Errors
     /// As [`fit`](Self::fit).
-    pub fn initial_model(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None, 0, &mut |_| {})
+    pub fn initial_model<'a>(
+        &self,
+        x: impl Into<Data<'a>>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(x.into(), None, 0, &mut |_| {})
     }
 
     /// [`fit`](Self::fit), calling `progress` after the E-step of every EM
@@ -41,21 +44,22 @@ impl GmmValidParams {
     /// log-likelihood of the parameters that iteration starts from, so
     /// iteration `i` reports the parameters after `i` M-steps; the model is
     /// the same.
-    pub fn fit_with_progress(
+    pub fn fit_with_progress<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x, None, self.params.max_iter, progress)
+        self.fit_inner(x.into(), None, self.params.max_iter, progress)
     }
 
     /// Fits with a non-negative weight per sample (a weight of 2 counts a
     /// sample twice); the weights need not sum to 1.
-    pub fn fit_weighted(
+    pub fn fit_weighted<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         sample_weight: ArrayView1<f64>,
     ) -> Result<GaussianMixtureModel, MixtureError> {
+        let x = x.into();
         check_sample_weight(sample_weight, x.nrows())?;
         let sum = sample_weight.sum();
         if !(sum > 0.0 && sum.is_finite()) {
@@ -70,7 +74,7 @@ impl GmmValidParams {
 
     fn fit_inner(
         &self,
-        x: ArrayView2<f64>,
+        x: Data<'_>,
         weights: Option<ArrayView1<f64>>,
         max_iter: usize,
         progress: &mut dyn FnMut(&Progress),
@@ -106,14 +110,14 @@ impl GmmValidParams {
                 });
             }
         }
-        let distinct = count_distinct_rows(x, k);
+        let distinct = count_distinct_rows(x, k)?;
         if distinct < k {
             return Err(MixtureError::TooFewDistinctSamples {
                 n_distinct: distinct,
                 n_components: k,
             });
         }
-        let shift = weighted_mean(x, weights);
+        let shift = weighted_mean(x, weights)?;
         // Given means make every restart start, and so end, the same.
         let n_init = if p.means_init.is_some() { 1 } else { p.n_init };
         let mut best: Option<GaussianMixtureModel> = None;
@@ -147,7 +151,7 @@ impl GmmValidParams {
     fn run(
         &self,
         mut model: GaussianMixtureModel,
-        x: ArrayView2<f64>,
+        x: Data<'_>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
         max_iter: usize,
@@ -161,7 +165,7 @@ impl GmmValidParams {
         for _ in 0..max_iter {
             let coefficients = model.coefficients(shift);
             let source = Source::EStep(&coefficients);
-            let stats = accumulate(source, &template, x, weights, p.task_rows);
+            let stats = accumulate(source, &template, x, weights, p.task_rows)?;
             let current = stats.mean_log_likelihood();
             model = self.m_step(&stats, model)?;
             progress(trace.len(), current);
@@ -179,7 +183,7 @@ impl GmmValidParams {
             x,
             weights,
             p.task_rows,
-        )
+        )?
         .mean_log_likelihood();
         Ok(model.with_fit_history(converged, trace, Some(score)))
     }
@@ -208,7 +212,7 @@ impl GmmValidParams {
     /// initialisation method.
     fn initial(
         &self,
-        x: ArrayView2<f64>,
+        x: Data<'_>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
         rng: &mut ChaCha8Rng,
@@ -220,7 +224,7 @@ impl GmmValidParams {
         }
         let centres = match (&p.means_init, p.init) {
             (Some(m), _) => Some(m.clone()),
-            (None, GmmInit::RandomFromData) => Some(random_rows(x, k, rng)),
+            (None, GmmInit::RandomFromData) => Some(random_rows(x, k, rng)?),
             (None, GmmInit::KMeans) => Some(kmeans_centres(x, weights, k, false, rng)?),
             (None, GmmInit::KMeansPlusPlus) => Some(kmeans_centres(x, weights, k, true, rng)?),
             (None, GmmInit::Random) => None,
@@ -233,7 +237,7 @@ impl GmmValidParams {
             None => Source::Random(random_seed),
         };
         let template = SufficientStats::zeros(p.covariance_type, k, shift);
-        let stats = accumulate(source, &template, x, weights, p.task_rows);
+        let stats = accumulate(source, &template, x, weights, p.task_rows)?;
         let (w, m, c) = stats.maximise(
             p.reg_covar,
             p.weights_init.as_ref(),
@@ -244,38 +248,52 @@ impl GmmValidParams {
     }
 }
 
-/// Sample-weighted mean of the rows: the shift that keeps moments well conditioned.
-fn weighted_mean(x: ArrayView2<f64>, weights: Option<ArrayView1<f64>>) -> Vec<f64> {
+/// Sample-weighted mean of the rows: the shift that keeps moments well
+/// conditioned. One streaming pass, rows in order.
+fn weighted_mean(x: Data<'_>, weights: Option<ArrayView1<f64>>) -> Result<Vec<f64>, MixtureError> {
     let mut sum = vec![0.0; x.ncols()];
     let mut total = 0.0;
-    for (i, row) in x.outer_iter().enumerate() {
-        let w = weights.map_or(1.0, |w| w[i]);
-        total += w;
-        for (s, v) in sum.iter_mut().zip(row) {
-            *s += w * v;
-        }
-    }
-    sum.iter().map(|s| s / total).collect()
-}
-
-/// Number of distinct rows, counting no further than `limit`.
-fn count_distinct_rows(x: ArrayView2<f64>, limit: usize) -> usize {
-    let mut found: Vec<ArrayView1<f64>> = Vec::with_capacity(limit);
-    for row in x.outer_iter() {
-        if !found.contains(&row) {
-            found.push(row);
-            if found.len() == limit {
-                break;
+    x.for_each_chunk(SCAN_ROWS, |start, rows| {
+        for i in 0..rows.dim().0 {
+            let w = weights.map_or(1.0, |w| w[start + i]);
+            total += w;
+            for (j, s) in sum.iter_mut().enumerate() {
+                *s += w * rows.get(i, j);
             }
         }
+        Ok(())
+    })?;
+    Ok(sum.iter().map(|s| s / total).collect())
+}
+
+/// Number of distinct rows, counting no further than `limit`; reads rows
+/// only until `limit` distinct ones are found.
+fn count_distinct_rows(x: Data<'_>, limit: usize) -> Result<usize, MixtureError> {
+    let (n, d) = x.dim();
+    let mut found: Vec<Vec<f64>> = Vec::with_capacity(limit);
+    let mut buffer = RowBuffer::default();
+    let mut start = 0;
+    while start < n && found.len() < limit {
+        let end = (start + SCAN_ROWS).min(n);
+        let rows = x.rows(start..end, &mut buffer)?;
+        for i in 0..end - start {
+            let row: Vec<f64> = (0..d).map(|j| rows.get(i, j)).collect();
+            if !found.contains(&row) {
+                found.push(row);
+                if found.len() == limit {
+                    break;
+                }
+            }
+        }
+        start = end;
     }
-    found.len()
+    Ok(found.len())
 }
 
 /// Centres of a K-means fit (`seeds_only`: the k-means++ seeds alone), seeded
 /// from `rng` so that each restart gets its own.
 fn kmeans_centres(
-    x: ArrayView2<f64>,
+    x: Data<'_>,
     weights: Option<ArrayView1<f64>>,
     k: usize,
     seeds_only: bool,
@@ -289,6 +307,10 @@ fn kmeans_centres(
     if seeds_only {
         params = params.max_iter(0);
     }
+    // K-means reads `f64` arrays only until it takes a `Data` itself: other
+    // data are read into memory for it.
+    let x = x.to_f64()?;
+    let x = x.view();
     let model = match weights {
         Some(w) => params.fit_weighted(x, w)?,
         None => params.fit(x)?,
@@ -296,8 +318,16 @@ fn kmeans_centres(
     Ok(model.centroids().to_owned())
 }
 
-/// `k` distinct rows of `x` chosen uniformly at random.
-fn random_rows(x: ArrayView2<f64>, k: usize, rng: &mut ChaCha8Rng) -> Array2<f64> {
+/// `k` distinct rows of `x` chosen uniformly at random (read one by one).
+fn random_rows(x: Data<'_>, k: usize, rng: &mut ChaCha8Rng) -> Result<Array2<f64>, MixtureError> {
     let idx = rand::seq::index::sample(rng, x.nrows(), k);
-    Array2::from_shape_fn((k, x.ncols()), |(j, l)| x[[idx.index(j), l]])
+    let mut out = Array2::zeros((k, x.ncols()));
+    let mut buffer = RowBuffer::default();
+    for (j, i) in idx.iter().enumerate() {
+        let row = x.rows(i..i + 1, &mut buffer)?;
+        for l in 0..x.ncols() {
+            out[[j, l]] = row.get(0, l);
+        }
+    }
+    Ok(out)
 }

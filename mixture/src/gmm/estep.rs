@@ -22,15 +22,117 @@
 //! | diag `log_densities`: GEMM `k x (2d+1)` | `2 k (2d+1)` | |
 //! | `normalise` (shift, sum, scale; one `ln` per row; `k` comparisons) | `3 k + 2` | `k` |
 //!
-//! Bytes moved from memory: the `8 d` bytes of each row, read once per pass;
-//! every other array (coefficients, `k d (d+1)` values for full, and the
-//! chunk's scratch) is reused across the `CHUNK` rows and stays in cache.
+//! Bytes moved from memory: the `8 d` bytes of each row (`4 d` for `f32`
+//! data), read once per pass; every other array (coefficients, `k d (d+1)`
+//! values for full, and the chunk's scratch) is reused across the `CHUNK`
+//! rows and stays in cache.
+//!
+//! # float32
+//! For `f32` data the rows are centred (in `f64`, then rounded) and every
+//! product with them runs in `f32` ([`Float`]): the GEMMs, the squared norms
+//! (each square in `f32`, summed in `f64`), and the M-step's products of the
+//! responsibilities with the rows, whose chunk results are added into the
+//! `f64` statistics. The log-sum-exp, the responsibilities and the
+//! log-likelihoods stay in `f64`; responsibilities below [`FLUSH`] are
+//! flushed to 0 before they meet the `f32` rows, so no product is subnormal.
 
 use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
-use crate::linalg::{gemm, Mat, MatMut};
+use crate::data::Element;
+use crate::linalg::{gemm, Gemm, Mat, MatMut};
 use crate::simd::exp_nonpositive;
 use ndarray::{ArrayView1, ArrayView2};
+use std::ops::{Add, Mul, Sub};
+
+/// Responsibilities below this (2^-64) become 0 before they multiply `f32`
+/// rows: a product of one with a centred value or a square above 2^-62
+/// stays a normal `f32` (denormals are many times slower on x86), and
+/// what is dropped is far below `f32`'s resolution of any sum it joins.
+pub(crate) const FLUSH: f64 = 5.421_010_862_427_522e-20;
+
+/// The element type the products with the rows run in: `f64`, or `f32` for
+/// `f32` data. The statistics are `f64` either way.
+pub(crate) trait Float:
+    Element + Gemm + Default + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+{
+    /// The E-step coefficients in this type.
+    fn form(c: &Coefficients) -> &Form<Self>;
+
+    /// Responsibilities (`f64`) as operands of this type: `lp` itself for
+    /// `f64`; for `f32` a rounded copy in `buffer`, below [`FLUSH`] set to 0.
+    fn operands<'s>(lp: &'s [f64], buffer: &'s mut Vec<Self>) -> &'s [Self];
+
+    /// `out = a b` (or `out += a b` with `add`), `out` (m, n) row-major in
+    /// `f64`: one GEMM for `f64`; for `f32` a GEMM into `part`, then added
+    /// into `out` in `f64`.
+    fn gemm_into_f64(
+        dims: (usize, usize, usize),
+        a: Mat<'_, Self>,
+        b: Mat<'_, Self>,
+        add: bool,
+        out: &mut [f64],
+        part: &mut Vec<Self>,
+    );
+}
+
+impl Float for f64 {
+    fn form(c: &Coefficients) -> &Form<f64> {
+        &c.form
+    }
+
+    fn operands<'s>(lp: &'s [f64], _: &'s mut Vec<f64>) -> &'s [f64] {
+        lp
+    }
+
+    #[inline(always)]
+    fn gemm_into_f64(
+        (m, k, n): (usize, usize, usize),
+        a: Mat<'_, f64>,
+        b: Mat<'_, f64>,
+        add: bool,
+        out: &mut [f64],
+        _: &mut Vec<f64>,
+    ) {
+        let beta = if add { 1.0 } else { 0.0 };
+        gemm((m, k, n), 1.0, a, b, beta, MatMut::rows(out, n));
+    }
+}
+
+impl Float for f32 {
+    fn form(c: &Coefficients) -> &Form<f32> {
+        &c.form32
+    }
+
+    #[inline(always)]
+    fn operands<'s>(lp: &'s [f64], buffer: &'s mut Vec<f32>) -> &'s [f32] {
+        buffer.clear();
+        buffer.extend(lp.iter().map(|&r| if r < FLUSH { 0.0 } else { r as f32 }));
+        buffer
+    }
+
+    #[inline(always)]
+    fn gemm_into_f64(
+        (m, k, n): (usize, usize, usize),
+        a: Mat<'_, f32>,
+        b: Mat<'_, f32>,
+        add: bool,
+        out: &mut [f64],
+        part: &mut Vec<f32>,
+    ) {
+        part.resize(m * n, 0.0);
+        gemm((m, k, n), 1.0, a, b, 0.0, MatMut::rows(part, n));
+        let out = &mut out[..m * n];
+        if add {
+            out.iter_mut()
+                .zip(part.iter())
+                .for_each(|(o, &p)| *o += f64::from(p));
+        } else {
+            out.iter_mut()
+                .zip(part.iter())
+                .for_each(|(o, &p)| *o = f64::from(p));
+        }
+    }
+}
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
 /// row) stays within the L2 cache for the sizes the benches use.
@@ -43,17 +145,35 @@ pub(crate) struct Coefficients {
     pub(super) shift: Vec<f64>,
     /// log w_j + log det U_j - d/2 log(2 pi) (diag: also - m^T P m / 2).
     consts: Vec<f64>,
-    form: Form,
+    form: Form<f64>,
+    /// `form` rounded to `f32`, for `f32` data.
+    form32: Form<f32>,
 }
 
-enum Form {
+/// The coefficients multiplied with the rows, by covariance type.
+pub(crate) enum Form<T> {
     /// `a`: (k d, d + 1); row j d + c holds column c of U_j, then -b_jc, so
     /// that `a [x - shift, 1]^T` stacks `(x - shift) U_j - b_j` for every j.
-    Full { a: Vec<f64> },
+    Full { a: Vec<T> },
     /// `ut`: U^T, (d, d); `offsets`: (k, d).
-    Tied { ut: Vec<f64>, offsets: Vec<f64> },
+    Tied { ut: Vec<T>, offsets: Vec<T> },
     /// `a`: (k, 2d + 1); row j holds m_j P_j, then -P_j / 2, then c_j.
-    Diag { a: Vec<f64> },
+    Diag { a: Vec<T> },
+}
+
+impl Form<f64> {
+    /// The same coefficients rounded to `f32`.
+    fn to_f32(&self) -> Form<f32> {
+        let round = |v: &Vec<f64>| v.iter().map(|&x| x as f32).collect();
+        match self {
+            Form::Full { a } => Form::Full { a: round(a) },
+            Form::Tied { ut, offsets } => Form::Tied {
+                ut: round(ut),
+                offsets: round(offsets),
+            },
+            Form::Diag { a } => Form::Diag { a: round(a) },
+        }
+    }
 }
 
 impl Coefficients {
@@ -126,6 +246,7 @@ impl Coefficients {
             d,
             shift: shift.to_vec(),
             consts,
+            form32: form.to_f32(),
             form,
         }
     }
@@ -139,19 +260,19 @@ impl Coefficients {
     }
 }
 
-/// Buffers of one worker, reused across chunks. Per-component arrays are
-/// stored component-major, `(k, rows)`, so that the log-sum-exp runs along
-/// contiguous rows and vectorises.
-pub(crate) struct Scratch {
+/// Buffers of one worker, reused across chunks, for rows of type `T`.
+/// Per-component arrays are stored component-major, `(k, rows)`, so that the
+/// log-sum-exp runs along contiguous rows and vectorises.
+pub(crate) struct Scratch<T = f64> {
     pub(super) k: usize,
     pub(super) d: usize,
     /// Values per loaded row.
     pub(super) w: usize,
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
-    pub(super) xa: Vec<f64>,
+    pub(super) xa: Vec<T>,
     /// Full: (k d, rows) products, then (rows, d(d+1)/2) upper triangles of the
     /// rows' outer products. Tied: (d, rows) products, then (rows, d) weighted rows.
-    pub(super) g: Vec<f64>,
+    pub(super) g: Vec<T>,
     /// (k, rows): log-densities, then responsibilities.
     pub(super) lp: Vec<f64>,
     /// (rows): running maximum, then the normaliser of each row.
@@ -164,9 +285,13 @@ pub(crate) struct Scratch {
     /// sums of X^T diag(r_j) X over the chunks of a task, folded into the
     /// triangles of the statistics at the end of the task. Else empty.
     pub(super) zsum: Vec<f64>,
+    /// `f32` only: the responsibilities as `f32` operands.
+    pub(super) r: Vec<T>,
+    /// `f32` only: one product of a chunk before it is added in `f64`.
+    pub(super) part: Vec<T>,
 }
 
-impl Scratch {
+impl<T: Float> Scratch<T> {
     pub(crate) fn new(covariance_type: CovarianceType, k: usize, d: usize) -> Self {
         let w = width(covariance_type, d);
         let g = match covariance_type {
@@ -178,8 +303,8 @@ impl Scratch {
             k,
             d,
             w,
-            xa: vec![0.0; CHUNK * w],
-            g: vec![0.0; CHUNK * g],
+            xa: vec![T::default(); CHUNK * w],
+            g: vec![T::default(); CHUNK * g],
             lp: vec![0.0; CHUNK * k],
             mx: vec![0.0; CHUNK],
             sm: vec![0.0; CHUNK],
@@ -189,33 +314,37 @@ impl Scratch {
             } else {
                 Vec::new()
             },
+            r: Vec::new(),
+            part: Vec::new(),
         }
     }
 
-    /// Copies the rows of `x` (at most CHUNK), shifted, into `xa`.
+    /// Copies the rows of `x` (at most CHUNK), shifted (in `f64`, then
+    /// rounded to `T`), into `xa`.
     #[inline(always)]
-    pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<f64>) {
+    pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<T>) {
         let (d, w) = (self.d, self.w);
+        let centre = |v: T, s: f64| T::from_f64(v.into() - s);
         for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
             match row.as_slice() {
                 Some(r) => {
-                    for ((out, v), s) in dst.iter_mut().zip(r).zip(shift) {
-                        *out = v - s;
+                    for ((out, &v), &s) in dst.iter_mut().zip(r).zip(shift) {
+                        *out = centre(v, s);
                     }
                 }
                 None => {
-                    for ((out, v), s) in dst.iter_mut().zip(row.iter()).zip(shift) {
-                        *out = v - s;
+                    for ((out, &v), &s) in dst.iter_mut().zip(row.iter()).zip(shift) {
+                        *out = centre(v, s);
                     }
                 }
             }
             if w > d + 1 {
                 let (lin, sq) = dst.split_at_mut(d);
-                for (q, v) in sq.iter_mut().zip(lin.iter()) {
+                for (q, &v) in sq.iter_mut().zip(lin.iter()) {
                     *q = v * v;
                 }
             }
-            dst[w - 1] = 1.0;
+            dst[w - 1] = T::from_f64(1.0);
         }
     }
 
@@ -224,15 +353,16 @@ impl Scratch {
     pub(super) fn log_densities(&mut self, prep: &Coefficients, b: usize) {
         let (k, d, w) = (self.k, self.d, self.w);
         let lp = &mut self.lp[..k * b];
-        match &prep.form {
+        let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
+        match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
                 gemm(
                     (kd, d + 1, b),
-                    1.0,
+                    one,
                     Mat::rows(a, d + 1),
                     Mat::transposed(&self.xa, w),
-                    0.0,
+                    zero,
                     MatMut::rows(&mut self.g, b),
                 );
                 for ((lp_j, g_j), c) in lp
@@ -242,8 +372,8 @@ impl Scratch {
                 {
                     lp_j.fill(0.0);
                     for g_jl in g_j.chunks_exact(b) {
-                        for (acc, v) in lp_j.iter_mut().zip(g_jl) {
-                            *acc += v * v;
+                        for (acc, &v) in lp_j.iter_mut().zip(g_jl) {
+                            *acc += (v * v).into();
                         }
                     }
                     for v in lp_j.iter_mut() {
@@ -254,10 +384,10 @@ impl Scratch {
             Form::Tied { ut, offsets } => {
                 gemm(
                     (d, d, b),
-                    1.0,
+                    one,
                     Mat::rows(ut, d),
                     Mat::transposed(&self.xa, w),
-                    0.0,
+                    zero,
                     MatMut::rows(&mut self.g, b),
                 );
                 for ((lp_j, off), c) in lp
@@ -266,10 +396,10 @@ impl Scratch {
                     .zip(&prep.consts)
                 {
                     lp_j.fill(0.0);
-                    for (g_l, o) in self.g.chunks_exact(b).zip(off) {
-                        for (acc, v) in lp_j.iter_mut().zip(g_l) {
+                    for (g_l, &o) in self.g.chunks_exact(b).zip(off) {
+                        for (acc, &v) in lp_j.iter_mut().zip(g_l) {
                             let t = v - o;
-                            *acc += t * t;
+                            *acc += (t * t).into();
                         }
                     }
                     for v in lp_j.iter_mut() {
@@ -278,13 +408,13 @@ impl Scratch {
                 }
             }
             Form::Diag { a } => {
-                gemm(
+                T::gemm_into_f64(
                     (k, w, b),
-                    1.0,
                     Mat::rows(a, w),
                     Mat::transposed(&self.xa, w),
-                    0.0,
-                    MatMut::rows(lp, b),
+                    false,
+                    lp,
+                    &mut self.part,
                 );
             }
         }

@@ -5,11 +5,13 @@
 use super::accumulate::{accumulate, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
 use super::estep::Coefficients;
-use super::predict::{log_likelihoods, responsibilities, weighted_log_densities};
+use super::predict::{
+    log_likelihoods, responsibilities, total_log_likelihood, weighted_log_densities,
+};
 use super::stats::SufficientStats;
-use crate::{check_features, check_sample_weight, MixtureError};
+use crate::{check_features, check_sample_weight, Data, MixtureError};
 use admix_optim::linalg::cholesky;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 /// A Gaussian mixture with validated parameters, fitted by
 /// [`GaussianMixture`](super::GaussianMixture) or built from known parameters.
@@ -236,24 +238,25 @@ impl GaussianMixtureModel {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn statistics(
+    pub fn statistics<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         sample_weight: Option<ArrayView1<f64>>,
     ) -> Result<SufficientStats, MixtureError> {
+        let x = x.into();
         check_features(x, self.n_features())?;
         if let Some(w) = sample_weight {
             check_sample_weight(w, x.nrows())?;
         }
         let shift = self.centre();
         let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
-        Ok(accumulate(
+        accumulate(
             Source::EStep(&self.coefficients(&shift)),
             &template,
             x,
             sample_weight,
             TASK_ROWS,
-        ))
+        )
     }
 
     /// The model after one M-step on `stats` (computed by
@@ -303,23 +306,25 @@ impl GaussianMixtureModel {
     }
 
     /// `log(w_j N(x_i | mu_j, C_j))`, shape (n, k).
-    pub fn weighted_log_prob(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
+    pub fn weighted_log_prob<'a>(
+        &self,
+        x: impl Into<Data<'a>>,
+    ) -> Result<Array2<f64>, MixtureError> {
+        let x = x.into();
         check_features(x, self.n_features())?;
-        Ok(weighted_log_densities(
-            &self.coefficients(&self.centre()),
-            x,
-        ))
+        weighted_log_densities(&self.coefficients(&self.centre()), x)
     }
 
     /// Posterior probability of each component for each sample, shape (n, k);
     /// rows sum to 1.
-    pub fn predict_proba(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
+    pub fn predict_proba<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array2<f64>, MixtureError> {
+        let x = x.into();
         check_features(x, self.n_features())?;
-        Ok(responsibilities(&self.coefficients(&self.centre()), x))
+        responsibilities(&self.coefficients(&self.centre()), x)
     }
 
     /// The most probable component of each sample.
-    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>, MixtureError> {
+    pub fn predict<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array1<usize>, MixtureError> {
         let lp = self.weighted_log_prob(x)?;
         Ok(lp.map_axis(Axis(1), |row| {
             row.iter()
@@ -336,14 +341,21 @@ impl GaussianMixtureModel {
     }
 
     /// Log-likelihood of each sample, shape (n).
-    pub fn score_samples(&self, x: ArrayView2<f64>) -> Result<Array1<f64>, MixtureError> {
+    pub fn score_samples<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array1<f64>, MixtureError> {
+        let x = x.into();
         check_features(x, self.n_features())?;
-        Ok(log_likelihoods(&self.coefficients(&self.centre()), x))
+        log_likelihoods(&self.coefficients(&self.centre()), x)
     }
 
     /// Mean log-likelihood of the samples (higher is better).
-    pub fn score(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
-        Ok(self.score_samples(x)?.mean().expect("at least one sample"))
+    ///
+    /// One pass that keeps no per-sample values, so its memory does not
+    /// grow with the number of samples.
+    pub fn score<'a>(&self, x: impl Into<Data<'a>>) -> Result<f64, MixtureError> {
+        let x = x.into();
+        check_features(x, self.n_features())?;
+        let total = total_log_likelihood(&self.coefficients(&self.centre()), x)?;
+        Ok(total / x.nrows() as f64)
     }
 
     /// Mean log-likelihood, BIC and AIC of `x` from one pass over it.
@@ -371,13 +383,13 @@ impl GaussianMixtureModel {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn criteria(&self, x: ArrayView2<f64>) -> Result<Criteria, MixtureError> {
+    pub fn criteria<'a>(&self, x: impl Into<Data<'a>>) -> Result<Criteria, MixtureError> {
+        let x = x.into();
         Ok(self.criteria_of_score(self.score(x)?, x.nrows()))
     }
 
     /// The criteria from a mean log-likelihood `score` of `n_samples` rows,
-    /// for a caller that sums the log-likelihoods itself (over the blocks of
-    /// a file larger than memory, say).
+    /// for a caller that sums the log-likelihoods itself.
     pub fn criteria_of_score(&self, score: f64, n_samples: usize) -> Criteria {
         let n = n_samples as f64;
         let p = self.n_parameters() as f64;
@@ -390,13 +402,13 @@ impl GaussianMixtureModel {
 
     /// Bayesian information criterion on `x` (lower is better); see
     /// [`criteria`](Self::criteria) for all three measures in one pass.
-    pub fn bic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+    pub fn bic<'a>(&self, x: impl Into<Data<'a>>) -> Result<f64, MixtureError> {
         Ok(self.criteria(x)?.bic)
     }
 
     /// Akaike information criterion on `x` (lower is better); see
     /// [`criteria`](Self::criteria) for all three measures in one pass.
-    pub fn aic(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
+    pub fn aic<'a>(&self, x: impl Into<Data<'a>>) -> Result<f64, MixtureError> {
         Ok(self.criteria(x)?.aic)
     }
 

@@ -28,8 +28,7 @@
 use super::accumulate::{accumulate, Source, TASK_ROWS};
 use super::model::GaussianMixtureModel;
 use super::stats::SufficientStats;
-use crate::{check_features, MixtureError};
-use ndarray::ArrayView2;
+use crate::{check_features, Data, MixtureError};
 use serde::{Deserialize, Serialize};
 
 /// A mixture fitted by online EM, batch after batch; a plain value that can
@@ -148,10 +147,11 @@ impl OnlineGmm {
     /// # Errors
     /// An empty batch, a batch with another number of columns than the model
     /// or with a NaN or infinite value; the state is then unchanged.
-    pub fn partial_fit(
+    pub fn partial_fit<'a>(
         &mut self,
-        batch: ArrayView2<f64>,
+        batch: impl Into<Data<'a>>,
     ) -> Result<&GaussianMixtureModel, MixtureError> {
+        let batch = batch.into();
         check_features(batch, self.model.n_features())?;
         let template = SufficientStats::zeros(
             self.model.covariance_type(),
@@ -165,7 +165,7 @@ impl OnlineGmm {
             batch,
             None,
             TASK_ROWS,
-        );
+        )?;
         let per_unit = 1.0 / batch_stats.weight;
         scale(&mut batch_stats, per_unit);
         let rho = self.next_step();

@@ -337,7 +337,10 @@ impl GmmParams {
     }
 
     /// Checks the hyperparameters, then fits by EM (see [`GmmValidParams::fit`]).
-    pub fn fit(&self, x: ndarray::ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
+    pub fn fit<'a>(
+        &self,
+        x: impl Into<crate::Data<'a>>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
         self.clone().check()?.fit(x)
     }
 }

@@ -1,21 +1,24 @@
 //! Per-sample results of a model (weighted log-densities, responsibilities,
 //! log-likelihoods): the E-step on every chunk in parallel, written into the
-//! rows of an output array.
+//! rows of an output array; and the total log-likelihood, with no per-row
+//! output.
 
-use super::estep::{Coefficients, Scratch, CHUNK};
+use super::accumulate::{TASKS_PER_ROUND, TASK_ROWS};
+use super::estep::{Coefficients, Float, Scratch, CHUNK};
 use crate::simd::{self, Kernel, Level};
+use crate::{Data, MixtureError, RowBuffer};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 /// [`e_chunk`] as a kernel.
-struct EChunk<'s, 'p, 'x> {
-    scratch: &'s mut Scratch,
+struct EChunk<'s, 'p, 'x, T> {
+    scratch: &'s mut Scratch<T>,
     prep: &'p Coefficients,
-    rows: ArrayView2<'x, f64>,
+    rows: ArrayView2<'x, T>,
     normalise: bool,
 }
 
-impl Kernel for EChunk<'_, '_, '_> {
+impl<T: Float> Kernel for EChunk<'_, '_, '_, T> {
     type Output = ();
 
     #[inline(always)]
@@ -27,7 +30,12 @@ impl Kernel for EChunk<'_, '_, '_> {
 /// E-step on one chunk: log-densities in `lp`, or with `normalise` the
 /// responsibilities in `lp` and the log-likelihoods in `ll`.
 #[inline(always)]
-fn e_chunk(scratch: &mut Scratch, prep: &Coefficients, rows: ArrayView2<f64>, normalise: bool) {
+fn e_chunk<T: Float>(
+    scratch: &mut Scratch<T>,
+    prep: &Coefficients,
+    rows: ArrayView2<T>,
+    normalise: bool,
+) {
     let b = rows.nrows();
     scratch.load(&prep.shift, rows);
     scratch.log_densities(prep, b);
@@ -36,22 +44,53 @@ fn e_chunk(scratch: &mut Scratch, prep: &Coefficients, rows: ArrayView2<f64>, no
     }
 }
 
-/// Runs the E-step on every chunk of `x` in parallel (normalised or not) and
-/// lets `finish` write the chunk's rows of `out` from the scratch.
+/// What [`map_rows`] writes: the chunk's rows of `out` from the scratch.
+type Finish<'f> = &'f (dyn Fn(&[f64], &[f64], usize, ArrayViewMut2<f64>) + Sync);
+
+/// Runs the E-step on every chunk of `x` in parallel (normalised or not),
+/// reading each chunk's rows from `x`, and lets `finish` write the chunk's
+/// rows of `out` from the scratch's `lp` and `ll`.
 fn map_rows(
     level: Level,
     prep: &Coefficients,
-    x: ArrayView2<f64>,
+    x: Data<'_>,
+    out: ArrayViewMut2<f64>,
+    normalise: bool,
+    finish: Finish<'_>,
+) -> Result<(), MixtureError> {
+    match x {
+        Data::F64(_) | Data::Source64(_) => {
+            map_rows_in::<f64>(level, prep, x, out, normalise, finish)
+        }
+        Data::F32(_) | Data::Source32(_) => {
+            map_rows_in::<f32>(level, prep, x, out, normalise, finish)
+        }
+    }
+}
+
+/// [`map_rows`] with the products in `T`, the type of the data's rows.
+fn map_rows_in<T: Float>(
+    level: Level,
+    prep: &Coefficients,
+    x: Data<'_>,
     mut out: ArrayViewMut2<f64>,
     normalise: bool,
-    finish: impl Fn(&Scratch, usize, ArrayViewMut2<f64>) + Sync,
-) {
+    finish: Finish<'_>,
+) -> Result<(), MixtureError> {
     out.axis_chunks_iter_mut(Axis(0), CHUNK)
         .into_par_iter()
-        .zip(x.axis_chunks_iter(Axis(0), CHUNK).into_par_iter())
-        .for_each_init(
-            || Scratch::new(prep.covariance_type(), prep.k, prep.d),
-            |scratch, (o, rows)| {
+        .enumerate()
+        .try_for_each_init(
+            || {
+                (
+                    Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                    RowBuffer::default(),
+                )
+            },
+            |(scratch, buffer), (c, o)| {
+                let start = c * CHUNK;
+                let rows = x.rows(start..start + o.nrows(), buffer)?;
+                let rows = T::view(rows).expect("rows of the type the pass runs in");
                 simd::dispatch(
                     level,
                     EChunk {
@@ -61,9 +100,10 @@ fn map_rows(
                         normalise,
                     },
                 );
-                finish(scratch, rows.nrows(), o);
+                finish(&scratch.lp, &scratch.ll, rows.nrows(), o);
+                Ok(())
             },
-        );
+        )
 }
 
 /// Copies the component-major `(k, b)` array `lp` into the rows of `out`.
@@ -76,25 +116,44 @@ fn write_rows(lp: &[f64], b: usize, mut out: ArrayViewMut2<f64>) {
 }
 
 /// The weighted log-densities `log(w_j N(x_i | j))`, shape (n, k).
-pub(crate) fn weighted_log_densities(prep: &Coefficients, x: ArrayView2<f64>) -> Array2<f64> {
+pub(crate) fn weighted_log_densities(
+    prep: &Coefficients,
+    x: Data<'_>,
+) -> Result<Array2<f64>, MixtureError> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(simd::level(), prep, x, out.view_mut(), false, |s, b, o| {
-        write_rows(&s.lp, b, o)
-    });
-    out
+    map_rows(
+        simd::level(),
+        prep,
+        x,
+        out.view_mut(),
+        false,
+        &|lp, _, b, o| write_rows(lp, b, o),
+    )?;
+    Ok(out)
 }
 
 /// Posterior probabilities of the components, shape (n, k).
-pub(crate) fn responsibilities(prep: &Coefficients, x: ArrayView2<f64>) -> Array2<f64> {
+pub(crate) fn responsibilities(
+    prep: &Coefficients,
+    x: Data<'_>,
+) -> Result<Array2<f64>, MixtureError> {
     let mut out = Array2::zeros((x.nrows(), prep.k));
-    map_rows(simd::level(), prep, x, out.view_mut(), true, |s, b, o| {
-        write_rows(&s.lp, b, o)
-    });
-    out
+    map_rows(
+        simd::level(),
+        prep,
+        x,
+        out.view_mut(),
+        true,
+        &|lp, _, b, o| write_rows(lp, b, o),
+    )?;
+    Ok(out)
 }
 
 /// Log-likelihood of each sample, shape (n).
-pub(crate) fn log_likelihoods(prep: &Coefficients, x: ArrayView2<f64>) -> Array1<f64> {
+pub(crate) fn log_likelihoods(
+    prep: &Coefficients,
+    x: Data<'_>,
+) -> Result<Array1<f64>, MixtureError> {
     let mut out = Array2::zeros((x.nrows(), 1));
     map_rows(
         simd::level(),
@@ -102,11 +161,61 @@ pub(crate) fn log_likelihoods(prep: &Coefficients, x: ArrayView2<f64>) -> Array1
         x,
         out.view_mut(),
         true,
-        |s, b, mut o| {
-            o.iter_mut().zip(&s.ll[..b]).for_each(|(d, v)| *d = *v);
+        &|_, ll, b, mut o| {
+            o.iter_mut().zip(&ll[..b]).for_each(|(d, v)| *d = *v);
         },
-    );
-    out.remove_axis(Axis(1))
+    )?;
+    Ok(out.remove_axis(Axis(1)))
+}
+
+/// Sum of the rows' log-likelihoods, holding no per-row output: tasks of
+/// `TASK_ROWS` rows run in parallel and their sums are added in task order,
+/// so the sum is the same for any number of threads.
+pub(crate) fn total_log_likelihood(prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
+    match x {
+        Data::F64(_) | Data::Source64(_) => total_in::<f64>(simd::level(), prep, x),
+        Data::F32(_) | Data::Source32(_) => total_in::<f32>(simd::level(), prep, x),
+    }
+}
+
+/// [`total_log_likelihood`] with the products in `T`, the type of the data's rows.
+fn total_in<T: Float>(level: Level, prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
+    let n = x.nrows();
+    let tasks: Vec<usize> = (0..n.div_ceil(TASK_ROWS)).collect();
+    let mut total = 0.0;
+    for round in tasks.chunks(TASKS_PER_ROUND) {
+        let sums: Vec<Result<f64, MixtureError>> = round
+            .par_iter()
+            .map_init(
+                || {
+                    (
+                        Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                        RowBuffer::default(),
+                    )
+                },
+                |(scratch, buffer), &t| {
+                    let rows = x.rows(t * TASK_ROWS..((t + 1) * TASK_ROWS).min(n), buffer)?;
+                    let rows = T::view(rows).expect("rows of the type the pass runs in");
+                    let mut sum = 0.0;
+                    for chunk in rows.axis_chunks_iter(Axis(0), CHUNK) {
+                        let kernel = EChunk {
+                            scratch: &mut *scratch,
+                            prep,
+                            rows: chunk,
+                            normalise: true,
+                        };
+                        simd::dispatch(level, kernel);
+                        sum += scratch.ll[..chunk.nrows()].iter().sum::<f64>();
+                    }
+                    Ok(sum)
+                },
+            )
+            .collect();
+        for sum in sums {
+            total += sum?;
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -117,12 +226,13 @@ mod tests {
 
     /// Every vector level the host runs gives the scalar code's
     /// log-densities, responsibilities and log-likelihoods, bit for bit,
-    /// including a last chunk shorter than the others.
+    /// including a last chunk shorter than the others, on `f64` and `f32` rows.
     #[test]
     fn every_simd_level_gives_the_rows_of_the_scalar_code() {
         let x = Array2::from_shape_fn((CHUNK + 37, 2), |(i, l)| {
             ((i * 5 + l * 3) % 13) as f64 * 0.41 - 2.0
         });
+        let x32 = x.mapv(|v| v as f32);
         let (weights, means) = (array![0.25, 0.75], array![[0.0, 1.0], [-1.0, 0.5]]);
         let factors = [
             Covariances::Full(Array3::from_shape_fn((2, 2, 2), |(j, a, b)| {
@@ -134,23 +244,27 @@ mod tests {
         ];
         for u in &factors {
             let prep = Coefficients::new(weights.view(), means.view(), u, &[0.1, -0.2]);
-            for normalise in [false, true] {
+            for (normalise, data) in [false, true]
+                .into_iter()
+                .flat_map(|b| [(b, Data::from(x.view())), (b, Data::from(x32.view()))])
+            {
                 let rows = |level| {
                     let mut out = Array2::zeros((x.nrows(), 3));
                     map_rows(
                         level,
                         &prep,
-                        x.view(),
+                        data,
                         out.view_mut(),
                         normalise,
-                        |s, b, mut o| {
-                            write_rows(&s.lp, b, o.slice_mut(ndarray::s![.., ..2]));
+                        &|lp, ll, b, mut o| {
+                            write_rows(lp, b, o.slice_mut(ndarray::s![.., ..2]));
                             if normalise {
-                                let ll = o.column_mut(2);
-                                ll.into_iter().zip(&s.ll[..b]).for_each(|(d, v)| *d = *v);
+                                let col = o.column_mut(2);
+                                col.into_iter().zip(&ll[..b]).for_each(|(d, v)| *d = *v);
                             }
                         },
-                    );
+                    )
+                    .unwrap();
                     out
                 };
                 let scalar = rows(Level::Scalar);
@@ -164,5 +278,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The streamed total equals the sum of the per-row log-likelihoods (to
+    /// rounding: another summation order), and is bitwise the same on one
+    /// thread as on three, past one round of tasks.
+    #[test]
+    fn total_log_likelihood_is_the_sum_of_the_rows_for_any_thread_count() {
+        let n = TASK_ROWS * (TASKS_PER_ROUND + 3) + 17;
+        let x = Array2::from_shape_fn((n, 2), |(i, l)| ((i * 7 + l * 5) % 23) as f64 * 0.3 - 3.0);
+        let u = Covariances::Diag(array![[1.0, 2.0], [0.5, 0.9]]);
+        let prep = Coefficients::new(
+            array![0.4, 0.6].view(),
+            array![[0.0, 1.0], [-1.0, 0.5]].view(),
+            &u,
+            &[0.1, -0.2],
+        );
+        let rows: f64 = log_likelihoods(&prep, x.view().into()).unwrap().sum();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| total_log_likelihood(&prep, x.view().into()).unwrap())
+        };
+        let total = on(1);
+        assert!((total - rows).abs() <= 1e-12 * rows.abs(), "{total} {rows}");
+        assert_eq!(on(3).to_bits(), total.to_bits());
     }
 }

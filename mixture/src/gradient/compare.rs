@@ -3,8 +3,7 @@
 
 use super::{GradientFit, GradientValidParams};
 use crate::gmm::GaussianMixtureModel;
-use crate::{MixtureError, Progress};
-use ndarray::ArrayView2;
+use crate::{Data, MixtureError, Progress};
 use std::time::{Duration, Instant};
 
 /// An EM run as a trace comparable with a gradient fit's.
@@ -73,10 +72,11 @@ pub struct Comparison {
 ///
 /// # Errors
 /// The errors of [`GradientValidParams::fit`].
-pub fn compare(
+pub fn compare<'a>(
     params: &GradientValidParams,
-    x: ArrayView2<f64>,
+    x: impl Into<Data<'a>>,
 ) -> Result<Comparison, MixtureError> {
+    let x = x.into();
     let start = params.initial_model(x)?;
     let em = run_em(params, x, &start)?;
     let gradient = params.fit_from(x, &start)?;
@@ -92,7 +92,7 @@ pub fn compare(
 /// EM from `start` with the shared hyperparameters.
 fn run_em(
     params: &GradientValidParams,
-    x: ArrayView2<f64>,
+    x: Data<'_>,
     start: &GaussianMixtureModel,
 ) -> Result<EmRun, MixtureError> {
     let em = params.gmm.warm_started(start)?;

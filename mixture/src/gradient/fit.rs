@@ -7,12 +7,11 @@ use super::objective::LikelihoodObjective;
 use super::{GradientValidParams, Method, Unconstrained};
 use crate::data::check_scale;
 use crate::gmm::GaussianMixtureModel;
-use crate::{check_data, check_features, MixtureError, Progress};
+use crate::{check_data, check_features, Data, MixtureError, Progress};
 use admix_optim::{
     Adam, Control, GradientDescent, Lbfgs, Minimizer, OptimError, Record, Report, Solver, State,
     Status, Stop,
 };
-use ndarray::ArrayView2;
 use std::cell::RefCell;
 use std::time::Duration;
 
@@ -70,7 +69,7 @@ impl GradientValidParams {
     /// The data errors of EM ([`MixtureError::NonFiniteData`],
     /// [`MixtureError::EmptyData`], [`MixtureError::TooFewSamples`], ...);
     /// [`MixtureError::Optimisation`] if the optimiser reports an internal error.
-    pub fn fit(&self, x: ArrayView2<f64>) -> Result<GradientFit, MixtureError> {
+    pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<GradientFit, MixtureError> {
         self.fit_with_progress(x, &mut |_| {})
     }
 
@@ -80,11 +79,12 @@ impl GradientValidParams {
     ///
     /// # Errors
     /// As [`GradientValidParams::fit`].
-    pub fn fit_with_progress(
+    pub fn fit_with_progress<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
+        let x = x.into();
         let start = self.initial_model(x)?;
         self.fit_from_with_progress(x, &start, progress)
     }
@@ -94,7 +94,10 @@ impl GradientValidParams {
     ///
     /// # Errors
     /// As EM's fit.
-    pub fn initial_model(&self, x: ArrayView2<f64>) -> Result<GaussianMixtureModel, MixtureError> {
+    pub fn initial_model<'a>(
+        &self,
+        x: impl Into<Data<'a>>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
         self.gmm.initial_model(x)
     }
 
@@ -106,25 +109,28 @@ impl GradientValidParams {
     /// model's features, [`MixtureError::InvalidHyperparameter`] when its
     /// covariance type or size differs from the hyperparameters', and as
     /// [`GradientValidParams::fit`].
-    pub fn fit_from(
+    pub fn fit_from<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         start: &GaussianMixtureModel,
     ) -> Result<GradientFit, MixtureError> {
         self.fit_from_with_progress(x, start, &mut |_| {})
     }
 
     /// [`fit_from`](Self::fit_from) with the `progress` of
-    /// [`fit_with_progress`](Self::fit_with_progress).
+    /// [`fit_with_progress`](Self::fit_with_progress). The gradient fits
+    /// hold the data in memory as `f64` (the tape's constant): data of
+    /// another type or from a source are read into memory once.
     ///
     /// # Errors
     /// As [`GradientValidParams::fit_from`].
-    pub fn fit_from_with_progress(
+    pub fn fit_from_with_progress<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         start: &GaussianMixtureModel,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
+        let x = x.into();
         // A given start skips EM's initialisation, which checks the data.
         check_data(x)?;
         check_scale(x)?;
@@ -138,6 +144,8 @@ impl GradientValidParams {
                 valid: "a model with the fitted number of components and covariance type",
             });
         }
+        let x = x.to_f64()?;
+        let x = x.view();
         let layout = Unconstrained::of(start);
         let theta = layout.from_model(start)?;
         let updates = self.gmm.updates();

@@ -382,10 +382,11 @@ impl CustomOp for FusedLogLikelihood {
         let stats = accumulate(
             Source::EStep(&prepared),
             &template,
-            self.x.view(),
+            self.x.view().into(),
             None,
             self.batch,
-        );
+        )
+        .expect("rows in memory are read without error");
         *self.gradient.borrow_mut() = self.gradients(&model, &stats);
         Ok(arr0(stats.mean_log_likelihood()).into_dyn())
     }

@@ -143,10 +143,11 @@ impl LikelihoodObjective {
         accumulate(
             Source::EStep(&model.coefficients(&self.shift)),
             &template,
-            self.data.view(),
+            self.data.view().into(),
             None,
             self.task_rows,
         )
+        .expect("rows in memory are read without error")
         .mean_log_likelihood()
     }
 

@@ -184,7 +184,10 @@ impl GradientParams {
     ///
     /// # Errors
     /// As [`GradientParams::check`] and [`GradientValidParams::fit`].
-    pub fn fit(&self, x: ndarray::ArrayView2<f64>) -> Result<super::GradientFit, MixtureError> {
+    pub fn fit<'a>(
+        &self,
+        x: impl Into<crate::Data<'a>>,
+    ) -> Result<super::GradientFit, MixtureError> {
         self.clone().check()?.fit(x)
     }
 }
