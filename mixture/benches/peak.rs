@@ -215,11 +215,11 @@ fn main() {
         let x = blobs(n, d, k, 1);
         let start = x.select(Axis(0), &(0..k).map(|i| i * 7).collect::<Vec<_>>());
         let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
-        lloyd.step();
+        lloyd.step().unwrap();
         let reps = 100;
         let cpu_start = process_cpu_seconds();
         let seconds = best_of(reps, || {
-            black_box(lloyd.step());
+            black_box(lloyd.step().unwrap());
         });
         let cpu_end = process_cpu_seconds();
         let flops = (n * lloyd_flops_per_row(d, k)) as f64;
