@@ -6,12 +6,19 @@
 
 use super::distances::{nearest_at, PackedCentres};
 use super::params::Distance;
-use super::prepare::{fold_chunks, Chunk, Chunks, WINDOW};
+use super::prepare::{fold_raw_chunks, Chunks, Prepare, RawChunk, WINDOW};
 use crate::simd::{self, Kernel, Level};
 use crate::MixtureError;
 
-/// Rows whose nearest centres are found in one kernel call.
+/// Most rows prepared and assigned at once.
 const STRETCH: usize = 256;
+
+/// Rows prepared and then assigned at once: about 4 KiB of values, so that
+/// reading the next rows (prefetched one stretch ahead) overlaps the work on
+/// these; a multiple of the 8-row blocks of the kernels.
+fn stretch_rows(d: usize) -> usize {
+    (512 / d.max(1)).clamp(8, STRETCH) / 8 * 8
+}
 
 /// Per-cluster weighted sums of rows and of weights, and the weighted
 /// distance to the nearest centre, of a set of rows.
@@ -100,15 +107,16 @@ impl Assignment {
         };
         let Self { total, partials } = self;
         total.clear();
-        fold_chunks(
+        fold_raw_chunks(
             rows,
             partials,
-            |chunk, part| {
+            |chunk, space, part| {
                 simd::dispatch(
                     level,
                     AssignChunk {
                         level,
                         chunk,
+                        space,
                         centres,
                         scale,
                         part,
@@ -124,18 +132,26 @@ impl Assignment {
 /// vectors of `level` (same operations per element, same results).
 struct AssignChunk<'a, 'p> {
     level: Level,
-    chunk: Chunk<'a>,
+    chunk: RawChunk<'a>,
+    space: &'p mut Prepare,
     centres: &'a PackedCentres,
     scale: f64,
     part: &'p mut ClusterSums,
 }
 
 impl Kernel for AssignChunk<'_, '_> {
-    type Output = ();
+    type Output = Result<(), MixtureError>;
 
     #[inline(always)]
-    fn run(self) {
-        assign_chunk(self.level, self.chunk, self.centres, self.scale, self.part)
+    fn run(self) -> Result<(), MixtureError> {
+        assign_chunk(
+            self.level,
+            self.chunk,
+            self.space,
+            self.centres,
+            self.scale,
+            self.part,
+        )
     }
 }
 
@@ -149,29 +165,32 @@ impl Kernel for AssignChunk<'_, '_> {
 #[inline(always)]
 fn assign_chunk(
     level: Level,
-    chunk: Chunk,
+    chunk: RawChunk,
+    space: &mut Prepare,
     centres: &PackedCentres,
     scale: f64,
     part: &mut ClusterSums,
-) {
+) -> Result<(), MixtureError> {
     let d = centres.d();
     part.clear();
     let mut inertia = 0.0;
     // Kernel output for a stretch of rows, on the stack.
     let mut nearest_label = [0usize; STRETCH];
     let mut nearest_value = [0.0; STRETCH];
-    for (s, x) in chunk.x.chunks(STRETCH * d).enumerate() {
-        let m = x.len() / d;
+    let (n, stretch) = (chunk.len(), stretch_rows(d));
+    for first in (0..n).step_by(stretch) {
+        let rows = chunk.prepare(first..(first + stretch).min(n), space)?;
+        let m = rows.sq_norms.len();
         let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
-        nearest_at(level, x, centres, labels, values);
-        let first = s * STRETCH;
-        for (r, ((xi, &label), &v)) in x
+        nearest_at(level, rows.x, centres, labels, values);
+        for (r, ((xi, &label), &v)) in rows
+            .x
             .chunks_exact(d)
             .zip(labels.iter())
             .zip(values.iter())
             .enumerate()
         {
-            let (w, sq) = (chunk.weight(first + r), chunk.sq_norms[first + r]);
+            let (w, sq) = (rows.weight(r), rows.sq_norms[r]);
             inertia += w * ((sq + v).max(0.0) * scale);
             part.weights[label] += w;
             let sums = &mut part.sums[label * d..(label + 1) * d];
@@ -181,6 +200,7 @@ fn assign_chunk(
         }
     }
     part.inertia = inertia;
+    Ok(())
 }
 
 #[cfg(test)]

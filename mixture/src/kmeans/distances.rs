@@ -206,22 +206,25 @@ fn row_against_tiles(row: &[f64], centres: &PackedCentres, mut f: impl FnMut(usi
 
 /// Prefetches the rows `PREFETCH_BYTES` ahead of block `b` (of `block`
 /// values each): the kernels walk several rows at once, which the hardware
-/// prefetchers follow poorly.
-#[cfg(target_arch = "x86_64")]
+/// prefetchers follow poorly, and the chunk copy otherwise waits on every line.
 #[inline(always)]
-fn prefetch_ahead(rows: &[f64], b: usize, block: usize) {
-    use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-    /// How far ahead of the kernel rows are prefetched.
-    const PREFETCH_BYTES: usize = 4096;
-    /// `f64` values per cache line.
-    const CACHE_LINE: usize = 8;
-    let a = b + PREFETCH_BYTES.div_ceil(block * 8);
-    if let Some(ahead) = rows.get(a * block..(a + 1) * block) {
-        for line in ahead.chunks(CACHE_LINE) {
-            // SAFETY: prefetching has no effect on memory and `line` is in bounds.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+pub(crate) fn prefetch_ahead<T>(rows: &[T], b: usize, block: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        /// How far ahead of the kernel rows are prefetched.
+        const PREFETCH_BYTES: usize = 4096;
+        let size = std::mem::size_of::<T>();
+        let a = b + PREFETCH_BYTES.div_ceil(block * size);
+        if let Some(ahead) = rows.get(a * block..(a + 1) * block) {
+            for line in ahead.chunks(64 / size) {
+                // SAFETY: prefetching has no effect on memory and `line` is in bounds.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+            }
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rows, b, block);
 }
 
 /// The nearest-centre driver of the vector kernels: blocks of `ROWS` rows go

@@ -13,13 +13,14 @@
 //! number of threads, and memory is one window of results, whatever the
 //! number of rows.
 
-use super::distances::sq_norm;
+use super::distances::{prefetch_ahead, sq_norm};
 use super::params::Distance;
-use crate::data::{Data, RowBuffer, Rows, SCAN_ROWS};
+use crate::data::{Data, Element, RowBuffer, Rows, SCAN_ROWS};
 use crate::{check_sample_weight, MixtureError};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
 
 /// Chunks whose results a pass keeps at once (see [`fold_chunks`]).
@@ -53,12 +54,113 @@ impl Chunk<'_> {
     }
 }
 
+/// Rows of a chunk as read, before preparation.
+#[derive(Clone, Copy)]
+enum Raw<'s> {
+    F64(&'s [f64]),
+    F32(&'s [f32]),
+    /// Rows prepared already (a batch in memory), with their squared norms.
+    Prepared(&'s [f64], &'s [f64]),
+}
+
+/// Rows `start..start + len` of the data as read, with what preparing them
+/// takes: the hot pass prepares a few rows at a time just before using them,
+/// so that reading the next rows from memory overlaps the work on these.
+#[derive(Clone, Copy)]
+pub(crate) struct RawChunk<'s> {
+    start: usize,
+    d: usize,
+    rows: Raw<'s>,
+    weights: Option<&'s [f64]>,
+    distance: Distance,
+    shift: &'s [f64],
+}
+
+impl<'s> RawChunk<'s> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self.rows {
+            Raw::F64(x) | Raw::Prepared(x, _) => x.len() / self.d,
+            Raw::F32(x) => x.len() / self.d,
+        }
+    }
+
+    /// Rows `range` (of the chunk) prepared, in `space` unless they are already.
+    #[inline(always)]
+    pub fn prepare<'b>(
+        self,
+        range: Range<usize>,
+        space: &'b mut Prepare,
+    ) -> Result<Chunk<'b>, MixtureError>
+    where
+        's: 'b,
+    {
+        let d = self.d;
+        let (x, sq_norms) = match self.rows {
+            Raw::Prepared(x, sq_norms) => {
+                (&x[range.start * d..range.end * d], &sq_norms[range.clone()])
+            }
+            Raw::F64(all) => self.prepare_from(all, range.clone(), space)?,
+            Raw::F32(all) => self.prepare_from(all, range.clone(), space)?,
+        };
+        Ok(Chunk {
+            start: self.start + range.start,
+            x,
+            sq_norms,
+            weights: self.weights.map(|w| &w[range]),
+        })
+    }
+
+    #[inline(always)]
+    fn prepare_from<'b, T: Element>(
+        &self,
+        all: &[T],
+        range: Range<usize>,
+        space: &'b mut Prepare,
+    ) -> Result<(&'b [f64], &'b [f64]), MixtureError> {
+        let Prepare { x, sq_norms } = space;
+        let from = range.start * self.d..range.end * self.d;
+        prepare_rows(
+            all,
+            from,
+            self.d,
+            self.start + range.start,
+            self.distance,
+            self.shift,
+            x,
+            sq_norms,
+        )?;
+        Ok((x, sq_norms))
+    }
+}
+
+/// Space rows are prepared into.
+#[derive(Default)]
+pub(crate) struct Prepare {
+    x: Vec<f64>,
+    sq_norms: Vec<f64>,
+}
+
+/// Space one thread reads chunks into.
+#[derive(Default)]
+pub(crate) struct Read {
+    buffer: RowBuffer,
+    /// Rows of a view that is not in standard layout, in standard layout.
+    rows: Vec<f64>,
+    rows32: Vec<f32>,
+}
+
 /// Space one thread reads and prepares chunks into.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    buffer: RowBuffer,
-    x: Vec<f64>,
-    sq_norms: Vec<f64>,
+    read: Read,
+    prepare: Prepare,
+}
+
+thread_local! {
+    /// Each thread's scratch, kept from pass to pass: a fresh one per chunk
+    /// would cost page faults on every chunk.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
 /// Rows that come in numbered chunks of [`chunk_rows`]: the prepared data,
@@ -66,21 +168,26 @@ pub(crate) struct Scratch {
 pub(crate) trait Chunks: Sync {
     /// Number of chunks.
     fn n_chunks(&self) -> usize;
-    /// Chunk `c`, prepared into `scratch` if it has to be read.
-    fn chunk<'s>(&'s self, c: usize, scratch: &'s mut Scratch) -> Result<Chunk<'s>, MixtureError>;
+    /// Chunk `c` as read, into `read` if it has to be.
+    fn raw_chunk<'s>(&'s self, c: usize, read: &'s mut Read) -> Result<RawChunk<'s>, MixtureError>;
+    /// Chunk `c`, prepared into `scratch` if it has to be.
+    fn chunk<'s>(&'s self, c: usize, scratch: &'s mut Scratch) -> Result<Chunk<'s>, MixtureError> {
+        let Scratch { read, prepare } = scratch;
+        let raw = self.raw_chunk(c, read)?;
+        raw.prepare(0..raw.len(), prepare)
+    }
 }
 
-/// Runs `map` on every chunk of `source`, `partials.len()` chunks at a time
-/// in parallel (each into its own element of `partials`), and calls `fold`
-/// with each chunk's index and result in chunk order. The first chunk (in
-/// order) that cannot be read gives the error.
-pub(crate) fn fold_chunks<R: Send>(
-    source: &(impl Chunks + ?Sized),
+/// Runs `map` on every chunk index of `source`, `partials.len()` chunks at
+/// a time in parallel (each into its own element of `partials`, with its
+/// thread's scratch), and calls `fold` with each chunk's index and result in
+/// chunk order. The first chunk (in order) that fails gives the error.
+fn fold_indices<R: Send>(
+    n: usize,
     partials: &mut [R],
-    map: impl Fn(Chunk, &mut R) + Sync,
+    map: impl Fn(usize, &mut Scratch, &mut R) -> Result<(), MixtureError> + Sync,
     mut fold: impl FnMut(usize, &R),
 ) -> Result<(), MixtureError> {
-    let n = source.n_chunks();
     let window = partials.len().max(1);
     let mut first = 0;
     while first < n {
@@ -88,10 +195,7 @@ pub(crate) fn fold_chunks<R: Send>(
         let read: Vec<Result<(), MixtureError>> = partials[..m]
             .par_iter_mut()
             .enumerate()
-            .map_init(Scratch::default, |scratch, (i, part)| {
-                map(source.chunk(first + i, scratch)?, part);
-                Ok(())
-            })
+            .map(|(i, part)| SCRATCH.with_borrow_mut(|scratch| map(first + i, scratch, part)))
             .collect();
         for (i, result) in read.into_iter().enumerate() {
             result?;
@@ -100,6 +204,43 @@ pub(crate) fn fold_chunks<R: Send>(
         first += m;
     }
     Ok(())
+}
+
+/// Runs `map` on every prepared chunk of `source` (see [`fold_indices`]).
+pub(crate) fn fold_chunks<R: Send>(
+    source: &(impl Chunks + ?Sized),
+    partials: &mut [R],
+    map: impl Fn(Chunk, &mut R) + Sync,
+    fold: impl FnMut(usize, &R),
+) -> Result<(), MixtureError> {
+    fold_indices(
+        source.n_chunks(),
+        partials,
+        |c, scratch, part| {
+            map(source.chunk(c, scratch)?, part);
+            Ok(())
+        },
+        fold,
+    )
+}
+
+/// Runs `map` on every chunk of `source` as read, with space to prepare
+/// its rows (see [`fold_indices`]).
+pub(crate) fn fold_raw_chunks<R: Send>(
+    source: &(impl Chunks + ?Sized),
+    partials: &mut [R],
+    map: impl Fn(RawChunk, &mut Prepare, &mut R) -> Result<(), MixtureError> + Sync,
+    fold: impl FnMut(usize, &R),
+) -> Result<(), MixtureError> {
+    fold_indices(
+        source.n_chunks(),
+        partials,
+        |c, scratch, part| {
+            let Scratch { read, prepare } = scratch;
+            map(source.raw_chunk(c, read)?, prepare, part)
+        },
+        fold,
+    )
 }
 
 /// The data of a fit with what the kernels need to read it: the shift (or
@@ -191,40 +332,40 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// The rows in `range` as read, into `read` if they have to be.
+    pub fn raw_rows<'s>(
+        &'s self,
+        range: Range<usize>,
+        read: &'s mut Read,
+    ) -> Result<RawChunk<'s>, MixtureError> {
+        let Read {
+            buffer,
+            rows: rows64,
+            rows32,
+        } = read;
+        let rows = match self.data.rows(range.clone(), buffer)? {
+            Rows::F64(r) => Raw::F64(contiguous(r, rows64)),
+            Rows::F32(r) => Raw::F32(contiguous(r, rows32)),
+        };
+        Ok(RawChunk {
+            start: range.start,
+            d: self.n_features(),
+            rows,
+            weights: self.weights.as_ref().map(|w| &w[range]),
+            distance: self.distance,
+            shift: self.shift.as_slice().expect("a new array is contiguous"),
+        })
+    }
+
     /// The prepared rows in `range`.
     pub fn rows<'s>(
         &'s self,
         range: Range<usize>,
         scratch: &'s mut Scratch,
     ) -> Result<Chunk<'s>, MixtureError> {
-        let Scratch {
-            buffer,
-            x,
-            sq_norms,
-        } = scratch;
-        let start = range.start;
-        x.clear();
-        match self.data.rows(range.clone(), buffer)? {
-            Rows::F64(r) => r.rows().into_iter().for_each(|row| x.extend(row)),
-            Rows::F32(r) => r
-                .rows()
-                .into_iter()
-                .for_each(|row| x.extend(row.iter().map(|&v| f64::from(v)))),
-        }
-        prepare_rows(
-            x,
-            self.n_features(),
-            start,
-            self.distance,
-            &self.shift,
-            sq_norms,
-        )?;
-        Ok(Chunk {
-            start,
-            x,
-            sq_norms,
-            weights: self.weights.as_ref().map(|w| &w[range]),
-        })
+        let Scratch { read, prepare } = scratch;
+        let raw = self.raw_rows(range, read)?;
+        raw.prepare(0..raw.len(), prepare)
     }
 
     /// Calls `f` with every chunk in order, on this thread.
@@ -252,10 +393,10 @@ impl Chunks for Prepared<'_> {
         self.n_samples().div_ceil(chunk_rows(self.n_features()))
     }
 
-    fn chunk<'s>(&'s self, c: usize, scratch: &'s mut Scratch) -> Result<Chunk<'s>, MixtureError> {
+    fn raw_chunk<'s>(&'s self, c: usize, read: &'s mut Read) -> Result<RawChunk<'s>, MixtureError> {
         let rows = chunk_rows(self.n_features());
         let start = c * rows;
-        self.rows(start..(start + rows).min(self.n_samples()), scratch)
+        self.raw_rows(start..(start + rows).min(self.n_samples()), read)
     }
 }
 
@@ -273,14 +414,19 @@ impl Chunks for Batch {
         self.sq_norms.len().div_ceil(chunk_rows(self.d))
     }
 
-    fn chunk<'s>(&'s self, c: usize, _: &'s mut Scratch) -> Result<Chunk<'s>, MixtureError> {
+    fn raw_chunk<'s>(&'s self, c: usize, _: &'s mut Read) -> Result<RawChunk<'s>, MixtureError> {
         let rows = chunk_rows(self.d);
         let range = c * rows..((c + 1) * rows).min(self.sq_norms.len());
-        Ok(Chunk {
+        Ok(RawChunk {
             start: range.start,
-            x: &self.x[range.start * self.d..range.end * self.d],
-            sq_norms: &self.sq_norms[range.clone()],
+            d: self.d,
+            rows: Raw::Prepared(
+                &self.x[range.start * self.d..range.end * self.d],
+                &self.sq_norms[range.clone()],
+            ),
             weights: Some(&self.weights[range]),
+            distance: Distance::SquaredEuclidean,
+            shift: &[],
         })
     }
 }
@@ -292,6 +438,18 @@ fn shorten<'a, 'x: 'a>(data: Data<'x>) -> Data<'a> {
         Data::F32(x) => Data::F32(x.reborrow()),
         Data::Source64(s) => Data::Source64(s),
         Data::Source32(s) => Data::Source32(s),
+    }
+}
+
+/// The rows of `r` as one row-major slice: their own, or copied into `copy`.
+fn contiguous<'s, T: Element>(r: ArrayView2<'s, T>, copy: &'s mut Vec<T>) -> &'s [T] {
+    match r.to_slice() {
+        Some(all) => all,
+        None => {
+            copy.clear();
+            r.rows().into_iter().for_each(|row| copy.extend(row));
+            copy
+        }
     }
 }
 
@@ -310,36 +468,73 @@ fn mean(data: Data) -> Result<Array1<f64>, MixtureError> {
     Ok(sums / n as f64)
 }
 
-/// Centres (squared Euclidean) or scales (cosine) the rows of `x` in place
-/// and writes their squared norms; `first_row` numbers the rows in errors.
-fn prepare_rows(
-    x: &mut [f64],
+/// Rows centred in one pass and squared norms summed together.
+const ROW_BLOCK: usize = 8;
+
+/// Writes the rows of `from` (`d` columns, row-major) into `x`, centred
+/// (squared Euclidean) or scaled to unit length (cosine), and their squared
+/// norms into `sq_norms`; `first_row` numbers the rows in errors.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn prepare_rows<T: Element>(
+    all: &[T],
+    range: Range<usize>,
     d: usize,
     first_row: usize,
     distance: Distance,
-    shift: &Array1<f64>,
+    shift: &[f64],
+    x: &mut Vec<f64>,
     sq_norms: &mut Vec<f64>,
 ) -> Result<(), MixtureError> {
-    sq_norms.clear();
-    for (i, row) in x.chunks_exact_mut(d).enumerate() {
-        match distance {
-            Distance::SquaredEuclidean => {
-                for (v, s) in row.iter_mut().zip(shift) {
-                    *v -= s;
+    let first = range.start / d;
+    let from = &all[range];
+    let n = from.len() / d;
+    // Same length from chunk to chunk: no refilling.
+    x.resize(n * d, 0.0);
+    sq_norms.resize(n, 0.0);
+    match distance {
+        Distance::SquaredEuclidean => {
+            for (i, (row, x)) in from.chunks_exact(d).zip(x.chunks_exact_mut(d)).enumerate() {
+                prefetch_ahead(all, first + i, d);
+                for ((v, &f), &s) in x.iter_mut().zip(row).zip(shift) {
+                    *v = f.into() - s;
                 }
             }
-            Distance::Cosine => scale_to_unit(row, "data", first_row + i)?,
+            for (x, sq) in x.chunks(ROW_BLOCK * d).zip(sq_norms.chunks_mut(ROW_BLOCK)) {
+                sq_norms_of_block(x, d, sq);
+            }
         }
-        let sq = sq_norm(row.iter());
-        if !sq.is_finite() {
-            return Err(MixtureError::Overflow {
-                what: "data",
-                row: first_row + i,
-            });
+        Distance::Cosine => {
+            for (i, (from, x)) in from.chunks_exact(d).zip(x.chunks_exact_mut(d)).enumerate() {
+                x.iter_mut().zip(from).for_each(|(v, &f)| *v = f.into());
+                scale_to_unit(x, "data", first_row + i)?;
+                sq_norms[i] = sq_norm(x.iter());
+            }
         }
-        sq_norms.push(sq);
     }
-    Ok(())
+    match sq_norms.iter().position(|s| !s.is_finite()) {
+        Some(i) => Err(MixtureError::Overflow {
+            what: "data",
+            row: first_row + i,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The squared norms of up to [`ROW_BLOCK`] rows, each summed in index
+/// order (as [`sq_norm`]), the rows' sums interleaved so that they do not
+/// wait on one another.
+#[inline(always)]
+fn sq_norms_of_block(x: &[f64], d: usize, sq: &mut [f64]) {
+    let mut acc = [0.0; ROW_BLOCK];
+    let rows = sq.len();
+    for j in 0..d {
+        for (r, a) in acc.iter_mut().enumerate().take(rows) {
+            let v = x[r * d + j];
+            *a += v * v;
+        }
+    }
+    sq.copy_from_slice(&acc[..rows]);
 }
 
 /// Maps centres into the space of data prepared for `distance` with `shift`.
