@@ -4,7 +4,7 @@
 //! for any number of threads. No label is kept per row: a pass holds one
 //! window of per-chunk sums, whatever the number of rows.
 
-use super::distances::{nearest_at, PackedCentres};
+use super::distances::{nearest32_at, nearest_at, Lane, PackedCentres};
 use super::params::Distance;
 use super::prepare::{fold_raw_chunks, Chunks, Prepare, RawChunk, WINDOW};
 use crate::simd::{self, Kernel, Level};
@@ -175,32 +175,60 @@ fn assign_chunk(
     part.clear();
     let mut inertia = 0.0;
     // Kernel output for a stretch of rows, on the stack.
-    let mut nearest_label = [0usize; STRETCH];
-    let mut nearest_value = [0.0; STRETCH];
+    let mut labels = [0usize; STRETCH];
+    let mut values = [0.0; STRETCH];
+    let mut values32 = [0.0f32; STRETCH];
     let (n, stretch) = (chunk.len(), stretch_rows(d));
     for first in (0..n).step_by(stretch) {
-        let rows = chunk.prepare(first..(first + stretch).min(n), space)?;
-        let m = rows.sq_norms.len();
-        let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
-        nearest_at(level, rows.x, centres, labels, values);
-        for (r, ((xi, &label), &v)) in rows
-            .x
-            .chunks_exact(d)
-            .zip(labels.iter())
-            .zip(values.iter())
-            .enumerate()
-        {
-            let (w, sq) = (rows.weight(r), rows.sq_norms[r]);
-            inertia += w * ((sq + v).max(0.0) * scale);
-            part.weights[label] += w;
-            let sums = &mut part.sums[label * d..(label + 1) * d];
-            for (s, &xv) in sums.iter_mut().zip(xi) {
-                *s += w * xv;
+        let range = first..(first + stretch).min(n);
+        let m = range.len();
+        if chunk.is_f32() {
+            if let Some(rows) = chunk.prepare32(range.clone(), space) {
+                nearest32_at(level, rows.x, centres, &mut labels[..m], &mut values32[..m]);
+                let rows = (rows.x, rows.sq_norms, rows.weights);
+                accumulate(
+                    rows,
+                    &labels[..m],
+                    &values32[..m],
+                    scale,
+                    part,
+                    &mut inertia,
+                );
+                continue;
             }
         }
+        let rows = chunk.prepare(range, space)?;
+        nearest_at(level, rows.x, centres, &mut labels[..m], &mut values[..m]);
+        let rows = (rows.x, rows.sq_norms, rows.weights);
+        accumulate(rows, &labels[..m], &values[..m], scale, part, &mut inertia);
     }
     part.inertia = inertia;
     Ok(())
+}
+
+/// Adds prepared rows (values, squared norms, weights) to the sums of
+/// their nearest centres (`labels`, `values` from the kernel) in `f64`,
+/// and their weighted distances to them to `inertia`, row after row.
+#[inline(always)]
+fn accumulate<T: Lane + Into<f64>>(
+    (x, sq_norms, weights): (&[T], &[T], Option<&[f64]>),
+    labels: &[usize],
+    values: &[T],
+    scale: f64,
+    part: &mut ClusterSums,
+    inertia: &mut f64,
+) {
+    let d = x.len() / labels.len().max(1);
+    for (r, ((xi, &label), &v)) in x.chunks_exact(d).zip(labels).zip(values).enumerate() {
+        let w = weights.map_or(1.0, |w| w[r]);
+        let dist: f64 = (sq_norms[r] + v).into();
+        *inertia += w * (dist.max(0.0) * scale);
+        part.weights[label] += w;
+        let sums = &mut part.sums[label * d..(label + 1) * d];
+        for (s, &xv) in sums.iter_mut().zip(xi) {
+            *s += w * xv.into();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,10 @@ pub(crate) struct PackedCentres {
     tiles: Vec<f64>,
     /// `||c||^2`, padded with +inf so that padding lanes never win.
     sq_norms: Vec<f64>,
+    /// The centres rounded to `f32`, same layout, for `f32` data.
+    tiles32: Vec<f32>,
+    /// `||c||^2` of the rounded centres, in `f32`.
+    sq_norms32: Vec<f32>,
 }
 
 impl PackedCentres {
@@ -45,6 +49,8 @@ impl PackedCentres {
             d: 0,
             tiles: Vec::new(),
             sq_norms: Vec::new(),
+            tiles32: Vec::new(),
+            sq_norms32: Vec::new(),
         };
         packed.repack(centres);
         packed
@@ -67,6 +73,23 @@ impl PackedCentres {
             }
             self.sq_norms[c] = sq_norm(row.iter());
         }
+        self.tiles32.clear();
+        self.tiles32.extend(self.tiles.iter().map(|&v| v as f32));
+        self.sq_norms32.clear();
+        self.sq_norms32.resize(n_tiles * TILE, f32::INFINITY);
+        for (c, row) in centres.rows().into_iter().enumerate() {
+            self.sq_norms32[c] = sq_norm(row.iter().map(|&v| v as f32));
+        }
+    }
+
+    /// The packed centres and their squared norms.
+    fn f64s(&self) -> (&[f64], &[f64]) {
+        (&self.tiles, &self.sq_norms)
+    }
+
+    /// The packed centres and their squared norms, rounded to `f32`.
+    fn f32s(&self) -> (&[f32], &[f32]) {
+        (&self.tiles32, &self.sq_norms32)
     }
 
     /// Number of centres.
@@ -82,8 +105,31 @@ impl PackedCentres {
 
 /// `||x||^2` summed in index order, as the kernel sums dot products, so
 /// that `v(x, x) = -||x||^2` exactly and a row is at distance 0 from itself.
-pub(crate) fn sq_norm<'a>(x: impl IntoIterator<Item = &'a f64>) -> f64 {
-    x.into_iter().fold(0.0, |acc, &v| acc + v * v)
+pub(crate) fn sq_norm<T: Lane>(x: impl IntoIterator<Item = impl std::borrow::Borrow<T>>) -> T {
+    x.into_iter()
+        .fold(T::ZERO, |acc, v| acc + *v.borrow() * *v.borrow())
+}
+
+/// A number the kernels compute in: `f64`, or `f32` for `f32` data.
+pub(crate) trait Lane:
+    Copy
+    + PartialOrd
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+{
+    const ZERO: Self;
+    const INFINITY: Self;
+}
+
+impl Lane for f64 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f64::INFINITY;
+}
+
+impl Lane for f32 {
+    const ZERO: Self = 0.0;
+    const INFINITY: Self = f32::INFINITY;
 }
 
 /// Writes, for each row `i` of `rows` (row-major, `d` columns), its nearest
@@ -127,7 +173,38 @@ pub(crate) fn nearest_at(
         return unsafe { avx2::nearest(rows, centres, labels, values) };
     }
     let _ = level;
-    nearest_rows(rows, centres, labels, values)
+    nearest_rows(rows, centres.f64s(), centres.d, labels, values)
+}
+
+/// [`nearest_at`] for `f32` rows against the centres rounded to `f32`:
+/// `v` in `f32`, with the same operations per lane on every path.
+///
+/// # Panics
+/// As [`nearest_at`].
+#[track_caller]
+pub(crate) fn nearest32_at(
+    level: Level,
+    rows: &[f32],
+    centres: &PackedCentres,
+    labels: &mut [usize],
+    values: &mut [f32],
+) {
+    assert_eq!(rows.len(), labels.len() * centres.d);
+    assert_eq!(labels.len(), values.len());
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx512 {
+        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
+        // lengths were checked just above.
+        return unsafe { avx512_f32::nearest(rows, centres, labels, values) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
+        // the lengths were checked just above.
+        return unsafe { avx2_f32::nearest(rows, centres, labels, values) };
+    }
+    let _ = level;
+    nearest_rows(rows, centres.f32s(), centres.d, labels, values)
 }
 
 /// Writes `v(x_i, c)` for every row `i` and centre `c` into `out[i * k + c]`.
@@ -158,20 +235,28 @@ fn all_centres_at(level: Level, rows: &[f64], centres: &PackedCentres, out: &mut
 #[inline(always)]
 fn all_centres_rows(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
     let (d, k) = (centres.d, centres.k);
+    let packed = (&centres.tiles[..], &centres.sq_norms[..]);
     for (row, out) in rows.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
-        row_against_tiles(row, centres, |t, v| {
+        row_against_tiles(row, packed, |t, v| {
             let lanes = TILE.min(k - t * TILE);
             out[t * TILE..t * TILE + lanes].copy_from_slice(&v[..lanes]);
         });
     }
 }
 
-/// [`nearest`] one row at a time, portable.
+/// [`nearest`] one row at a time, portable, for the centres `tiles` and
+/// their squared norms `sq_norms` (packed as [`PackedCentres`]).
 #[inline(always)]
-fn nearest_rows(rows: &[f64], centres: &PackedCentres, labels: &mut [usize], values: &mut [f64]) {
-    for ((row, label), value) in rows.chunks_exact(centres.d).zip(labels).zip(values) {
-        let mut best = (0, f64::INFINITY);
-        row_against_tiles(row, centres, |t, v| {
+fn nearest_rows<T: Lane>(
+    rows: &[T],
+    (tiles, sq_norms): (&[T], &[T]),
+    d: usize,
+    labels: &mut [usize],
+    values: &mut [T],
+) {
+    for ((row, label), value) in rows.chunks_exact(d).zip(labels).zip(values) {
+        let mut best = (0, T::INFINITY);
+        row_against_tiles(row, (tiles, sq_norms), |t, v| {
             for (q, &vq) in v.iter().enumerate() {
                 if vq < best.1 {
                     best = (t * TILE + q, vq);
@@ -185,19 +270,20 @@ fn nearest_rows(rows: &[f64], centres: &PackedCentres, labels: &mut [usize], val
 /// Calls `f(t, v)` for every centre tile `t`, with `v[q] = v(row, c)` for
 /// centre `c = t * TILE + q`.
 #[inline(always)]
-fn row_against_tiles(row: &[f64], centres: &PackedCentres, mut f: impl FnMut(usize, &[f64; TILE])) {
-    let d = centres.d;
-    for (t, tile) in centres.tiles.chunks_exact(d * TILE).enumerate() {
-        let mut acc = [0.0; TILE];
+fn row_against_tiles<T: Lane>(
+    row: &[T],
+    (tiles, sq_norms): (&[T], &[T]),
+    mut f: impl FnMut(usize, &[T; TILE]),
+) {
+    let d = row.len();
+    for (t, tile) in tiles.chunks_exact(d * TILE).enumerate() {
+        let mut acc = [T::ZERO; TILE];
         for (&xj, c) in row.iter().zip(tile.chunks_exact(TILE)) {
             for (a, &cq) in acc.iter_mut().zip(c) {
-                *a += xj * cq;
+                *a = *a + xj * cq;
             }
         }
-        for (a, &nq) in acc
-            .iter_mut()
-            .zip(&centres.sq_norms[t * TILE..(t + 1) * TILE])
-        {
+        for (a, &nq) in acc.iter_mut().zip(&sq_norms[t * TILE..(t + 1) * TILE]) {
             *a = nq - (*a + *a);
         }
         f(t, &acc)
@@ -232,14 +318,13 @@ pub(crate) fn prefetch_ahead<T>(rows: &[T], b: usize, block: usize) {
 /// portable code.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn nearest_blocks<const ROWS: usize>(
-    rows: &[f64],
-    centres: &PackedCentres,
+fn nearest_blocks<T: Lane, const ROWS: usize>(
+    rows: &[T],
+    (centres, d): ((&[T], &[T]), usize),
     labels: &mut [usize],
-    values: &mut [f64],
-    mut block: impl FnMut(&[f64], &mut [usize], &mut [f64]),
+    values: &mut [T],
+    mut block: impl FnMut(&[T], &mut [usize], &mut [T]),
 ) {
-    let d = centres.d;
     let full = labels.len() / ROWS * ROWS;
     let (head_rows, tail_rows) = rows.split_at(full * d);
     let (head_labels, tail_labels) = labels.split_at_mut(full);
@@ -253,7 +338,7 @@ fn nearest_blocks<const ROWS: usize>(
         prefetch_ahead(rows, b, ROWS * d);
         block(rows_b, labels_b, values_b);
     }
-    nearest_rows(tail_rows, centres, tail_labels, tail_values);
+    nearest_rows(tail_rows, centres, d, tail_labels, tail_values);
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -280,7 +365,8 @@ mod avx512 {
         values: &mut [f64],
     ) {
         // The closure inherits this function's target feature.
-        nearest_blocks::<ROWS>(rows, centres, labels, values, |block, labels, values| {
+        let packed = (centres.f64s(), centres.d);
+        nearest_blocks::<f64, ROWS>(rows, packed, labels, values, |block, labels, values| {
             block_nearest(block, centres, labels, values)
         });
     }
@@ -391,7 +477,8 @@ mod avx2 {
         values: &mut [f64],
     ) {
         // The closure inherits this function's target feature.
-        nearest_blocks::<ROWS>(rows, centres, labels, values, |block, labels, values| {
+        let packed = (centres.f64s(), centres.d);
+        nearest_blocks::<f64, ROWS>(rows, packed, labels, values, |block, labels, values| {
             block_nearest(block, centres, labels, values)
         });
     }
@@ -489,6 +576,189 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx2_f32 {
+    //! `f32` rows: blocks of `ROWS` rows against one tile at a time, one
+    //! 8-lane register per row.
+
+    use super::{nearest_blocks, PackedCentres, TILE};
+    use std::arch::x86_64::*;
+
+    /// Rows per register block.
+    const ROWS: usize = 4;
+
+    /// [`super::nearest32_at`] with AVX2.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `rows` must hold `labels.len()` rows of
+    /// `centres.d` values, and `values` as many entries as `labels`.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn nearest(
+        rows: &[f32],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f32],
+    ) {
+        let packed = (centres.f32s(), centres.d);
+        nearest_blocks::<f32, ROWS>(rows, packed, labels, values, |block, labels, values| {
+            block_nearest(block, centres, labels, values)
+        });
+    }
+
+    /// Nearest centres of `ROWS` rows; running minima and their indices
+    /// (as exact `f32`) stay in registers, one lane per centre modulo `TILE`.
+    #[target_feature(enable = "avx2")]
+    fn block_nearest(
+        block: &[f32],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f32],
+    ) {
+        let d = centres.d;
+        let n_tiles = centres.tiles32.len() / (d * TILE);
+        // Every raw load below stays inside these bounds.
+        assert!(block.len() >= ROWS * d);
+        assert!(centres.sq_norms32.len() >= n_tiles * TILE);
+        let mut best = [_mm256_set1_ps(f32::INFINITY); ROWS];
+        let mut best_index = [_mm256_setzero_ps(); ROWS];
+        let lane = _mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0);
+        for t in 0..n_tiles {
+            let mut acc = [_mm256_setzero_ps(); ROWS];
+            // SAFETY: the asserts above bound every offset: rows p < ROWS and
+            // features j < d of `block`, lanes < TILE of tile t and of its norms.
+            let norms = unsafe {
+                let (x, c) = (block.as_ptr(), centres.tiles32.as_ptr().add(t * d * TILE));
+                for j in 0..d {
+                    let cj = _mm256_loadu_ps(c.add(j * TILE));
+                    for (p, a) in acc.iter_mut().enumerate() {
+                        let xv = _mm256_broadcast_ss(&*x.add(p * d + j));
+                        *a = _mm256_add_ps(*a, _mm256_mul_ps(xv, cj));
+                    }
+                }
+                _mm256_loadu_ps(centres.sq_norms32.as_ptr().add(t * TILE))
+            };
+            let index = _mm256_add_ps(_mm256_set1_ps((t * TILE) as f32), lane);
+            for (p, a) in acc.iter().enumerate() {
+                let v = _mm256_sub_ps(norms, _mm256_add_ps(*a, *a));
+                // Later tiles hold higher indices: only a strictly lower value wins.
+                let lower = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best[p]);
+                best[p] = _mm256_blendv_ps(best[p], v, lower);
+                best_index[p] = _mm256_blendv_ps(best_index[p], index, lower);
+            }
+        }
+        for (p, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
+            let mut lanes = [0.0f32; TILE];
+            let mut indices = [0.0f32; TILE];
+            // SAFETY: 8-lane stores into arrays of 8.
+            unsafe {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), best[p]);
+                _mm256_storeu_ps(indices.as_mut_ptr(), best_index[p]);
+            }
+            // The lowest value, then the lowest index among the lanes that hold it.
+            let mut pick = (f32::INFINITY, f32::INFINITY);
+            for (&v, &i) in lanes.iter().zip(&indices) {
+                if v < pick.0 || (v == pick.0 && i < pick.1) {
+                    pick = (v, i);
+                }
+            }
+            *value = pick.0;
+            *label = pick.1 as usize;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx512_f32 {
+    //! `f32` rows: pairs of rows in one 16-lane register (lanes 0-7 the
+    //! first row, 8-15 the second) against one tile of 8 centres.
+
+    use super::{nearest_blocks, PackedCentres, TILE};
+    use std::arch::x86_64::*;
+
+    /// Rows per register block (two per register).
+    const ROWS: usize = 8;
+
+    /// [`super::nearest32_at`] with AVX-512.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `rows` must hold `labels.len()` rows
+    /// of `centres.d` values, and `values` as many entries as `labels`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn nearest(
+        rows: &[f32],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f32],
+    ) {
+        let packed = (centres.f32s(), centres.d);
+        nearest_blocks::<f32, ROWS>(rows, packed, labels, values, |block, labels, values| {
+            block_nearest(block, centres, labels, values)
+        });
+    }
+
+    /// The 8 lanes of `v` in both halves of a 16-lane register.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    fn twice(v: __m256) -> __m512 {
+        let w = _mm512_castps256_ps512(v);
+        _mm512_shuffle_f32x4::<0b0100_0100>(w, w)
+    }
+
+    /// Nearest centres of `ROWS` rows; running minima and their indices
+    /// (as exact `f32`) stay in registers.
+    #[target_feature(enable = "avx512f")]
+    fn block_nearest(
+        block: &[f32],
+        centres: &PackedCentres,
+        labels: &mut [usize],
+        values: &mut [f32],
+    ) {
+        const PAIRS: usize = ROWS / 2;
+        let d = centres.d;
+        let n_tiles = centres.tiles32.len() / (d * TILE);
+        // Every raw load below stays inside these bounds.
+        assert!(block.len() >= ROWS * d);
+        assert!(centres.sq_norms32.len() >= n_tiles * TILE);
+        let mut best = [_mm512_set1_ps(f32::INFINITY); PAIRS];
+        let mut best_index = [_mm512_setzero_ps(); PAIRS];
+        let lane = twice(_mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0));
+        for t in 0..n_tiles {
+            let mut acc = [_mm512_setzero_ps(); PAIRS];
+            // SAFETY: the asserts above bound every offset: rows p < ROWS and
+            // features j < d of `block`, lanes < TILE of tile t and of its norms.
+            let norms = unsafe {
+                let (x, c) = (block.as_ptr(), centres.tiles32.as_ptr().add(t * d * TILE));
+                for j in 0..d {
+                    let cj = twice(_mm256_loadu_ps(c.add(j * TILE)));
+                    for (p, a) in acc.iter_mut().enumerate() {
+                        let first = _mm512_set1_ps(*x.add(2 * p * d + j));
+                        let second = _mm512_set1_ps(*x.add((2 * p + 1) * d + j));
+                        let xv = _mm512_mask_blend_ps(0xFF00, first, second);
+                        *a = _mm512_add_ps(*a, _mm512_mul_ps(xv, cj));
+                    }
+                }
+                twice(_mm256_loadu_ps(centres.sq_norms32.as_ptr().add(t * TILE)))
+            };
+            let index = _mm512_add_ps(_mm512_set1_ps((t * TILE) as f32), lane);
+            for (p, a) in acc.iter().enumerate() {
+                let v = _mm512_sub_ps(norms, _mm512_add_ps(*a, *a));
+                // Later tiles hold higher indices: only a strictly lower value wins.
+                let lower = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, best[p]);
+                best[p] = _mm512_mask_blend_ps(lower, best[p], v);
+                best_index[p] = _mm512_mask_blend_ps(lower, best_index[p], index);
+            }
+        }
+        for (r, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
+            let (p, half) = (r / 2, 0x00FFu16 << (8 * (r % 2)));
+            // The lowest value, then the lowest index among the lanes that hold it.
+            let lowest = _mm512_mask_reduce_min_ps(half, best[p]);
+            let at = _mm512_mask_cmp_ps_mask::<_CMP_EQ_OQ>(half, best[p], _mm512_set1_ps(lowest));
+            *value = lowest;
+            *label = _mm512_mask_reduce_min_ps(at, best_index[p]) as usize;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,6 +830,75 @@ mod tests {
     }
 
     #[test]
+    fn every_level_gives_the_portable_f32_numbers_and_nearest_centres() {
+        for (n, d, k) in [
+            (1, 1, 1),
+            (7, 3, 5),
+            (9, 16, 16),
+            (13, 5, 17),
+            (40, 2, 9),
+            (21, 7, 24),
+        ] {
+            let mut x = filled(n, d, 4);
+            let mut c = filled(k, d, 5);
+            if k > 12 {
+                // Ties across tiles (3, 11) and within one (1, 6): the lower
+                // index must win on every path.
+                let first = c.row(3).to_owned();
+                c.row_mut(11).assign(&first);
+                let first = c.row(1).to_owned();
+                c.row_mut(6).assign(&first);
+            }
+            // A row equal to a tied centre, so the tie decides its label.
+            if n > 5 && k > 12 {
+                let tied = c.row(3).to_owned();
+                x.row_mut(5).assign(&tied);
+            }
+            let packed = PackedCentres::new(c.view());
+            let rows: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let mut labels = vec![0; n];
+            let mut values = vec![0.0f32; n];
+            nearest32_at(Level::Scalar, &rows, &packed, &mut labels, &mut values);
+            for level in simd::supported() {
+                let mut at_level = (vec![0; n], vec![0.0f32; n]);
+                nearest32_at(level, &rows, &packed, &mut at_level.0, &mut at_level.1);
+                assert_eq!(at_level.0, labels, "{}", level.name());
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&at_level.1), bits(&values), "{}", level.name());
+            }
+            // Against direct f64 distances of the rounded values: the label
+            // is a nearest centre up to f32 round-off.
+            for i in 0..n {
+                let direct: Vec<f64> = (0..k)
+                    .map(|cc| {
+                        (0..d)
+                            .map(|j| {
+                                let diff =
+                                    f64::from(rows[i * d + j]) - f64::from(c[[cc, j]] as f32);
+                                diff * diff
+                            })
+                            .sum()
+                    })
+                    .collect();
+                let min = direct.iter().cloned().fold(f64::INFINITY, f64::min);
+                assert!(direct[labels[i]] - min <= 1e-4 * (1.0 + min), "row {i}");
+                let xx: f64 = (0..d).map(|j| f64::from(rows[i * d + j]).powi(2)).sum();
+                approx::assert_abs_diff_eq!(
+                    xx + f64::from(values[i]),
+                    direct[labels[i]],
+                    epsilon = 1e-3
+                );
+            }
+            if n > 5 && k > 12 {
+                assert_eq!(
+                    (labels[5], values[5] + sq_norm::<f32>(&rows[5 * d..6 * d])),
+                    (3, 0.0)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_row_is_at_exactly_zero_distance_from_itself() {
         let x = filled(9, 13, 3);
         let packed = PackedCentres::new(x.view());
@@ -569,8 +908,8 @@ mod tests {
         let mut values = vec![0.0; 9];
         nearest(x.as_slice().unwrap(), &packed, &mut labels, &mut values);
         for (i, row) in x.rows().into_iter().enumerate() {
-            assert_eq!(sq_norm(row) + v[i * 9 + i], 0.0);
-            assert_eq!(sq_norm(row) + values[i], 0.0);
+            assert_eq!(sq_norm::<f64>(row) + v[i * 9 + i], 0.0);
+            assert_eq!(sq_norm::<f64>(row) + values[i], 0.0);
             assert_eq!(labels[i], i);
         }
     }

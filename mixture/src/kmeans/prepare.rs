@@ -13,7 +13,7 @@
 //! number of threads, and memory is one window of results, whatever the
 //! number of rows.
 
-use super::distances::{prefetch_ahead, sq_norm};
+use super::distances::{prefetch_ahead, sq_norm, Lane};
 use super::params::Distance;
 use crate::data::{Data, Element, RowBuffer, Rows, SCAN_ROWS};
 use crate::{check_sample_weight, MixtureError};
@@ -111,6 +111,52 @@ impl<'s> RawChunk<'s> {
         })
     }
 
+    /// Whether [`prepare32`](Self::prepare32) applies: `f32` rows, squared
+    /// Euclidean distance.
+    pub fn is_f32(&self) -> bool {
+        matches!(self.rows, Raw::F32(_)) && self.distance == Distance::SquaredEuclidean
+    }
+
+    /// Rows `range` of `f32` data prepared in `f32` (see [`is_f32`](Self::is_f32)),
+    /// or `None` when a squared norm overflows `f32` (the caller then uses
+    /// [`prepare`](Self::prepare)).
+    #[inline(always)]
+    pub fn prepare32<'b>(self, range: Range<usize>, space: &'b mut Prepare) -> Option<Chunk32<'b>>
+    where
+        's: 'b,
+    {
+        let Raw::F32(all) = self.rows else {
+            return None;
+        };
+        let d = self.d;
+        let Prepare {
+            x32: x,
+            sq_norms32: sq_norms,
+            ..
+        } = space;
+        let n = range.len();
+        x.resize(n * d, 0.0);
+        sq_norms.resize(n, 0.0);
+        let from = &all[range.start * d..range.end * d];
+        for (i, (row, x)) in from.chunks_exact(d).zip(x.chunks_exact_mut(d)).enumerate() {
+            prefetch_ahead(all, range.start + i, d);
+            for ((v, &f), &s) in x.iter_mut().zip(row).zip(self.shift) {
+                *v = (f64::from(f) - s) as f32;
+            }
+        }
+        for (x, sq) in x.chunks(ROW_BLOCK * d).zip(sq_norms.chunks_mut(ROW_BLOCK)) {
+            sq_norms_of_block(x, d, sq);
+        }
+        if !sq_norms.iter().all(|s| s.is_finite()) {
+            return None;
+        }
+        Some(Chunk32 {
+            x,
+            sq_norms,
+            weights: self.weights.map(|w| &w[range]),
+        })
+    }
+
     #[inline(always)]
     fn prepare_from<'b, T: Element>(
         &self,
@@ -118,7 +164,7 @@ impl<'s> RawChunk<'s> {
         range: Range<usize>,
         space: &'b mut Prepare,
     ) -> Result<(&'b [f64], &'b [f64]), MixtureError> {
-        let Prepare { x, sq_norms } = space;
+        let Prepare { x, sq_norms, .. } = space;
         let from = range.start * self.d..range.end * self.d;
         prepare_rows(
             all,
@@ -139,6 +185,16 @@ impl<'s> RawChunk<'s> {
 pub(crate) struct Prepare {
     x: Vec<f64>,
     sq_norms: Vec<f64>,
+    x32: Vec<f32>,
+    sq_norms32: Vec<f32>,
+}
+
+/// Prepared `f32` rows (squared Euclidean): `x - shift` rounded to `f32`,
+/// with squared norms in `f32`, for the `f32` kernel.
+pub(crate) struct Chunk32<'s> {
+    pub x: &'s [f32],
+    pub sq_norms: &'s [f32],
+    pub weights: Option<&'s [f64]>,
 }
 
 /// Space one thread reads chunks into.
@@ -525,13 +581,13 @@ fn prepare_rows<T: Element>(
 /// order (as [`sq_norm`]), the rows' sums interleaved so that they do not
 /// wait on one another.
 #[inline(always)]
-fn sq_norms_of_block(x: &[f64], d: usize, sq: &mut [f64]) {
-    let mut acc = [0.0; ROW_BLOCK];
+fn sq_norms_of_block<T: Lane>(x: &[T], d: usize, sq: &mut [T]) {
+    let mut acc = [T::ZERO; ROW_BLOCK];
     let rows = sq.len();
     for j in 0..d {
         for (r, a) in acc.iter_mut().enumerate().take(rows) {
             let v = x[r * d + j];
-            *a += v * v;
+            *a = *a + v * v;
         }
     }
     sq.copy_from_slice(&acc[..rows]);
@@ -555,7 +611,7 @@ pub(crate) fn prepare_centres(
     if let Some(row) = centres
         .rows()
         .into_iter()
-        .position(|r| !sq_norm(r).is_finite())
+        .position(|r| !sq_norm::<f64>(r).is_finite())
     {
         return Err(MixtureError::Overflow {
             what: "centre",
