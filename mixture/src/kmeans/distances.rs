@@ -110,6 +110,64 @@ pub(crate) fn sq_norm<T: Lane>(x: impl IntoIterator<Item = impl std::borrow::Bor
         .fold(T::ZERO, |acc, v| acc + *v.borrow() * *v.borrow())
 }
 
+/// Rows whose squared norms [`sq_norms_of_rows`] sums together.
+pub(crate) const NORM_ROWS: usize = 8;
+
+/// `sq[i] = ||x_i||^2` for the rows of `x` (`d` columns), each summed in
+/// index order (as [`sq_norm`]) but [`NORM_ROWS`] rows at once, in vector
+/// lanes with AVX-512 (a gather per feature) and interleaved otherwise, so
+/// that the rows do not wait on one another.
+pub(crate) fn sq_norms_of_rows(x: &[f64], d: usize, sq: &mut [f64]) {
+    sq_norms_at(simd::level(), x, d, sq)
+}
+
+/// [`sq_norms_of_rows`] for `f32` rows, summed in `f32`.
+pub(crate) fn sq_norms32_of_rows(x: &[f32], d: usize, sq: &mut [f32]) {
+    sq_norms32_at(simd::level(), x, d, sq)
+}
+
+/// [`sq_norms32_of_rows`] on the path for `level`.
+fn sq_norms32_at(level: Level, x: &[f32], d: usize, sq: &mut [f32]) {
+    assert_eq!(x.len(), sq.len() * d);
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx512 {
+        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
+        // lengths were checked just above.
+        return unsafe { avx512::sq_norms32(x, d, sq) };
+    }
+    let _ = level;
+    sq_norms_interleaved(x, d, sq)
+}
+
+/// [`sq_norms_of_rows`] on the path for `level`.
+fn sq_norms_at(level: Level, x: &[f64], d: usize, sq: &mut [f64]) {
+    assert_eq!(x.len(), sq.len() * d);
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx512 {
+        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
+        // lengths were checked just above.
+        return unsafe { avx512::sq_norms(x, d, sq) };
+    }
+    let _ = level;
+    sq_norms_interleaved(x, d, sq)
+}
+
+/// [`sq_norms_of_rows`] with the sums of [`NORM_ROWS`] rows interleaved.
+#[inline(always)]
+pub(crate) fn sq_norms_interleaved<T: Lane>(x: &[T], d: usize, sq: &mut [T]) {
+    for (x, sq) in x.chunks(NORM_ROWS * d).zip(sq.chunks_mut(NORM_ROWS)) {
+        let mut acc = [T::ZERO; NORM_ROWS];
+        let rows = sq.len();
+        for j in 0..d {
+            for (r, a) in acc.iter_mut().enumerate().take(rows) {
+                let v = x[r * d + j];
+                *a = *a + v * v;
+            }
+        }
+        sq.copy_from_slice(&acc[..rows]);
+    }
+}
+
 /// A number the kernels compute in: `f64`, or `f32` for `f32` data.
 pub(crate) trait Lane:
     Copy
@@ -351,6 +409,79 @@ mod avx512 {
 
     /// Rows per register block.
     const ROWS: usize = 8;
+
+    /// [`super::sq_norms_of_rows`] with AVX-512: lane `r` sums row `r` of
+    /// a block of 8, gathering feature `j` of the 8 rows at once.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `x` must hold `sq.len()` rows of `d` values.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn sq_norms(x: &[f64], d: usize, sq: &mut [f64]) {
+        let full = sq.len() / ROWS * ROWS;
+        let (head_x, tail_x) = x.split_at(full * d);
+        let (head_sq, tail_sq) = sq.split_at_mut(full);
+        let step = d as i64;
+        let offsets = _mm512_set_epi64(
+            7 * step,
+            6 * step,
+            5 * step,
+            4 * step,
+            3 * step,
+            2 * step,
+            step,
+            0,
+        );
+        for (block, out) in head_x
+            .chunks_exact(ROWS * d)
+            .zip(head_sq.chunks_exact_mut(ROWS))
+        {
+            let mut acc = _mm512_setzero_pd();
+            for j in 0..d {
+                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
+                let v = unsafe { _mm512_i64gather_pd::<8>(offsets, block.as_ptr().add(j)) };
+                acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
+            }
+            // SAFETY: 8 lanes into 8 values.
+            unsafe { _mm512_storeu_pd(out.as_mut_ptr(), acc) };
+        }
+        super::sq_norms_interleaved(tail_x, d, tail_sq);
+    }
+
+    /// [`super::sq_norms32_of_rows`] with AVX-512, as [`sq_norms`].
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F; `x` must hold `sq.len()` rows of `d` values.
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn sq_norms32(x: &[f32], d: usize, sq: &mut [f32]) {
+        let full = sq.len() / ROWS * ROWS;
+        let (head_x, tail_x) = x.split_at(full * d);
+        let (head_sq, tail_sq) = sq.split_at_mut(full);
+        let step = d as i64;
+        let offsets = _mm512_set_epi64(
+            7 * step,
+            6 * step,
+            5 * step,
+            4 * step,
+            3 * step,
+            2 * step,
+            step,
+            0,
+        );
+        for (block, out) in head_x
+            .chunks_exact(ROWS * d)
+            .zip(head_sq.chunks_exact_mut(ROWS))
+        {
+            let mut acc = _mm256_setzero_ps();
+            for j in 0..d {
+                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
+                let v = unsafe { _mm512_i64gather_ps::<4>(offsets, block.as_ptr().add(j)) };
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(v, v));
+            }
+            // SAFETY: 8 lanes into 8 values.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
+        }
+        super::sq_norms_interleaved(tail_x, d, tail_sq);
+    }
 
     /// [`super::nearest`] with AVX-512.
     ///
@@ -894,6 +1025,37 @@ mod tests {
                     (labels[5], values[5] + sq_norm::<f32>(&rows[5 * d..6 * d])),
                     (3, 0.0)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn squared_norms_at_every_level_are_the_index_order_sums() {
+        for (n, d) in [(1, 1), (8, 3), (21, 16), (13, 5)] {
+            let x = filled(n, d, 6);
+            let rows = x.as_slice().unwrap();
+            let expected: Vec<u64> = x
+                .rows()
+                .into_iter()
+                .map(|r| sq_norm::<f64>(r).to_bits())
+                .collect();
+            for level in simd::supported() {
+                let mut sq = vec![0.0; n];
+                sq_norms_at(level, rows, d, &mut sq);
+                let bits: Vec<u64> = sq.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(bits, expected, "{} n={n} d={d}", level.name());
+                let rows32: Vec<f32> = rows.iter().map(|&v| v as f32).collect();
+                let mut sq32 = vec![0.0f32; n];
+                sq_norms32_at(level, &rows32, d, &mut sq32);
+                for (i, s) in sq32.iter().enumerate() {
+                    let direct = sq_norm::<f32>(&rows32[i * d..(i + 1) * d]);
+                    assert_eq!(
+                        s.to_bits(),
+                        direct.to_bits(),
+                        "{} f32 row {i}",
+                        level.name()
+                    );
+                }
             }
         }
     }

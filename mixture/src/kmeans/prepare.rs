@@ -13,7 +13,7 @@
 //! number of threads, and memory is one window of results, whatever the
 //! number of rows.
 
-use super::distances::{prefetch_ahead, sq_norm, Lane};
+use super::distances::{prefetch_ahead, sq_norm, sq_norms32_of_rows, sq_norms_of_rows};
 use super::params::Distance;
 use crate::data::{Data, Element, RowBuffer, Rows, SCAN_ROWS};
 use crate::{check_sample_weight, MixtureError};
@@ -144,9 +144,7 @@ impl<'s> RawChunk<'s> {
                 *v = (f64::from(f) - s) as f32;
             }
         }
-        for (x, sq) in x.chunks(ROW_BLOCK * d).zip(sq_norms.chunks_mut(ROW_BLOCK)) {
-            sq_norms_of_block(x, d, sq);
-        }
+        sq_norms32_of_rows(x, d, sq_norms);
         if !sq_norms.iter().all(|s| s.is_finite()) {
             return None;
         }
@@ -524,9 +522,6 @@ fn mean(data: Data) -> Result<Array1<f64>, MixtureError> {
     Ok(sums / n as f64)
 }
 
-/// Rows centred in one pass and squared norms summed together.
-const ROW_BLOCK: usize = 8;
-
 /// Writes the rows of `from` (`d` columns, row-major) into `x`, centred
 /// (squared Euclidean) or scaled to unit length (cosine), and their squared
 /// norms into `sq_norms`; `first_row` numbers the rows in errors.
@@ -556,9 +551,7 @@ fn prepare_rows<T: Element>(
                     *v = f.into() - s;
                 }
             }
-            for (x, sq) in x.chunks(ROW_BLOCK * d).zip(sq_norms.chunks_mut(ROW_BLOCK)) {
-                sq_norms_of_block(x, d, sq);
-            }
+            sq_norms_of_rows(x, d, sq_norms);
         }
         Distance::Cosine => {
             for (i, (from, x)) in from.chunks_exact(d).zip(x.chunks_exact_mut(d)).enumerate() {
@@ -575,22 +568,6 @@ fn prepare_rows<T: Element>(
         }),
         None => Ok(()),
     }
-}
-
-/// The squared norms of up to [`ROW_BLOCK`] rows, each summed in index
-/// order (as [`sq_norm`]), the rows' sums interleaved so that they do not
-/// wait on one another.
-#[inline(always)]
-fn sq_norms_of_block<T: Lane>(x: &[T], d: usize, sq: &mut [T]) {
-    let mut acc = [T::ZERO; ROW_BLOCK];
-    let rows = sq.len();
-    for j in 0..d {
-        for (r, a) in acc.iter_mut().enumerate().take(rows) {
-            let v = x[r * d + j];
-            *a = *a + v * v;
-        }
-    }
-    sq.copy_from_slice(&acc[..rows]);
 }
 
 /// Maps centres into the space of data prepared for `distance` with `shift`.
