@@ -778,23 +778,46 @@ mod avx2_f32 {
             }
         }
         for (p, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
-            let mut lanes = [0.0f32; TILE];
-            let mut indices = [0.0f32; TILE];
-            // SAFETY: 8-lane stores into arrays of 8.
-            unsafe {
-                _mm256_storeu_ps(lanes.as_mut_ptr(), best[p]);
-                _mm256_storeu_ps(indices.as_mut_ptr(), best_index[p]);
-            }
-            // The lowest value, then the lowest index among the lanes that hold it.
-            let mut pick = (f32::INFINITY, f32::INFINITY);
-            for (&v, &i) in lanes.iter().zip(&indices) {
-                if v < pick.0 || (v == pick.0 && i < pick.1) {
-                    pick = (v, i);
-                }
-            }
-            *value = pick.0;
-            *label = pick.1 as usize;
+            // The lowest value, then the lowest index among the lanes that
+            // hold it: halves, then pairs, then neighbours.
+            let mut m = (best[p], best_index[p]);
+            m = lower(
+                m,
+                (
+                    _mm256_permute2f128_ps::<1>(m.0, m.0),
+                    _mm256_permute2f128_ps::<1>(m.1, m.1),
+                ),
+            );
+            m = lower(
+                m,
+                (
+                    _mm256_permute_ps::<0b0100_1110>(m.0),
+                    _mm256_permute_ps::<0b0100_1110>(m.1),
+                ),
+            );
+            m = lower(
+                m,
+                (
+                    _mm256_permute_ps::<0b1011_0001>(m.0),
+                    _mm256_permute_ps::<0b1011_0001>(m.1),
+                ),
+            );
+            *value = _mm256_cvtss_f32(m.0);
+            *label = _mm256_cvtss_f32(m.1) as usize;
         }
+    }
+
+    /// Lane by lane, the (value, index) pair with the lower value, or the
+    /// lower index on equal values.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn lower(a: (__m256, __m256), b: (__m256, __m256)) -> (__m256, __m256) {
+        let a_lower = _mm256_cmp_ps::<_CMP_LT_OQ>(a.0, b.0);
+        let b_lower = _mm256_cmp_ps::<_CMP_LT_OQ>(b.0, a.0);
+        let value = _mm256_blendv_ps(b.0, a.0, a_lower);
+        let tie_index = _mm256_min_ps(a.1, b.1);
+        let index = _mm256_blendv_ps(_mm256_blendv_ps(tie_index, b.1, b_lower), a.1, a_lower);
+        (value, index)
     }
 }
 
