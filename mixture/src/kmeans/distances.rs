@@ -135,6 +135,12 @@ fn sq_norms32_at(level: Level, x: &[f32], d: usize, sq: &mut [f32]) {
         // lengths were checked just above.
         return unsafe { avx512::sq_norms32(x, d, sq) };
     }
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
+        // the lengths were checked just above.
+        return unsafe { avx2::sq_norms32(x, d, sq) };
+    }
     let _ = level;
     sq_norms_interleaved(x, d, sq)
 }
@@ -147,6 +153,12 @@ fn sq_norms_at(level: Level, x: &[f64], d: usize, sq: &mut [f64]) {
         // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
         // lengths were checked just above.
         return unsafe { avx512::sq_norms(x, d, sq) };
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 {
+        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
+        // the lengths were checked just above.
+        return unsafe { avx2::sq_norms(x, d, sq) };
     }
     let _ = level;
     sq_norms_interleaved(x, d, sq)
@@ -562,6 +574,72 @@ mod avx2 {
 
     /// Rows per register block.
     const ROWS: usize = 4;
+
+    /// [`super::sq_norms_of_rows`] with AVX2: lane `r` sums row `r` of a
+    /// block of 4, gathering feature `j` of the 4 rows at once.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `x` must hold `sq.len()` rows of `d` values.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn sq_norms(x: &[f64], d: usize, sq: &mut [f64]) {
+        let full = sq.len() / ROWS * ROWS;
+        let (head_x, tail_x) = x.split_at(full * d);
+        let (head_sq, tail_sq) = sq.split_at_mut(full);
+        let step = d as i64;
+        let offsets = _mm256_set_epi64x(3 * step, 2 * step, step, 0);
+        for (block, out) in head_x
+            .chunks_exact(ROWS * d)
+            .zip(head_sq.chunks_exact_mut(ROWS))
+        {
+            let mut acc = _mm256_setzero_pd();
+            for j in 0..d {
+                // SAFETY: offsets r * d + j with r < 4, j < d stay in `block`.
+                let v = unsafe { _mm256_i64gather_pd::<8>(block.as_ptr().add(j), offsets) };
+                acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
+            }
+            // SAFETY: 4 lanes into 4 values.
+            unsafe { _mm256_storeu_pd(out.as_mut_ptr(), acc) };
+        }
+        super::sq_norms_interleaved(tail_x, d, tail_sq);
+    }
+
+    /// [`super::sq_norms32_of_rows`] with AVX2: blocks of 8 rows, one gather
+    /// per feature.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2; `x` must hold `sq.len()` rows of `d` values.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn sq_norms32(x: &[f32], d: usize, sq: &mut [f32]) {
+        const ROWS32: usize = 8;
+        let full = sq.len() / ROWS32 * ROWS32;
+        let (head_x, tail_x) = x.split_at(full * d);
+        let (head_sq, tail_sq) = sq.split_at_mut(full);
+        let step = i32::try_from(d).expect("fewer than 2^28 features");
+        let offsets = _mm256_set_epi32(
+            7 * step,
+            6 * step,
+            5 * step,
+            4 * step,
+            3 * step,
+            2 * step,
+            step,
+            0,
+        );
+        for (block, out) in head_x
+            .chunks_exact(ROWS32 * d)
+            .zip(head_sq.chunks_exact_mut(ROWS32))
+        {
+            let mut acc = _mm256_setzero_ps();
+            for j in 0..d {
+                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
+                let v = unsafe { _mm256_i32gather_ps::<4>(block.as_ptr().add(j), offsets) };
+                acc = _mm256_add_ps(acc, _mm256_mul_ps(v, v));
+            }
+            // SAFETY: 8 lanes into 8 values.
+            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
+        }
+        super::sq_norms_interleaved(tail_x, d, tail_sq);
+    }
 
     /// [`super::all_centres`] with AVX2.
     ///
