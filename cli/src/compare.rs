@@ -40,7 +40,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         bail!("--method em: compare sets EM against lbfgs, adam or gd");
     };
     let data = args.data.load()?;
-    let x = data.view()?;
+    let x = data.data()?;
     let params = args
         .settings
         .gradient_params(args.k, args.covariance, method)?;

@@ -3,11 +3,10 @@
 use admix::mixture::Data;
 use anyhow::{bail, Context, Result};
 use memmap2::Mmap;
-use ndarray::{Array2, ArrayView2, ShapeBuilder};
+use ndarray::{Array2, ArrayView2, CowArray, Ix2, ShapeBuilder};
 use std::fs::File;
 use std::io::BufRead;
 use std::path::Path;
-use std::sync::OnceLock;
 
 /// The data sets shipped inside the binary.
 const BUILT_IN: &[(&str, &str)] = &[
@@ -23,15 +22,9 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// The rows, after checking that a mapped file still has the size it had
-    /// at load: call this before each pass over the data.
-    pub fn view(&self) -> Result<ArrayView2<'_, f64>> {
-        self.x.check()?;
-        Ok(self.x.view())
-    }
-
-    /// The rows as they are stored (a float32 file stays float32), after the
-    /// same size check as [`view`](Self::view).
+    /// The rows as they are stored (a float32 file stays float32), after
+    /// checking that a mapped file still has the size it had at load: call
+    /// this before each pass over the data.
     pub fn data(&self) -> Result<Data<'_>> {
         self.x.check()?;
         Ok(self.x.data())
@@ -67,11 +60,7 @@ pub struct MappedNpy {
 #[derive(Debug)]
 enum Element {
     F64,
-    /// float32, and its float64 copy once a caller needs the whole matrix
-    /// as `f64` ([`Matrix::view`]); [`Matrix::data`] never makes it.
-    F32 {
-        as_f64: OnceLock<Array2<f64>>,
-    },
+    F32,
 }
 
 impl MappedNpy {
@@ -89,29 +78,21 @@ impl MappedNpy {
 }
 
 impl Matrix {
-    /// The rows as an `f64` array view: over the mapping for a float64 file;
-    /// a float32 file is converted into memory on the first call (the passes
-    /// that read [`data`](Self::data) instead convert a block at a time).
-    pub fn view(&self) -> ArrayView2<'_, f64> {
+    /// The rows as stored: over the mapping for a mapped file (a float32
+    /// file stays `f32`), never copied.
+    pub fn data(&self) -> Data<'_> {
         match self {
-            Matrix::Owned(x) => x.view(),
-            Matrix::Mapped(m) => match &m.element {
-                Element::F64 => m.values::<f64>(),
-                Element::F32 { as_f64 } => as_f64
-                    .get_or_init(|| m.values::<f32>().mapv(f64::from))
-                    .view(),
+            Matrix::Owned(x) => Data::F64(x.view()),
+            Matrix::Mapped(m) => match m.element {
+                Element::F64 => Data::F64(m.values::<f64>()),
+                Element::F32 => Data::F32(m.values::<f32>()),
             },
         }
     }
 
-    /// The rows as stored: a float32 file as `f32`, never copied.
-    pub fn data(&self) -> Data<'_> {
-        match self {
-            Matrix::Mapped(m) if matches!(m.element, Element::F32 { .. }) => {
-                Data::F32(m.values::<f32>())
-            }
-            _ => Data::F64(self.view()),
-        }
+    /// The rows as `f64`: borrowed for float64 data, a copy of a float32 file.
+    pub fn to_f64(&self) -> CowArray<'_, f64, Ix2> {
+        self.data().to_f64().expect("an array, not a row source")
     }
 
     /// Errors when a mapped file no longer has its size at load: reading a
@@ -151,7 +132,7 @@ impl Matrix {
     pub fn into_owned(self) -> Array2<f64> {
         match self {
             Matrix::Owned(x) => x,
-            Matrix::Mapped(_) => self.view().to_owned(),
+            Matrix::Mapped(_) => self.to_f64().into_owned(),
         }
     }
 
@@ -163,7 +144,7 @@ impl Matrix {
 
 impl PartialEq<Array2<f64>> for Matrix {
     fn eq(&self, other: &Array2<f64>) -> bool {
-        self.view() == other
+        self.to_f64() == other
     }
 }
 
@@ -454,12 +435,7 @@ fn load_npy(path: &Path, source: &str) -> Result<Dataset> {
     let layout = npy_layout(&map, source)?;
     let (element, size) = match layout.float {
         Float::F64 { big_endian: false } => (Element::F64, 8),
-        Float::F32 { big_endian: false } => (
-            Element::F32 {
-                as_f64: OnceLock::new(),
-            },
-            4,
-        ),
+        Float::F32 { big_endian: false } => (Element::F32, 4),
         _ => return decode_npy(&map, layout),
     };
     let aligned = (map.as_ptr() as usize + layout.start).is_multiple_of(size);
@@ -786,7 +762,7 @@ fn select(data: Dataset, wanted: &[String]) -> Result<Dataset> {
     // of a C-order file interleave the columns.
     let x = match data.data()? {
         Data::F32(x) => x.select(ndarray::Axis(1), &picked).mapv(f64::from),
-        _ => data.x.view().select(ndarray::Axis(1), &picked),
+        _ => data.x.to_f64().select(ndarray::Axis(1), &picked),
     };
     let columns = picked.iter().map(|&i| data.columns[i].clone()).collect();
     Ok(Dataset {
@@ -813,7 +789,7 @@ pub(crate) mod tests {
         let faithful = load("faithful", None, None).unwrap();
         assert_eq!(faithful.x.dim(), (272, 2));
         assert_eq!(faithful.columns, ["eruptions", "waiting"]);
-        assert_eq!(faithful.x.view()[[0, 0]], 3.6);
+        assert_eq!(faithful.x.to_f64()[[0, 0]], 3.6);
         let iris = load("iris", None, None).unwrap();
         assert_eq!(
             iris.x.dim(),
@@ -981,7 +957,7 @@ pub(crate) mod tests {
         let d = load(&c, None, None).unwrap();
         assert!(d.x.is_mapped());
         assert_eq!(d.x, want);
-        assert_eq!(d.view().unwrap(), want);
+        assert_eq!(d.data().unwrap().to_f64().unwrap(), want);
         // All columns in order stay mapped; a subset is a copy.
         assert!(
             load(&c, Some(&["x0".into(), "x1".into(), "x2".into()]), None)
@@ -1050,10 +1026,10 @@ pub(crate) mod tests {
         let path = dir.path().join("x.npy");
         std::fs::write(&path, npy("<f8", false, "(4, 2)", &le64(&[0.5; 8]))).unwrap();
         let d = load(path.to_str().unwrap(), None, None).unwrap();
-        assert!(d.view().is_ok());
+        assert!(d.data().is_ok());
         let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
         file.set_len(file.metadata().unwrap().len() - 16).unwrap();
-        let e = format!("{:#}", d.view().expect_err("the file shrank"));
+        let e = format!("{:#}", d.data().err().expect("the file shrank"));
         assert!(
             e.contains("changed size while admix had it mapped") && e.contains("x.npy"),
             "{e}"

@@ -42,7 +42,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .check()?;
     let cmp = args
         .threads
-        .install(|| compare(&params, faithful.x.view()))??;
+        .install(|| compare(&params, faithful.x.data()))??;
     let compare_plot = args.out_dir.join("faithful_compare.svg");
     plot::save(
         &compare_plot,
@@ -61,7 +61,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             .seed(3)
             .tol(0.0)
             .max_iter(i);
-        Ok(params.fit(faithful.x.view())?)
+        Ok(params.fit(faithful.x.data())?)
     };
     let panels = crate::iterations_plot::panels(
         &drawn,

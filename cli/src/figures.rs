@@ -220,7 +220,7 @@ mod tests {
         let data = numbered(PLOT_ROWS);
         let drawn = Drawn::of(&data).unwrap();
         assert!(drawn.rows.is_view());
-        assert_eq!(drawn.rows.view(), data.x.view());
+        assert_eq!(drawn.rows.view(), data.x.to_f64());
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub fn run(args: &FitArgs) -> Result<()> {
     if args.online.online && (args.method != Fitter::Em || args.plot_iterations.is_some()) {
         bail!("--online fits by online EM: leave out --method and --plot-iterations");
     }
-    let x = data.view()?;
+    let x = data.data()?;
     let start = Instant::now();
     let mut online = None;
     let (model, certificate) = match args.method {

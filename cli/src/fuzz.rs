@@ -141,7 +141,7 @@ fn read_csv(bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     if let Ok(d) = parse_csv(&text, "fuzz.csv", None) {
         assert_eq!(d.columns.len(), d.x.dim().1);
-        assert!(d.x.view().iter().all(|v| v.is_finite()));
+        assert!(d.x.to_f64().iter().all(|v| v.is_finite()));
     }
     let _ = parse_csv(&text, "fuzz.csv", Some(&["0".to_string()]));
 }
@@ -150,7 +150,7 @@ fn read_npy(bytes: &[u8]) {
     if let Ok(d) = parse_npy(bytes, "fuzz.npy") {
         assert_eq!(d.columns.len(), d.x.dim().1);
         // The array holds no more values than the file has bytes for.
-        assert!(d.x.view().len() * 4 <= bytes.len());
+        assert!(d.x.to_f64().len() * 4 <= bytes.len());
     }
 }
 

@@ -153,7 +153,7 @@ pub fn save_for_fit(
     }
     let fit_to = |i| {
         let params = args.settings.params(args.k, args.covariance)?.max_iter(i);
-        Ok(params.check()?.fit(data.view()?)?)
+        Ok(params.check()?.fit(data.data()?)?)
     };
     save(path, &panels(drawn, view, iterations, fit_to)?)
 }
@@ -180,7 +180,7 @@ mod tests {
                 .tol(0.0)
                 .max_iter(i)
                 .seed(1)
-                .fit(data.x.view())?)
+                .fit(data.x.data())?)
         };
         let drawn = panels(&Drawn::of(&data).unwrap(), &view, &list, fit_to).unwrap();
         assert_eq!(drawn.len(), list.len());

@@ -85,7 +85,7 @@ pub fn run(args: &KMeansArgs) -> Result<()> {
         .max_iter(args.max_iter)
         .tol(args.tol)
         .seed(args.seed);
-    let x = data.view()?;
+    let x = data.data()?;
     let model = args.threads.install(|| params.fit(x))??;
     let seconds = start.elapsed().as_secs_f64();
     let centres: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();

@@ -5,8 +5,8 @@
 use crate::args::FitSettings;
 use crate::progress::progress_bar;
 use admix::mixture::gmm::{CovarianceType, GaussianMixtureModel, OnlineGmm};
+use admix::mixture::{Data, RowBuffer};
 use anyhow::{bail, Result};
-use ndarray::{s, ArrayView2};
 
 /// Options of online EM (`admix fit --online`).
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,7 @@ impl OnlineArgs {
     /// Online EM over the rows of `x`, `--epochs` times in order.
     pub fn fit(
         &self,
-        x: ArrayView2<f64>,
+        x: Data,
         k: usize,
         covariance: Option<CovarianceType>,
         settings: &FitSettings,
@@ -55,7 +55,8 @@ impl OnlineArgs {
             bail!("--epochs must be at least 1");
         }
         let n = x.nrows();
-        let first = x.slice(s![..batch_rows.min(n), ..]);
+        let mut buffer = RowBuffer::default();
+        let first = x.rows(0..batch_rows.min(n), &mut buffer)?;
         let params = settings.params(k, covariance)?.check()?;
         let start = settings.threads.install(|| params.initial_model(first))??;
         let mut online = OnlineGmm::new(start).reg_covar(settings.reg_covar)?;
@@ -70,7 +71,7 @@ impl OnlineArgs {
         settings.threads.install(|| -> Result<()> {
             for _ in 0..epochs {
                 for begin in (0..n).step_by(batch_rows) {
-                    let batch = x.slice(s![begin..(begin + batch_rows).min(n), ..]);
+                    let batch = x.rows(begin..(begin + batch_rows).min(n), &mut buffer)?;
                     online.partial_fit(batch)?;
                     bar.inc(1);
                 }

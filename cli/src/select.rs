@@ -82,7 +82,7 @@ pub fn run(args: &SelectArgs) -> Result<()> {
         for k in range.clone() {
             let name = c.name();
             let params = args.settings.params(k, Some(c))?;
-            let x = data.view()?;
+            let x = data.data()?;
             let model = with_spinner(&format!("fitting k = {k}, {name}"), || {
                 args.settings.threads.install(|| params.fit(x))
             })?

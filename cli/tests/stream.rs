@@ -5,6 +5,7 @@
 mod common;
 
 use admix::mixture::gmm::{Covariances, GaussianMixtureModel};
+use admix::mixture::Data;
 use common::{admix_json, admix_ok};
 use ndarray::{array, Array2};
 use serde_json::json;
@@ -92,11 +93,11 @@ fn files() -> Files {
 
 /// The whole-matrix results, printed as `admix predict` printed them before
 /// it streamed (one `println!` of a CSV line per row, or one JSON value).
-fn expected(x: &Array2<f64>, proba: bool, json_out: bool) -> Vec<u8> {
+fn expected(x: Data, proba: bool, json_out: bool) -> Vec<u8> {
     let model = model();
     let mut text = String::new();
     if proba {
-        let p = model.predict_proba(x.view()).unwrap();
+        let p = model.predict_proba(x).unwrap();
         let rows: Vec<Vec<f64>> = p.outer_iter().map(|r| r.to_vec()).collect();
         if json_out {
             text = format!("{}\n", json!({ "proba": rows }));
@@ -108,7 +109,7 @@ fn expected(x: &Array2<f64>, proba: bool, json_out: bool) -> Vec<u8> {
             }
         }
     } else {
-        let labels = model.predict(x.view()).unwrap();
+        let labels = model.predict(x).unwrap();
         if json_out {
             text = format!("{}\n", json!({ "labels": labels.to_vec() }));
         } else {
@@ -124,28 +125,32 @@ fn expected(x: &Array2<f64>, proba: bool, json_out: bool) -> Vec<u8> {
 #[test]
 fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
     let f = files();
-    // A float32 file is read block by block as float64 values of its float32s.
-    let data32 = data().mapv(|v| f64::from(v as f32));
+    // A float32 file stays float32: the whole-matrix answer is the model's on
+    // an f32 array of the same values (f32 products, as the blocks use).
+    let data32 = data().mapv(|v| v as f32);
+    let data64 = data();
     let cases = [(false, false), (false, true), (true, false), (true, true)];
-    for ((proba, json_out), (file, x)) in cases
-        .into_iter()
-        .flat_map(|c| [(c, (&f.npy, data())), (c, (&f.npy32, data32.clone()))])
-    {
-        let mut args = vec!["predict", &f.model, file, "--threads", "2"];
-        if proba {
-            args.push("--proba");
+    for (proba, json_out) in cases {
+        for (file, x) in [
+            (&f.npy, Data::from(&data64)),
+            (&f.npy32, Data::from(&data32)),
+        ] {
+            let mut args = vec!["predict", &f.model, file, "--threads", "2"];
+            if proba {
+                args.push("--proba");
+            }
+            if json_out {
+                args.push("--json");
+            }
+            let got = admix_ok(&args);
+            let want = expected(x, proba, json_out);
+            assert!(
+                got == want,
+                "admix {args:?}: {} bytes, expected {}",
+                got.len(),
+                want.len()
+            );
         }
-        if json_out {
-            args.push("--json");
-        }
-        let got = admix_ok(&args);
-        let want = expected(&x, proba, json_out);
-        assert!(
-            got == want,
-            "admix {args:?}: {} bytes, expected {}",
-            got.len(),
-            want.len()
-        );
     }
     // The data has rows of every label, so a block mix-up would show.
     let labels = model().predict(data().view()).unwrap();
@@ -155,10 +160,13 @@ fn predict_streams_the_same_bytes_as_the_whole_matrix_gives() {
 #[test]
 fn score_sums_block_by_block_to_the_whole_matrix_criteria() {
     let f = files();
-    let data32 = data().mapv(|v| f64::from(v as f32));
-    for (file, x) in [(&f.npy, data()), (&f.npy32, data32)] {
+    let (data64, data32) = (data(), data().mapv(|v| v as f32));
+    for (file, x) in [
+        (&f.npy, Data::from(&data64)),
+        (&f.npy32, Data::from(&data32)),
+    ] {
         let v = admix_json(&["score", &f.model, file, "--json"]);
-        let whole = model().criteria(x.view()).unwrap();
+        let whole = model().criteria(x).unwrap();
         // The log-likelihoods are summed per block, then the block sums: only
         // the order of the additions differs from the whole-matrix mean.
         for (field, want) in [

@@ -61,7 +61,7 @@ fn lloyd_iteration(c: &mut Criterion) {
         group.throughput(Throughput::Elements((n * k) as u64));
         let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
         group.bench_function(BenchmarkId::new("admix", &label), |b| {
-            b.iter(|| black_box(lloyd.step()))
+            b.iter(|| black_box(lloyd.step().unwrap()))
         });
         let mut centres = start.clone();
         group.bench_function(BenchmarkId::new("naive", &label), |b| {

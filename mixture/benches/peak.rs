@@ -19,6 +19,7 @@
 
 use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixtureModel};
 use admix_mixture::kmeans::{Distance, Lloyd};
+use admix_mixture::Data;
 use ndarray::{Array1, Array2, Array3, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -249,26 +250,29 @@ fn main() {
         }
         let x = blobs(n, d, k, 1);
         let start = x.select(Axis(0), &(0..k).map(|i| i * 7).collect::<Vec<_>>());
-        let mut lloyd = Lloyd::new(x.view(), start.view(), Distance::SquaredEuclidean).unwrap();
-        lloyd.step();
-        let reps = 100;
-        let cpu_start = process_cpu_seconds();
-        let seconds = best_of(reps, || {
-            black_box(lloyd.step());
-        });
-        let cpu_end = process_cpu_seconds();
+        let x32 = x.mapv(|v| v as f32);
         let flops = (n * lloyd_flops_per_row(d, k)) as f64;
-        report(
-            &format!("K-means Lloyd n={n} d={d} k={k}"),
-            seconds,
-            flops,
-            peak,
-        );
-        if let (Some(a), Some(b)) = (cpu_start, cpu_end) {
-            println!(
-                "  (mean CPU over all threads: {:.5} s/iter)",
-                (b - a) / reps as f64
+        for (what, data) in [("f64", Data::from(&x)), ("f32", Data::from(&x32))] {
+            let mut lloyd = Lloyd::new(data, start.view(), Distance::SquaredEuclidean).unwrap();
+            lloyd.step().unwrap();
+            let reps = 100;
+            let cpu_start = process_cpu_seconds();
+            let seconds = best_of(reps, || {
+                black_box(lloyd.step().unwrap());
+            });
+            let cpu_end = process_cpu_seconds();
+            report(
+                &format!("K-means Lloyd {what} n={n} d={d} k={k}"),
+                seconds,
+                flops,
+                peak,
             );
+            if let (Some(a), Some(b)) = (cpu_start, cpu_end) {
+                println!(
+                    "  (mean CPU over all threads: {:.5} s/iter)",
+                    (b - a) / reps as f64
+                );
+            }
         }
     }
 

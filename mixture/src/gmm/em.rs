@@ -307,10 +307,6 @@ fn kmeans_centres(
     if seeds_only {
         params = params.max_iter(0);
     }
-    // K-means reads `f64` arrays only until it takes a `Data` itself: other
-    // data are read into memory for it.
-    let x = x.to_f64()?;
-    let x = x.view();
     let model = match weights {
         Some(w) => params.fit_weighted(x, w)?,
         None => params.fit(x)?,

@@ -1,21 +1,23 @@
 //! One assignment pass: every row goes to its nearest centre, and each
-//! fixed-size chunk of rows sums its rows per cluster. Chunks run in
-//! parallel but are merged in chunk order, and the chunk size depends only
-//! on the number of features, so the sums are bitwise the same for any
-//! number of threads.
+//! chunk of rows sums its rows per cluster. Chunks run in parallel but are
+//! merged in chunk order ([`fold_chunks`]), so the sums are bitwise the same
+//! for any number of threads. No label is kept per row: a pass holds one
+//! window of per-chunk sums, whatever the number of rows.
 
-use super::distances::{nearest, nearest_at, PackedCentres};
+use super::distances::{nearest32_at, nearest_at, Lane, PackedCentres};
 use super::params::Distance;
+use super::prepare::{fold_raw_chunks, Chunks, Prepare, RawChunk, WINDOW};
 use crate::simd::{self, Kernel, Level};
-use rayon::prelude::*;
+use crate::MixtureError;
 
-/// Rows whose nearest centres are found in one kernel call.
+/// Most rows prepared and assigned at once.
 const STRETCH: usize = 256;
 
-/// Rows per chunk: about 128 KiB of data, so a chunk stays in L2 while its
-/// rows are assigned and summed.
-pub(crate) fn chunk_rows(d: usize) -> usize {
-    (16 * 1024 / d.max(1)).max(64)
+/// Rows prepared and then assigned at once: about 4 KiB of values, so that
+/// reading the next rows (prefetched one stretch ahead) overlaps the work on
+/// these; a multiple of the 8-row blocks of the kernels.
+fn stretch_rows(d: usize) -> usize {
+    (512 / d.max(1)).clamp(8, STRETCH) / 8 * 8
 }
 
 /// Per-cluster weighted sums of rows and of weights, and the weighted
@@ -28,8 +30,6 @@ pub(crate) struct ClusterSums {
     pub weights: Vec<f64>,
     /// Weighted sum of distances to the nearest centre.
     pub inertia: f64,
-    /// Rows whose label differs from the one they had before the pass.
-    pub changed: usize,
 }
 
 impl ClusterSums {
@@ -39,7 +39,6 @@ impl ClusterSums {
             sums: vec![0.0; k * d],
             weights: vec![0.0; k],
             inertia: 0.0,
-            changed: 0,
         }
     }
 
@@ -47,9 +46,12 @@ impl ClusterSums {
         self.sums.fill(0.0);
         self.weights.fill(0.0);
         self.inertia = 0.0;
-        self.changed = 0;
     }
 
+    /// Adds the sums of `other` (the next chunk's, in chunk order).
+    ///
+    /// This is the one place where the statistics of chunks meet: a
+    /// distributed run reduces them across processes here, in a fixed order.
     fn add(&mut self, other: &Self) {
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             *a += b;
@@ -58,136 +60,98 @@ impl ClusterSums {
             *a += b;
         }
         self.inertia += other.inertia;
-        self.changed += other.changed;
     }
-}
-
-/// Rows of prepared data to assign: row-major values with their squared
-/// norms and weights.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Rows<'a> {
-    /// `n * d` values.
-    pub x: &'a [f64],
-    /// `||x_i||^2`.
-    pub sq_norms: &'a [f64],
-    /// Weight of each row.
-    pub weights: &'a [f64],
-    /// Distance the rows were prepared for.
-    pub distance: Distance,
 }
 
 /// Scratch space of an assignment pass, reused from pass to pass.
 #[derive(Debug, Clone)]
 pub(crate) struct Assignment {
-    /// Nearest centre of each row (`usize::MAX` before the first pass).
-    pub labels: Vec<usize>,
     /// Merged sums of the last pass.
     pub total: ClusterSums,
+    /// One window of per-chunk sums.
     partials: Vec<ClusterSums>,
 }
 
 impl Assignment {
-    /// Scratch space for `n` rows, `k` clusters, `d` features.
-    pub fn new(n: usize, k: usize, d: usize) -> Self {
-        let n_chunks = n.div_ceil(chunk_rows(d));
+    /// Scratch space for passes over `n_chunks` chunks, `k` clusters, `d` features.
+    pub fn new(n_chunks: usize, k: usize, d: usize) -> Self {
         Self {
-            labels: vec![usize::MAX; n],
             total: ClusterSums::new(k, d),
-            partials: vec![ClusterSums::new(k, d); n_chunks],
+            partials: vec![ClusterSums::new(k, d); n_chunks.clamp(1, WINDOW)],
         }
     }
 
-    /// Assigns every row of `rows` (as many as `labels`) to its nearest
+    /// Assigns every row of `rows` (prepared for `distance`) to its nearest
     /// centre and leaves the merged sums in `total`.
-    pub fn pass(&mut self, rows: Rows, centres: &PackedCentres) {
-        self.pass_at(simd::level(), rows, centres)
+    pub fn pass(
+        &mut self,
+        rows: &(impl Chunks + ?Sized),
+        centres: &PackedCentres,
+        distance: Distance,
+    ) -> Result<(), MixtureError> {
+        self.pass_at(simd::level(), rows, centres, distance)
     }
 
     /// [`pass`](Self::pass) with the kernels compiled for `level`.
-    fn pass_at(&mut self, level: Level, rows: Rows, centres: &PackedCentres) {
-        let d = centres.d();
-        let chunk = chunk_rows(d);
+    fn pass_at(
+        &mut self,
+        level: Level,
+        rows: &(impl Chunks + ?Sized),
+        centres: &PackedCentres,
+        distance: Distance,
+    ) -> Result<(), MixtureError> {
         // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
-        let scale = match rows.distance {
+        let scale = match distance {
             Distance::SquaredEuclidean => 1.0,
             Distance::Cosine => 0.5,
         };
-        self.partials
-            .par_iter_mut()
-            .zip(rows.x.par_chunks(chunk * d))
-            .zip(rows.sq_norms.par_chunks(chunk))
-            .zip(rows.weights.par_chunks(chunk))
-            .zip(self.labels.par_chunks_mut(chunk))
-            .for_each(|((((part, x), sq_norms), weights), labels)| {
-                let chunk = Chunk {
-                    x,
-                    sq_norms,
-                    weights,
-                    labels,
-                };
+        let Self { total, partials } = self;
+        total.clear();
+        fold_raw_chunks(
+            rows,
+            partials,
+            |chunk, space, part| {
                 simd::dispatch(
                     level,
                     AssignChunk {
                         level,
                         chunk,
+                        space,
                         centres,
                         scale,
                         part,
                     },
                 )
-            });
-        self.total.clear();
-        for part in &self.partials {
-            self.total.add(part);
-        }
+            },
+            |_, part| total.add(part),
+        )
     }
-}
-
-/// Squared Euclidean distance of every row to its nearest centre (for
-/// cosine, twice the cosine distance: the order is what matters).
-pub(crate) fn nearest_sq_dists(rows: Rows, centres: &PackedCentres) -> Vec<f64> {
-    let d = centres.d();
-    let chunk = chunk_rows(d);
-    let n = rows.sq_norms.len();
-    let mut values = vec![0.0; n];
-    values
-        .par_chunks_mut(chunk)
-        .zip(rows.x.par_chunks(chunk * d))
-        .zip(rows.sq_norms.par_chunks(chunk))
-        .for_each(|((values, x), sq_norms)| {
-            let mut labels = vec![0; values.len()];
-            nearest(x, centres, &mut labels, values);
-            for (v, &sq) in values.iter_mut().zip(sq_norms) {
-                *v = (sq + *v).max(0.0);
-            }
-        });
-    values
-}
-
-/// One chunk of an assignment pass: its rows and their outputs.
-struct Chunk<'a> {
-    x: &'a [f64],
-    sq_norms: &'a [f64],
-    weights: &'a [f64],
-    labels: &'a mut [usize],
 }
 
 /// Assigning one chunk as a kernel, so that the per-cluster sums use the
 /// vectors of `level` (same operations per element, same results).
 struct AssignChunk<'a, 'p> {
     level: Level,
-    chunk: Chunk<'a>,
+    chunk: RawChunk<'a>,
+    space: &'p mut Prepare,
     centres: &'a PackedCentres,
     scale: f64,
     part: &'p mut ClusterSums,
 }
 
 impl Kernel for AssignChunk<'_, '_> {
-    type Output = ();
+    type Output = Result<(), MixtureError>;
 
     #[inline(always)]
-    fn run(self) {
-        assign_chunk(self.level, self.chunk, self.centres, self.scale, self.part)
+    fn run(self) -> Result<(), MixtureError> {
+        assign_chunk(
+            self.level,
+            self.chunk,
+            self.space,
+            self.centres,
+            self.scale,
+            self.part,
+        )
     }
 }
 
@@ -195,54 +159,82 @@ impl Kernel for AssignChunk<'_, '_> {
 ///
 /// Per row, besides the `2 k d + 2 k` flops of [`nearest_at`]: `2 d` for
 /// the weighted sum into the row's cluster and 5 for the inertia and the
-/// weight. Bytes moved from memory per row: `8 d` of data, 8 each of squared
-/// norm and weight, and the label read and written (16), so `8 d + 32`.
+/// weight. Bytes moved from memory per row: the `8 d` of data (`4 d` for
+/// `f32` data) and 8 of weight when there are weights; the prepared copy,
+/// its squared norms and the kernel's output stay in L2.
 #[inline(always)]
 fn assign_chunk(
     level: Level,
-    chunk: Chunk,
+    chunk: RawChunk,
+    space: &mut Prepare,
     centres: &PackedCentres,
     scale: f64,
     part: &mut ClusterSums,
-) {
+) -> Result<(), MixtureError> {
     let d = centres.d();
     part.clear();
-    let (mut inertia, mut changed) = (0.0, 0);
+    let mut inertia = 0.0;
     // Kernel output for a stretch of rows, on the stack.
-    let mut nearest_label = [0usize; STRETCH];
-    let mut nearest_value = [0.0; STRETCH];
-    for (s, x) in chunk.x.chunks(STRETCH * d).enumerate() {
-        let m = x.len() / d;
-        let (labels, values) = (&mut nearest_label[..m], &mut nearest_value[..m]);
-        nearest_at(level, x, centres, labels, values);
-        let range = s * STRETCH..s * STRETCH + m;
-        for (((((xi, &label), &v), &sq), &w), old) in x
-            .chunks_exact(d)
-            .zip(labels.iter())
-            .zip(values.iter())
-            .zip(&chunk.sq_norms[range.clone()])
-            .zip(&chunk.weights[range.clone()])
-            .zip(&mut chunk.labels[range])
-        {
-            if *old != label {
-                *old = label;
-                changed += 1;
-            }
-            inertia += w * ((sq + v).max(0.0) * scale);
-            part.weights[label] += w;
-            let sums = &mut part.sums[label * d..(label + 1) * d];
-            for (s, &xv) in sums.iter_mut().zip(xi) {
-                *s += w * xv;
+    let mut labels = [0usize; STRETCH];
+    let mut values = [0.0; STRETCH];
+    let mut values32 = [0.0f32; STRETCH];
+    let (n, stretch) = (chunk.len(), stretch_rows(d));
+    for first in (0..n).step_by(stretch) {
+        let range = first..(first + stretch).min(n);
+        let m = range.len();
+        if chunk.is_f32() {
+            if let Some(rows) = chunk.prepare32(range.clone(), space) {
+                nearest32_at(level, rows.x, centres, &mut labels[..m], &mut values32[..m]);
+                let rows = (rows.x, rows.sq_norms, rows.weights);
+                accumulate(
+                    rows,
+                    &labels[..m],
+                    &values32[..m],
+                    scale,
+                    part,
+                    &mut inertia,
+                );
+                continue;
             }
         }
+        let rows = chunk.prepare(range, space)?;
+        nearest_at(level, rows.x, centres, &mut labels[..m], &mut values[..m]);
+        let rows = (rows.x, rows.sq_norms, rows.weights);
+        accumulate(rows, &labels[..m], &values[..m], scale, part, &mut inertia);
     }
     part.inertia = inertia;
-    part.changed = changed;
+    Ok(())
+}
+
+/// Adds prepared rows (values, squared norms, weights) to the sums of
+/// their nearest centres (`labels`, `values` from the kernel) in `f64`,
+/// and their weighted distances to them to `inertia`, row after row.
+#[inline(always)]
+fn accumulate<T: Lane + Into<f64>>(
+    (x, sq_norms, weights): (&[T], &[T], Option<&[f64]>),
+    labels: &[usize],
+    values: &[T],
+    scale: f64,
+    part: &mut ClusterSums,
+    inertia: &mut f64,
+) {
+    let d = x.len() / labels.len().max(1);
+    for (r, ((xi, &label), &v)) in x.chunks_exact(d).zip(labels).zip(values).enumerate() {
+        let w = weights.map_or(1.0, |w| w[r]);
+        let dist: f64 = (sq_norms[r] + v).into();
+        *inertia += w * (dist.max(0.0) * scale);
+        part.weights[label] += w;
+        let sums = &mut part.sums[label * d..(label + 1) * d];
+        for (s, &xv) in sums.iter_mut().zip(xi) {
+            *s += w * xv.into();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kmeans::prepare::{chunk_rows, Batch};
     use ndarray::Array2;
 
     /// Every level the host runs assigns the same labels and sums the same
@@ -258,19 +250,20 @@ mod tests {
         let weights: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
         let centres = Array2::from_shape_fn((k, d), |(c, j)| c as f64 - 2.0 + 0.3 * j as f64);
         let packed = PackedCentres::new(centres.view());
-        let rows = Rows {
-            x: &x,
-            sq_norms: &sq_norms,
-            weights: &weights,
-            distance: Distance::SquaredEuclidean,
+        let rows = Batch {
+            d,
+            x,
+            sq_norms,
+            weights,
         };
         let pass = |level| {
-            let mut a = Assignment::new(n, k, d);
-            a.pass_at(level, rows, &packed);
-            (a.labels, a.total)
+            let mut a = Assignment::new(rows.n_chunks(), k, d);
+            a.pass_at(level, &rows, &packed, Distance::SquaredEuclidean)
+                .unwrap();
+            a.total
         };
         let scalar = pass(Level::Scalar);
-        assert!(scalar.1.weights.iter().all(|&w| w > 0.0));
+        assert!(scalar.weights.iter().all(|&w| w > 0.0));
         for level in simd::supported() {
             assert_eq!(pass(level), scalar, "{}", level.name());
         }

@@ -7,11 +7,10 @@ use super::model::KMeansModel;
 use super::params::{Algorithm, Distance, Init, KMeansParams, KMeansValidParams};
 use super::prepare::Prepared;
 use crate::data::check_scale;
-use crate::{check_data, MixtureError};
-use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
+use crate::{check_data, Data, MixtureError};
+use ndarray::{Array2, ArrayView1};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::borrow::Cow;
 
 impl KMeansParams {
     /// Checks the hyperparameters, then fits (see [`KMeansValidParams::fit`]).
@@ -31,7 +30,7 @@ impl KMeansParams {
     /// assert!(model.inertia() < 0.2);
     /// # Ok::<(), admix_mixture::MixtureError>(())
     /// ```
-    pub fn fit(&self, x: ArrayView2<f64>) -> Result<KMeansModel, MixtureError> {
+    pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<KMeansModel, MixtureError> {
         self.clone().check()?.fit(x)
     }
 
@@ -40,9 +39,9 @@ impl KMeansParams {
     ///
     /// # Errors
     /// As [`KMeansParams::check`] and [`KMeansValidParams::fit_weighted`].
-    pub fn fit_weighted(
+    pub fn fit_weighted<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         weights: ArrayView1<f64>,
     ) -> Result<KMeansModel, MixtureError> {
         self.clone().check()?.fit_weighted(x, weights)
@@ -50,7 +49,11 @@ impl KMeansParams {
 }
 
 impl KMeansValidParams {
-    /// Checks the data, then fits.
+    /// Checks the data, then fits. The data (an `f64` or `f32` array view,
+    /// or a [`RowSource`](crate::RowSource)) is read in chunks at every
+    /// pass and never copied: besides the model, a fit holds one window of
+    /// per-chunk sums, per-thread chunk scratch, and the rows k-means++ seeds
+    /// on (at most [`SEED_SAMPLE_ROWS`](super::SEED_SAMPLE_ROWS), or 32 per cluster if more).
     ///
     /// # Errors
     /// [`MixtureError::CentresShape`] when given centres do not have the
@@ -73,23 +76,23 @@ impl KMeansValidParams {
     /// assert!(model.inertia() < 0.2);
     /// # Ok::<(), admix_mixture::MixtureError>(())
     /// ```
-    pub fn fit(&self, x: ArrayView2<f64>) -> Result<KMeansModel, MixtureError> {
-        self.fit_with(x, None)
+    pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<KMeansModel, MixtureError> {
+        self.fit_with(x.into(), None)
     }
 
     /// As [`fit`](Self::fit), with a non-negative weight per row: a row of
     /// weight 2 counts as two copies of it, a row of weight 0 is ignored.
-    pub fn fit_weighted(
+    pub fn fit_weighted<'a>(
         &self,
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         weights: ArrayView1<f64>,
     ) -> Result<KMeansModel, MixtureError> {
-        self.fit_with(x, Some(weights))
+        self.fit_with(x.into(), Some(weights))
     }
 
     fn fit_with(
         &self,
-        x: ArrayView2<f64>,
+        x: Data,
         weights: Option<ArrayView1<f64>>,
     ) -> Result<KMeansModel, MixtureError> {
         check_data(x)?;
@@ -107,7 +110,7 @@ impl KMeansValidParams {
             }
         }
         let data = Prepared::new(x, weights, self.params.distance, None)?;
-        let n_positive = data.weights.iter().filter(|&&w| w > 0.0).count();
+        let n_positive = data.n_positive();
         if n_positive < self.params.n_clusters {
             return Err(MixtureError::TooFewSamples {
                 n_samples: n_positive,
@@ -122,7 +125,7 @@ impl KMeansValidParams {
         let mut best: Option<KMeansModel> = None;
         for _ in 0..runs {
             let centres = self.initial_centres(&data, &mut rng)?;
-            let model = self.run(&data, centres, &mut rng);
+            let model = self.run(&data, centres, &mut rng)?;
             match &best {
                 Some(b) if b.inertia <= model.inertia => {}
                 _ => best = Some(model),
@@ -138,24 +141,28 @@ impl KMeansValidParams {
         rng: &mut ChaCha8Rng,
     ) -> Result<Array2<f64>, MixtureError> {
         let k = self.params.n_clusters;
-        let rows = match &self.params.init {
-            Init::Given(centres) => return data.to_prepared(centres.view()),
+        match &self.params.init {
+            Init::Given(centres) => data.to_prepared(centres.view()),
             Init::Random => random_rows(data, k, rng),
             Init::KMeansPlusPlus { extra_candidates } => {
                 let extra = extra_candidates.unwrap_or_else(|| (k as f64).ln().floor() as usize);
                 kmeans_plus_plus(data, k, 1 + extra, rng)
             }
-        };
-        Ok(data.x.select(Axis(0), &rows))
+        }
     }
 
     /// One run of the update rule from `centres`, then a last assignment
     /// for the inertia of the final centres.
-    fn run(&self, data: &Prepared, centres: Array2<f64>, rng: &mut ChaCha8Rng) -> KMeansModel {
+    fn run(
+        &self,
+        data: &Prepared,
+        centres: Array2<f64>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<KMeansModel, MixtureError> {
         let (mut lloyd, n_iter, converged) = match self.params.algorithm {
             Algorithm::Lloyd => {
-                let mut lloyd = Lloyd::from_prepared(Cow::Borrowed(data), centres);
-                let (n_iter, converged) = self.iterate(&mut lloyd);
+                let mut lloyd = Lloyd::from_prepared(data.clone(), centres);
+                let (n_iter, converged) = self.iterate(&mut lloyd)?;
                 (lloyd, n_iter, converged)
             }
             Algorithm::MiniBatch {
@@ -168,32 +175,34 @@ impl KMeansValidParams {
                     tol: self.params.tol,
                     max_iter: self.params.max_iter,
                 };
-                let fit = mini_batch(data, centres, settings, rng);
-                let lloyd = Lloyd::from_prepared(Cow::Borrowed(data), fit.centres);
+                let fit = mini_batch(data, centres, settings, rng)?;
+                let lloyd = Lloyd::from_prepared(data.clone(), fit.centres);
                 (lloyd, fit.n_iter, fit.converged)
             }
         };
-        KMeansModel {
-            inertia: lloyd.inertia(),
+        Ok(KMeansModel {
+            inertia: lloyd.inertia()?,
             centres: lloyd.centroids(),
             distance: self.params.distance,
             n_iter,
             converged,
-        }
+        })
     }
 
-    /// Lloyd steps until no label changes, the inertia falls by at most
-    /// `tol` relative, or `max_iter`; returns (iterations, converged).
-    fn iterate(&self, lloyd: &mut Lloyd) -> (usize, bool) {
+    /// Lloyd steps until a fixed point (no centre moves: after the first
+    /// step, exactly when no label changed), the inertia falls by at most
+    /// `tol` relative, or `max_iter`; returns (iterations, converged). The
+    /// first step never counts as converged, as no labels came before it.
+    fn iterate(&self, lloyd: &mut Lloyd) -> Result<(usize, bool), MixtureError> {
         let mut previous = None;
         for iter in 0..self.params.max_iter {
-            let step = lloyd.step();
+            let step = lloyd.step()?;
             let small_fall = previous.is_some_and(|p: f64| p - step.inertia <= self.params.tol * p);
-            if step.changed == 0 || small_fall {
-                return (iter + 1, true);
+            if (iter > 0 && step.moved == 0) || small_fall {
+                return Ok((iter + 1, true));
             }
             previous = Some(step.inertia);
         }
-        (self.params.max_iter, false)
+        Ok((self.params.max_iter, false))
     }
 }

@@ -1,24 +1,142 @@
 //! Seedings that pick rows of the data as first centres: uniform random
 //! rows and greedy k-means++.
+//!
+//! k-means++ needs every row's distance to the chosen centres, so it runs on
+//! rows gathered in memory: all of them when there are at most
+//! [`SEED_SAMPLE_ROWS`] (or 32 per cluster, if more), else a seeded uniform
+//! sample of that many rows of positive weight, as scikit-learn's
+//! `MiniBatchKMeans` seeds on `init_size` rows. Spark's k-means|| would
+//! need several passes over the data and a weighted re-clustering; a
+//! sample costs one read of its rows and keeps the result of small data
+//! exactly what seeding all rows gives.
 
-use super::assign::chunk_rows;
 use super::distances::{all_centres, PackedCentres};
-use super::prepare::Prepared;
-use ndarray::Axis;
+use super::prepare::{chunk_rows, Prepared, Scratch};
+use crate::MixtureError;
+use ndarray::{Array2, Axis};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-/// `k` distinct rows of positive weight, uniformly; the caller has checked
-/// that there are at least `k` of them.
-pub(crate) fn random_rows(data: &Prepared, k: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
-    let eligible: Vec<usize> = (0..data.n_samples())
-        .filter(|&i| data.weights[i] > 0.0)
-        .collect();
-    rand::seq::index::sample(rng, eligible.len(), k)
-        .into_iter()
-        .map(|j| eligible[j])
-        .collect()
+/// Rows k-means++ seeds on at most (unless 32 per cluster is more): with
+/// `d` features they take `8 d` bytes each, and `8 (2 + candidates)` bytes
+/// of distances.
+pub const SEED_SAMPLE_ROWS: usize = 16384;
+
+/// Prepared rows held in memory for seeding, with their squared norms and weights.
+struct Sample {
+    x: Array2<f64>,
+    sq_norms: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Sample {
+    /// The prepared rows `rows` (increasing) of `data`.
+    fn gather(data: &Prepared, rows: &[usize]) -> Result<Self, MixtureError> {
+        let (d, longest) = (data.n_features(), chunk_rows(data.n_features()));
+        let mut sample = Sample {
+            x: Array2::zeros((rows.len(), d)),
+            sq_norms: Vec::with_capacity(rows.len()),
+            weights: Vec::with_capacity(rows.len()),
+        };
+        let mut scratch = Scratch::default();
+        let mut values = Vec::with_capacity(rows.len() * d);
+        let mut at = 0;
+        while at < rows.len() {
+            // A run of consecutive rows is read at once.
+            let mut end = at + 1;
+            while end < rows.len() && rows[end] == rows[end - 1] + 1 && end - at < longest {
+                end += 1;
+            }
+            let chunk = data.rows(rows[at]..rows[end - 1] + 1, &mut scratch)?;
+            values.extend_from_slice(chunk.x);
+            sample.sq_norms.extend_from_slice(chunk.sq_norms);
+            sample
+                .weights
+                .extend((0..end - at).map(|i| chunk.weight(i)));
+            at = end;
+        }
+        sample.x = Array2::from_shape_vec((rows.len(), d), values).expect("rows of d values");
+        Ok(sample)
+    }
+
+    fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
+
+    fn n_features(&self) -> usize {
+        self.x.ncols()
+    }
+
+    fn rows(&self) -> &[f64] {
+        self.x.as_slice().expect("standard layout")
+    }
+}
+
+/// The rows of positive weight whose ranks among them are `ranks`, in the
+/// order of `ranks`.
+fn positive_rows(data: &Prepared, ranks: &[usize]) -> Vec<usize> {
+    let Some(weights) = data.weights() else {
+        return ranks.to_vec();
+    };
+    let mut wanted: Vec<(usize, usize)> = ranks.iter().enumerate().map(|(p, &r)| (r, p)).collect();
+    wanted.sort_unstable();
+    let mut rows = vec![0; ranks.len()];
+    let mut next = wanted.iter().peekable();
+    let positive = weights.iter().enumerate().filter(|(_, &w)| w > 0.0);
+    for (rank, (i, _)) in positive.enumerate() {
+        while let Some(&&(r, p)) = next.peek() {
+            if r != rank {
+                break;
+            }
+            rows[p] = i;
+            next.next();
+        }
+    }
+    rows
+}
+
+/// `k` distinct rows of positive weight, uniformly, prepared; the caller
+/// has checked that there are at least `k` of them.
+pub(crate) fn random_rows(
+    data: &Prepared,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Array2<f64>, MixtureError> {
+    let ranks = rand::seq::index::sample(rng, data.n_positive(), k).into_vec();
+    let rows = positive_rows(data, &ranks);
+    let mut centres = Array2::zeros((k, data.n_features()));
+    let mut scratch = Scratch::default();
+    for (mut centre, &i) in centres.rows_mut().into_iter().zip(&rows) {
+        centre.assign(&ndarray::ArrayView1::from(
+            data.rows(i..i + 1, &mut scratch)?.x,
+        ));
+    }
+    Ok(centres)
+}
+
+/// k-means++ ([`greedy_kmeans_plus_plus`]) on all rows of `data` or on a
+/// seeded sample of them (see the module's documentation); returns the
+/// prepared centres.
+pub(crate) fn kmeans_plus_plus(
+    data: &Prepared,
+    k: usize,
+    n_candidates: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Array2<f64>, MixtureError> {
+    let size = SEED_SAMPLE_ROWS.max(32 * k);
+    let rows: Vec<usize> = if data.n_samples() <= size {
+        (0..data.n_samples()).collect()
+    } else if data.n_positive() <= size {
+        positive_rows(data, &(0..data.n_positive()).collect::<Vec<_>>())
+    } else {
+        let mut ranks = rand::seq::index::sample(rng, data.n_positive(), size).into_vec();
+        ranks.sort_unstable();
+        positive_rows(data, &ranks)
+    };
+    let sample = Sample::gather(data, &rows)?;
+    let chosen = greedy_kmeans_plus_plus(&sample, k, n_candidates, rng);
+    Ok(sample.x.select(Axis(0), &chosen))
 }
 
 /// Greedy k-means++: the first centre is drawn with probability
@@ -28,8 +146,8 @@ pub(crate) fn random_rows(data: &Prepared, k: usize, rng: &mut ChaCha8Rng) -> Ve
 /// potential (the weighted sum of those squared distances).
 ///
 /// Returns the indices of the chosen rows.
-pub(crate) fn kmeans_plus_plus(
-    data: &Prepared,
+fn greedy_kmeans_plus_plus(
+    data: &Sample,
     k: usize,
     n_candidates: usize,
     rng: &mut ChaCha8Rng,
@@ -91,7 +209,7 @@ fn draw(cumulative: &[f64], rng: &mut ChaCha8Rng) -> usize {
 /// `out[i * m + c] = ||x_i - x_rows[c]||^2` for the `m` rows `rows`, through
 /// the assignment kernel (exactly 0 for a row against itself, since squared
 /// norms and dot products are summed in the same order).
-fn sq_dists_to_rows(data: &Prepared, rows: &[usize], out: &mut [f64]) {
+fn sq_dists_to_rows(data: &Sample, rows: &[usize], out: &mut [f64]) {
     let (d, m) = (data.n_features(), rows.len());
     let packed = PackedCentres::new(data.x.select(Axis(0), rows).view());
     let chunk = chunk_rows(d);
@@ -111,7 +229,7 @@ fn sq_dists_to_rows(data: &Prepared, rows: &[usize], out: &mut [f64]) {
 /// For each of `m` candidates, the weighted sum over rows of
 /// `min(closest, candidate distance)`, summed chunk by chunk in index order
 /// so that it does not depend on the number of threads.
-fn potentials_with(data: &Prepared, closest: &[f64], candidates: &[f64], m: usize) -> Vec<f64> {
+fn potentials_with(data: &Sample, closest: &[f64], candidates: &[f64], m: usize) -> Vec<f64> {
     let chunk = chunk_rows(data.n_features());
     let partial: Vec<Vec<f64>> = closest
         .par_chunks(chunk)
@@ -158,10 +276,11 @@ mod tests {
         // Two tight groups and a far outlier: after the first centre, the
         // far group or the outlier must be picked, never a near duplicate.
         let x = Array2::from_shape_vec((5, 1), vec![0.0, 0.01, 10.0, 10.01, 100.0]).unwrap();
-        let data = Prepared::new(x.view(), None, Distance::SquaredEuclidean, None).unwrap();
+        let data = Prepared::new(x.view().into(), None, Distance::SquaredEuclidean, None).unwrap();
+        let sample = Sample::gather(&data, &[0, 1, 2, 3, 4]).unwrap();
         for seed in 0..20 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let chosen = kmeans_plus_plus(&data, 3, 3, &mut rng);
+            let chosen = greedy_kmeans_plus_plus(&sample, 3, 3, &mut rng);
             let mut groups: Vec<usize> = chosen.iter().map(|&i| [0, 0, 1, 1, 2][i]).collect();
             groups.sort();
             assert_eq!(groups, vec![0, 1, 2], "seed {seed} chose {chosen:?}");

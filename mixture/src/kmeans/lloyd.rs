@@ -4,13 +4,12 @@
 //! # Reference
 //! Lloyd, Least squares quantization in PCM, IEEE Trans. Inf. Theory 28(2), 1982.
 
-use super::assign::{nearest_sq_dists, Assignment};
-use super::distances::PackedCentres;
+use super::assign::Assignment;
+use super::distances::{nearest, PackedCentres};
 use super::params::Distance;
-use super::prepare::Prepared;
-use crate::{check_data, MixtureError};
+use super::prepare::{fold_chunks, Chunks, Prepared, Scratch, WINDOW};
+use crate::{check_data, Data, MixtureError};
 use ndarray::{Array2, ArrayView2};
-use std::borrow::Cow;
 
 /// What one Lloyd step saw.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,14 +17,16 @@ pub struct LloydStep {
     /// Weighted sum of distances to the nearest centre, for the centres
     /// *before* the step moved them.
     pub inertia: f64,
-    /// Rows whose nearest centre changed (every row on the first step),
-    /// including rows moved into empty clusters.
-    pub changed: usize,
+    /// Centres the step changed (compared bit for bit). Zero means a fixed
+    /// point: the next step would assign every row as this one did. No label
+    /// is stored per row, so this takes the place of a count of changed labels.
+    pub moved: usize,
 }
 
 /// Lloyd's algorithm one step at a time: each [`Lloyd::step`] assigns
 /// every row to its nearest centre and moves each centre to the weighted
-/// mean of its rows.
+/// mean of its rows. The data are read in chunks at every step, never
+/// copied.
 ///
 /// A cluster left empty takes the row farthest from its own centre (the
 /// next farthest for a second empty cluster, and so on; ties go to the
@@ -38,28 +39,30 @@ pub struct LloydStep {
 /// # use ndarray::array;
 /// let x = array![[0.0, 0.0], [0.0, 1.0], [10.0, 0.0], [10.0, 1.0]];
 /// let mut lloyd = Lloyd::new(x.view(), array![[0.0, 0.0], [1.0, 0.0]].view(), Distance::SquaredEuclidean)?;
-/// lloyd.step();
-/// let step = lloyd.step();
-/// assert_eq!(step.changed, 0);
+/// lloyd.step()?;
+/// let step = lloyd.step()?;
+/// assert_eq!(step.moved, 0);
 /// assert_eq!(lloyd.centroids(), array![[0.0, 0.5], [10.0, 0.5]]);
 /// # Ok::<(), admix_mixture::MixtureError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Lloyd<'a> {
-    data: Cow<'a, Prepared>,
+    data: Prepared<'a>,
     /// Centres in the prepared space (centred, or unit length for cosine).
     centres: Array2<f64>,
     packed: PackedCentres,
     assignment: Assignment,
 }
 
-impl Lloyd<'static> {
-    /// Starts from `centres` (k x d) on the data `x` (n x d).
+impl<'a> Lloyd<'a> {
+    /// Starts from `centres` (k x d) on the data `x` (n x d), which it
+    /// borrows and reads at every step.
     pub fn new(
-        x: ArrayView2<f64>,
+        x: impl Into<Data<'a>>,
         centres: ArrayView2<f64>,
         distance: Distance,
     ) -> Result<Self, MixtureError> {
+        let x = x.into();
         check_data(x)?;
         let d = x.ncols();
         if centres.nrows() == 0 || centres.ncols() != d {
@@ -76,16 +79,14 @@ impl Lloyd<'static> {
         }
         let data = Prepared::new(x, None, distance, None)?;
         let centres = data.to_prepared(centres)?;
-        Ok(Lloyd::from_prepared(Cow::Owned(data), centres))
+        Ok(Lloyd::from_prepared(data, centres))
     }
-}
 
-impl<'a> Lloyd<'a> {
     /// Starts from centres already in the prepared space of `data`.
-    pub(crate) fn from_prepared(data: Cow<'a, Prepared>, centres: Array2<f64>) -> Self {
+    pub(crate) fn from_prepared(data: Prepared<'a>, centres: Array2<f64>) -> Self {
         let (k, d) = centres.dim();
         Self {
-            assignment: Assignment::new(data.n_samples(), k, d),
+            assignment: Assignment::new(data.n_chunks(), k, d),
             packed: PackedCentres::new(centres.view()),
             data,
             centres,
@@ -93,21 +94,27 @@ impl<'a> Lloyd<'a> {
     }
 
     /// One iteration: assign, then move the centres.
-    pub fn step(&mut self) -> LloydStep {
-        self.assign();
-        let relocated = self.fill_empty_clusters();
-        self.move_centres();
-        LloydStep {
+    ///
+    /// # Errors
+    /// When the data's source fails to give its rows.
+    pub fn step(&mut self) -> Result<LloydStep, MixtureError> {
+        self.assign()?;
+        self.fill_empty_clusters()?;
+        let moved = self.move_centres();
+        Ok(LloydStep {
             inertia: self.assignment.total.inertia,
-            changed: self.assignment.total.changed + relocated,
-        }
+            moved,
+        })
     }
 
     /// Assigns every row to the current centres without moving them and
     /// returns the inertia.
-    pub fn inertia(&mut self) -> f64 {
-        self.assign();
-        self.assignment.total.inertia
+    ///
+    /// # Errors
+    /// When the data's source fails to give its rows.
+    pub fn inertia(&mut self) -> Result<f64, MixtureError> {
+        self.assign()?;
+        Ok(self.assignment.total.inertia)
     }
 
     /// The current centres, in data space (k x d).
@@ -115,52 +122,45 @@ impl<'a> Lloyd<'a> {
         self.data.to_data(&self.centres)
     }
 
-    fn assign(&mut self) {
-        self.assignment.pass(self.data.as_rows(), &self.packed);
+    fn assign(&mut self) -> Result<(), MixtureError> {
+        self.assignment
+            .pass(&self.data, &self.packed, self.data.distance)
     }
 
-    /// Moves the farthest rows into clusters of zero weight; returns how many moved.
-    fn fill_empty_clusters(&mut self) -> usize {
+    /// Moves the farthest rows into clusters of zero weight.
+    fn fill_empty_clusters(&mut self) -> Result<(), MixtureError> {
         let total = &mut self.assignment.total;
         let empty: Vec<usize> = (0..total.weights.len())
             .filter(|&c| total.weights[c] == 0.0)
             .collect();
         if empty.is_empty() {
-            return 0;
+            return Ok(());
         }
-        let weights = &self.data.weights;
         // Distances are recomputed here rather than stored by every pass:
         // empty clusters are rare.
-        let dists = nearest_sq_dists(self.data.as_rows(), &self.packed);
-        let mut far: Vec<usize> = (0..weights.len()).filter(|&i| weights[i] > 0.0).collect();
-        let by_distance = |a: &usize, b: &usize| dists[*b].total_cmp(&dists[*a]).then(a.cmp(b));
-        let m = empty.len().min(far.len());
-        if m == 0 {
-            return 0;
-        }
-        far.select_nth_unstable_by(m - 1, by_distance);
-        far[..m].sort_unstable_by(by_distance);
+        let far = farthest_rows(&self.data, &self.packed, empty.len())?;
         let d = self.data.n_features();
-        let x = self.data.rows();
-        for (&c, &i) in empty.iter().zip(&far[..m]) {
-            let (w, row) = (weights[i], &x[i * d..(i + 1) * d]);
-            let old = self.assignment.labels[i];
-            for (j, &xv) in row.iter().enumerate() {
+        let mut scratch = Scratch::default();
+        for (&c, far) in empty.iter().zip(&far) {
+            let (i, old) = (far.row, far.label);
+            let row = self.data.rows(i..i + 1, &mut scratch)?;
+            let w = self.data.weight(i);
+            for (j, &xv) in row.x.iter().enumerate() {
                 total.sums[old * d + j] -= w * xv;
                 total.sums[c * d + j] = w * xv;
             }
             total.weights[old] -= w;
             total.weights[c] = w;
-            self.assignment.labels[i] = c;
         }
-        m
+        Ok(())
     }
 
     /// Moves each centre of positive weight to the mean of its rows (kept
-    /// at unit length for cosine).
-    fn move_centres(&mut self) {
+    /// at unit length for cosine); returns how many centres changed.
+    fn move_centres(&mut self) -> usize {
         let total = &self.assignment.total;
         let d = self.centres.ncols();
+        let mut moved = 0;
         for (c, mut centre) in self.centres.rows_mut().into_iter().enumerate() {
             let sums = &total.sums[c * d..(c + 1) * d];
             let scale = match self.data.distance {
@@ -169,11 +169,71 @@ impl<'a> Lloyd<'a> {
                 Distance::Cosine => sums.iter().map(|s| s * s).sum::<f64>().sqrt(),
             };
             if total.weights[c] > 0.0 && scale > 0.0 {
+                let mut changed = false;
                 for (m, &s) in centre.iter_mut().zip(sums) {
-                    *m = s / scale;
+                    let new = s / scale;
+                    changed |= new.to_bits() != m.to_bits();
+                    *m = new;
                 }
+                moved += usize::from(changed);
             }
         }
         self.packed.repack(self.centres.view());
+        moved
     }
+}
+
+/// A row of positive weight far from its nearest centre.
+#[derive(Debug, Clone, Copy)]
+struct FarRow {
+    row: usize,
+    label: usize,
+    sq_dist: f64,
+}
+
+/// The `m` rows of positive weight farthest from their nearest centre (by
+/// squared Euclidean distance; for cosine, twice the cosine distance),
+/// farthest first, the lower index first among equal distances: a total
+/// order, so the same rows whatever the chunks. Keeps `m` rows per chunk.
+fn farthest_rows(
+    data: &Prepared,
+    centres: &PackedCentres,
+    m: usize,
+) -> Result<Vec<FarRow>, MixtureError> {
+    let order = |a: &FarRow, b: &FarRow| b.sq_dist.total_cmp(&a.sq_dist).then(a.row.cmp(&b.row));
+    let keep = |rows: &mut Vec<FarRow>| {
+        if rows.len() > m {
+            rows.select_nth_unstable_by(m - 1, order);
+            rows.truncate(m);
+        }
+    };
+    let mut partials = vec![Vec::new(); data.n_chunks().clamp(1, WINDOW)];
+    let mut far = Vec::with_capacity(2 * m);
+    fold_chunks(
+        data,
+        &mut partials,
+        |chunk, part: &mut Vec<FarRow>| {
+            let n = chunk.sq_norms.len();
+            let mut labels = vec![0; n];
+            let mut values = vec![0.0; n];
+            nearest(chunk.x, centres, &mut labels, &mut values);
+            part.clear();
+            for (i, (&label, &v)) in labels.iter().zip(&values).enumerate() {
+                if chunk.weight(i) > 0.0 {
+                    part.push(FarRow {
+                        row: chunk.start + i,
+                        label,
+                        sq_dist: (chunk.sq_norms[i] + v).max(0.0),
+                    });
+                }
+            }
+            keep(part);
+        },
+        |_, part| {
+            far.extend_from_slice(part);
+            keep(&mut far);
+        },
+    )?;
+    far.sort_unstable_by(order);
+    Ok(far)
 }

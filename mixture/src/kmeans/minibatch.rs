@@ -11,11 +11,12 @@
 //! # Reference
 //! Sculley, Web-scale k-means clustering, WWW 2010.
 
-use super::assign::{Assignment, ClusterSums, Rows};
+use super::assign::{Assignment, ClusterSums};
 use super::distances::PackedCentres;
 use super::params::Distance;
-use super::prepare::Prepared;
-use ndarray::{Array2, Axis};
+use super::prepare::{Batch, Chunks, Prepared, Scratch};
+use crate::MixtureError;
+use ndarray::{Array1, Array2};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
@@ -43,35 +44,33 @@ pub(crate) fn mini_batch(
     mut centres: Array2<f64>,
     settings: MiniBatchSettings,
     rng: &mut ChaCha8Rng,
-) -> MiniBatchFit {
+) -> Result<MiniBatchFit, MixtureError> {
     let (k, d) = centres.dim();
     let n = data.n_samples();
     // Batches larger than the data only repeat rows: clip them.
     let b = settings.batch_size.min(n);
-    let mut batch_x = vec![0.0; b * d];
-    let mut batch_sq_norms = vec![0.0; b];
-    let mut batch_weights = vec![0.0; b];
-    let mut assignment = Assignment::new(b, k, d);
+    let mut batch = Batch {
+        d,
+        x: vec![0.0; b * d],
+        sq_norms: vec![0.0; b],
+        weights: vec![0.0; b],
+    };
+    let mut assignment = Assignment::new(batch.n_chunks(), k, d);
     let mut packed = PackedCentres::new(centres.view());
     let mut seen = vec![0.0; k];
-    let threshold = settings.tol * total_variance(data);
-    let x = data.rows();
+    let threshold = settings.tol * total_variance(data)?;
+    let mut scratch = Scratch::default();
     for iter in 0..settings.max_iter {
         let mut movement = 0.0;
         for _ in 0..settings.steps_per_iteration {
             for r in 0..b {
                 let i = rng.random_range(0..n);
-                batch_x[r * d..(r + 1) * d].copy_from_slice(&x[i * d..(i + 1) * d]);
-                batch_sq_norms[r] = data.sq_norms[i];
-                batch_weights[r] = data.weights[i];
+                let row = data.rows(i..i + 1, &mut scratch)?;
+                batch.x[r * d..(r + 1) * d].copy_from_slice(row.x);
+                batch.sq_norms[r] = row.sq_norms[0];
+                batch.weights[r] = row.weight(0);
             }
-            let rows = Rows {
-                x: &batch_x,
-                sq_norms: &batch_sq_norms,
-                weights: &batch_weights,
-                distance: data.distance,
-            };
-            assignment.pass(rows, &packed);
+            assignment.pass(&batch, &packed, data.distance)?;
             update_centres(
                 &mut centres,
                 &mut seen,
@@ -82,18 +81,18 @@ pub(crate) fn mini_batch(
             packed.repack(centres.view());
         }
         if movement <= threshold {
-            return MiniBatchFit {
+            return Ok(MiniBatchFit {
                 centres,
                 n_iter: iter + 1,
                 converged: true,
-            };
+            });
         }
     }
-    MiniBatchFit {
+    Ok(MiniBatchFit {
         centres,
         n_iter: settings.max_iter,
         converged: false,
-    }
+    })
 }
 
 /// One mini-batch step: moves every centre to the weighted mean of what it
@@ -138,9 +137,20 @@ pub(crate) fn update_centres(
     }
 }
 
-/// Mean squared distance of the prepared rows to their mean.
-fn total_variance(data: &Prepared) -> f64 {
-    let mean = data.x.mean_axis(Axis(0)).expect("data has rows");
-    let mean_sq_norm = data.sq_norms.iter().sum::<f64>() / data.n_samples() as f64;
-    (mean_sq_norm - mean.dot(&mean)).max(0.0)
+/// Mean squared distance of the prepared rows to their mean (rows summed
+/// in index order).
+fn total_variance(data: &Prepared) -> Result<f64, MixtureError> {
+    let n = data.n_samples() as f64;
+    let mut sums = Array1::<f64>::zeros(data.n_features());
+    let mut sum_sq_norms = 0.0;
+    data.for_each_chunk(|chunk| {
+        for (row, &sq) in chunk.x.chunks_exact(sums.len()).zip(chunk.sq_norms) {
+            for (s, &v) in sums.iter_mut().zip(row) {
+                *s += v;
+            }
+            sum_sq_norms += sq;
+        }
+    })?;
+    let mean = sums / n;
+    Ok((sum_sq_norms / n - mean.dot(&mean)).max(0.0))
 }

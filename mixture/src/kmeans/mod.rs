@@ -35,6 +35,7 @@ mod online;
 mod params;
 mod prepare;
 
+pub use init::SEED_SAMPLE_ROWS;
 pub use lloyd::{Lloyd, LloydStep};
 pub use model::KMeansModel;
 pub use online::OnlineKMeans;

@@ -1,12 +1,11 @@
 //! The fitted K-means model: centres and what can be computed from them.
 
-use super::assign::{chunk_rows, Assignment};
-use super::distances::{all_centres, PackedCentres};
+use super::assign::Assignment;
+use super::distances::{all_centres, nearest, PackedCentres};
 use super::params::Distance;
-use super::prepare::Prepared;
-use crate::{check_features, MixtureError};
+use super::prepare::{fold_chunks, Chunks, Prepared, WINDOW};
+use crate::{check_features, Data, MixtureError};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
-use rayon::prelude::*;
 
 /// A fitted K-means model, from [`KMeansParams::fit`](super::KMeansParams::fit).
 #[derive(Debug, Clone, PartialEq)]
@@ -58,55 +57,64 @@ impl KMeansModel {
     }
 
     /// Index of the nearest centre of every row of `x` (lowest index on ties).
-    pub fn predict(&self, x: ArrayView2<f64>) -> Result<Array1<usize>, MixtureError> {
-        Ok(Array1::from(self.assign(x)?.labels))
+    pub fn predict<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array1<usize>, MixtureError> {
+        let (data, packed) = self.prepare(x.into())?;
+        let mut labels = Vec::with_capacity(data.n_samples());
+        let mut partials = vec![Vec::new(); data.n_chunks().clamp(1, WINDOW)];
+        fold_chunks(
+            &data,
+            &mut partials,
+            |chunk, part: &mut Vec<usize>| {
+                let n = chunk.sq_norms.len();
+                part.resize(n, 0);
+                nearest(chunk.x, &packed, part, &mut vec![0.0; n]);
+            },
+            |_, part| labels.extend_from_slice(part),
+        )?;
+        Ok(Array1::from(labels))
     }
 
     /// Distance of every row of `x` to every centre (n x k): squared
     /// Euclidean, or `1 - cos` for cosine.
-    pub fn transform(&self, x: ArrayView2<f64>) -> Result<Array2<f64>, MixtureError> {
-        let (data, packed) = self.prepare(x)?;
-        let (n, d, k) = (data.n_samples(), data.n_features(), packed.k());
+    pub fn transform<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array2<f64>, MixtureError> {
+        let (data, packed) = self.prepare(x.into())?;
+        let k = packed.k();
         let scale = match self.distance {
             Distance::SquaredEuclidean => 1.0,
             Distance::Cosine => 0.5,
         };
-        let mut out = Array2::zeros((n, k));
-        let chunk = chunk_rows(d);
-        out.as_slice_mut()
-            .expect("a new array is contiguous")
-            .par_chunks_mut(chunk * k)
-            .zip(data.rows().par_chunks(chunk * d))
-            .zip(data.sq_norms.par_chunks(chunk))
-            .for_each(|((out, x), sq_norms)| {
-                all_centres(x, &packed, out);
-                for (row, &sq) in out.chunks_exact_mut(k).zip(sq_norms) {
+        let mut out = Vec::with_capacity(data.n_samples() * k);
+        let mut partials = vec![Vec::new(); data.n_chunks().clamp(1, WINDOW)];
+        fold_chunks(
+            &data,
+            &mut partials,
+            |chunk, part: &mut Vec<f64>| {
+                part.resize(chunk.sq_norms.len() * k, 0.0);
+                all_centres(chunk.x, &packed, part);
+                for (row, &sq) in part.chunks_exact_mut(k).zip(chunk.sq_norms) {
                     for v in row {
                         *v = (sq + *v).max(0.0) * scale;
                     }
                 }
-            });
-        Ok(out)
+            },
+            |_, part| out.extend_from_slice(part),
+        )?;
+        Ok(Array2::from_shape_vec((data.n_samples(), k), out).expect("n rows of k distances"))
     }
 
     /// Sum over the rows of `x` of the distance to the nearest centre
     /// (squared Euclidean or cosine). Positive, and lower is better, as
     /// TensorFlow's KMeans score; scikit-learn's `score` is its negative.
-    pub fn score(&self, x: ArrayView2<f64>) -> Result<f64, MixtureError> {
-        Ok(self.assign(x)?.total.inertia)
-    }
-
-    /// One assignment pass of the rows of `x` (unit weights).
-    fn assign(&self, x: ArrayView2<f64>) -> Result<Assignment, MixtureError> {
-        let (data, packed) = self.prepare(x)?;
-        let mut assignment = Assignment::new(data.n_samples(), packed.k(), data.n_features());
-        assignment.pass(data.as_rows(), &packed);
-        Ok(assignment)
+    pub fn score<'a>(&self, x: impl Into<Data<'a>>) -> Result<f64, MixtureError> {
+        let (data, packed) = self.prepare(x.into())?;
+        let mut assignment = Assignment::new(data.n_chunks(), packed.k(), data.n_features());
+        assignment.pass(&data, &packed, self.distance)?;
+        Ok(assignment.total.inertia)
     }
 
     /// Checks `x` and prepares it with the centres: centred on the mean of
     /// the centres (squared Euclidean) or scaled to unit rows (cosine).
-    fn prepare(&self, x: ArrayView2<f64>) -> Result<(Prepared, PackedCentres), MixtureError> {
+    fn prepare<'a>(&self, x: Data<'a>) -> Result<(Prepared<'a>, PackedCentres), MixtureError> {
         check_features(x, self.n_features())?;
         let shift = self
             .centres

@@ -8,9 +8,9 @@ use super::distances::PackedCentres;
 use super::minibatch::update_centres;
 use super::model::KMeansModel;
 use super::params::Distance;
-use super::prepare::Prepared;
-use crate::{check_features, MixtureError};
-use ndarray::{Array1, Array2, ArrayView2};
+use super::prepare::{prepare_centres, Chunks, Prepared};
+use crate::{check_features, Data, MixtureError};
+use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
 
 /// K-means fitted by mini-batch steps over the batches given to
@@ -57,11 +57,18 @@ impl OnlineKMeans {
     /// # Errors
     /// A zero centre of a cosine model.
     pub fn new(model: &KMeansModel) -> Result<Self, MixtureError> {
-        let prepared = Prepared::new(model.centroids(), None, model.distance, None)?;
+        let shift = match model.distance {
+            Distance::SquaredEuclidean => model
+                .centroids()
+                .mean_axis(Axis(0))
+                .expect("a model has at least one centre"),
+            Distance::Cosine => Array1::zeros(model.n_features()),
+        };
+        let centres = prepare_centres(model.centroids(), model.distance, &shift)?;
         Ok(OnlineKMeans {
             distance: model.distance,
-            shift: prepared.shift.to_vec(),
-            centres: prepared.x.outer_iter().map(|c| c.to_vec()).collect(),
+            shift: shift.to_vec(),
+            centres: centres.outer_iter().map(|c| c.to_vec()).collect(),
             seen: vec![0.0; model.n_clusters()],
             batches: 0,
             last_inertia: 0.0,
@@ -92,15 +99,16 @@ impl OnlineKMeans {
     /// An empty batch, a batch with another number of columns than the
     /// centres, a NaN or infinite value, or (cosine) a zero row; the state is
     /// then unchanged.
-    pub fn partial_fit(&mut self, batch: ArrayView2<f64>) -> Result<(), MixtureError> {
+    pub fn partial_fit<'a>(&mut self, batch: impl Into<Data<'a>>) -> Result<(), MixtureError> {
+        let batch = batch.into();
         let d = self.shift.len();
         check_features(batch, d)?;
         let shift = Array1::from(self.shift.clone());
         let data = Prepared::new(batch, None, self.distance, Some(shift))?;
         let mut centres = self.prepared_centres();
         let packed = PackedCentres::new(centres.view());
-        let mut assignment = Assignment::new(data.n_samples(), centres.nrows(), d);
-        assignment.pass(data.as_rows(), &packed);
+        let mut assignment = Assignment::new(data.n_chunks(), centres.nrows(), d);
+        assignment.pass(&data, &packed, self.distance)?;
         let mut movement = 0.0;
         update_centres(
             &mut centres,
