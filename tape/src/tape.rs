@@ -291,10 +291,15 @@ fn too_many_nodes() -> ! {
 
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
 /// adjoint to its parents, weighted by its local partials.
+///
+/// Indexed by a counting range over slices cut to `end` (`enumerate` on a
+/// reversed slice recomputes the index by a division per node).
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
-    for (i, node) in nodes[start..end].iter().enumerate().rev() {
-        let a = adj[start + i];
+    let (nodes, adj) = (&nodes[..end], &mut adj[..end]);
+    for i in (start..end).rev() {
+        let node = &nodes[i];
+        let a = adj[i];
         let [p, q] = node.parent_indices();
         adj[p] += a * node.partials[0];
         // Unused second slots point at the sink: skipping them keeps the
