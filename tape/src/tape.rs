@@ -292,13 +292,13 @@ fn too_many_nodes() -> ! {
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
 /// adjoint to its parents, weighted by its local partials.
 ///
-/// Indexed by a counting range over slices cut to `end` (`enumerate` on a
-/// reversed slice recomputes the index by a division per node).
+/// The index is counted down by hand: `enumerate` on a reversed slice
+/// recomputes it by a division per node.
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
-    let (nodes, adj) = (&nodes[..end], &mut adj[..end]);
-    for i in (start..end).rev() {
-        let node = &nodes[i];
+    let mut i = end;
+    for node in nodes[start..end].iter().rev() {
+        i -= 1;
         let a = adj[i];
         let [p, q] = node.parent_indices();
         adj[p] += a * node.partials[0];
