@@ -291,15 +291,10 @@ fn too_many_nodes() -> ! {
 
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
 /// adjoint to its parents, weighted by its local partials.
-///
-/// The index is counted down by hand: `enumerate` on a reversed slice
-/// recomputes it by a division per node.
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
-    let mut i = end;
-    for node in nodes[start..end].iter().rev() {
-        i -= 1;
-        let a = adj[i];
+    for (i, node) in nodes[start..end].iter().enumerate().rev() {
+        let a = adj[start + i];
         let [p, q] = node.parent_indices();
         adj[p] += a * node.partials[0];
         // Unused second slots point at the sink: skipping them keeps the
