@@ -26,7 +26,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` appends `--bench`: options are not ours.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let usage = "usage: tape_profile WORKLOAD REPS [BATCHES]";
     let workload = args.first().expect(usage).as_str();
     let reps: usize = args.get(1).and_then(|r| r.parse().ok()).expect(usage);
