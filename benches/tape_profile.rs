@@ -10,7 +10,8 @@
 //!
 //! WORKLOAD: `chain`, `chain-record` (recording only, no sweep),
 //! `chain-primal`, `rosenbrock`, `rosenbrock-record`, `rosenbrock-primal`,
-//! `rosenbrock-array` (array nodes, tape reused). n = 1000.
+//! `rosenbrock-array` (array nodes, tape reused). n = 1000, except
+//! `rosenbrock-array-10` (n = 10: the fixed cost of the array operations).
 
 #[path = "../tape/benches/common/chain.rs"]
 mod chain;
@@ -57,6 +58,8 @@ fn main() {
 struct Workspace {
     x: Vec<f64>,
     x_array: Array1<f64>,
+    /// The first 10 inputs: the fixed cost per array operation.
+    x_small: Array1<f64>,
     gradient: GradientTape,
     tape: Tape,
     grad: Vec<f64>,
@@ -67,6 +70,7 @@ impl Workspace {
         Self {
             x: x.to_vec(),
             x_array: Array1::from(x.to_vec()),
+            x_small: Array1::from(x[..10].to_vec()),
             gradient: GradientTape::new(),
             tape: Tape::new(),
             grad: vec![0.0; x.len()],
@@ -91,6 +95,7 @@ impl Workspace {
                 "rosenbrock-record" => record(&mut self.tape, x, |v| Rosenbrock.eval(v).value()),
                 "rosenbrock-primal" => Rosenbrock.eval(x),
                 "rosenbrock-array" => array_gradient_on(&mut self.tape, &self.x_array).0,
+                "rosenbrock-array-10" => array_gradient_on(&mut self.tape, &self.x_small).0,
                 other => panic!("unknown workload {other}"),
             };
         }

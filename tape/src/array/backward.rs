@@ -5,10 +5,10 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
-use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::shape::{from_buffer, map2, map_view, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
 use super::{ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice};
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, IxDyn, Slice};
 
 /// Adjoint of every array, `None` meaning zero.
 type Adjoints = [Option<ArrayD<f64>>];
@@ -31,7 +31,10 @@ fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut
 fn add_constant(adj: &mut Adjoints, id: usize, shape: &[usize], s: f64) {
     match &mut adj[id] {
         Some(a) => *a += s,
-        slot @ None => *slot = Some(ArrayD::from_elem(shape, s)),
+        slot @ None => {
+            let len = shape.iter().product();
+            *slot = Some(from_buffer(IxDyn(shape), vec![s; len]));
+        }
     }
 }
 
@@ -89,6 +92,8 @@ fn rhs_adjoint(
 ) -> ArrayD<f64> {
     match kind {
         Binary::Add => unbroadcast_view(g, b.shape()),
+        // Same shape: negated in the one pass that copies.
+        Binary::Sub if g.shape() == b.shape() => map_view(g, |g| -g),
         Binary::Sub => {
             let mut gb = unbroadcast_view(g, b.shape());
             gb.mapv_inplace(|g| -g);
@@ -294,8 +299,7 @@ fn array_rule(
                 buffer.resize(range.start * inner, 0.0);
                 buffer.extend_from_slice(part);
                 buffer.resize(v[x].len(), 0.0);
-                let a = ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
-                adj[x] = Some(a);
+                adj[x] = Some(from_buffer(IxDyn(shape), buffer));
             } else {
                 let a = adjoint_mut(adj, x, shape);
                 let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));

@@ -366,13 +366,6 @@ impl Tape<f64> {
         ArrayD::from_shape_vec(shape, buffer).expect("buffer length is the shape's size")
     }
 
-    /// An empty pooled buffer with room for an elementwise result of `len`
-    /// values, if the pool has one (see [`shape::map_into`]). Call it before
-    /// borrowing the arena's values.
-    pub(crate) fn result_buffer(&self, len: usize) -> Option<Vec<f64>> {
-        self.arrays.borrow_mut().take_empty(len)
-    }
-
     /// Appends an array value that no operation produced.
     fn push_leaf(&self, value: ArrayD<f64>, active: bool) -> ArrayVar<'_> {
         let mut arena = self.arrays.borrow_mut();
@@ -391,12 +384,14 @@ impl Tape<f64> {
         op: impl FnOnce(usize) -> Op,
     ) -> ArrayVar<'_> {
         let mark = u32::try_from(self.nodes.borrow().len()).expect("tape holds too many nodes");
-        let var = self.push_leaf(value, active);
+        let mut arena = self.arrays.borrow_mut();
+        let id = arena.values.len();
+        arena.values.push(value);
+        arena.active.push(active);
         if active {
-            let op = op(var.id());
-            self.arrays.borrow_mut().steps.push(Step { mark, op });
+            arena.steps.push(Step { mark, op: op(id) });
         }
-        var
+        ArrayVar::new(self, id)
     }
 }
 
