@@ -207,7 +207,7 @@ pub(crate) struct ArrayArena {
 }
 
 /// Buffers smaller than this are not worth pooling.
-const POOL_MIN: usize = 1 << 12;
+const POOL_MIN: usize = 64;
 
 impl ArrayArena {
     pub(crate) fn len(&self) -> usize {

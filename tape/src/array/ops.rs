@@ -2,7 +2,8 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, map_into, map_lanes, sum_axis, triangle_side, zip_into, zip_mut,
+    broadcast_shape, check_axis, from_buffer, map_into, map_lanes, sum_axis, triangle_side,
+    zip_into, zip_mut,
 };
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
@@ -382,8 +383,9 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`]; [`TapeError::IndexOutOfRange`] for a
     /// range past the end or reversed.
     pub fn slice_axis(self, axis: usize, range: Range<usize>) -> Result<Self, TapeError> {
-        let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
+        let (value, active) = {
+            let mut arena = self.tape.arrays.borrow_mut();
+            let x = &arena.values[self.id()];
             check_axis("slice_axis", axis, x.ndim())?;
             if range.start > range.end || range.end > x.shape()[axis] {
                 return Err(TapeError::IndexOutOfRange {
@@ -392,11 +394,24 @@ impl<'t> ArrayVar<'t> {
                     shape: x.shape().to_vec(),
                 });
             }
-            let value = x
-                .slice_axis(Axis(axis), Slice::from(range.clone()))
-                .to_owned();
-            Ok((value, a[self.id()]))
-        })?;
+            let mut dim = x.raw_dim();
+            dim[axis] = range.len();
+            let value = match (axis, x.as_slice()) {
+                // Rows of a row-major array are one block: copied as a slice.
+                (0, Some(_)) => {
+                    let inner: usize = x.shape()[1..].iter().product();
+                    let block = range.start * inner..range.end * inner;
+                    let mut buffer = arena.take_empty(block.len()).unwrap_or_default();
+                    let flat = arena.values[self.id()].as_slice().expect("checked above");
+                    buffer.extend_from_slice(&flat[block]);
+                    from_buffer(dim, buffer)
+                }
+                _ => x
+                    .slice_axis(Axis(axis), Slice::from(range.clone()))
+                    .to_owned(),
+            };
+            (value, arena.active[self.id()])
+        };
         let x = self.id();
         Ok(self.tape.push_op(value, active, |out| Op::Slice {
             x,

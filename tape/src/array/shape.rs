@@ -105,7 +105,7 @@ pub(crate) fn zip_into(
     y: ArrayViewD<'_, f64>,
     f: impl Fn(f64, f64) -> f64,
 ) -> ArrayD<f64> {
-    let mut buffer = out.unwrap_or_default();
+    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(dim.size()));
     if x.shape() == dim.slice() && y.shape() == dim.slice() {
         if let (Some(a), Some(b)) = (x.as_slice(), y.as_slice()) {
             buffer.extend(a.iter().zip(b).map(|(&a, &b)| f(a, b)));
@@ -174,7 +174,7 @@ pub(crate) fn map_into(
     x: &ArrayD<f64>,
     f: impl Fn(f64) -> f64,
 ) -> ArrayD<f64> {
-    let mut buffer = out.unwrap_or_default();
+    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(x.len()));
     match x.as_slice() {
         Some(values) => buffer.extend(values.iter().map(|&v| f(v))),
         None => buffer.extend(x.iter().map(|&v| f(v))),
