@@ -19,7 +19,7 @@ mod chain;
 mod rosenbrock;
 
 use admix_dual::ScalarFn;
-use admix_tape::{GradientTape, Tape};
+use admix_tape::{GradientTape, Gradients, Tape};
 use chain::Chain;
 use ndarray::Array1;
 use rosenbrock::{array_gradient_on, Rosenbrock};
@@ -62,6 +62,8 @@ struct Workspace {
     x_small: Array1<f64>,
     gradient: GradientTape,
     tape: Tape,
+    /// Adjoints of the array workloads, reused across sweeps.
+    array_grads: Gradients,
     grad: Vec<f64>,
 }
 
@@ -73,6 +75,7 @@ impl Workspace {
             x_small: Array1::from(x[..10].to_vec()),
             gradient: GradientTape::new(),
             tape: Tape::new(),
+            array_grads: Gradients::empty(),
             grad: vec![0.0; x.len()],
         }
     }
@@ -94,8 +97,12 @@ impl Workspace {
                 }
                 "rosenbrock-record" => record(&mut self.tape, x, |v| Rosenbrock.eval(v).value()),
                 "rosenbrock-primal" => Rosenbrock.eval(x),
-                "rosenbrock-array" => array_gradient_on(&mut self.tape, &self.x_array).0,
-                "rosenbrock-array-10" => array_gradient_on(&mut self.tape, &self.x_small).0,
+                "rosenbrock-array" => {
+                    array_gradient_on(&mut self.tape, &mut self.array_grads, &self.x_array).0
+                }
+                "rosenbrock-array-10" => {
+                    array_gradient_on(&mut self.tape, &mut self.array_grads, &self.x_small).0
+                }
                 other => panic!("unknown workload {other}"),
             };
         }

@@ -17,7 +17,7 @@ mod chain;
 mod rosenbrock;
 
 use admix_dual::ScalarFn;
-use admix_tape::{GradientTape, Tape};
+use admix_tape::{GradientTape, Gradients, Tape};
 use chain::Chain;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ndarray::Array1;
@@ -105,11 +105,11 @@ fn array_nodes(c: &mut Criterion) {
     group.bench_with_input(BenchmarkId::new("admix_array_nodes", n), &x, |b, x| {
         b.iter(|| black_box(array_gradient(black_box(x))))
     });
-    let mut tape = Tape::new();
+    let (mut tape, mut grads) = (Tape::new(), Gradients::empty());
     group.bench_with_input(
         BenchmarkId::new("admix_array_nodes_reused", n),
         &x,
-        |b, x| b.iter(|| black_box(array_gradient_on(&mut tape, black_box(x)))),
+        |b, x| b.iter(|| black_box(array_gradient_on(&mut tape, &mut grads, black_box(x)))),
     );
     group.finish();
 }

@@ -7,11 +7,13 @@
 //! recorded (its `mark`), so the reverse sweep can interleave scalar nodes
 //! and array steps in recording order.
 
+mod adjoints;
 mod backward;
 mod custom;
 mod ops;
 mod shape;
 
+pub(crate) use adjoints::ArrayAdjoints;
 pub(crate) use backward::backward_step;
 pub use custom::CustomOp;
 
@@ -406,8 +408,8 @@ impl Gradients<f64> {
     pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
         self.check_tape(a.tape.recording());
         match self.arrays.get(a.id()) {
-            Some(Some(g)) => g.clone(),
-            _ => ArrayD::zeros(a.shape()),
+            Some(g) => g.clone(),
+            None => ArrayD::zeros(a.shape()),
         }
     }
 }

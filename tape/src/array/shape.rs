@@ -127,15 +127,6 @@ pub(crate) fn from_buffer(dim: IxDyn, buffer: Vec<f64>) -> ArrayD<f64> {
     }
 }
 
-/// `f` of every element of the view `x`, as a new array: one slice pass
-/// when `x` is in standard layout.
-pub(crate) fn map_view(x: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
-    match x.as_slice() {
-        Some(values) => from_buffer(x.raw_dim(), values.iter().map(|&v| f(v)).collect()),
-        None => x.mapv(f),
-    }
-}
-
 /// `out = f(x, y)` elementwise; both operands must broadcast to the shape
 /// of `out`.
 pub(crate) fn map2(
