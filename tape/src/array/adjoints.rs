@@ -16,8 +16,10 @@ pub(crate) struct ArrayAdjoints {
 
 impl ArrayAdjoints {
     /// Zero adjoints for `len` arrays; the buffers of the last sweep become
-    /// spares.
+    /// the spares (replacing the older ones, so the spares never outgrow
+    /// one sweep).
     pub(crate) fn reset(&mut self, len: usize) {
+        self.spare.clear();
         for a in self.slots.drain(..).flatten() {
             self.spare.push(a.into_raw_vec_and_offset().0);
         }
