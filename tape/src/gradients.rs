@@ -1,8 +1,8 @@
 //! Adjoints computed by a reverse sweep, read back through variable handles.
 
+use crate::array::ArrayAdjoints;
 use crate::{Tape, Var};
 use admix_dual::Scalar;
-use ndarray::ArrayD;
 
 /// The adjoints of every recorded node after one reverse sweep.
 ///
@@ -12,7 +12,7 @@ use ndarray::ArrayD;
 #[derive(Clone, Debug)]
 pub struct Gradients<T = f64> {
     pub(crate) scalars: Vec<T>,
-    pub(crate) arrays: Vec<Option<ArrayD<f64>>>,
+    pub(crate) arrays: ArrayAdjoints,
     /// The recording swept (see `Tape::recording`), to catch handles of
     /// another tape or of an earlier recording (0: none yet).
     recording: u64,
@@ -29,7 +29,7 @@ impl<T: Scalar> Gradients<T> {
     pub fn empty() -> Self {
         Self {
             scalars: Vec::new(),
-            arrays: Vec::new(),
+            arrays: ArrayAdjoints::default(),
             recording: 0,
         }
     }
@@ -39,7 +39,7 @@ impl<T: Scalar> Gradients<T> {
     pub(crate) fn reset(&mut self, tape: &Tape<T>, nodes: usize, arrays: usize) {
         self.scalars.clear();
         self.scalars.resize(nodes, T::zero());
-        crate::tape::empty_array_adjoints(arrays, &mut self.arrays);
+        self.arrays.reset(arrays);
         self.recording = tape.recording();
     }
 

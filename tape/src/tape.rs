@@ -3,7 +3,6 @@
 use crate::array::{backward_step, ArrayArena};
 use crate::{Gradients, Var};
 use admix_dual::Scalar;
-use ndarray::ArrayD;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -303,10 +302,4 @@ fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &m
             adj[q] += a * node.partials[1];
         }
     }
-}
-
-/// Zero adjoint buffers for `len` arrays.
-pub(crate) fn empty_array_adjoints(len: usize, buf: &mut Vec<Option<ArrayD<f64>>>) {
-    buf.clear();
-    buf.resize_with(len, || None);
 }

@@ -7,7 +7,7 @@ use admix_dual::{Scalar, ScalarFn, VectorFn};
 use admix_tape::{gradient, jacobian, GradientTape, Tape, Var};
 use approx::assert_relative_eq;
 use num_traits::Float;
-use rosenbrock::{array_gradient, hand_gradient, Rosenbrock};
+use rosenbrock::{array_gradient, array_gradient_on, hand_gradient, Rosenbrock};
 
 /// The lecture's fixed case: d/dx x^3 = 3x^2, exact to round-off at every x.
 #[test]
@@ -308,5 +308,27 @@ fn array_node_rosenbrock_matches_the_hand_written_gradient() {
     assert_relative_eq!(value, Rosenbrock.eval(xs), max_relative = 1e-14);
     for (a, b) in g.iter().zip(hand_gradient(xs)) {
         assert_relative_eq!(*a, b, max_relative = 1e-13, epsilon = 1e-13);
+    }
+}
+
+/// One tape and one `Gradients` reused across recordings of different
+/// lengths, as in an optimisation loop: the value buffers of the last
+/// recording and the adjoint buffers of the last sweep are refilled, and
+/// no stale value of them reaches the next gradient.
+#[test]
+fn array_node_buffers_reused_across_recordings_hold_no_stale_values() {
+    let mut tape = Tape::new();
+    let mut grads = admix_tape::Gradients::empty();
+    for (round, n) in [200, 7, 200, 1000, 3, 200].into_iter().enumerate() {
+        let x = ndarray::Array1::from_shape_fn(n, |i| {
+            0.3 + 0.5 * ((i + 11 * round) as f64 * 0.61).cos()
+        });
+        let xs = x.as_slice().expect("contiguous");
+        let (value, g) = array_gradient_on(&mut tape, &mut grads, &x);
+        assert_relative_eq!(value, Rosenbrock.eval(xs), max_relative = 1e-14);
+        assert_eq!(g.len(), n);
+        for (a, b) in g.iter().zip(hand_gradient(xs)) {
+            assert_relative_eq!(*a, b, max_relative = 1e-13, epsilon = 1e-13);
+        }
     }
 }

@@ -7,7 +7,7 @@
 #![allow(dead_code)] // each including target uses a part
 
 use admix_dual::{Scalar, ScalarFn};
-use admix_tape::{ArrayVar, Tape, TapeError, Var};
+use admix_tape::{ArrayVar, Gradients, Tape, TapeError, Var};
 use ndarray::Array1;
 
 pub struct Rosenbrock;
@@ -52,16 +52,23 @@ pub fn with_array_nodes<'t>(x: ArrayVar<'t>) -> Result<Var<'t, f64>, TapeError> 
 
 /// Value and gradient through [`with_array_nodes`] on a fresh tape.
 pub fn array_gradient(x: &Array1<f64>) -> (f64, Vec<f64>) {
-    array_gradient_on(&mut Tape::new(), x)
+    array_gradient_on(&mut Tape::new(), &mut Gradients::empty(), x)
 }
 
-/// The same on `tape`, cleared first: buffers of the last recording are
-/// reused, as in an optimisation loop.
-pub fn array_gradient_on(tape: &mut Tape, x: &Array1<f64>) -> (f64, Vec<f64>) {
+/// The same on `tape`, cleared first, sweeping into `grads`: buffers of
+/// the last recording and of the last sweep are reused, as in an
+/// optimisation loop.
+pub fn array_gradient_on(
+    tape: &mut Tape,
+    grads: &mut Gradients,
+    x: &Array1<f64>,
+) -> (f64, Vec<f64>) {
     tape.clear();
     let tape = &*tape;
     let xv = tape.array_var(x.clone());
     let y = with_array_nodes(xv).expect("a vector of length >= 2");
-    let g = tape.gradient(y).wrt_array(xv);
-    (y.value(), g.as_slice().expect("standard layout").to_vec())
+    tape.gradient_into(y, grads);
+    let g = grads.wrt_array(xv);
+    assert!(g.is_standard_layout(), "a vector's gradient is contiguous");
+    (y.value(), g.into_raw_vec_and_offset().0)
 }

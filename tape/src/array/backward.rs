@@ -5,25 +5,30 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
-use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
-use super::{ArrayArena, Binary, Op, Step, Unary};
+use super::shape::{from_buffer, map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::{ArrayAdjoints, ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, Slice};
+use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, IxDyn, Slice};
 
-/// Adjoint of every array, `None` meaning zero.
-type Adjoints = [Option<ArrayD<f64>>];
+type Adjoints = ArrayAdjoints;
 
 /// Adds `g` to the adjoint of array `id` (moving it in when that is zero).
 fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
     match &mut adj[id] {
-        Some(a) => *a += &g,
+        Some(a) => {
+            *a += &g;
+            adj.recycle(g);
+        }
         slot @ None => *slot = Some(g),
     }
 }
 
 /// The adjoint of array `id`, created as zeros of `shape` if still zero.
 fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut ArrayD<f64> {
-    adj[id].get_or_insert_with(|| ArrayD::zeros(shape))
+    if adj[id].is_none() {
+        adj[id] = Some(adj.filled(shape, 0.0));
+    }
+    adj[id].as_mut().expect("set above")
 }
 
 /// Adds the constant `s` to every element of the adjoint of array `id`: one
@@ -31,7 +36,7 @@ fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut
 fn add_constant(adj: &mut Adjoints, id: usize, shape: &[usize], s: f64) {
     match &mut adj[id] {
         Some(a) => *a += s,
-        slot @ None => *slot = Some(ArrayD::from_elem(shape, s)),
+        None => adj[id] = Some(adj.filled(shape, s)),
     }
 }
 
@@ -81,13 +86,18 @@ fn binary_rhs(
 /// output adjoint: sums come straight from the view, products need one
 /// array of the output's shape.
 fn rhs_adjoint(
+    adj: &mut Adjoints,
     kind: Binary,
     g: ArrayViewD<'_, f64>,
     a: &ArrayD<f64>,
     b: &ArrayD<f64>,
     y: &ArrayD<f64>,
 ) -> ArrayD<f64> {
+    let same = g.shape() == b.shape();
     match kind {
+        // Same shape: copied (and negated) in one pass into a spare buffer.
+        Binary::Add if same => adj.map(g, |g| g),
+        Binary::Sub if same => adj.map(g, |g| -g),
         Binary::Add => unbroadcast_view(g, b.shape()),
         Binary::Sub => {
             let mut gb = unbroadcast_view(g, b.shape());
@@ -95,7 +105,7 @@ fn rhs_adjoint(
             gb
         }
         Binary::Mul | Binary::Div => {
-            let mut gb = g.to_owned();
+            let mut gb = adj.map(g, |g| g);
             binary_rhs(kind, &mut gb, a, b, y);
             unbroadcast(gb, b.shape())
         }
@@ -202,7 +212,7 @@ fn array_rule(
             // one is computed from a borrow when the left needs `g` too.
             if active[b] {
                 let gb = if active[a] {
-                    rhs_adjoint(kind, g.view(), &v[a], &v[b], y)
+                    rhs_adjoint(adj, kind, g.view(), &v[a], &v[b], y)
                 } else {
                     let mut gb = g;
                     binary_rhs(kind, &mut gb, &v[a], &v[b], y);
@@ -290,17 +300,17 @@ fn array_rule(
             // between zeros: written in one pass, not zeros and then a sum.
             if let (None, 0, Some(part)) = (&adj[x], axis, g.as_slice()) {
                 let inner: usize = shape[1..].iter().product();
-                let mut buffer = Vec::with_capacity(v[x].len());
+                let mut buffer = adj.buffer(v[x].len());
                 buffer.resize(range.start * inner, 0.0);
                 buffer.extend_from_slice(part);
                 buffer.resize(v[x].len(), 0.0);
-                let a = ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
-                adj[x] = Some(a);
+                adj[x] = Some(from_buffer(IxDyn(shape), buffer));
             } else {
                 let a = adjoint_mut(adj, x, shape);
                 let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
                 part += &g;
             }
+            adj.recycle(g);
         }
         Op::Concat { ref xs, axis, .. } => {
             let mut start = 0;

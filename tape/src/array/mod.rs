@@ -7,11 +7,13 @@
 //! recorded (its `mark`), so the reverse sweep can interleave scalar nodes
 //! and array steps in recording order.
 
+mod adjoints;
 mod backward;
 mod custom;
 mod ops;
 mod shape;
 
+pub(crate) use adjoints::ArrayAdjoints;
 pub(crate) use backward::backward_step;
 pub use custom::CustomOp;
 
@@ -207,7 +209,7 @@ pub(crate) struct ArrayArena {
 }
 
 /// Buffers smaller than this are not worth pooling.
-const POOL_MIN: usize = 1 << 12;
+const POOL_MIN: usize = 64;
 
 impl ArrayArena {
     pub(crate) fn len(&self) -> usize {
@@ -366,13 +368,6 @@ impl Tape<f64> {
         ArrayD::from_shape_vec(shape, buffer).expect("buffer length is the shape's size")
     }
 
-    /// An empty pooled buffer with room for an elementwise result of `len`
-    /// values, if the pool has one (see [`shape::map_into`]). Call it before
-    /// borrowing the arena's values.
-    pub(crate) fn result_buffer(&self, len: usize) -> Option<Vec<f64>> {
-        self.arrays.borrow_mut().take_empty(len)
-    }
-
     /// Appends an array value that no operation produced.
     fn push_leaf(&self, value: ArrayD<f64>, active: bool) -> ArrayVar<'_> {
         let mut arena = self.arrays.borrow_mut();
@@ -391,12 +386,14 @@ impl Tape<f64> {
         op: impl FnOnce(usize) -> Op,
     ) -> ArrayVar<'_> {
         let mark = u32::try_from(self.nodes.borrow().len()).expect("tape holds too many nodes");
-        let var = self.push_leaf(value, active);
+        let mut arena = self.arrays.borrow_mut();
+        let id = arena.values.len();
+        arena.values.push(value);
+        arena.active.push(active);
         if active {
-            let op = op(var.id());
-            self.arrays.borrow_mut().steps.push(Step { mark, op });
+            arena.steps.push(Step { mark, op: op(id) });
         }
-        var
+        ArrayVar::new(self, id)
     }
 }
 
@@ -411,8 +408,8 @@ impl Gradients<f64> {
     pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
         self.check_tape(a.tape.recording());
         match self.arrays.get(a.id()) {
-            Some(Some(g)) => g.clone(),
-            _ => ArrayD::zeros(a.shape()),
+            Some(g) => g.clone(),
+            None => ArrayD::zeros(a.shape()),
         }
     }
 }

@@ -2,21 +2,26 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, map_into, map_lanes, sum_axis, triangle_side, zip_into, zip_mut,
+    broadcast_shape, check_axis, from_buffer, map_into, map_lanes, sum_axis, triangle_side,
+    zip_into, zip_mut,
 };
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{arr0, concatenate, Array2, ArrayD, ArrayViewD, Axis, Ix1, Ix2, Slice};
+use ndarray::{
+    arr0, concatenate, Array2, ArrayD, ArrayViewD, Axis, Dimension, Ix1, Ix2, IxDyn, Slice,
+};
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 
 impl<'t> ArrayVar<'t> {
     /// Records `f(self)` for an elementwise `kind`.
     fn unary(self, kind: Unary) -> Self {
-        let out = self.tape.result_buffer(self.shape().iter().product());
-        let (value, active) = self.tape.arrays_with(|v, a| {
+        let (value, active) = {
+            let mut arena = self.tape.arrays.borrow_mut();
+            let len = arena.values[self.id()].len();
+            let out = arena.take_empty(len);
+            let x = &arena.values[self.id()];
             // One loop per kind (not a match per element), so each vectorises.
-            let x = &v[self.id()];
             let value = match kind {
                 Unary::Neg => map_into(out, x, |x| -x),
                 Unary::Exp => map_into(out, x, f64::exp),
@@ -27,8 +32,8 @@ impl<'t> ArrayVar<'t> {
                 Unary::Scale(c) => map_into(out, x, |x| x * c),
                 Unary::Offset(c) => map_into(out, x, |x| x + c),
             };
-            (value, a[self.id()])
-        });
+            (value, arena.active[self.id()])
+        };
         let x = self.id();
         self.tape
             .push_op(value, active, |out| Op::Unary { kind, x, out })
@@ -87,21 +92,29 @@ impl<'t> ArrayVar<'t> {
             Binary::Div => "div",
         };
         self.same_tape(&other, op)?;
-        let shape = self
-            .tape
-            .arrays_with(|v, _| broadcast_shape(op, v[self.id()].shape(), v[other.id()].shape()))?;
-        let out = self.tape.result_buffer(shape.iter().product());
-        let (value, active) = self.tape.arrays_with(|v, a| {
-            let (x, y) = (v[self.id()].view(), v[other.id()].view());
+        let (value, active) = {
+            let mut arena = self.tape.arrays.borrow_mut();
+            let (x, y) = (&arena.values[self.id()], &arena.values[other.id()]);
+            // Equal shapes (the common case) need no broadcast rule.
+            let dim = if x.shape() == y.shape() {
+                x.raw_dim()
+            } else {
+                IxDyn(&broadcast_shape(op, x.shape(), y.shape())?)
+            };
+            let out = arena.take_empty(dim.size());
+            let (x, y) = (
+                arena.values[self.id()].view(),
+                arena.values[other.id()].view(),
+            );
             // One loop per kind (not a match per element), so each vectorises.
             let value = match kind {
-                Binary::Add => zip_into(out, &shape, x, y, |a, b| a + b),
-                Binary::Sub => zip_into(out, &shape, x, y, |a, b| a - b),
-                Binary::Mul => zip_into(out, &shape, x, y, |a, b| a * b),
-                Binary::Div => zip_into(out, &shape, x, y, |a, b| a / b),
+                Binary::Add => zip_into(out, dim, x, y, |a, b| a + b),
+                Binary::Sub => zip_into(out, dim, x, y, |a, b| a - b),
+                Binary::Mul => zip_into(out, dim, x, y, |a, b| a * b),
+                Binary::Div => zip_into(out, dim, x, y, |a, b| a / b),
             };
-            (value, a[self.id()] || a[other.id()])
-        });
+            (value, arena.active[self.id()] || arena.active[other.id()])
+        };
         let (a, b) = (self.id(), other.id());
         Ok(self
             .tape
@@ -370,8 +383,9 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`]; [`TapeError::IndexOutOfRange`] for a
     /// range past the end or reversed.
     pub fn slice_axis(self, axis: usize, range: Range<usize>) -> Result<Self, TapeError> {
-        let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
+        let (value, active) = {
+            let mut arena = self.tape.arrays.borrow_mut();
+            let x = &arena.values[self.id()];
             check_axis("slice_axis", axis, x.ndim())?;
             if range.start > range.end || range.end > x.shape()[axis] {
                 return Err(TapeError::IndexOutOfRange {
@@ -380,11 +394,24 @@ impl<'t> ArrayVar<'t> {
                     shape: x.shape().to_vec(),
                 });
             }
-            let value = x
-                .slice_axis(Axis(axis), Slice::from(range.clone()))
-                .to_owned();
-            Ok((value, a[self.id()]))
-        })?;
+            let mut dim = x.raw_dim();
+            dim[axis] = range.len();
+            let value = match (axis, x.as_slice()) {
+                // Rows of a row-major array are one block: copied as a slice.
+                (0, Some(_)) => {
+                    let inner: usize = x.shape()[1..].iter().product();
+                    let block = range.start * inner..range.end * inner;
+                    let mut buffer = arena.take_empty(block.len()).unwrap_or_default();
+                    let flat = arena.values[self.id()].as_slice().expect("checked above");
+                    buffer.extend_from_slice(&flat[block]);
+                    from_buffer(dim, buffer)
+                }
+                _ => x
+                    .slice_axis(Axis(axis), Slice::from(range.clone()))
+                    .to_owned(),
+            };
+            (value, arena.active[self.id()])
+        };
         let x = self.id();
         Ok(self.tape.push_op(value, active, |out| Op::Slice {
             x,

@@ -2,7 +2,8 @@
 
 use crate::TapeError;
 use ndarray::{
-    ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, Axis, Dimension, Ix1, Ix2, Zip,
+    Array1, ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, Axis, Dimension, Ix1, Ix2,
+    IxDyn, Zip,
 };
 
 /// The shape two operands broadcast to (NumPy rules: align trailing axes;
@@ -93,27 +94,37 @@ pub(crate) fn triangle_side(len: usize) -> Result<usize, TapeError> {
 // below view 1- and 2-dimensional operands statically and fall back to
 // IxDyn otherwise.
 
-/// `f(x, y)` elementwise into an array of `shape` (both operands broadcast
-/// to it), written into the (empty) buffer `out` when there is one. Equal
-/// shapes in standard layout take one pass; broadcasting fills zeros first.
+/// `f(x, y)` elementwise into an array of shape `dim` (both operands
+/// broadcast to it), written into the (empty) buffer `out` when there is
+/// one. Equal shapes in standard layout take one pass; broadcasting fills
+/// zeros first.
 pub(crate) fn zip_into(
     out: Option<Vec<f64>>,
-    shape: &[usize],
+    dim: IxDyn,
     x: ArrayViewD<'_, f64>,
     y: ArrayViewD<'_, f64>,
     f: impl Fn(f64, f64) -> f64,
 ) -> ArrayD<f64> {
-    let mut buffer = out.unwrap_or_default();
-    if x.shape() == shape && y.shape() == shape {
+    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(dim.size()));
+    if x.shape() == dim.slice() && y.shape() == dim.slice() {
         if let (Some(a), Some(b)) = (x.as_slice(), y.as_slice()) {
             buffer.extend(a.iter().zip(b).map(|(&a, &b)| f(a, b)));
-            return ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
+            return from_buffer(dim, buffer);
         }
     }
     buffer.clear();
-    buffer.resize(shape.iter().product(), 0.0);
-    let zeros = ArrayD::from_shape_vec(shape, buffer).expect("one value per element");
-    map2(zeros, x, y, f)
+    buffer.resize(dim.size(), 0.0);
+    map2(from_buffer(dim, buffer), x, y, f)
+}
+
+/// The row-major array of shape `dim` holding `buffer` (one value per
+/// element); vectors skip ndarray's general layout checks.
+pub(crate) fn from_buffer(dim: IxDyn, buffer: Vec<f64>) -> ArrayD<f64> {
+    if dim.ndim() == 1 {
+        Array1::from(buffer).into_dyn()
+    } else {
+        ArrayD::from_shape_vec(dim, buffer).expect("one value per element")
+    }
 }
 
 /// `out = f(x, y)` elementwise; both operands must broadcast to the shape
@@ -154,14 +165,12 @@ pub(crate) fn map_into(
     x: &ArrayD<f64>,
     f: impl Fn(f64) -> f64,
 ) -> ArrayD<f64> {
-    let Some(mut buffer) = out else {
-        return x.mapv(f);
-    };
+    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(x.len()));
     match x.as_slice() {
         Some(values) => buffer.extend(values.iter().map(|&v| f(v))),
         None => buffer.extend(x.iter().map(|&v| f(v))),
     }
-    ArrayD::from_shape_vec(x.raw_dim(), buffer).expect("one value per element")
+    from_buffer(x.raw_dim(), buffer)
 }
 
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
