@@ -1,5 +1,7 @@
 //! Checks on the data matrix shared by every model of this crate.
 
+use crate::distributed::{tree_sum, Shard};
+use crate::gmm::TASK_ROWS;
 use crate::MixtureError;
 use ndarray::{ArrayView1, ArrayView2};
 
@@ -32,20 +34,51 @@ pub fn check_data(x: ArrayView2<f64>) -> Result<(), MixtureError> {
 /// variances and squared distances underflow and clusters merge silently).
 /// Fitting calls it; predicting with a fitted model does not.
 pub(crate) fn check_scale(x: ArrayView2<f64>) -> Result<(), MixtureError> {
-    let n = x.nrows() as f64;
-    let means: Vec<f64> = x.columns().into_iter().map(|c| c.sum() / n).collect();
-    let deviations = || {
-        x.rows()
-            .into_iter()
-            .flat_map(|r| r.into_iter().zip(&means).map(|(v, m)| v - m))
+    check_scale_shard(&Shard::whole(x), TASK_ROWS)
+}
+
+/// [`check_scale`] of the rows of a job's processes, with sums in the tree
+/// of tasks of `task_rows` rows, so every process decides the same.
+pub(crate) fn check_scale_shard(shard: &Shard<'_>, task_rows: usize) -> Result<(), MixtureError> {
+    let x = shard.rows();
+    let n = shard.total_rows() as f64;
+    let sum_rows = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| {
+        tree_sum(
+            shard,
+            task_rows,
+            || (),
+            |_, range| {
+                let mut sums = vec![0.0; x.ncols()];
+                for i in range {
+                    for (l, (s, &v)) in sums.iter_mut().zip(x.row(i)).enumerate() {
+                        *s += f(l, v);
+                    }
+                }
+                sums
+            },
+        )
+        .expect("data checked to have rows")
     };
+    let means: Vec<f64> = sum_rows(&|_, v| v).iter().map(|s| s / n).collect();
     // Sums of squares relative to the largest deviation neither overflow
     // nor underflow.
-    let largest = deviations().fold(0.0f64, |a, v| a.max(v.abs()));
-    let relative: f64 = deviations().map(|v| (v / largest).powi(2)).sum::<f64>() / n;
+    let local_largest = x
+        .rows()
+        .into_iter()
+        .flat_map(|r| r.into_iter().zip(&means).map(|(v, m)| v - m))
+        .fold(0.0f64, |a, v| a.max(v.abs()));
+    let largest = shard
+        .comm()
+        .all_gather(&[local_largest])
+        .iter()
+        .fold(local_largest, |a, v| a.max(v[0]));
     let spread = if largest == 0.0 {
         0.0
     } else {
+        let relative = sum_rows(&|l, v| ((v - means[l]) / largest).powi(2))
+            .iter()
+            .sum::<f64>()
+            / n;
         largest * relative.sqrt()
     };
     let square = spread * spread;
@@ -57,6 +90,31 @@ pub(crate) fn check_scale(x: ArrayView2<f64>) -> Result<(), MixtureError> {
         return Ok(());
     };
     Err(MixtureError::DataScale { spread, problem })
+}
+
+/// The checks of [`check_data`] on the rows of a job's processes, on every
+/// process: rows are numbered in the whole data set.
+pub(crate) fn check_finite_shard(shard: &Shard<'_>) -> Result<(), MixtureError> {
+    let x = shard.rows();
+    if shard.total_rows() == 0 || x.ncols() == 0 {
+        return Err(MixtureError::EmptyData {
+            n_samples: shard.total_rows(),
+            n_features: x.ncols(),
+        });
+    }
+    let local = match check_data(x) {
+        Err(MixtureError::NonFiniteData { row, column, value }) => {
+            Err(MixtureError::NonFiniteData {
+                row: row + shard.first_row(),
+                column,
+                value,
+            })
+        }
+        // A process may hold no rows when there are fewer tasks than processes.
+        Err(MixtureError::EmptyData { .. }) => Ok(()),
+        other => other,
+    };
+    shard.agree(local)
 }
 
 /// Checks that `x` is valid data with the `expected` number of features.

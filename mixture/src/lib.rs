@@ -1,6 +1,7 @@
 //! Gaussian mixture models and K-means.
 
 mod data;
+pub mod distributed;
 mod error;
 pub mod gmm;
 pub mod gradient;

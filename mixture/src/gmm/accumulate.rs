@@ -1,24 +1,21 @@
 //! One pass over the data accumulating [`SufficientStats`]: chunk after chunk
 //! of a task, the responsibilities (from an E-step, nearest centres or random
-//! numbers) and their products with the rows; tasks run in parallel and merge
-//! in a fixed order, so the result does not depend on the number of threads.
+//! numbers) and their products with the rows; tasks run in parallel and are
+//! summed in the fixed tree of [`crate::distributed`], so the result does not
+//! depend on the number of threads or processes.
 
 use super::covariance::CovarianceType;
 use super::estep::{Coefficients, Scratch, CHUNK};
 use super::stats::{triangle, SufficientStats};
+use crate::distributed::{tree_sum, Shard};
 use crate::linalg::{gemm, Mat, MatMut};
 use crate::simd::{self, Kernel, Level};
-use ndarray::parallel::prelude::*;
 use ndarray::{s, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Rows per parallel task of a pass, unless the caller chooses.
 pub(crate) const TASK_ROWS: usize = 4096;
-
-/// Tasks merged per parallel round; fixed so that the merge order, and so the
-/// result, does not depend on the number of threads.
-const TASKS_PER_ROUND: usize = 32;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
@@ -29,13 +26,14 @@ pub(crate) enum Source<'a> {
     /// (initialisation from given or K-means centres).
     Nearest(ArrayView2<'a, f64>),
     /// Uniform random numbers normalised per sample, from a ChaCha8 stream
-    /// seeded with this value and positioned by row (random initialisation).
+    /// seeded with this value and positioned by (global) row (random
+    /// initialisation).
     Random(u64),
 }
 
 /// One pass over `x` accumulating the statistics, in tasks of `task_rows`
-/// rows that run in parallel and merge in task order, so the result is the
-/// same for any number of threads.
+/// rows that run in parallel and are summed in a fixed tree, so the result is
+/// the same for any number of threads.
 pub(crate) fn accumulate(
     source: Source<'_>,
     template: &SufficientStats,
@@ -43,49 +41,63 @@ pub(crate) fn accumulate(
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
 ) -> SufficientStats {
-    accumulate_at(simd::level(), source, template, x, weights, task_rows)
+    accumulate_at(
+        simd::level(),
+        source,
+        template,
+        &Shard::whole(x),
+        weights,
+        task_rows,
+    )
 }
 
-/// [`accumulate`] with the kernels compiled for `level`.
+/// [`accumulate`] over the rows of a job's processes (`weights` for this
+/// process's rows): every process gets the statistics of all the rows, the
+/// same for any number of processes.
+pub(crate) fn accumulate_shard(
+    source: Source<'_>,
+    template: &SufficientStats,
+    shard: &Shard<'_>,
+    weights: Option<ArrayView1<f64>>,
+    task_rows: usize,
+) -> SufficientStats {
+    accumulate_at(simd::level(), source, template, shard, weights, task_rows)
+}
+
+/// [`accumulate_shard`] with the kernels compiled for `level`.
 fn accumulate_at(
     level: Level,
     source: Source<'_>,
     template: &SufficientStats,
-    x: ArrayView2<f64>,
+    shard: &Shard<'_>,
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
 ) -> SufficientStats {
-    let n = x.nrows();
-    let n_tasks = n.div_ceil(task_rows);
-    let mut total = template.clone();
     let (ctype, k, d) = (template.covariance_type, template.k, template.d);
-    let tasks: Vec<usize> = (0..n_tasks).collect();
-    for round in tasks.chunks(TASKS_PER_ROUND) {
-        let parts: Vec<SufficientStats> = round
-            .par_iter()
-            .map_init(
-                || Scratch::new(ctype, k, d),
-                |scratch, &t| {
-                    let range = t * task_rows..((t + 1) * task_rows).min(n);
-                    simd::dispatch(
-                        level,
-                        Task {
-                            scratch,
-                            source,
-                            template,
-                            x,
-                            weights,
-                            range,
-                        },
-                    )
+    let sum = tree_sum(
+        shard,
+        task_rows,
+        || Scratch::new(ctype, k, d),
+        |scratch, range| {
+            simd::dispatch(
+                level,
+                Task {
+                    scratch,
+                    source,
+                    template,
+                    x: shard.rows(),
+                    first_row: shard.first_row(),
+                    weights,
+                    range,
                 },
             )
-            .collect();
-        for part in &parts {
-            total.add(part);
-        }
+            .into_words()
+        },
+    );
+    match sum {
+        Some(words) => template.with_words(words),
+        None => template.clone(),
     }
-    total
 }
 
 /// The statistics of the rows in `range`, chunk after chunk, as a kernel.
@@ -94,6 +106,8 @@ struct Task<'s, 'a, 't, 'x, 'w> {
     source: Source<'a>,
     template: &'t SufficientStats,
     x: ArrayView2<'x, f64>,
+    /// Global index of `x`'s first row.
+    first_row: usize,
     weights: Option<ArrayView1<'w, f64>>,
     range: std::ops::Range<usize>,
 }
@@ -108,6 +122,7 @@ impl Kernel for Task<'_, '_, '_, '_, '_> {
             self.source,
             self.template,
             self.x,
+            self.first_row,
             self.weights,
             self.range,
         )
@@ -121,6 +136,7 @@ fn task(
     source: Source<'_>,
     template: &SufficientStats,
     x: ArrayView2<f64>,
+    first_row: usize,
     weights: Option<ArrayView1<f64>>,
     range: std::ops::Range<usize>,
 ) -> SufficientStats {
@@ -172,7 +188,7 @@ fn task(
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 for i in 0..b {
                     // Two 32-bit words per f64, k numbers per row.
-                    rng.set_word_pos(2 * (k * (start + i)) as u128);
+                    rng.set_word_pos(2 * (k * (first_row + start + i)) as u128);
                     let mut sum = 0.0;
                     for j in 0..k {
                         let u: f64 = rng.random();
@@ -360,6 +376,7 @@ mod tests {
                 Source::Nearest(centres.view()),
                 &template,
                 x.view(),
+                0,
                 None,
                 0..n,
             );
@@ -427,7 +444,8 @@ mod tests {
                 ];
                 for source in sources {
                     for w in [None, Some(sample_weight.view())] {
-                        let pass = |level| accumulate_at(level, source, &template, x.view(), w, 64);
+                        let shard = Shard::whole(x.view());
+                        let pass = |level| accumulate_at(level, source, &template, &shard, w, 64);
                         let scalar = pass(Level::Scalar);
                         assert!(scalar.weight > 0.0);
                         for level in simd::supported() {

@@ -92,6 +92,28 @@ impl SufficientStats {
         }
     }
 
+    /// All the sums as one vector, in the order [`add`](Self::add) adds them.
+    pub(crate) fn into_words(self) -> Vec<f64> {
+        let mut words = Vec::with_capacity(2 + self.moments.len() + self.second.len());
+        words.extend([self.weight, self.log_likelihood]);
+        words.extend(self.moments);
+        words.extend(self.second);
+        words
+    }
+
+    /// Statistics of `self`'s shape with the sums in `words` (from
+    /// [`into_words`](Self::into_words)).
+    pub(crate) fn with_words(&self, words: Vec<f64>) -> Self {
+        let m = self.moments.len();
+        SufficientStats {
+            weight: words[0],
+            log_likelihood: words[1],
+            moments: words[2..2 + m].to_vec(),
+            second: words[2 + m..].to_vec(),
+            ..self.clone()
+        }
+    }
+
     /// Total sample weight seen (the number of samples when unweighted).
     pub fn weight(&self) -> f64 {
         self.weight
