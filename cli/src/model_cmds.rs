@@ -92,10 +92,10 @@ pub fn predict(args: &PredictArgs) -> Result<()> {
 }
 
 pub fn score(args: &ScoreArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
-    let data = args.data.load()?;
+    let model = crate::job::agree(load_model(&args.model))?;
+    let data = crate::job::agree(args.data.load())?;
     let x = data.view()?;
-    let criteria = args.threads.install(|| model.criteria(x))??;
+    let criteria = args.threads.install(|| crate::job::criteria(&model, x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(

@@ -13,7 +13,16 @@
 //! whole tasks, folds the largest subtrees inside its share, and the
 //! processes exchange those O(log n) partial sums to finish the same tree.
 //!
-//! With the `mpi` feature, an rsmpi communicator is a [`Communicator`].
+//! With the `mpi` feature, `MpiCommunicator` makes an rsmpi communicator
+//! a [`Communicator`] (and `mpi` re-exports rsmpi, so a program uses the same
+//! version).
+
+#[cfg(feature = "mpi")]
+mod rsmpi;
+#[cfg(feature = "mpi")]
+pub use mpi;
+#[cfg(feature = "mpi")]
+pub use rsmpi::MpiCommunicator;
 
 use crate::MixtureError;
 use ndarray::{Array2, ArrayView2};
@@ -22,7 +31,9 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// The processes of one job, as a fit sees them. Every process must make
-/// the same calls in the same order (they are collectives).
+/// the same calls in the same order (they are collectives); a fit makes them
+/// from the thread that called it, one at a time (never from its parallel
+/// tasks).
 pub trait Communicator: Sync {
     /// This process's index, from 0.
     fn rank(&self) -> usize;
@@ -123,24 +134,12 @@ impl<'a> Shard<'a> {
     /// whether any failed, and all fail with this process's own error, or
     /// else with the first failing process's message.
     pub fn agree<T>(&self, local: Result<T, MixtureError>) -> Result<T, MixtureError> {
-        if self.comm.size() == 1 {
-            return local;
-        }
-        let words = match &local {
-            Ok(_) => Vec::new(),
-            Err(e) => e.to_string().bytes().map(f64::from).collect(),
-        };
-        let all = self.comm.all_gather(&words);
+        let message = local.as_ref().err().map(|e| e.to_string());
+        let first = first_failure(self.comm, message.as_deref());
         let value = local?;
-        match all.iter().position(|w| !w.is_empty()) {
+        match first {
             None => Ok(value),
-            Some(rank) => Err(MixtureError::OnOtherRank {
-                rank,
-                message: String::from_utf8_lossy(
-                    &all[rank].iter().map(|&b| b as u8).collect::<Vec<_>>(),
-                )
-                .into_owned(),
-            }),
+            Some((rank, message)) => Err(MixtureError::OnOtherRank { rank, message }),
         }
     }
 
@@ -220,6 +219,25 @@ impl<'a> Shard<'a> {
         }
         rows
     }
+}
+
+/// The first process (in rank order) whose `local` message says it failed,
+/// with that message, on every process: how a job's processes agree to stop
+/// together instead of waiting for one that has stopped.
+pub fn first_failure(comm: &dyn Communicator, local: Option<&str>) -> Option<(usize, String)> {
+    if comm.size() == 1 {
+        return local.map(|m| (0, m.to_string()));
+    }
+    // One value per byte, plus a leading 1 so that an empty message counts.
+    let words: Vec<f64> = local.map_or_else(Vec::new, |m| {
+        std::iter::once(1.0)
+            .chain(m.bytes().map(f64::from))
+            .collect()
+    });
+    let all = comm.all_gather(&words);
+    let rank = all.iter().position(|w| !w.is_empty())?;
+    let bytes: Vec<u8> = all[rank][1..].iter().map(|&b| b as u8).collect();
+    Some((rank, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// The rows that `rank` of `size` processes should hold of `total_rows`:
@@ -440,9 +458,10 @@ mod tests {
             let job = simulated::Job::new(size);
             let sums = job.run(|comm| {
                 let rows = share(n, 1, comm.rank(), size);
-                let shard = Shard::new(x.slice(ndarray::s![rows.clone(), ..]), rows.start, n, comm);
+                let mine = x.slice(ndarray::s![rows.clone(), ..]);
+                let shard = Shard::new(mine, rows.start, n, comm);
                 shard.check_grid(1).unwrap();
-                tree_sum(&shard, 1, || (), |_, r| vec![shard.rows()[[r.start, 0]]]).unwrap()[0]
+                tree_sum(&shard, 1, || (), |_, r| vec![mine[[r.start, 0]]]).unwrap()[0]
             });
             for s in sums {
                 assert_eq!(s.to_bits(), want.to_bits(), "{size} processes");

@@ -74,6 +74,7 @@ fn accumulate_at(
     task_rows: usize,
 ) -> SufficientStats {
     let (ctype, k, d) = (template.covariance_type, template.k, template.d);
+    let (x, first_row) = (shard.rows(), shard.first_row());
     let sum = tree_sum(
         shard,
         task_rows,
@@ -85,8 +86,8 @@ fn accumulate_at(
                     scratch,
                     source,
                     template,
-                    x: shard.rows(),
-                    first_row: shard.first_row(),
+                    x,
+                    first_row,
                     weights,
                     range,
                 },

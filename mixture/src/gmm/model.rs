@@ -2,11 +2,12 @@
 //! diagnostics, and everything computed from them (labels, densities, samples,
 //! information criteria).
 
-use super::accumulate::{accumulate, Source, TASK_ROWS};
+use super::accumulate::{accumulate, accumulate_shard, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
 use super::estep::Coefficients;
 use super::predict::{log_likelihoods, responsibilities, weighted_log_densities};
 use super::stats::SufficientStats;
+use crate::distributed::Shard;
 use crate::{check_features, check_sample_weight, MixtureError};
 use admix_optim::linalg::cholesky;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
@@ -372,14 +373,53 @@ impl GaussianMixtureModel {
     /// # }
     /// ```
     pub fn criteria(&self, x: ArrayView2<f64>) -> Result<Criteria, MixtureError> {
-        let score = self.score(x)?;
-        let n = x.nrows() as f64;
+        Ok(self.criteria_of(self.score(x)?, x.nrows()))
+    }
+
+    /// [`criteria`](Self::criteria) of the rows of a job's processes, each
+    /// calling it with its [`Shard`]: the score from one E-step pass summed in
+    /// the fixed tree, so every process gets the same value for any number
+    /// of processes.
+    ///
+    /// # Errors
+    /// [`MixtureError::DimensionMismatch`] when the rows do not have the
+    /// model's features, and [`MixtureError::BadShares`] when the shares are
+    /// not whole tasks of `task_rows` rows, on every process.
+    pub fn criteria_shard(
+        &self,
+        shard: &Shard<'_>,
+        task_rows: usize,
+    ) -> Result<Criteria, MixtureError> {
+        shard.check_grid(task_rows)?;
+        shard.agree(if shard.rows().ncols() == self.n_features() {
+            Ok(())
+        } else {
+            Err(MixtureError::DimensionMismatch {
+                expected: self.n_features(),
+                got: shard.rows().ncols(),
+            })
+        })?;
+        let shift = self.centre();
+        let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
+        let stats = accumulate_shard(
+            Source::EStep(&self.coefficients(&shift)),
+            &template,
+            shard,
+            None,
+            task_rows,
+        );
+        Ok(self.criteria_of(stats.mean_log_likelihood(), shard.total_rows()))
+    }
+
+    /// The criteria of `n` samples of mean log-likelihood `score`.
+    fn criteria_of(&self, score: f64, n: usize) -> Criteria {
+        let n = n as f64;
         let p = self.n_parameters() as f64;
-        Ok(Criteria {
+        Criteria {
             score,
             bic: -2.0 * score * n + p * n.ln(),
             aic: -2.0 * score * n + 2.0 * p,
-        })
+        }
     }
 
     /// Bayesian information criterion on `x` (lower is better); see

@@ -20,7 +20,11 @@ use ndarray::{Array1, Array2, Array3};
 /// second_j = sum_i r_ij (x_i - shift)(x_i - shift)^T   (full; diagonal only for diag and
 ///            spherical; summed over components for tied, where sum_j r_ij = w_i)
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialisable (serde), so that another engine (Spark, Ray, Dask) can
+/// compute statistics per partition, ship them, [`merge`](Self::merge) them and
+/// run the M-step ([`GaussianMixtureModel::m_step`](super::GaussianMixtureModel::m_step)).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SufficientStats {
     pub(crate) covariance_type: CovarianceType,
     pub(crate) k: usize,
