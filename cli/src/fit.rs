@@ -140,6 +140,9 @@ pub fn run(args: &FitArgs) -> Result<()> {
         value["mean_log_likelihood"] = json!(mean_ll);
         value["bic"] = json!(bic);
         value["method"] = json!(args.method.name());
+        if job::is_distributed() {
+            value["mpi_traffic"] = job::traffic();
+        }
         if let Some((status, norm)) = certificate {
             value["status"] = json!(format!("{status:?}"));
             value["gradient_norm"] = json!(norm);

@@ -46,6 +46,22 @@ pub fn comm() -> &'static dyn Communicator {
     &admix::mixture::distributed::SingleProcess
 }
 
+/// What this rank's gathers have cost so far, as JSON (null in one process).
+pub fn traffic() -> serde_json::Value {
+    #[cfg(feature = "mpi")]
+    if let Some(world) = WORLD.get().filter(|_| is_distributed()) {
+        let t = world.traffic();
+        return serde_json::json!({
+            "ranks": comm().size(),
+            "collectives": t.collectives,
+            "bytes_sent": t.bytes_sent,
+            "bytes_received": t.bytes_received,
+            "seconds": t.seconds,
+        });
+    }
+    serde_json::Value::Null
+}
+
 /// Whether this process prints and writes the job's outputs.
 pub fn is_root() -> bool {
     comm().rank() == 0

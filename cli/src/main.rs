@@ -65,7 +65,8 @@ enum Command {
 
 fn run(args: Args) -> anyhow::Result<()> {
     if !matches!(args.command, Command::Fit(_) | Command::Score(_)) {
-        job::single_process_only("this command")?;
+        let name = std::env::args().nth(1).unwrap_or_default();
+        job::single_process_only(&format!("admix {name}"))?;
     }
     match args.command {
         Command::Demo(a) => demo::run(&a)?,

@@ -22,7 +22,7 @@ mod rsmpi;
 #[cfg(feature = "mpi")]
 pub use mpi;
 #[cfg(feature = "mpi")]
-pub use rsmpi::MpiCommunicator;
+pub use rsmpi::{MpiCommunicator, Traffic};
 
 use crate::MixtureError;
 use ndarray::{Array2, ArrayView2};

@@ -175,7 +175,7 @@ pub enum MixtureError {
     #[error("the observed information is not positive definite: the model is not at a maximum of the likelihood or a parameter is not identified (an empty or duplicated component); fit to convergence first, or use fewer components")]
     InformationNotPositiveDefinite,
     /// Another process of a distributed job failed (this one did not).
-    #[error("process {rank} of the job failed: {message}")]
+    #[error("rank {rank} of the job failed: {message}")]
     OnOtherRank {
         /// The first failing process.
         rank: usize,
@@ -184,7 +184,7 @@ pub enum MixtureError {
     },
     /// The processes of a distributed job hold shares of the rows that do
     /// not tile the data set on the grid of tasks.
-    #[error("process {rank} {problem}: give each process contiguous rows, in rank order, made of whole tasks of {task_rows} rows (admix_mixture::distributed::share computes them)")]
+    #[error("rank {rank} {problem}: give each rank contiguous rows, in rank order, made of whole tasks of {task_rows} rows (admix_mixture::distributed::share computes them)")]
     BadShares {
         /// The first process whose share is wrong.
         rank: usize,

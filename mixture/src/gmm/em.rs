@@ -138,7 +138,7 @@ impl GmmValidParams {
                 });
             }
         }
-        if shard.comm().size() > 1 && p.means_init.is_none() && p.weights_init.is_none() {
+        if shard.comm().size() > 1 && p.means_init.is_none() {
             if let GmmInit::KMeans | GmmInit::KMeansPlusPlus = p.init {
                 return Err(MixtureError::NotDistributed {
                     what: "initialisation by K-means",
