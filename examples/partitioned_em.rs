@@ -54,8 +54,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let direct = params.fit(x.view())?;
     println!(
-        "GaussianMixture::fit on all rows:  mean log-likelihood {:.6}",
-        direct.lower_bound()
+        "by hand:              mean log-likelihood {:.6}",
+        model.score(x.view())?
+    );
+    println!(
+        "GaussianMixture::fit: mean log-likelihood {:.6}",
+        direct.score(x.view())?
     );
     println!("weights by hand {:.4}", model.weights());
     println!("weights by fit  {:.4}", direct.weights());
