@@ -168,7 +168,7 @@ impl<'a> Shard<'a> {
                 Some(format!("has {cols} columns, not {}", self.x.ncols()))
             } else if first != next {
                 Some(format!("starts at row {first}, not {next}"))
-            } else if !first.is_multiple_of(task_rows)
+            } else if rows > 0 && !first.is_multiple_of(task_rows)
                 || (!end.is_multiple_of(task_rows) && end != total)
             {
                 Some(format!(
@@ -429,9 +429,10 @@ mod tests {
     use super::*;
     use ndarray::Array2;
 
-    /// The tree sum of one-number leaves equals a naive recursive pairwise
-    /// sum written here, for every number of processes, and differs from a
-    /// left-to-right sum (so the shape is really fixed by the tree).
+    /// The tree sum equals a naive recursive pairwise sum of the task sums
+    /// written here, bitwise, for every number of processes (more processes
+    /// than tasks included), and differs from a left-to-right sum (so the
+    /// shape is really fixed by the tree).
     #[test]
     fn tree_sum_is_the_pairwise_sum_for_any_number_of_processes() {
         let n = 37; // not a power of two nor a multiple of the process counts
@@ -450,21 +451,37 @@ mod tests {
                 pairwise(&v[..half], half) + pairwise(&v[half..], half)
             }
         }
-        let values: Vec<f64> = x.column(0).to_vec();
-        let want = pairwise(&values, n.next_power_of_two());
-        let left_to_right: f64 = values.iter().sum();
-        assert_ne!(want.to_bits(), left_to_right.to_bits());
-        for size in 1..=6 {
-            let job = simulated::Job::new(size);
-            let sums = job.run(|comm| {
-                let rows = share(n, 1, comm.rank(), size);
-                let mine = x.slice(ndarray::s![rows.clone(), ..]);
-                let shard = Shard::new(mine, rows.start, n, comm);
-                shard.check_grid(1).unwrap();
-                tree_sum(&shard, 1, || (), |_, r| vec![mine[[r.start, 0]]]).unwrap()[0]
-            });
-            for s in sums {
-                assert_eq!(s.to_bits(), want.to_bits(), "{size} processes");
+        for task_rows in [1, 16] {
+            let tasks: Vec<f64> = x
+                .column(0)
+                .to_vec()
+                .chunks(task_rows)
+                .map(|c| c.iter().sum())
+                .collect();
+            let want = pairwise(&tasks, tasks.len().next_power_of_two());
+            if task_rows == 1 {
+                let left_to_right: f64 = tasks.iter().sum();
+                assert_ne!(want.to_bits(), left_to_right.to_bits());
+            }
+            for size in 1..=6 {
+                let job = simulated::Job::new(size);
+                let sums = job.run(|comm| {
+                    let rows = share(n, task_rows, comm.rank(), size);
+                    let mine = x.slice(ndarray::s![rows.clone(), ..]);
+                    let shard = Shard::new(mine, rows.start, n, comm);
+                    shard.check_grid(task_rows).unwrap();
+                    let leaf = |_: &mut (), r: Range<usize>| {
+                        vec![mine.slice(ndarray::s![r, 0]).iter().sum()]
+                    };
+                    tree_sum(&shard, task_rows, || (), leaf).unwrap()[0]
+                });
+                for s in sums {
+                    assert_eq!(
+                        s.to_bits(),
+                        want.to_bits(),
+                        "{size} processes, {task_rows} rows per task"
+                    );
+                }
             }
         }
     }
