@@ -48,6 +48,16 @@ for ranks in 2 3; do
         same_model full random "$ranks"
 done
 
+more_ranks_than_tasks() {
+    # 10007 rows in tasks of 4096: 3 tasks for 4 ranks, the last rank holds no rows.
+    local args=(fit "$dir/x.npy" -k 3 --task-rows 4096 --max-iter 10 --tol 0 --init random_from_data)
+    "$admix" "${args[@]}" --out "$dir/few.json" >/dev/null &&
+        "${mpirun[@]}" -n 4 "$admix" "${args[@]}" --threads 1 --out "$dir/few4.json" >/dev/null &&
+        cmp -s "$dir/few.json" "$dir/few4.json"
+}
+check "4 ranks for 3 tasks (one rank without rows): model file equal to one process" \
+    more_ranks_than_tasks
+
 only_rank0_prints() {
     local out
     out="$("${mpirun[@]}" -n 3 "$admix" "${fit[@]}" --init random_from_data 2>/dev/null)"
