@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The MPI program against the single-process one, under real mpirun:
 # for P = 1, 2, 3 ranks on rows that do not divide evenly among them, EM
-# (four covariance types, two distributed initialisations) writes a model
-# file byte for byte equal to the one-process fit; plus the failure cases.
+# (four covariance types, two distributed initialisations) and L-BFGS write a
+# model file byte for byte equal to the one-process fit; plus the failure cases.
 #
 # Run: cargo build --release --features mpi --bin admix
 #      bash scripts/mpi_tests.sh [target/release/admix]
@@ -46,6 +46,16 @@ done
 for ranks in 2 3; do
     check "EM full random, $ranks ranks: model file equal to one process" \
         same_model full random "$ranks"
+done
+
+same_lbfgs() { # ranks
+    local args=("${fit[@]}" --covariance full --init random_from_data --method lbfgs --max-iter 15)
+    [ -f "$dir/lbfgs.json" ] || "$admix" "${args[@]}" --threads 2 --out "$dir/lbfgs.json" >/dev/null
+    "${mpirun[@]}" -n "$1" "$admix" "${args[@]}" --threads 1 --out "$dir/lbfgs$1.json" >/dev/null &&
+        cmp -s "$dir/lbfgs.json" "$dir/lbfgs$1.json"
+}
+for ranks in 1 2 3; do
+    check "L-BFGS full, $ranks ranks: model file equal to one process" same_lbfgs "$ranks"
 done
 
 more_ranks_than_tasks() {

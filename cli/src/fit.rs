@@ -57,8 +57,8 @@ pub struct FitArgs {
 
 pub fn run(args: &FitArgs) -> Result<()> {
     let data = job::agree(args.data.load())?;
-    if args.online.online || args.method != Fitter::Em || args.plot_iterations.is_some() {
-        job::single_process_only("--online, --method other than em, --plot-iterations")?;
+    if args.online.online || args.plot_iterations.is_some() {
+        job::single_process_only("--online and --plot-iterations")?;
     }
     if args.online.online && (args.method != Fitter::Em || args.plot_iterations.is_some()) {
         bail!("--online fits by online EM: leave out --method and --plot-iterations");
@@ -103,10 +103,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
                 None => "iterations",
             };
             let bar = progress_bar(method.name(), params.gmm().max_iter(), unit);
+            let shard = job::shard(x, params.gmm().task_rows());
             let fit = args.settings.threads.install(|| {
                 // The first trace point is the start; each later one a step.
                 let mut points = 0;
-                params.fit_with_progress(x, &mut |p| {
+                params.fit_shard_with_progress(shard, &mut |p| {
                     bar.set_position(points);
                     bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
                     points += 1;

@@ -62,6 +62,18 @@ impl GmmValidParams {
         self.fit_inner(Shard::whole(x), None, 0, &mut |_| {})
     }
 
+    /// [`initial_model`](Self::initial_model) of the rows of a job's
+    /// processes, as [`fit_shard`](Self::fit_shard) starts.
+    ///
+    /// # Errors
+    /// As [`fit_shard`](Self::fit_shard).
+    pub fn initial_model_shard(
+        &self,
+        shard: Shard<'_>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(shard, None, 0, &mut |_| {})
+    }
+
     /// [`fit`](Self::fit), calling `progress` after the E-step of every EM
     /// iteration of every restart (for a progress bar or a log) with the
     /// log-likelihood of the parameters that iteration starts from, so
@@ -288,7 +300,7 @@ impl GmmValidParams {
 
 /// Sample-weighted mean of the rows of the job, summed in the tree of its
 /// passes: the shift that keeps moments well conditioned.
-fn weighted_mean(
+pub(crate) fn weighted_mean(
     shard: &Shard<'_>,
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
