@@ -49,7 +49,8 @@ for ranks in 2 3; do
 done
 
 same_lbfgs() { # ranks
-    local args=("${fit[@]}" --covariance full --init random_from_data --method lbfgs --max-iter 15)
+    local args=(fit "$dir/x.npy" -k 3 --task-rows 500 --max-iter 15 --seed 4 --covariance full
+        --init random_from_data --method lbfgs)
     [ -f "$dir/lbfgs.json" ] || "$admix" "${args[@]}" --threads 2 --out "$dir/lbfgs.json" >/dev/null
     "${mpirun[@]}" -n "$1" "$admix" "${args[@]}" --threads 1 --out "$dir/lbfgs$1.json" >/dev/null &&
         cmp -s "$dir/lbfgs.json" "$dir/lbfgs$1.json"
