@@ -85,6 +85,15 @@ score_agrees() {
 }
 check "score over 2 and 3 ranks: the same figures, all rows counted" score_agrees
 
+select_agrees() {
+    local args=(select "$dir/x.npy" --k 1..3 --covariance all --init random_from_data
+        --task-rows 500 --max-iter 10 --json) a b
+    a="$("${mpirun[@]}" -n 2 "$admix" "${args[@]}")"
+    b="$("${mpirun[@]}" -n 3 "$admix" "${args[@]}")"
+    [ -n "$a" ] && [ "$a" = "$b" ] && [ "$(grep -c '"best": true' <<<"$a")" = 1 ]
+}
+check "select over 2 and 3 ranks: the same table" select_agrees
+
 fails_clearly() { # expected message, then the job's arguments
     local want=$1 err status
     shift
