@@ -2,6 +2,7 @@
 
 use crate::args::{DataArgs, FitSettings, Fitter};
 use crate::figures::{fit_panels, Drawn, PlotView};
+use crate::job;
 use crate::online::OnlineArgs;
 use crate::plot;
 use crate::progress::progress_bar;
@@ -55,7 +56,10 @@ pub struct FitArgs {
 }
 
 pub fn run(args: &FitArgs) -> Result<()> {
-    let data = args.data.load()?;
+    let data = job::agree(args.data.load())?;
+    if args.online.online || args.plot_iterations.is_some() {
+        job::single_process_only("--online and --plot-iterations")?;
+    }
     if args.online.online && (args.method != Fitter::Em || args.plot_iterations.is_some()) {
         bail!("--online fits by online EM: leave out --method and --plot-iterations");
     }
@@ -75,8 +79,9 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let per_restart = params.max_iter();
             let total = per_restart.saturating_mul(params.n_init());
             let bar = progress_bar("EM", total, "iterations");
+            let shard = job::shard(x, params.task_rows())?;
             let model = args.settings.threads.install(|| {
-                params.fit_with_progress(x, &mut |p| {
+                params.fit_shard_with_progress(shard, &mut |p| {
                     let done = p
                         .restart
                         .saturating_mul(per_restart)
@@ -98,10 +103,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
                 None => "iterations",
             };
             let bar = progress_bar(method.name(), params.gmm().max_iter(), unit);
+            let shard = job::shard(x, params.gmm().task_rows())?;
             let fit = args.settings.threads.install(|| {
                 // The first trace point is the start; each later one a step.
                 let mut points = 0;
-                params.fit_with_progress(x, &mut |p| {
+                params.fit_shard_with_progress(shard, &mut |p| {
                     bar.set_position(points);
                     bar.set_message(format!("log-likelihood {:.6}", p.log_likelihood));
                     points += 1;
@@ -112,6 +118,11 @@ pub fn run(args: &FitArgs) -> Result<()> {
         }
     };
     let seconds = start.elapsed().as_secs_f64();
+    // Every rank takes part in this pass; rank 0 alone writes and prints.
+    let criteria = job::criteria(&model, data.data()?)?;
+    if !job::is_root() {
+        return Ok(());
+    }
     if let Some(path) = &args.out {
         std::fs::write(path, model.to_json())
             .with_context(|| format!("cannot write the model to '{}'", path.display()))?;
@@ -126,7 +137,6 @@ pub fn run(args: &FitArgs) -> Result<()> {
             None => plot::save(path, &fit_panels(&drawn, &model, &view)?)?,
         }
     }
-    let criteria = model.criteria(data.data()?)?;
     let (mean_ll, bic) = (criteria.score, criteria.bic);
     if args.json {
         let mut value: serde_json::Value = serde_json::from_str(&model.to_json())?;
@@ -134,6 +144,9 @@ pub fn run(args: &FitArgs) -> Result<()> {
         value["mean_log_likelihood"] = json!(mean_ll);
         value["bic"] = json!(bic);
         value["method"] = json!(args.method.name());
+        if job::is_distributed() {
+            value["mpi_traffic"] = job::traffic();
+        }
         if let Some((status, norm)) = certificate {
             value["status"] = json!(format!("{status:?}"));
             value["gradient_norm"] = json!(norm);

@@ -13,6 +13,7 @@ mod fit;
 #[cfg(test)]
 mod fuzz;
 mod iterations_plot;
+mod job;
 mod kmeans;
 #[cfg(all(test, target_os = "linux"))]
 mod mapped_memory;
@@ -64,6 +65,13 @@ enum Command {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    if !matches!(
+        args.command,
+        Command::Fit(_) | Command::Score(_) | Command::Select(_)
+    ) {
+        let name = std::env::args().nth(1).unwrap_or_default();
+        job::single_process_only(&format!("admix {name}"))?;
+    }
     match args.command {
         Command::Demo(a) => demo::run(&a)?,
         Command::Diff(a) => diff::run(&a)?,
@@ -108,6 +116,14 @@ fn info(args: &InfoArgs) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     restore_sigpipe();
+    // Kept until main returns: under mpirun, MPI is finalised on drop.
+    let _job = match job::start() {
+        Ok(job) => job,
+        Err(e) => {
+            eprintln!("admix: error: cannot join the MPI job: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) => return usage_error(e),
@@ -115,7 +131,10 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("admix: error: {e:#}");
+            // Every rank fails together; rank 0 alone says why.
+            if job::is_root() {
+                eprintln!("admix: error: {e:#}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -134,7 +153,9 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    eprintln!("admix: {} (see admix --help)", one_line(&e.to_string()));
+    if job::is_root() {
+        eprintln!("admix: {} (see admix --help)", one_line(&e.to_string()));
+    }
     ExitCode::from(2)
 }
 

@@ -127,12 +127,12 @@ pub fn write_predictions(
     out.flush().context("cannot write the predictions")
 }
 
-/// Mean log-likelihood, BIC and AIC, summed block by block.
+/// Mean log-likelihood, BIC and AIC, in one streaming pass.
 pub fn score(args: &ScoreArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
-    let data = args.data.load()?;
+    let model = crate::job::agree(load_model(&args.model))?;
+    let data = crate::job::agree(args.data.load())?;
     let x = data.data()?;
-    let criteria = args.threads.install(|| model.criteria(x))??;
+    let criteria = args.threads.install(|| crate::job::criteria(&model, x))??;
     let (score, bic, aic) = (criteria.score, criteria.bic, criteria.aic);
     if args.json {
         println!(

@@ -1,6 +1,7 @@
 //! `admix select`: choose the number of components (and covariance type) by BIC.
 
 use crate::args::{DataArgs, FitSettings};
+use crate::job;
 use crate::plot::{self, Mark, Panel, Series};
 use crate::progress::with_spinner;
 use admix::mixture::gmm::CovarianceType;
@@ -60,7 +61,7 @@ fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>> {
 }
 
 pub fn run(args: &SelectArgs) -> Result<()> {
-    let data = args.data.load()?;
+    let data = job::agree(args.data.load())?;
     let range = parse_range(&args.range)?;
     let types: Vec<CovarianceType> = if args.covariance_choice == "all" {
         vec![
@@ -81,13 +82,18 @@ pub fn run(args: &SelectArgs) -> Result<()> {
     for &c in &types {
         for k in range.clone() {
             let name = c.name();
-            let params = args.settings.params(k, Some(c))?;
-            let x = data.data()?;
+            let context = || format!("k = {k}, covariance {name}");
+            let params = args
+                .settings
+                .params(k, Some(c))?
+                .check()
+                .with_context(context)?;
+            let shard = job::shard(data.data()?, params.task_rows())?;
             let model = with_spinner(&format!("fitting k = {k}, {name}"), || {
-                args.settings.threads.install(|| params.fit(x))
+                args.settings.threads.install(|| params.fit_shard(shard))
             })?
-            .with_context(|| format!("k = {k}, covariance {name}"))?;
-            let criteria = model.criteria(data.data()?)?;
+            .with_context(context)?;
+            let criteria = job::criteria(&model, data.data()?)?;
             rows.push(Candidate {
                 k,
                 covariance: model.covariance_type().name(),
@@ -100,6 +106,9 @@ pub fn run(args: &SelectArgs) -> Result<()> {
     }
     if let Some(best) = rows.iter_mut().min_by(|a, b| a.bic.total_cmp(&b.bic)) {
         best.best = true;
+    }
+    if !job::is_root() {
+        return Ok(());
     }
     if let Some(path) = &args.plot {
         let mut panel = Panel::new(

@@ -3,6 +3,8 @@
 //! Everything here reads the rows in chunks, so a memory-mapped file or a
 //! source larger than memory is never copied whole.
 
+use crate::distributed::{tree_sum, Shard};
+use crate::gmm::TASK_ROWS;
 use crate::MixtureError;
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, CowArray, Ix2};
 use std::ops::Range;
@@ -314,38 +316,54 @@ fn first_non_finite<T: Element>(start: usize, rows: ArrayView2<T>) -> Result<(),
 /// variances and squared distances underflow and clusters merge silently).
 /// Fitting calls it; predicting with a fitted model does not.
 pub(crate) fn check_scale<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError> {
-    let x = x.into();
-    let (n, d) = x.dim();
-    let mut means = vec![0.0; d];
-    x.for_each_chunk(SCAN_ROWS, |_, rows| {
+    check_scale_shard(&Shard::whole(x), TASK_ROWS)
+}
+
+/// [`check_scale`] of the rows of a job's processes, with sums in the tree
+/// of tasks of `task_rows` rows, so every process decides the same.
+pub(crate) fn check_scale_shard(shard: &Shard<'_>, task_rows: usize) -> Result<(), MixtureError> {
+    let x = shard.rows();
+    let n = shard.total_rows() as f64;
+    let d = x.ncols();
+    // Per-column sums of `f(column, value)` over the job's rows.
+    let sum_rows = |f: &(dyn Fn(usize, f64) -> f64 + Sync)| {
+        tree_sum(shard, task_rows, RowBuffer::default, |buffer, range| {
+            let rows = x.rows(range, buffer)?;
+            let mut sums = vec![0.0; d];
+            for i in 0..rows.dim().0 {
+                for (l, s) in sums.iter_mut().enumerate() {
+                    *s += f(l, rows.get(i, l));
+                }
+            }
+            Ok(sums)
+        })
+        .map(|sums| sums.expect("data checked to have rows"))
+    };
+    let means: Vec<f64> = sum_rows(&|_, v| v)?.iter().map(|s| s / n).collect();
+    // Sums of squares relative to the largest deviation neither overflow
+    // nor underflow.
+    let mut local_largest = 0.0f64;
+    let local = x.for_each_chunk(SCAN_ROWS, |_, rows| {
         for i in 0..rows.dim().0 {
-            for (j, m) in means.iter_mut().enumerate() {
-                *m += rows.get(i, j);
+            for (l, m) in means.iter().enumerate() {
+                local_largest = local_largest.max((rows.get(i, l) - m).abs());
             }
         }
         Ok(())
-    })?;
-    means.iter_mut().for_each(|m| *m /= n as f64);
-    // Sums of squares relative to the largest deviation neither overflow
-    // nor underflow: one pass for the largest, one for the sum.
-    let deviations = |f: &mut dyn FnMut(f64)| {
-        x.for_each_chunk(SCAN_ROWS, |_, rows| {
-            for i in 0..rows.dim().0 {
-                for (j, m) in means.iter().enumerate() {
-                    f(rows.get(i, j) - m);
-                }
-            }
-            Ok(())
-        })
-    };
-    let mut largest = 0.0f64;
-    deviations(&mut |v| largest = largest.max(v.abs()))?;
-    let mut relative = 0.0;
-    deviations(&mut |v| relative += (v / largest).powi(2))?;
-    let relative = relative / n as f64;
+    });
+    shard.agree(local)?;
+    let largest = shard
+        .comm()
+        .all_gather(&[local_largest])
+        .iter()
+        .fold(local_largest, |a, v| a.max(v[0]));
     let spread = if largest == 0.0 {
         0.0
     } else {
+        let relative = sum_rows(&|l, v| ((v - means[l]) / largest).powi(2))?
+            .iter()
+            .sum::<f64>()
+            / n;
         largest * relative.sqrt()
     };
     let square = spread * spread;
@@ -353,7 +371,7 @@ pub(crate) fn check_scale<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError
     // the largest square needs room below f32::MAX, a typical one above
     // the responsibilities' flush level times f32's smallest normal.
     let f32_data = matches!(x, Data::F32(_) | Data::Source32(_));
-    let problem = if !(square * n as f64).is_finite() {
+    let problem = if !(square * n).is_finite() {
         "overflows f64 when summed over the samples"
     } else if spread > 0.0 && square < f64::MIN_POSITIVE {
         "is below the smallest normal f64, so variances and squared distances underflow"
@@ -365,6 +383,31 @@ pub(crate) fn check_scale<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError
         return Ok(());
     };
     Err(MixtureError::DataScale { spread, problem })
+}
+
+/// The checks of [`check_data`] on the rows of a job's processes, on every
+/// process: rows are numbered in the whole data set.
+pub(crate) fn check_finite_shard(shard: &Shard<'_>) -> Result<(), MixtureError> {
+    let x = shard.rows();
+    if shard.total_rows() == 0 || x.ncols() == 0 {
+        return Err(MixtureError::EmptyData {
+            n_samples: shard.total_rows(),
+            n_features: x.ncols(),
+        });
+    }
+    let local = match check_data(x) {
+        Err(MixtureError::NonFiniteData { row, column, value }) => {
+            Err(MixtureError::NonFiniteData {
+                row: row + shard.first_row(),
+                column,
+                value,
+            })
+        }
+        // A process may hold no rows when there are fewer tasks than processes.
+        Err(MixtureError::EmptyData { .. }) => Ok(()),
+        other => other,
+    };
+    shard.agree(local)
 }
 
 /// Checks that `x` is valid data with the `expected` number of features.

@@ -184,4 +184,31 @@ pub enum MixtureError {
         /// The source's explanation.
         message: String,
     },
+    /// Another process of a distributed job failed (this one did not).
+    #[error("rank {rank} of the job failed: {message}")]
+    OnOtherRank {
+        /// The first failing process.
+        rank: usize,
+        /// Its error.
+        message: String,
+    },
+    /// The processes of a distributed job hold shares of the rows that do
+    /// not tile the data set on the grid of tasks.
+    #[error("rank {rank} {problem}: give each rank contiguous rows, in rank order, made of whole tasks of {task_rows} rows (admix_mixture::distributed::share computes them)")]
+    BadShares {
+        /// The first process whose share is wrong.
+        rank: usize,
+        /// What is wrong with it.
+        problem: String,
+        /// Rows per task of the fit.
+        task_rows: usize,
+    },
+    /// A method that needs all the rows in one process was asked of a distributed job.
+    #[error("{what} is not available in a job of several processes: {instead}")]
+    NotDistributed {
+        /// The method.
+        what: &'static str,
+        /// What to use instead.
+        instead: &'static str,
+    },
 }

@@ -23,6 +23,7 @@
 //! 2^-31, is refused ([`MixtureError::DataScale`]): convert it to `f64`.
 
 mod data;
+pub mod distributed;
 mod error;
 pub mod gmm;
 pub mod gradient;

@@ -1,25 +1,22 @@
 //! One pass over the data accumulating [`SufficientStats`]: chunk after chunk
 //! of a task, the responsibilities (from an E-step, nearest centres or random
-//! numbers) and their products with the rows; tasks run in parallel and merge
-//! in a fixed order, so the result does not depend on the number of threads.
+//! numbers) and their products with the rows; tasks run in parallel and are
+//! summed in the fixed tree of [`crate::distributed`], so the result does not
+//! depend on the number of threads or processes.
 
 use super::covariance::CovarianceType;
 use super::estep::{Coefficients, Float, Scratch, CHUNK};
 use super::stats::{triangle, SufficientStats};
+use crate::distributed::{tree_sum, Shard};
 use crate::linalg::Mat;
 use crate::simd::{self, Kernel, Level};
 use crate::{Data, MixtureError, RowBuffer};
-use ndarray::parallel::prelude::*;
 use ndarray::{s, ArrayView1, ArrayView2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Rows per parallel task of a pass, unless the caller chooses.
 pub(crate) const TASK_ROWS: usize = 4096;
-
-/// Tasks merged per parallel round; fixed so that the merge order, and so the
-/// result, does not depend on the number of threads.
-pub(super) const TASKS_PER_ROUND: usize = 32;
 
 /// Where the responsibilities of a pass come from.
 #[derive(Clone, Copy)]
@@ -30,14 +27,15 @@ pub(crate) enum Source<'a> {
     /// (initialisation from given or K-means centres).
     Nearest(ArrayView2<'a, f64>),
     /// Uniform random numbers normalised per sample, from a ChaCha8 stream
-    /// seeded with this value and positioned by row (random initialisation).
+    /// seeded with this value and positioned by (global) row (random
+    /// initialisation).
     Random(u64),
 }
 
 /// One pass over `x` accumulating the statistics, in tasks of `task_rows`
-/// rows that run in parallel and merge in task order, so the result is the
-/// same for any number of threads. Each task reads its rows from `x` (a view
-/// of an array, or read from a source into the task's buffer).
+/// rows that run in parallel and are summed in a fixed tree, so the result is
+/// the same for any number of threads. Each task reads its rows from `x` (a
+/// view of an array, or read from a source into the task's buffer).
 ///
 /// # Errors
 /// [`MixtureError::DataSource`] when a source fails to give its rows.
@@ -48,80 +46,78 @@ pub(crate) fn accumulate(
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
 ) -> Result<SufficientStats, MixtureError> {
-    accumulate_at(simd::level(), source, template, x, weights, task_rows)
+    accumulate_shard(source, template, &Shard::whole(x), weights, task_rows)
 }
 
-/// [`accumulate`] with the kernels compiled for `level`.
+/// [`accumulate`] over the rows of a job's processes (`weights` for this
+/// process's rows): every process gets the statistics of all the rows, the
+/// same for any number of processes.
+pub(crate) fn accumulate_shard(
+    source: Source<'_>,
+    template: &SufficientStats,
+    shard: &Shard<'_>,
+    weights: Option<ArrayView1<f64>>,
+    task_rows: usize,
+) -> Result<SufficientStats, MixtureError> {
+    accumulate_at(simd::level(), source, template, shard, weights, task_rows)
+}
+
+/// [`accumulate_shard`] with the kernels compiled for `level`.
 fn accumulate_at(
     level: Level,
     source: Source<'_>,
     template: &SufficientStats,
-    x: Data<'_>,
+    shard: &Shard<'_>,
     weights: Option<ArrayView1<f64>>,
     task_rows: usize,
 ) -> Result<SufficientStats, MixtureError> {
-    let pass = Pass {
-        level,
-        source,
-        template,
-        x,
-        weights,
-        task_rows,
-    };
-    match x {
-        Data::F64(_) | Data::Source64(_) => pass.run::<f64>(),
-        Data::F32(_) | Data::Source32(_) => pass.run::<f32>(),
-    }
-}
-
-/// The arguments of one pass.
-struct Pass<'a, 't, 'x, 'w> {
-    level: Level,
-    source: Source<'a>,
-    template: &'t SufficientStats,
-    x: Data<'x>,
-    weights: Option<ArrayView1<'w, f64>>,
-    task_rows: usize,
-}
-
-impl Pass<'_, '_, '_, '_> {
-    /// The pass with the products in `T`, the type of the data's rows.
-    fn run<T: Float>(&self) -> Result<SufficientStats, MixtureError> {
-        let (n, task_rows) = (self.x.nrows(), self.task_rows);
-        let n_tasks = n.div_ceil(task_rows);
-        let template = self.template;
-        let mut total = template.clone();
-        let (ctype, k, d) = (template.covariance_type, template.k, template.d);
-        let tasks: Vec<usize> = (0..n_tasks).collect();
-        for round in tasks.chunks(TASKS_PER_ROUND) {
-            let parts: Vec<Result<SufficientStats, MixtureError>> = round
-                .par_iter()
-                .map_init(
-                    || (Scratch::<T>::new(ctype, k, d), RowBuffer::default()),
-                    |(scratch, buffer), &t| {
-                        let range = t * task_rows..((t + 1) * task_rows).min(n);
-                        let rows = self.x.rows(range.clone(), buffer)?;
-                        let x = T::view(rows).expect("rows of the type the pass runs in");
-                        Ok(simd::dispatch(
-                            self.level,
-                            Task {
-                                scratch,
-                                source: self.source,
-                                template,
-                                x,
-                                weights: self.weights,
-                                range,
-                            },
-                        ))
-                    },
-                )
-                .collect();
-            for part in parts {
-                total.add(&part?);
-            }
+    match shard.rows() {
+        Data::F64(_) | Data::Source64(_) => {
+            pass::<f64>(level, source, template, shard, weights, task_rows)
         }
-        Ok(total)
+        Data::F32(_) | Data::Source32(_) => {
+            pass::<f32>(level, source, template, shard, weights, task_rows)
+        }
     }
+}
+
+/// The pass with the products in `T`, the type of the data's rows.
+fn pass<T: Float>(
+    level: Level,
+    source: Source<'_>,
+    template: &SufficientStats,
+    shard: &Shard<'_>,
+    weights: Option<ArrayView1<f64>>,
+    task_rows: usize,
+) -> Result<SufficientStats, MixtureError> {
+    let (ctype, k, d) = (template.covariance_type, template.k, template.d);
+    let (x, first_row) = (shard.rows(), shard.first_row());
+    let sum = tree_sum(
+        shard,
+        task_rows,
+        || (Scratch::<T>::new(ctype, k, d), RowBuffer::default()),
+        |(scratch, buffer), range| {
+            let rows = x.rows(range.clone(), buffer)?;
+            let x = T::view(rows).expect("rows of the type the pass runs in");
+            Ok(simd::dispatch(
+                level,
+                Task {
+                    scratch,
+                    source,
+                    template,
+                    x,
+                    first_row,
+                    weights,
+                    range,
+                },
+            )
+            .into_words())
+        },
+    )?;
+    Ok(match sum {
+        Some(words) => template.with_words(words),
+        None => template.clone(),
+    })
 }
 
 /// The statistics of the rows in `range`, chunk after chunk, as a kernel.
@@ -131,6 +127,8 @@ struct Task<'s, 'a, 't, 'x, 'w, T> {
     template: &'t SufficientStats,
     /// The rows of `range`.
     x: ArrayView2<'x, T>,
+    /// Global index of the shard's first row (`range` is within the shard).
+    first_row: usize,
     weights: Option<ArrayView1<'w, f64>>,
     range: std::ops::Range<usize>,
 }
@@ -145,6 +143,7 @@ impl<T: Float> Kernel for Task<'_, '_, '_, '_, '_, T> {
             self.source,
             self.template,
             self.x,
+            self.first_row,
             self.weights,
             self.range,
         )
@@ -158,6 +157,7 @@ fn task<T: Float>(
     source: Source<'_>,
     template: &SufficientStats,
     x: ArrayView2<T>,
+    first_row: usize,
     weights: Option<ArrayView1<f64>>,
     range: std::ops::Range<usize>,
 ) -> SufficientStats {
@@ -209,7 +209,7 @@ fn task<T: Float>(
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 for i in 0..b {
                     // Two 32-bit words per f64, k numbers per row.
-                    rng.set_word_pos(2 * (k * (start + i)) as u128);
+                    rng.set_word_pos(2 * (k * (first_row + start + i)) as u128);
                     let mut sum = 0.0;
                     for j in 0..k {
                         let u: f64 = rng.random();
@@ -398,6 +398,7 @@ mod tests {
                 Source::Nearest(centres.view()),
                 &template,
                 x.view(),
+                0,
                 None,
                 0..n,
             );
@@ -470,8 +471,9 @@ mod tests {
                     .flat_map(|s| [(s, Data::from(x.view())), (s, Data::from(x32.view()))])
                 {
                     for w in [None, Some(sample_weight.view())] {
+                        let shard = Shard::whole(data);
                         let pass =
-                            |level| accumulate_at(level, source, &template, data, w, 64).unwrap();
+                            |level| accumulate_at(level, source, &template, &shard, w, 64).unwrap();
                         let scalar = pass(Level::Scalar);
                         assert!(scalar.weight > 0.0);
                         for level in simd::supported() {

@@ -5,13 +5,14 @@
 //! Dempster, Laird and Rubin (1977), Maximum likelihood from incomplete data via
 //! the EM algorithm; Bishop (2006), Pattern Recognition and Machine Learning, 9.2.
 
-use super::accumulate::{accumulate, Source};
+use super::accumulate::{accumulate_shard, Source};
 use super::model::GaussianMixtureModel;
 use super::params::{GmmInit, GmmValidParams};
 use super::stats::SufficientStats;
-use crate::data::{check_scale, SCAN_ROWS};
+use crate::data::{check_finite_shard, check_scale_shard, SCAN_ROWS};
+use crate::distributed::{tree_sum, Shard};
 use crate::kmeans::{Init as KMeansInit, KMeans};
-use crate::{check_data, check_sample_weight, Data, MixtureError, Progress, RowBuffer};
+use crate::{check_sample_weight, Data, MixtureError, Progress, RowBuffer};
 use ndarray::{Array2, ArrayView1};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -23,7 +24,32 @@ impl GmmValidParams {
     /// Each restart `r` draws from the stream `r` of a ChaCha8 generator seeded
     /// with `seed`, so restart 0 is the fit that `n_init = 1` gives.
     pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x.into(), None, self.params.max_iter, &mut |_| {})
+        self.fit_inner(Shard::whole(x), None, self.params.max_iter, &mut |_| {})
+    }
+
+    /// Fits to the rows of a job of several processes (MPI ranks), each
+    /// calling this with its own [`Shard`]: every process returns the same
+    /// model, bitwise the one [`fit`](Self::fit) gives on all the rows in one
+    /// process. Initialisation by K-means is not distributed: use
+    /// [`GmmInit::RandomFromData`], [`GmmInit::Random`] or given means.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), on every process when any fails (another
+    /// process's error as [`MixtureError::OnOtherRank`]), and
+    /// [`MixtureError::BadShares`] when the shares do not tile the rows in
+    /// whole tasks of `task_rows`.
+    pub fn fit_shard(&self, shard: Shard<'_>) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(shard, None, self.params.max_iter, &mut |_| {})
+    }
+
+    /// [`fit_shard`](Self::fit_shard) calling `progress` as
+    /// [`fit_with_progress`](Self::fit_with_progress) does, on every process.
+    pub fn fit_shard_with_progress(
+        &self,
+        shard: Shard<'_>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(shard, None, self.params.max_iter, progress)
     }
 
     /// The starting parameters EM would use for `x`: its initialisation, and
@@ -36,7 +62,19 @@ impl GmmValidParams {
         &self,
         x: impl Into<Data<'a>>,
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x.into(), None, 0, &mut |_| {})
+        self.fit_inner(Shard::whole(x), None, 0, &mut |_| {})
+    }
+
+    /// [`initial_model`](Self::initial_model) of the rows of a job's
+    /// processes, as [`fit_shard`](Self::fit_shard) starts.
+    ///
+    /// # Errors
+    /// As [`fit_shard`](Self::fit_shard).
+    pub fn initial_model_shard(
+        &self,
+        shard: Shard<'_>,
+    ) -> Result<GaussianMixtureModel, MixtureError> {
+        self.fit_inner(shard, None, 0, &mut |_| {})
     }
 
     /// [`fit`](Self::fit), calling `progress` after the E-step of every EM
@@ -49,7 +87,7 @@ impl GmmValidParams {
         x: impl Into<Data<'a>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
-        self.fit_inner(x.into(), None, self.params.max_iter, progress)
+        self.fit_inner(Shard::whole(x), None, self.params.max_iter, progress)
     }
 
     /// Fits with a non-negative weight per sample (a weight of 2 counts a
@@ -69,21 +107,27 @@ impl GmmValidParams {
                 valid: "weights with a positive, finite sum",
             });
         }
-        self.fit_inner(x, Some(sample_weight), self.params.max_iter, &mut |_| {})
+        self.fit_inner(
+            Shard::whole(x),
+            Some(sample_weight),
+            self.params.max_iter,
+            &mut |_| {},
+        )
     }
 
     fn fit_inner(
         &self,
-        x: Data<'_>,
+        shard: Shard<'_>,
         weights: Option<ArrayView1<f64>>,
         max_iter: usize,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GaussianMixtureModel, MixtureError> {
         let began = Instant::now();
-        check_data(x)?;
-        check_scale(x)?;
         let p = &self.params;
-        let (n, d) = x.dim();
+        shard.check_grid(p.task_rows)?;
+        check_finite_shard(&shard)?;
+        check_scale_shard(&shard, p.task_rows)?;
+        let (n, d) = (shard.total_rows(), shard.rows().ncols());
         let k = p.n_components;
         if n < k {
             return Err(MixtureError::TooFewSamples {
@@ -110,21 +154,29 @@ impl GmmValidParams {
                 });
             }
         }
-        let distinct = count_distinct_rows(x, k)?;
+        if shard.comm().size() > 1 && p.means_init.is_none() {
+            if let GmmInit::KMeans | GmmInit::KMeansPlusPlus = p.init {
+                return Err(MixtureError::NotDistributed {
+                    what: "initialisation by K-means",
+                    instead: "start from random_from_data or random, or give the means",
+                });
+            }
+        }
+        let distinct = count_distinct_rows(&shard, k)?;
         if distinct < k {
             return Err(MixtureError::TooFewDistinctSamples {
                 n_distinct: distinct,
                 n_components: k,
             });
         }
-        let shift = weighted_mean(x, weights)?;
+        let shift = weighted_mean(&shard, weights, p.task_rows)?;
         // Given means make every restart start, and so end, the same.
         let n_init = if p.means_init.is_some() { 1 } else { p.n_init };
         let mut best: Option<GaussianMixtureModel> = None;
         for restart in 0..n_init {
             let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
             rng.set_stream(restart as u64);
-            let start = self.initial(x, weights, &shift, &mut rng)?;
+            let start = self.initial(&shard, weights, &shift, &mut rng)?;
             let mut report = |iteration: usize, log_likelihood| {
                 progress(&Progress {
                     restart,
@@ -134,7 +186,7 @@ impl GmmValidParams {
                     log_likelihood,
                 })
             };
-            let model = self.run(start, x, weights, &shift, max_iter, &mut report)?;
+            let model = self.run(start, &shard, weights, &shift, max_iter, &mut report)?;
             if best
                 .as_ref()
                 .is_none_or(|b| model.lower_bound() > b.lower_bound())
@@ -151,7 +203,7 @@ impl GmmValidParams {
     fn run(
         &self,
         mut model: GaussianMixtureModel,
-        x: Data<'_>,
+        shard: &Shard<'_>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
         max_iter: usize,
@@ -165,7 +217,7 @@ impl GmmValidParams {
         for _ in 0..max_iter {
             let coefficients = model.coefficients(shift);
             let source = Source::EStep(&coefficients);
-            let stats = accumulate(source, &template, x, weights, p.task_rows)?;
+            let stats = accumulate_shard(source, &template, shard, weights, p.task_rows)?;
             let current = stats.mean_log_likelihood();
             model = self.m_step(&stats, model)?;
             progress(trace.len(), current);
@@ -177,10 +229,10 @@ impl GmmValidParams {
             previous = current;
         }
         let coefficients = model.coefficients(shift);
-        let score = accumulate(
+        let score = accumulate_shard(
             Source::EStep(&coefficients),
             &template,
-            x,
+            shard,
             weights,
             p.task_rows,
         )?
@@ -212,7 +264,7 @@ impl GmmValidParams {
     /// initialisation method.
     fn initial(
         &self,
-        x: Data<'_>,
+        shard: &Shard<'_>,
         weights: Option<ArrayView1<f64>>,
         shift: &[f64],
         rng: &mut ChaCha8Rng,
@@ -224,9 +276,11 @@ impl GmmValidParams {
         }
         let centres = match (&p.means_init, p.init) {
             (Some(m), _) => Some(m.clone()),
-            (None, GmmInit::RandomFromData) => Some(random_rows(x, k, rng)?),
-            (None, GmmInit::KMeans) => Some(kmeans_centres(x, weights, k, false, rng)?),
-            (None, GmmInit::KMeansPlusPlus) => Some(kmeans_centres(x, weights, k, true, rng)?),
+            (None, GmmInit::RandomFromData) => Some(random_rows(shard, k, rng)?),
+            (None, GmmInit::KMeans) => Some(kmeans_centres(shard.rows(), weights, k, false, rng)?),
+            (None, GmmInit::KMeansPlusPlus) => {
+                Some(kmeans_centres(shard.rows(), weights, k, true, rng)?)
+            }
             (None, GmmInit::Random) => None,
         };
         // Random responsibilities come from their own stream, indexed by row,
@@ -237,7 +291,7 @@ impl GmmValidParams {
             None => Source::Random(random_seed),
         };
         let template = SufficientStats::zeros(p.covariance_type, k, shift);
-        let stats = accumulate(source, &template, x, weights, p.task_rows)?;
+        let stats = accumulate_shard(source, &template, shard, weights, p.task_rows)?;
         let (w, m, c) = stats.maximise(
             p.reg_covar,
             p.weights_init.as_ref(),
@@ -248,46 +302,73 @@ impl GmmValidParams {
     }
 }
 
-/// Sample-weighted mean of the rows: the shift that keeps moments well
-/// conditioned. One streaming pass, rows in order.
-fn weighted_mean(x: Data<'_>, weights: Option<ArrayView1<f64>>) -> Result<Vec<f64>, MixtureError> {
-    let mut sum = vec![0.0; x.ncols()];
-    let mut total = 0.0;
-    x.for_each_chunk(SCAN_ROWS, |start, rows| {
+/// Sample-weighted mean of the rows of the job, summed in the tree of its
+/// passes: the shift that keeps moments well conditioned.
+pub(crate) fn weighted_mean(
+    shard: &Shard<'_>,
+    weights: Option<ArrayView1<f64>>,
+    task_rows: usize,
+) -> Result<Vec<f64>, MixtureError> {
+    let x = shard.rows();
+    let d = x.ncols();
+    let sums = tree_sum(shard, task_rows, RowBuffer::default, |buffer, range| {
+        let first = range.start;
+        let rows = x.rows(range, buffer)?;
+        let mut sum = vec![0.0; d + 1];
         for i in 0..rows.dim().0 {
-            let w = weights.map_or(1.0, |w| w[start + i]);
-            total += w;
-            for (j, s) in sum.iter_mut().enumerate() {
-                *s += w * rows.get(i, j);
+            let w = weights.map_or(1.0, |w| w[first + i]);
+            sum[d] += w;
+            for (l, s) in sum[..d].iter_mut().enumerate() {
+                *s += w * rows.get(i, l);
             }
         }
-        Ok(())
-    })?;
-    Ok(sum.iter().map(|s| s / total).collect())
+        Ok(sum)
+    })?
+    .expect("data checked to have rows");
+    Ok(sums[..d].iter().map(|s| s / sums[d]).collect())
 }
 
-/// Number of distinct rows, counting no further than `limit`; reads rows
-/// only until `limit` distinct ones are found.
-fn count_distinct_rows(x: Data<'_>, limit: usize) -> Result<usize, MixtureError> {
+/// Number of distinct rows of the job, counting no further than `limit`.
+fn count_distinct_rows(shard: &Shard<'_>, limit: usize) -> Result<usize, MixtureError> {
+    let x = shard.rows();
     let (n, d) = x.dim();
-    let mut found: Vec<Vec<f64>> = Vec::with_capacity(limit);
+    let mut found: Vec<f64> = Vec::with_capacity(limit * d);
+    let add = |row: &[f64], found: &mut Vec<f64>| {
+        if found.len() < limit * d && !found.chunks_exact(d).any(|f| f == row) {
+            found.extend(row);
+        }
+    };
     let mut buffer = RowBuffer::default();
+    let mut row = vec![0.0; d];
     let mut start = 0;
-    while start < n && found.len() < limit {
+    let local = loop {
+        if start >= n || found.len() == limit * d {
+            break Ok(());
+        }
         let end = (start + SCAN_ROWS).min(n);
-        let rows = x.rows(start..end, &mut buffer)?;
+        let rows = match x.rows(start..end, &mut buffer) {
+            Ok(rows) => rows,
+            Err(e) => break Err(e),
+        };
         for i in 0..end - start {
-            let row: Vec<f64> = (0..d).map(|j| rows.get(i, j)).collect();
-            if !found.contains(&row) {
-                found.push(row);
-                if found.len() == limit {
-                    break;
-                }
-            }
+            row.iter_mut()
+                .enumerate()
+                .for_each(|(l, v)| *v = rows.get(i, l));
+            add(&row, &mut found);
         }
         start = end;
+    };
+    shard.agree(local)?;
+    if shard.comm().size() == 1 {
+        return Ok(found.len() / d);
     }
-    Ok(found.len())
+    let mut all = Vec::with_capacity(limit * d);
+    for rows in shard.comm().all_gather(&found) {
+        for row in rows.chunks_exact(d) {
+            add(row, &mut all);
+        }
+    }
+    Ok(all.len() / d)
 }
 
 /// Centres of a K-means fit (`seeds_only`: the k-means++ seeds alone), seeded
@@ -314,16 +395,126 @@ fn kmeans_centres(
     Ok(model.centroids().to_owned())
 }
 
-/// `k` distinct rows of `x` chosen uniformly at random (read one by one).
-fn random_rows(x: Data<'_>, k: usize, rng: &mut ChaCha8Rng) -> Result<Array2<f64>, MixtureError> {
-    let idx = rand::seq::index::sample(rng, x.nrows(), k);
-    let mut out = Array2::zeros((k, x.ncols()));
-    let mut buffer = RowBuffer::default();
-    for (j, i) in idx.iter().enumerate() {
-        let row = x.rows(i..i + 1, &mut buffer)?;
-        for l in 0..x.ncols() {
-            out[[j, l]] = row.get(0, l);
+/// `k` distinct rows of the job chosen uniformly at random (by global index).
+fn random_rows(
+    shard: &Shard<'_>,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Array2<f64>, MixtureError> {
+    let idx = rand::seq::index::sample(rng, shard.total_rows(), k);
+    shard.gather_rows(&idx.into_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::distributed::{share, simulated, Communicator, Shard};
+    use crate::gmm::{CovarianceType, GaussianMixture, GmmInit};
+    use crate::synthetic::overlapping_blobs;
+    use crate::MixtureError;
+    use ndarray::s;
+
+    /// EM on 1 to 4 simulated processes, each holding its share of rows
+    /// that do not divide evenly, returns on every process the model of the
+    /// one-process fit, bit for bit, for every covariance type and both
+    /// distributed initialisations.
+    #[test]
+    fn every_process_count_fits_the_single_process_model_bitwise() {
+        let x = overlapping_blobs(1001, 3, 3, 5).unwrap();
+        for ctype in [
+            CovarianceType::Full,
+            CovarianceType::Tied,
+            CovarianceType::Diag,
+            CovarianceType::Spherical,
+        ] {
+            for init in [GmmInit::RandomFromData, GmmInit::Random] {
+                let params = GaussianMixture::params(3)
+                    .covariance_type(ctype)
+                    .init(init)
+                    .n_init(2)
+                    .max_iter(20)
+                    .task_rows(64)
+                    .seed(3)
+                    .check()
+                    .unwrap();
+                let alone = params.fit(x.view()).unwrap();
+                for size in 1..=4 {
+                    let job = simulated::Job::new(size);
+                    let models = job.run(|comm| {
+                        let rows = share(x.nrows(), 64, comm.rank(), size);
+                        let shard =
+                            Shard::new(x.slice(s![rows.clone(), ..]), rows.start, x.nrows(), comm);
+                        params.fit_shard(shard).unwrap()
+                    });
+                    for model in models {
+                        assert_eq!(
+                            model.to_json(),
+                            alone.to_json(),
+                            "{ctype} {init:?} {size} processes"
+                        );
+                    }
+                }
+            }
         }
     }
-    Ok(out)
+
+    /// A NaN in one process's rows fails the fit on every process: that
+    /// process names the row of the whole data set, the others name it.
+    #[test]
+    fn a_bad_row_on_one_process_fails_every_process() {
+        let mut x = overlapping_blobs(300, 2, 2, 1).unwrap();
+        x[[250, 1]] = f64::NAN;
+        let params = GaussianMixture::params(2)
+            .init(GmmInit::RandomFromData)
+            .task_rows(100)
+            .check()
+            .unwrap();
+        let job = simulated::Job::new(3);
+        let results = job.run(|comm| {
+            let rows = share(x.nrows(), 100, comm.rank(), 3);
+            params.fit_shard(Shard::new(
+                x.slice(s![rows.clone(), ..]),
+                rows.start,
+                300,
+                comm,
+            ))
+        });
+        assert!(matches!(
+            results[2],
+            Err(MixtureError::NonFiniteData {
+                row: 250,
+                column: 1,
+                ..
+            })
+        ));
+        for r in &results[..2] {
+            match r {
+                Err(e @ MixtureError::OnOtherRank { rank: 2, .. }) => {
+                    assert!(e.to_string().contains("row 250, column 1"), "{e}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// K-means initialisation needs every row in one process: refused.
+    #[test]
+    fn kmeans_initialisation_is_refused_on_several_processes() {
+        let x = overlapping_blobs(200, 2, 2, 1).unwrap();
+        let params = GaussianMixture::params(2).task_rows(50).check().unwrap();
+        let job = simulated::Job::new(2);
+        for r in job.run(|comm| {
+            let rows = share(200, 50, comm.rank(), 2);
+            params.fit_shard(Shard::new(
+                x.slice(s![rows.clone(), ..]),
+                rows.start,
+                200,
+                comm,
+            ))
+        }) {
+            assert!(
+                matches!(r, Err(MixtureError::NotDistributed { .. })),
+                "{r:?}"
+            );
+        }
+    }
 }

@@ -61,8 +61,9 @@ mod stats;
 
 /// The fused E-step pass, shared with gradient fitting (its gradient is a
 /// function of the same sufficient statistics).
-pub(crate) use accumulate::{accumulate, Source, TASK_ROWS};
+pub(crate) use accumulate::{accumulate, accumulate_shard, Source, TASK_ROWS};
 pub use covariance::{CovarianceType, Covariances};
+pub(crate) use em::weighted_mean;
 pub use model::{Criteria, GaussianMixtureModel};
 pub use online::OnlineGmm;
 pub use params::{GaussianMixture, GmmInit, GmmParams, GmmValidParams, Updates};

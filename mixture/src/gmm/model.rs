@@ -2,13 +2,14 @@
 //! diagnostics, and everything computed from them (labels, densities, samples,
 //! information criteria).
 
-use super::accumulate::{accumulate, Source, TASK_ROWS};
+use super::accumulate::{accumulate, accumulate_shard, Source, TASK_ROWS};
 use super::covariance::{check_symmetric, CovarianceType, Covariances};
 use super::estep::Coefficients;
 use super::predict::{
     log_likelihoods, responsibilities, total_log_likelihood, weighted_log_densities,
 };
 use super::stats::SufficientStats;
+use crate::distributed::Shard;
 use crate::{check_features, check_sample_weight, Data, MixtureError};
 use admix_optim::linalg::cholesky;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
@@ -388,9 +389,43 @@ impl GaussianMixtureModel {
         Ok(self.criteria_of_score(self.score(x)?, x.nrows()))
     }
 
-    /// The criteria from a mean log-likelihood `score` of `n_samples` rows,
-    /// for a caller that sums the log-likelihoods itself.
-    pub fn criteria_of_score(&self, score: f64, n_samples: usize) -> Criteria {
+    /// [`criteria`](Self::criteria) of the rows of a job's processes, each
+    /// calling it with its [`Shard`]: the score from one E-step pass summed in
+    /// the fixed tree, so every process gets the same value for any number
+    /// of processes.
+    ///
+    /// # Errors
+    /// [`MixtureError::DimensionMismatch`] when the rows do not have the
+    /// model's features, and [`MixtureError::BadShares`] when the shares are
+    /// not whole tasks of `task_rows` rows, on every process.
+    pub fn criteria_shard(
+        &self,
+        shard: &Shard<'_>,
+        task_rows: usize,
+    ) -> Result<Criteria, MixtureError> {
+        shard.check_grid(task_rows)?;
+        shard.agree(if shard.rows().ncols() == self.n_features() {
+            Ok(())
+        } else {
+            Err(MixtureError::DimensionMismatch {
+                expected: self.n_features(),
+                got: shard.rows().ncols(),
+            })
+        })?;
+        let shift = self.centre();
+        let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
+        let stats = accumulate_shard(
+            Source::EStep(&self.coefficients(&shift)),
+            &template,
+            shard,
+            None,
+            task_rows,
+        )?;
+        Ok(self.criteria_of_score(stats.mean_log_likelihood(), shard.total_rows()))
+    }
+
+    /// The criteria from a mean log-likelihood `score` of `n_samples` rows.
+    fn criteria_of_score(&self, score: f64, n_samples: usize) -> Criteria {
         let n = n_samples as f64;
         let p = self.n_parameters() as f64;
         Criteria {

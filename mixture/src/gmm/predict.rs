@@ -3,8 +3,9 @@
 //! rows of an output array; and the total log-likelihood, with no per-row
 //! output.
 
-use super::accumulate::{TASKS_PER_ROUND, TASK_ROWS};
+use super::accumulate::TASK_ROWS;
 use super::estep::{Coefficients, Float, Scratch, CHUNK};
+use crate::distributed::{tree_sum, Shard};
 use crate::simd::{self, Kernel, Level};
 use crate::{Data, MixtureError, RowBuffer};
 use ndarray::parallel::prelude::*;
@@ -169,8 +170,9 @@ pub(crate) fn log_likelihoods(
 }
 
 /// Sum of the rows' log-likelihoods, holding no per-row output: tasks of
-/// `TASK_ROWS` rows run in parallel and their sums are added in task order,
-/// so the sum is the same for any number of threads.
+/// `TASK_ROWS` rows run in parallel and their sums are added in the fixed
+/// tree of [`crate::distributed`], so the sum is the same for any number of
+/// threads.
 pub(crate) fn total_log_likelihood(prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
     match x {
         Data::F64(_) | Data::Source64(_) => total_in::<f64>(simd::level(), prep, x),
@@ -180,42 +182,32 @@ pub(crate) fn total_log_likelihood(prep: &Coefficients, x: Data<'_>) -> Result<f
 
 /// [`total_log_likelihood`] with the products in `T`, the type of the data's rows.
 fn total_in<T: Float>(level: Level, prep: &Coefficients, x: Data<'_>) -> Result<f64, MixtureError> {
-    let n = x.nrows();
-    let tasks: Vec<usize> = (0..n.div_ceil(TASK_ROWS)).collect();
-    let mut total = 0.0;
-    for round in tasks.chunks(TASKS_PER_ROUND) {
-        let sums: Vec<Result<f64, MixtureError>> = round
-            .par_iter()
-            .map_init(
-                || {
-                    (
-                        Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
-                        RowBuffer::default(),
-                    )
-                },
-                |(scratch, buffer), &t| {
-                    let rows = x.rows(t * TASK_ROWS..((t + 1) * TASK_ROWS).min(n), buffer)?;
-                    let rows = T::view(rows).expect("rows of the type the pass runs in");
-                    let mut sum = 0.0;
-                    for chunk in rows.axis_chunks_iter(Axis(0), CHUNK) {
-                        let kernel = EChunk {
-                            scratch: &mut *scratch,
-                            prep,
-                            rows: chunk,
-                            normalise: true,
-                        };
-                        simd::dispatch(level, kernel);
-                        sum += scratch.ll[..chunk.nrows()].iter().sum::<f64>();
-                    }
-                    Ok(sum)
-                },
+    let sum = tree_sum(
+        &Shard::whole(x),
+        TASK_ROWS,
+        || {
+            (
+                Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                RowBuffer::default(),
             )
-            .collect();
-        for sum in sums {
-            total += sum?;
-        }
-    }
-    Ok(total)
+        },
+        |(scratch, buffer), range| {
+            let rows = T::view(x.rows(range, buffer)?).expect("rows of the type the pass runs in");
+            let mut sum = 0.0;
+            for chunk in rows.axis_chunks_iter(Axis(0), CHUNK) {
+                let kernel = EChunk {
+                    scratch: &mut *scratch,
+                    prep,
+                    rows: chunk,
+                    normalise: true,
+                };
+                simd::dispatch(level, kernel);
+                sum += scratch.ll[..chunk.nrows()].iter().sum::<f64>();
+            }
+            Ok(vec![sum])
+        },
+    )?;
+    Ok(sum.map_or(0.0, |s| s[0]))
 }
 
 #[cfg(test)]
@@ -285,7 +277,7 @@ mod tests {
     /// thread as on three, past one round of tasks.
     #[test]
     fn total_log_likelihood_is_the_sum_of_the_rows_for_any_thread_count() {
-        let n = TASK_ROWS * (TASKS_PER_ROUND + 3) + 17;
+        let n = TASK_ROWS * 35 + 17;
         let x = Array2::from_shape_fn((n, 2), |(i, l)| ((i * 7 + l * 5) % 23) as f64 * 0.3 - 3.0);
         let u = Covariances::Diag(array![[1.0, 2.0], [0.5, 0.9]]);
         let prep = Coefficients::new(

@@ -20,7 +20,11 @@ use ndarray::{Array1, Array2, Array3};
 /// second_j = sum_i r_ij (x_i - shift)(x_i - shift)^T   (full; diagonal only for diag and
 ///            spherical; summed over components for tied, where sum_j r_ij = w_i)
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialisable (serde), so that another engine (Spark, Ray, Dask) can
+/// compute statistics per partition, ship them, [`merge`](Self::merge) them and
+/// run the M-step ([`GaussianMixtureModel::m_step`](super::GaussianMixtureModel::m_step)).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SufficientStats {
     pub(crate) covariance_type: CovarianceType,
     pub(crate) k: usize,
@@ -89,6 +93,28 @@ impl SufficientStats {
             .zip(other.moments.iter().chain(&other.second))
         {
             *a += b;
+        }
+    }
+
+    /// All the sums as one vector, in the order [`add`](Self::add) adds them.
+    pub(crate) fn into_words(self) -> Vec<f64> {
+        let mut words = Vec::with_capacity(2 + self.moments.len() + self.second.len());
+        words.extend([self.weight, self.log_likelihood]);
+        words.extend(self.moments);
+        words.extend(self.second);
+        words
+    }
+
+    /// Statistics of `self`'s shape with the sums in `words` (from
+    /// [`into_words`](Self::into_words)).
+    pub(crate) fn with_words(&self, words: Vec<f64>) -> Self {
+        let m = self.moments.len();
+        SufficientStats {
+            weight: words[0],
+            log_likelihood: words[1],
+            moments: words[2..2 + m].to_vec(),
+            second: words[2 + m..].to_vec(),
+            ..self.clone()
         }
     }
 

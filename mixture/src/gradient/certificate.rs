@@ -2,7 +2,9 @@
 //! log-likelihood (near zero at a maximum) and the observed information with
 //! the standard errors it gives.
 
+use super::objective::LikelihoodObjective;
 use super::{tape_log_likelihood, DataTerm, LogLikelihood, Unconstrained};
+use crate::distributed::Shard;
 use crate::gmm::GaussianMixtureModel;
 use crate::{check_features, MixtureError};
 use admix_optim::linalg::invert_spd;
@@ -22,6 +24,27 @@ pub fn log_likelihood_gradient(
     let layout = Unconstrained::of(model);
     let theta = layout.from_model(model)?;
     Ok(tape_log_likelihood(x, &layout, &theta, 0.0, DataTerm::Fused)?.1)
+}
+
+/// [`log_likelihood_gradient`] of the rows of a job's processes (passes in
+/// tasks of `task_rows`), the same on every process for any number of them.
+pub(crate) fn shard_gradient(
+    model: &GaussianMixtureModel,
+    shard: Shard<'_>,
+    task_rows: usize,
+) -> Result<Vec<f64>, MixtureError> {
+    let layout = Unconstrained::of(model);
+    let theta = layout.from_model(model)?;
+    let free = (0..theta.len()).collect();
+    let objective =
+        LikelihoodObjective::new(layout, shard, (0.0, task_rows), theta.clone(), free, None)?;
+    // The objective is minus the log-likelihood (no penalty with reg_covar 0).
+    let (_, minus, _) = objective
+        .evaluate(&theta)
+        .map_err(|e| MixtureError::Optimisation {
+            message: e.to_string(),
+        })?;
+    Ok(minus.iter().map(|g| -g).collect())
 }
 
 /// The Euclidean norm of [`log_likelihood_gradient`]: a certificate that

@@ -2,12 +2,13 @@
 //! the unconstrained parameters, a trace of the mean log-likelihood, and
 //! the same fitted-model type as EM.
 
-use super::certificate::log_likelihood_gradient;
+use super::certificate::shard_gradient;
 use super::objective::LikelihoodObjective;
 use super::{GradientValidParams, Method, Unconstrained};
-use crate::data::check_scale;
+use crate::data::{check_finite_shard, check_scale_shard};
+use crate::distributed::Shard;
 use crate::gmm::GaussianMixtureModel;
-use crate::{check_data, check_features, Data, MixtureError, Progress};
+use crate::{Data, MixtureError, Progress};
 use admix_optim::{
     Adam, Control, GradientDescent, Lbfgs, Minimizer, OptimError, Record, Report, Solver, State,
     Status, Stop,
@@ -84,9 +85,34 @@ impl GradientValidParams {
         x: impl Into<Data<'a>>,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
-        let x = x.into();
-        let start = self.initial_model(x)?;
-        self.fit_from_with_progress(x, &start, progress)
+        self.fit_shard_with_progress(Shard::whole(x), progress)
+    }
+
+    /// Fits the rows of a job of several processes (MPI ranks), each calling
+    /// this with its own [`Shard`]: every process returns the same fit,
+    /// bitwise the one [`fit`](Self::fit) gives on all the rows in one
+    /// process. Full batches only; the start as
+    /// [`GmmValidParams::fit_shard`](crate::gmm::GmmValidParams::fit_shard).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit) and `GmmValidParams::fit_shard`;
+    /// [`MixtureError::NotDistributed`] for mini-batches over several processes.
+    pub fn fit_shard(&self, shard: Shard<'_>) -> Result<GradientFit, MixtureError> {
+        self.fit_shard_with_progress(shard, &mut |_| {})
+    }
+
+    /// [`fit_shard`](Self::fit_shard) with the `progress` of
+    /// [`fit_with_progress`](Self::fit_with_progress), on every process.
+    ///
+    /// # Errors
+    /// As [`fit_shard`](Self::fit_shard).
+    pub fn fit_shard_with_progress(
+        &self,
+        shard: Shard<'_>,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<GradientFit, MixtureError> {
+        let start = self.gmm.initial_model_shard(shard)?;
+        self.fit_from_shard(shard, &start, progress)
     }
 
     /// The starting parameters EM would use for `x`: its initialisation
@@ -130,11 +156,33 @@ impl GradientValidParams {
         start: &GaussianMixtureModel,
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<GradientFit, MixtureError> {
-        let x = x.into();
+        self.fit_from_shard(Shard::whole(x), start, progress)
+    }
+
+    /// The fit from `start` on the rows of a job's processes.
+    fn fit_from_shard(
+        &self,
+        shard: Shard<'_>,
+        start: &GaussianMixtureModel,
+        progress: &mut dyn FnMut(&Progress),
+    ) -> Result<GradientFit, MixtureError> {
         // A given start skips EM's initialisation, which checks the data.
-        check_data(x)?;
-        check_scale(x)?;
-        check_features(x, start.n_features())?;
+        let task_rows = self.gmm.task_rows();
+        shard.check_grid(task_rows)?;
+        check_finite_shard(&shard)?;
+        check_scale_shard(&shard, task_rows)?;
+        if shard.rows().ncols() != start.n_features() {
+            return Err(MixtureError::DimensionMismatch {
+                expected: start.n_features(),
+                got: shard.rows().ncols(),
+            });
+        }
+        if self.mini_batch.is_some() && shard.comm().size() > 1 {
+            return Err(MixtureError::NotDistributed {
+                what: "gradient fitting on mini-batches",
+                instead: "fit on full batches (no mini_batch) or by EM",
+            });
+        }
         if start.covariance_type() != self.gmm.covariance_type()
             || start.n_components() != self.gmm.n_components()
         {
@@ -144,8 +192,6 @@ impl GradientValidParams {
                 valid: "a model with the fitted number of components and covariance type",
             });
         }
-        let x = x.to_f64()?;
-        let x = x.view();
         let layout = Unconstrained::of(start);
         let theta = layout.from_model(start)?;
         let updates = self.gmm.updates();
@@ -160,12 +206,12 @@ impl GradientValidParams {
         .collect();
         let objective = LikelihoodObjective::new(
             layout,
-            x,
+            shard,
             (self.gmm.reg_covar(), self.gmm.task_rows()),
             theta.clone(),
             free,
             self.mini_batch.map(|rows| (rows, self.gmm.seed())),
-        );
+        )?;
         let x0 = objective.free_part(&theta);
         let rate = self.learning_rate;
         let run = match (self.method, self.mini_batch) {
@@ -201,7 +247,7 @@ impl GradientValidParams {
             trace,
             Some(objective.log_likelihood(&run.x)),
         );
-        let gradient = log_likelihood_gradient(&model, x)?;
+        let gradient = shard_gradient(&model, shard, task_rows)?;
         Ok(GradientFit {
             gradient_norm: gradient.iter().map(|g| g * g).sum::<f64>().sqrt(),
             model,
@@ -214,15 +260,15 @@ impl GradientValidParams {
 
     /// Runs `solver` with EM's stopping rule checked by an observer on the
     /// mean log-likelihood of all the data; `progress` sees each trace point.
-    fn run<'o, S>(
+    fn run<'o, 'a, S>(
         &self,
         solver: S,
-        objective: &'o LikelihoodObjective,
+        objective: &'o LikelihoodObjective<'a>,
         x0: &[f64],
         progress: &mut dyn FnMut(&Progress),
     ) -> Result<Run, MixtureError>
     where
-        S: Solver<&'o LikelihoodObjective>,
+        S: Solver<&'o LikelihoodObjective<'a>>,
     {
         let per_epoch = objective.iterations_per_epoch();
         let tol = self.gmm.tol();
@@ -321,5 +367,75 @@ struct Run {
 fn optimisation(err: OptimError) -> MixtureError {
     MixtureError::Optimisation {
         message: err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::distributed::{share, simulated, Communicator, Shard};
+    use crate::gmm::{CovarianceType, GaussianMixture, GmmInit};
+    use crate::gradient::Method;
+    use crate::synthetic::overlapping_blobs;
+    use crate::MixtureError;
+    use ndarray::s;
+
+    /// L-BFGS over 1 to 3 simulated processes returns on every process the
+    /// one-process fit, bit for bit (model, status and certificate).
+    #[test]
+    fn lbfgs_over_processes_fits_the_single_process_model_bitwise() {
+        let x = overlapping_blobs(801, 2, 2, 3).unwrap();
+        let params = GaussianMixture::params(2)
+            .covariance_type(CovarianceType::Full)
+            .init(GmmInit::RandomFromData)
+            .max_iter(15)
+            .task_rows(64)
+            .gradient(Method::Lbfgs)
+            .check()
+            .unwrap();
+        let alone = params.fit(x.view()).unwrap();
+        for size in 1..=3 {
+            let job = simulated::Job::new(size);
+            let fits = job.run(|comm| {
+                let rows = share(x.nrows(), 64, comm.rank(), size);
+                let shard = Shard::new(x.slice(s![rows.clone(), ..]), rows.start, x.nrows(), comm);
+                params.fit_shard(shard).unwrap()
+            });
+            for fit in fits {
+                assert_eq!(
+                    fit.model.to_json(),
+                    alone.model.to_json(),
+                    "{size} processes"
+                );
+                assert_eq!(fit.status, alone.status);
+                assert_eq!(fit.gradient_norm.to_bits(), alone.gradient_norm.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn mini_batches_are_refused_over_several_processes() {
+        let x = overlapping_blobs(200, 2, 2, 3).unwrap();
+        let params = GaussianMixture::params(2)
+            .init(GmmInit::RandomFromData)
+            .task_rows(50)
+            .gradient(Method::Adam)
+            .mini_batch(20)
+            .check()
+            .unwrap();
+        let job = simulated::Job::new(2);
+        for r in job.run(|comm| {
+            let rows = share(200, 50, comm.rank(), 2);
+            params.fit_shard(Shard::new(
+                x.slice(s![rows.clone(), ..]),
+                rows.start,
+                200,
+                comm,
+            ))
+        }) {
+            assert!(
+                matches!(r, Err(MixtureError::NotDistributed { .. })),
+                "{r:?}"
+            );
+        }
     }
 }

@@ -230,11 +230,23 @@ pub(crate) fn penalty<'t>(p: &ParamVars<'t>, reg_covar: f64) -> Result<ArrayVar<
 /// optimiser stops with a non-finite status instead of an error.
 #[derive(Debug)]
 pub(crate) struct FusedLogLikelihood {
-    x: Arc<Array2<f64>>,
+    rows: Rows,
     shift: Vec<f64>,
     covariance_type: CovarianceType,
-    batch: usize,
     gradient: RefCell<Vec<ArrayD<f64>>>,
+}
+
+/// Where the node's statistics come from.
+#[derive(Debug)]
+enum Rows {
+    /// A pass over these rows in tasks of `task_rows`.
+    Data {
+        x: Arc<Array2<f64>>,
+        task_rows: usize,
+    },
+    /// Statistics computed beforehand for the node's parameters (by a pass
+    /// over a job's shards, see [`FusedLogLikelihood::model_of`]).
+    Stats(SufficientStats),
 }
 
 impl FusedLogLikelihood {
@@ -247,10 +259,23 @@ impl FusedLogLikelihood {
         batch: usize,
     ) -> Self {
         Self {
-            x,
+            rows: Rows::Data {
+                x,
+                task_rows: batch,
+            },
             shift,
             covariance_type,
-            batch,
+            gradient: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The node for statistics already computed (shifted by `shift`) under
+    /// the model that [`model_of`](Self::model_of) gives for the node's inputs.
+    pub(crate) fn with_stats(stats: SufficientStats, covariance_type: CovarianceType) -> Self {
+        Self {
+            shift: stats.shift.clone(),
+            rows: Rows::Stats(stats),
+            covariance_type,
             gradient: RefCell::new(Vec::new()),
         }
     }
@@ -262,6 +287,14 @@ impl FusedLogLikelihood {
     }
 
     fn model(&self, inputs: &[ArrayViewD<'_, f64>]) -> Option<GaussianMixtureModel> {
+        Self::model_of(self.covariance_type, inputs)
+    }
+
+    /// The mixture of the node's inputs (ln w, means, precision factors), if valid.
+    pub(crate) fn model_of(
+        covariance_type: CovarianceType,
+        inputs: &[ArrayViewD<'_, f64>],
+    ) -> Option<GaussianMixtureModel> {
         let weights = inputs[0]
             .view()
             .into_dimensionality::<Ix1>()
@@ -273,7 +306,7 @@ impl FusedLogLikelihood {
             .ok()?
             .to_owned();
         let u = &inputs[2];
-        let factors = match self.covariance_type {
+        let factors = match covariance_type {
             CovarianceType::Full => {
                 Covariances::Full(u.view().into_dimensionality::<Ix3>().ok()?.to_owned())
             }
@@ -369,24 +402,29 @@ impl CustomOp for FusedLogLikelihood {
                 .collect();
             return Ok(arr0(f64::NAN).into_dyn());
         };
-        if model.n_features() != self.x.ncols() {
-            return Err(TapeError::ShapeMismatch {
-                op: "gmm_mean_log_likelihood",
-                left: self.x.shape().to_vec(),
-                right: model.means().shape().to_vec(),
-            });
-        }
-        let k = model.n_components();
-        let template = SufficientStats::zeros(self.covariance_type, k, &self.shift);
-        let prepared = model.coefficients(&self.shift);
-        let stats = accumulate(
-            Source::EStep(&prepared),
-            &template,
-            self.x.view().into(),
-            None,
-            self.batch,
-        )
-        .expect("rows in memory are read without error");
+        let stats = match &self.rows {
+            Rows::Data { x, task_rows } => {
+                if model.n_features() != x.ncols() {
+                    return Err(TapeError::ShapeMismatch {
+                        op: "gmm_mean_log_likelihood",
+                        left: x.shape().to_vec(),
+                        right: model.means().shape().to_vec(),
+                    });
+                }
+                let k = model.n_components();
+                let template = SufficientStats::zeros(self.covariance_type, k, &self.shift);
+                let prepared = model.coefficients(&self.shift);
+                accumulate(
+                    Source::EStep(&prepared),
+                    &template,
+                    x.view().into(),
+                    None,
+                    *task_rows,
+                )
+                .expect("rows in memory are read without error")
+            }
+            Rows::Stats(stats) => stats.clone(),
+        };
         *self.gradient.borrow_mut() = self.gradients(&model, &stats);
         Ok(arr0(stats.mean_log_likelihood()).into_dyn())
     }

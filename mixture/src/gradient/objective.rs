@@ -4,10 +4,12 @@
 
 use super::likelihood::{penalty, unpack, FusedLogLikelihood};
 use super::Unconstrained;
-use crate::gmm::{accumulate, GaussianMixtureModel, Source, SufficientStats};
+use crate::distributed::Shard;
+use crate::gmm::{accumulate_shard, weighted_mean, GaussianMixtureModel, Source, SufficientStats};
+use crate::{MixtureError, RowBuffer};
 use admix_optim::{CostFunction, Gradient, OptimError};
 use admix_tape::{Tape, TapeError};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -36,9 +38,10 @@ struct Evaluation {
 
 /// The cost `-(mean log-likelihood + penalty)` over the free parameters.
 #[derive(Debug)]
-pub(crate) struct LikelihoodObjective {
+pub(crate) struct LikelihoodObjective<'a> {
     layout: Unconstrained,
-    data: Arc<Array2<f64>>,
+    /// The rows (this process's share of a job's), read in place.
+    shard: Shard<'a>,
     shift: Vec<f64>,
     reg_covar: f64,
     /// Rows per parallel task of a pass (EM's `task_rows`).
@@ -55,32 +58,31 @@ pub(crate) struct LikelihoodObjective {
     recent: RefCell<Vec<Evaluation>>,
 }
 
-impl LikelihoodObjective {
-    /// The objective for data `x` starting from the full vector `theta`,
-    /// optimising the entries `free`; mini-batches of `batch` rows drawn
-    /// with `seed` when given; passes in parallel tasks of `task_rows` rows.
+impl<'a> LikelihoodObjective<'a> {
+    /// The objective for the rows of `shard` starting from the full vector
+    /// `theta`, optimising the entries `free`; mini-batches of `batch` rows
+    /// drawn with `seed` when given (one process only); passes in parallel
+    /// tasks of `task_rows` rows.
     pub(crate) fn new(
         layout: Unconstrained,
-        x: ArrayView2<f64>,
+        shard: Shard<'a>,
         (reg_covar, task_rows): (f64, usize),
         theta: Vec<f64>,
         free: Vec<usize>,
         batch: Option<(usize, u64)>,
-    ) -> Self {
-        let data = Arc::new(x.to_owned());
-        let shift = x
-            .mean_axis(ndarray::Axis(0))
-            .map_or_else(Vec::new, |m| m.to_vec());
+    ) -> Result<Self, MixtureError> {
+        let shift = weighted_mean(&shard, None, task_rows)?;
+        let n = shard.total_rows();
         let batch = batch.map(|(size, seed)| MiniBatch {
-            size: size.min(x.nrows()),
+            size: size.min(n),
             rng: ChaCha8Rng::seed_from_u64(seed),
-            order: (0..x.nrows()).collect(),
-            next: x.nrows(),
-            rows: Arc::clone(&data),
+            order: (0..n).collect(),
+            next: n,
+            rows: Arc::new(Array2::zeros((0, shard.rows().ncols()))),
         });
-        Self {
+        Ok(Self {
             layout,
-            data,
+            shard,
             shift,
             reg_covar,
             task_rows,
@@ -89,13 +91,13 @@ impl LikelihoodObjective {
             batch: RefCell::new(batch),
             passes: Cell::new(0.0),
             recent: RefCell::new(Vec::new()),
-        }
+        })
     }
 
     /// Optimiser iterations per pass over the data (1 for full batches).
     pub(crate) fn iterations_per_epoch(&self) -> usize {
         match &*self.batch.borrow() {
-            Some(b) => (self.data.nrows() / b.size).max(1),
+            Some(b) => (self.shard.total_rows() / b.size).max(1),
             None => 1,
         }
     }
@@ -140,10 +142,10 @@ impl LikelihoodObjective {
             self.layout.n_components(),
             &self.shift,
         );
-        accumulate(
+        accumulate_shard(
             Source::EStep(&model.coefficients(&self.shift)),
             &template,
-            self.data.view().into(),
+            &self.shard,
             None,
             self.task_rows,
         )
@@ -152,22 +154,48 @@ impl LikelihoodObjective {
     }
 
     /// Cost, gradient and the data term on the current rows.
-    fn evaluate(&self, x: &[f64]) -> Result<(f64, Vec<f64>, f64), TapeError> {
-        let rows = match &*self.batch.borrow() {
-            Some(b) => Arc::clone(&b.rows),
-            None => Arc::clone(&self.data),
-        };
-        self.passes
-            .set(self.passes.get() + rows.nrows() as f64 / self.data.nrows() as f64);
+    pub(crate) fn evaluate(&self, x: &[f64]) -> Result<(f64, Vec<f64>, f64), TapeError> {
         let tape = Tape::new();
         let theta = tape.array_var(Array1::from(self.full(x)));
         let p = unpack(&self.layout, theta)?;
-        let node = FusedLogLikelihood::new(
-            rows,
-            self.shift.clone(),
-            self.layout.covariance_type(),
-            self.task_rows,
-        );
+        let ctype = self.layout.covariance_type();
+        let node = match &*self.batch.borrow() {
+            Some(b) => {
+                let n = self.shard.total_rows() as f64;
+                self.passes
+                    .set(self.passes.get() + b.rows.nrows() as f64 / n);
+                FusedLogLikelihood::new(
+                    Arc::clone(&b.rows),
+                    self.shift.clone(),
+                    ctype,
+                    self.task_rows,
+                )
+            }
+            None => {
+                // The pass over every process's rows, under the parameters
+                // the node will see, before the node is recorded.
+                self.passes.set(self.passes.get() + 1.0);
+                let inputs = [p.log_weights.value(), p.means.value(), p.factors.value()];
+                let views: Vec<_> = inputs.iter().map(|a| a.view()).collect();
+                let template =
+                    SufficientStats::zeros(ctype, self.layout.n_components(), &self.shift);
+                let stats = match FusedLogLikelihood::model_of(ctype, &views) {
+                    Some(model) => accumulate_shard(
+                        Source::EStep(&model.coefficients(&self.shift)),
+                        &template,
+                        &self.shard,
+                        None,
+                        self.task_rows,
+                    )
+                    .map_err(|e| TapeError::Custom {
+                        name: "gmm_mean_log_likelihood".into(),
+                        message: e.to_string(),
+                    })?,
+                    None => template,
+                };
+                FusedLogLikelihood::with_stats(stats, ctype)
+            }
+        };
         let data_term = node.record(&p)?;
         let log_likelihood = data_term.to_scalar()?.value();
         let cost = -(data_term + penalty(&p, self.reg_covar)?)?;
@@ -180,13 +208,13 @@ impl LikelihoodObjective {
 
 /// Borrowed, so that an observer can read the objective while a solver
 /// runs it (mini-batches live in a `RefCell`).
-impl CostFunction for &LikelihoodObjective {
+impl CostFunction for &LikelihoodObjective<'_> {
     fn cost(&self, x: &[f64]) -> Result<f64, OptimError> {
         Ok(self.cost_and_gradient(x)?.0)
     }
 }
 
-impl Gradient for &LikelihoodObjective {
+impl Gradient for &LikelihoodObjective<'_> {
     fn gradient(&self, x: &[f64]) -> Result<Vec<f64>, OptimError> {
         Ok(self.cost_and_gradient(x)?.1)
     }
@@ -216,15 +244,25 @@ impl Gradient for &LikelihoodObjective {
         let Some(b) = batch.as_mut() else {
             return Ok(());
         };
-        let n = self.data.nrows();
+        let data = self.shard.rows();
+        let n = data.nrows();
         if b.next + b.size > n {
             b.order.shuffle(&mut b.rng);
             b.next = 0;
         }
         let picked = &b.order[b.next..b.next + b.size];
         b.next += b.size;
-        let d = self.data.ncols();
-        let rows = Array2::from_shape_fn((picked.len(), d), |(i, l)| self.data[[picked[i], l]]);
+        let d = data.ncols();
+        let mut rows = Array2::zeros((picked.len(), d));
+        let mut buffer = RowBuffer::default();
+        for (mut out, &i) in rows.outer_iter_mut().zip(picked) {
+            let row = data
+                .rows(i..i + 1, &mut buffer)
+                .map_err(OptimError::problem)?;
+            out.iter_mut()
+                .enumerate()
+                .for_each(|(l, v)| *v = row.get(0, l));
+        }
         b.rows = Arc::new(rows);
         Ok(())
     }

@@ -1,0 +1,135 @@
+//! The processes of the running job: one, or the ranks of `mpirun -n P`
+//! when the program is built with the `mpi` feature. Each rank fits on its
+//! own share of the rows; rank 0 alone prints and writes.
+
+use admix::mixture::distributed::{first_failure, share, Communicator, Shard};
+use admix::mixture::gmm::{Criteria, GaussianMixture, GaussianMixtureModel};
+use admix::mixture::Data;
+use anyhow::{anyhow, Result};
+use ndarray::s;
+
+#[cfg(feature = "mpi")]
+use admix::mixture::distributed::{mpi, MpiCommunicator};
+
+/// MPI kept initialised while the program runs (finalised on drop).
+#[cfg(feature = "mpi")]
+pub struct Started(#[allow(dead_code)] mpi::environment::Universe);
+#[cfg(not(feature = "mpi"))]
+pub struct Started;
+
+#[cfg(feature = "mpi")]
+static WORLD: std::sync::OnceLock<MpiCommunicator> = std::sync::OnceLock::new();
+
+/// Joins the job (initialises MPI when built with it); on ranks other than
+/// 0, standard output goes to /dev/null, so only rank 0 prints.
+pub fn start() -> Result<Started> {
+    #[cfg(feature = "mpi")]
+    {
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
+            .ok_or_else(|| anyhow!("MPI was already initialised"))?;
+        let world = MpiCommunicator::new(universe.world())?;
+        let _ = WORLD.set(world);
+        if !is_root() {
+            silence_stdout();
+        }
+        Ok(Started(universe))
+    }
+    #[cfg(not(feature = "mpi"))]
+    Ok(Started)
+}
+
+/// The communicator of the job.
+pub fn comm() -> &'static dyn Communicator {
+    #[cfg(feature = "mpi")]
+    if let Some(world) = WORLD.get() {
+        return world;
+    }
+    &admix::mixture::distributed::SingleProcess
+}
+
+/// What this rank's gathers have cost so far, as JSON (null in one process).
+pub fn traffic() -> serde_json::Value {
+    #[cfg(feature = "mpi")]
+    if let Some(world) = WORLD.get().filter(|_| is_distributed()) {
+        let t = world.traffic();
+        return serde_json::json!({
+            "ranks": comm().size(),
+            "collectives": t.collectives,
+            "bytes_sent": t.bytes_sent,
+            "bytes_received": t.bytes_received,
+            "seconds": t.seconds,
+        });
+    }
+    serde_json::Value::Null
+}
+
+/// Whether this process prints and writes the job's outputs.
+pub fn is_root() -> bool {
+    comm().rank() == 0
+}
+
+/// Whether the job has several processes.
+pub fn is_distributed() -> bool {
+    comm().size() > 1
+}
+
+/// This process's share of `x`, the whole data set (mapped, so rows outside
+/// the share are never read), as whole tasks of `task_rows` rows.
+pub fn shard(x: Data<'_>, task_rows: usize) -> Result<Shard<'_>> {
+    let comm = comm();
+    let n = x.nrows();
+    let rows = share(n, task_rows, comm.rank(), comm.size());
+    let mine = match x {
+        Data::F64(x) => Data::F64(x.slice_move(s![rows.clone(), ..])),
+        Data::F32(x) => Data::F32(x.slice_move(s![rows.clone(), ..])),
+        Data::Source64(_) | Data::Source32(_) => {
+            return Err(anyhow!("the program shares out arrays, not row sources"))
+        }
+    };
+    Ok(Shard::new(mine, rows.start, n, comm))
+}
+
+/// This process's result made the job's: when any process failed, every
+/// process fails, with its own error or the first failing rank's message
+/// (so no process waits for another that has stopped).
+pub fn agree<T>(local: Result<T>) -> Result<T> {
+    let message = local.as_ref().err().map(|e| format!("{e:#}"));
+    let first = first_failure(comm(), message.as_deref());
+    let value = local?;
+    match first {
+        None => Ok(value),
+        Some((rank, message)) => Err(anyhow!("rank {rank}: {message}")),
+    }
+}
+
+/// Mean log-likelihood, BIC and AIC of the job's rows (`x` is the whole
+/// data set; each process reads its share).
+pub fn criteria(model: &GaussianMixtureModel, x: Data<'_>) -> Result<Criteria> {
+    if !is_distributed() {
+        return Ok(model.criteria(x)?);
+    }
+    let task_rows = GaussianMixture::params(1).check()?.task_rows();
+    Ok(model.criteria_shard(&shard(x, task_rows)?, task_rows)?)
+}
+
+/// Refuses what a job of several processes cannot do yet.
+pub fn single_process_only(what: &str) -> Result<()> {
+    if is_distributed() {
+        return Err(anyhow!(
+            "{what} does not run over MPI ranks yet: run it without mpirun (or with -n 1)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "mpi")]
+fn silence_stdout() {
+    use std::os::fd::AsRawFd;
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        // SAFETY: both descriptors are open; dup2 replaces standard output,
+        // which nothing has written to yet.
+        unsafe {
+            libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The MPI program against the single-process one, under real mpirun:
+# for P = 1, 2, 3 ranks on rows that do not divide evenly among them, EM
+# (four covariance types, two distributed initialisations) and L-BFGS write a
+# model file byte for byte equal to the one-process fit; plus the failure cases.
+#
+# Run: cargo build --release --features mpi --bin admix
+#      bash scripts/mpi_tests.sh [target/release/admix]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+admix="$(realpath "${1:-target/release/admix}")"
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+mpirun=(mpirun --allow-run-as-root --oversubscribe)
+passed=0
+failed=0
+check() { # name, then a command that must succeed
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok - $name"
+        passed=$((passed + 1))
+    else
+        echo "FAILED - $name"
+        failed=$((failed + 1))
+    fi
+}
+
+# 10007 rows in tasks of 500: 21 tasks, shared 21 / 11+10 / 7+7+7 (the last short).
+python3 scripts/npy_blobs.py "$dir/x.npy" 10007 3
+python3 scripts/npy_blobs.py "$dir/nan.npy" 10007 3 --nan-at 9000
+fit=(fit "$dir/x.npy" -k 3 --task-rows 500 --max-iter 25 --tol 0 --n-init 2 --seed 4)
+
+same_model() { # covariance, init, ranks
+    local ref="$dir/ref-$1-$2.json" out="$dir/p$3-$1-$2.json"
+    [ -f "$ref" ] || "$admix" "${fit[@]}" --covariance "$1" --init "$2" --threads 2 --out "$ref" >/dev/null
+    "${mpirun[@]}" -n "$3" "$admix" "${fit[@]}" --covariance "$1" --init "$2" --threads 1 \
+        --out "$out" >/dev/null && cmp -s "$ref" "$out"
+}
+for cov in full tied diag spherical; do
+    for ranks in 1 2 3; do
+        check "EM $cov random_from_data, $ranks ranks: model file equal to one process" \
+            same_model "$cov" random_from_data "$ranks"
+    done
+done
+for ranks in 2 3; do
+    check "EM full random, $ranks ranks: model file equal to one process" \
+        same_model full random "$ranks"
+done
+
+same_lbfgs() { # ranks
+    local args=(fit "$dir/x.npy" -k 3 --task-rows 500 --max-iter 15 --seed 4 --covariance full
+        --init random_from_data --method lbfgs)
+    [ -f "$dir/lbfgs.json" ] || "$admix" "${args[@]}" --threads 2 --out "$dir/lbfgs.json" >/dev/null
+    "${mpirun[@]}" -n "$1" "$admix" "${args[@]}" --threads 1 --out "$dir/lbfgs$1.json" >/dev/null &&
+        cmp -s "$dir/lbfgs.json" "$dir/lbfgs$1.json"
+}
+for ranks in 1 2 3; do
+    check "L-BFGS full, $ranks ranks: model file equal to one process" same_lbfgs "$ranks"
+done
+
+more_ranks_than_tasks() {
+    # 10007 rows in tasks of 4096: 3 tasks for 4 ranks, the last rank holds no rows.
+    local args=(fit "$dir/x.npy" -k 3 --task-rows 4096 --max-iter 10 --tol 0 --init random_from_data)
+    "$admix" "${args[@]}" --out "$dir/few.json" >/dev/null &&
+        "${mpirun[@]}" -n 4 "$admix" "${args[@]}" --threads 1 --out "$dir/few4.json" >/dev/null &&
+        cmp -s "$dir/few.json" "$dir/few4.json"
+}
+check "4 ranks for 3 tasks (one rank without rows): model file equal to one process" \
+    more_ranks_than_tasks
+
+only_rank0_prints() {
+    local out
+    out="$("${mpirun[@]}" -n 3 "$admix" "${fit[@]}" --init random_from_data 2>/dev/null)"
+    [ "$(grep -c 'Gaussian mixture fitted' <<<"$out")" = 1 ]
+}
+check "rank 0 alone prints the summary" only_rank0_prints
+
+score_agrees() {
+    local a b
+    "$admix" "${fit[@]}" --init random_from_data --out "$dir/m.json" >/dev/null
+    a="$("${mpirun[@]}" -n 2 "$admix" score "$dir/m.json" "$dir/x.npy" --json)"
+    b="$("${mpirun[@]}" -n 3 "$admix" score "$dir/m.json" "$dir/x.npy" --json)"
+    [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '"n_samples":10007' <<<"$a"
+}
+check "score over 2 and 3 ranks: the same figures, all rows counted" score_agrees
+
+select_agrees() {
+    local args=(select "$dir/x.npy" --k 1..3 --covariance all --init random_from_data
+        --task-rows 500 --max-iter 10 --json) a b
+    a="$("${mpirun[@]}" -n 2 "$admix" "${args[@]}")"
+    b="$("${mpirun[@]}" -n 3 "$admix" "${args[@]}")"
+    [ -n "$a" ] && [ "$a" = "$b" ] && [ "$(grep -c '"best": true' <<<"$a")" = 1 ]
+}
+check "select over 2 and 3 ranks: the same table" select_agrees
+
+fails_clearly() { # expected message, then the job's arguments
+    local want=$1 err status
+    shift
+    err="$(timeout 120 "${mpirun[@]}" "$@" 2>&1 >/dev/null)"
+    status=$?
+    # Non-zero, not the timeout (124: a hang), and one message from rank 0.
+    [ "$status" -ne 0 ] && [ "$status" -ne 124 ] &&
+        [ "$(grep -c 'admix: error' <<<"$err")" = 1 ] && grep -q "$want" <<<"$err"
+}
+check "a NaN in the last rank's rows: one message naming the global row" \
+    fails_clearly "row 9000, column 2" -n 3 "$admix" fit "$dir/nan.npy" -k 3 --task-rows 500 --init random_from_data
+check "a missing data file: one message, non-zero exit" \
+    fails_clearly "no-such-file.npy" -n 3 "$admix" fit "$dir/no-such-file.npy" -k 3
+check "K-means initialisation over ranks: refused, saying what to use" \
+    fails_clearly "random_from_data" -n 2 "$admix" fit "$dir/x.npy" -k 3
+check "kmeans over ranks: refused (not distributed yet)" \
+    fails_clearly "does not run over MPI ranks" -n 2 "$admix" kmeans "$dir/x.npy" -k 3
+
+killed_rank_ends_job() {
+    # Rank 1 is killed a second into a long fit: the job must end, non-zero.
+    timeout 120 "${mpirun[@]}" -n 2 bash -c '
+        if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then (sleep 1; kill -9 $$) & fi
+        exec "$0" "$@"' "$admix" fit "$dir/x.npy" -k 3 --init random --max-iter 100000 --tol 0 \
+        >/dev/null 2>&1
+    local status=$?
+    [ "$status" -ne 0 ] && [ "$status" -ne 124 ]
+}
+check "a rank killed mid-run ends the job with a non-zero exit" killed_rank_ends_job
+
+echo "mpi: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
