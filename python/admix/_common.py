@@ -1,5 +1,6 @@
 """Input conversion shared by the estimators: what reaches the Rust core is
-C-ordered float64 (no copy when it already is), and every seed is an int."""
+C-ordered float64 or float32 (no copy when it already is), and every seed is
+an int."""
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -8,6 +9,13 @@ from sklearn.utils import check_random_state
 def as_f64(a):
     """A C-ordered float64 view of `a`, copied only when its layout or dtype differs."""
     return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def as_rows(a):
+    """C-ordered data rows for the core: float32 stays float32 (the core computes
+    in it and sums in float64), anything else becomes float64; copied only when
+    the layout or dtype differs."""
+    return np.ascontiguousarray(a, dtype=np.float32 if a.dtype == np.float32 else np.float64)
 
 
 def seed_from(random_state):

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _admix
-from ._common import as_f64, check_choice, check_float, check_int, seed_from
+from ._common import as_f64, as_rows, check_choice, check_float, check_int, seed_from
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -76,7 +76,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(f"n_samples={n} should be >= n_clusters={self.n_clusters}.")
         if sample_weight is not None:
             sample_weight = as_f64(_check_sample_weight(sample_weight, X, dtype=np.float64))
-        Xf = as_f64(X)
+        Xf = as_rows(X)
         seed = seed_from(self.random_state)
         centres = self._initial_centres(Xf, seed)
         given = centres is not None
@@ -134,7 +134,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def _checked(self, X):
         check_is_fitted(self)
-        return as_f64(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
+        return as_rows(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
 
     def predict(self, X):
         """Index of the nearest centre of each row."""

@@ -2,7 +2,7 @@
 //! as a Python object. Arrays arrive as read-only numpy views (no copy for
 //! C-ordered float64) and every computation runs without the GIL.
 
-use crate::{value_error, with_threads};
+use crate::{value_error, with_threads, Rows};
 use admix::mixture::gmm::{
     CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel, GmmInit,
 };
@@ -96,7 +96,7 @@ fn labels(l: Array1<usize>) -> Array1<i64> {
 #[allow(clippy::too_many_arguments)]
 fn gmm_fit(
     py: Python<'_>,
-    x: PyReadonlyArray2<'_, f64>,
+    x: Rows<'_>,
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     n_components: usize,
     covariance_type: &str,
@@ -139,7 +139,7 @@ fn gmm_fit(
             p = p.task_rows(rows);
         }
     }
-    let x = x.as_array();
+    let x = x.data();
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let model = py.detach(|| {
         with_threads(n_threads, || match (gradient, w) {
@@ -174,7 +174,7 @@ fn gmm_fit(
 fn gmm_continue(
     py: Python<'_>,
     start: &GmmModel,
-    x: PyReadonlyArray2<'_, f64>,
+    x: Rows<'_>,
     sample_weight: Option<PyReadonlyArray1<'_, f64>>,
     max_iter: usize,
     tol: f64,
@@ -182,7 +182,7 @@ fn gmm_continue(
     previous: f64,
     n_threads: Option<usize>,
 ) -> PyResult<(GmmModel, Vec<f64>, bool)> {
-    let x = x.as_array();
+    let x = x.data();
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let (model, bounds, converged) = py.detach(|| {
         with_threads(n_threads, || {
@@ -274,10 +274,10 @@ impl GmmModel {
     fn predict<'py>(
         &self,
         py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        x: Rows<'py>,
         n_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-        let x = x.as_array();
+        let x = x.data();
         let l = py.detach(|| with_threads(n_threads, || self.model.predict(x)))?;
         Ok(labels(l).into_pyarray(py))
     }
@@ -286,10 +286,10 @@ impl GmmModel {
     fn predict_proba<'py>(
         &self,
         py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        x: Rows<'py>,
         n_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let x = x.as_array();
+        let x = x.data();
         let p = py.detach(|| with_threads(n_threads, || self.model.predict_proba(x)))?;
         Ok(p.into_pyarray(py))
     }
@@ -298,10 +298,10 @@ impl GmmModel {
     fn score_samples<'py>(
         &self,
         py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        x: Rows<'py>,
         n_threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let x = x.as_array();
+        let x = x.data();
         let s = py.detach(|| with_threads(n_threads, || self.model.score_samples(x)))?;
         Ok(s.into_pyarray(py))
     }

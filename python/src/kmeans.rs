@@ -1,7 +1,7 @@
 //! Glue for `admix.KMeans`: a fit function, and predictions from the
 //! centres alone (so a pickled estimator needs nothing but its arrays).
 
-use crate::with_threads;
+use crate::{with_threads, Rows};
 use admix::mixture::kmeans::{Algorithm, Init, KMeans, KMeansModel};
 use admix::mixture::MixtureError;
 use ndarray::{ArrayView2, Zip};
@@ -20,7 +20,7 @@ type Fitted<'py> = (Bound<'py, PyArray2<f64>>, f64, usize, bool);
 #[allow(clippy::too_many_arguments)]
 fn kmeans_fit<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Rows<'py>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     n_clusters: usize,
     init: &str,
@@ -56,7 +56,7 @@ fn kmeans_fit<'py>(
             steps_per_iteration: 1,
         });
     }
-    let x = x.as_array();
+    let x = x.data();
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let model = py.detach(|| {
         with_threads(n_threads, || match w {
@@ -88,10 +88,10 @@ fn from_centres(centres: ArrayView2<f64>) -> Result<KMeansModel, MixtureError> {
 fn kmeans_predict<'py>(
     py: Python<'py>,
     centres: PyReadonlyArray2<'py, f64>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Rows<'py>,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray1<i64>>> {
-    let (c, x) = (centres.as_array(), x.as_array());
+    let (c, x) = (centres.as_array(), x.data());
     let labels = py.detach(|| with_threads(n_threads, || from_centres(c)?.predict(x)))?;
     Ok(labels.mapv(|v| v as i64).into_pyarray(py))
 }
@@ -103,10 +103,10 @@ fn kmeans_predict<'py>(
 fn kmeans_transform<'py>(
     py: Python<'py>,
     centres: PyReadonlyArray2<'py, f64>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Rows<'py>,
     n_threads: Option<usize>,
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
-    let (c, x) = (centres.as_array(), x.as_array());
+    let (c, x) = (centres.as_array(), x.data());
     let d = py.detach(|| {
         with_threads(n_threads, || {
             let mut d = from_centres(c)?.transform(x)?;
@@ -123,10 +123,10 @@ fn kmeans_transform<'py>(
 fn kmeans_inertia(
     py: Python<'_>,
     centres: PyReadonlyArray2<'_, f64>,
-    x: PyReadonlyArray2<'_, f64>,
+    x: Rows<'_>,
     n_threads: Option<usize>,
 ) -> PyResult<f64> {
-    let (c, x) = (centres.as_array(), x.as_array());
+    let (c, x) = (centres.as_array(), x.data());
     py.detach(|| with_threads(n_threads, || from_centres(c)?.score(x)))
 }
 

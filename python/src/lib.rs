@@ -8,9 +8,27 @@ mod gmm;
 mod kmeans;
 mod teaching;
 
-use admix::mixture::MixtureError;
+use admix::mixture::{Data, MixtureError};
+use numpy::PyReadonlyArray2;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+/// Data rows from numpy: float64 or float32 (which stays float32 in the
+/// core), read in place; the Python layer hands over C-ordered arrays.
+#[derive(FromPyObject)]
+enum Rows<'py> {
+    F64(PyReadonlyArray2<'py, f64>),
+    F32(PyReadonlyArray2<'py, f32>),
+}
+
+impl Rows<'_> {
+    fn data(&self) -> Data<'_> {
+        match self {
+            Rows::F64(x) => x.as_array().into(),
+            Rows::F32(x) => x.as_array().into(),
+        }
+    }
+}
 
 /// scikit-learn's advice when a covariance is ill-defined, so that code
 /// matching on its message keeps working.

@@ -1,5 +1,5 @@
-"""C-ordered float64 input reaches the core without a copy; other input is
-converted once (numpy's allocations are visible to tracemalloc)."""
+"""C-ordered float64 and float32 input reaches the core without a copy; other
+input is converted once (numpy's allocations are visible to tracemalloc)."""
 
 import tracemalloc
 
@@ -19,11 +19,27 @@ def _peak_bytes(f):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_c_order_float64_is_not_copied_float32_and_fortran_are_converted_once():
+def test_c_order_float64_and_float32_are_not_copied_fortran_is_converted_once():
     X = np.random.RandomState(0).randn(100_000, 16)
+    X32 = X.astype(np.float32)
     g = admix.GaussianMixture(2, random_state=0, max_iter=2, tol=0.0).fit(X[:1000])
-    assert _peak_bytes(lambda: g.score_samples(X)) < X.nbytes / 4
-    assert _peak_bytes(lambda: g.fit(X)) < X.nbytes / 4
-    for other in (X.astype(np.float32), np.asfortranarray(X)):
-        peak = _peak_bytes(lambda: g.score_samples(other))
-        assert X.nbytes <= peak < 2.5 * X.nbytes
+    for rows in (X, X32):
+        assert _peak_bytes(lambda: g.score_samples(rows)) < rows.nbytes / 4
+        assert _peak_bytes(lambda: g.fit(rows)) < rows.nbytes / 4
+        k = admix.KMeans(2, random_state=0, max_iter=2, n_init=1)
+        assert _peak_bytes(lambda: k.fit(rows)) < rows.nbytes / 4
+    peak = _peak_bytes(lambda: g.score_samples(np.asfortranarray(X)))
+    assert X.nbytes <= peak < 2.5 * X.nbytes
+
+
+def test_float32_fits_agree_with_the_float64_fit_of_the_same_values():
+    X = np.random.RandomState(1).randn(3000, 3) + np.repeat(np.eye(3) * 6, 1000, axis=0)
+    X32 = X.astype(np.float32)
+    X64 = X32.astype(np.float64)
+    kw = dict(n_components=3, random_state=0, tol=1e-8, max_iter=200)
+    a = admix.GaussianMixture(**kw).fit(X32)
+    b = admix.GaussianMixture(**kw).fit(X64)
+    assert np.allclose(a.weights_, b.weights_, atol=1e-4)
+    assert np.allclose(a.means_, b.means_, atol=1e-4)
+    assert np.allclose(a.covariances_, b.covariances_, atol=1e-3)
+    assert np.array_equal(a.predict(X32), b.predict(X64))
