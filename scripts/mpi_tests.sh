@@ -123,5 +123,37 @@ killed_rank_ends_job() {
 }
 check "a rank killed mid-run ends the job with a non-zero exit" killed_rank_ends_job
 
+# ---- predict, compare, shards ----
+# 40007 rows: ranks hold several predict blocks (16384 rows) of their share.
+python3 scripts/npy_blobs.py "$dir/big.npy" 40007 3
+"$admix" "${fit[@]}" --init random_from_data --out "$dir/pm.json" >/dev/null
+same_predictions() { # ranks, then predict's options
+    local ranks=$1 tag="${*// /}"
+    shift
+    "$admix" predict "$dir/pm.json" "$dir/big.npy" "$@" >"$dir/pred$tag.ref" &&
+        "${mpirun[@]}" -n "$ranks" "$admix" predict "$dir/pm.json" "$dir/big.npy" "$@" --threads 1 \
+            >"$dir/pred$tag.out" && [ -s "$dir/pred$tag.out" ] && cmp -s "$dir/pred$tag.ref" "$dir/pred$tag.out"
+}
+for ranks in 1 2 3; do
+    for opts in "" "--json" "--proba" "--proba --json"; do
+        # shellcheck disable=SC2086
+        check "predict ${opts:-(labels, CSV)}, $ranks ranks: output equal to one process" \
+            same_predictions "$ranks" $opts
+    done
+done
+check "predict: a NaN in the last rank's rows: one message naming the global row" \
+    fails_clearly "row 9000, column 2" -n 3 "$admix" predict "$dir/pm.json" "$dir/nan.npy"
+
+same_comparison() { # ranks
+    # The figures without the timings (seconds).
+    local args=(compare "$dir/x.npy" -k 3 --task-rows 500 --max-iter 15 --seed 4 --init random_from_data --json)
+    [ -f "$dir/cmp.ref" ] || "$admix" "${args[@]}" --threads 2 | grep -v seconds >"$dir/cmp.ref"
+    "${mpirun[@]}" -n "$1" "$admix" "${args[@]}" --threads 1 | grep -v seconds >"$dir/cmp$1.out" &&
+        [ -s "$dir/cmp$1.out" ] && cmp -s "$dir/cmp.ref" "$dir/cmp$1.out"
+}
+for ranks in 1 2 3; do
+    check "compare (EM and L-BFGS), $ranks ranks: figures equal to one process" same_comparison "$ranks"
+done
+
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

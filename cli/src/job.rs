@@ -112,6 +112,38 @@ pub fn criteria(model: &GaussianMixtureModel, x: Data<'_>) -> Result<Criteria> {
     Ok(model.criteria_shard(&shard(x, task_rows)?, task_rows)?)
 }
 
+/// The bytes `owner` passes in (every process passes its own; only the
+/// owner's count), on every process: a collective, carried as the f64
+/// words of the communicator's gather (length first, then 8 bytes a word).
+pub fn bytes_from(owner: usize, bytes: &[u8]) -> Vec<u8> {
+    let gathered = comm().all_gather(&to_words(bytes));
+    from_words(&gathered[owner])
+}
+
+/// `bytes` as f64 words: the length, then the bytes 8 to a word (the last
+/// padded with zeros), each word's bits carried unchanged.
+fn to_words(bytes: &[u8]) -> Vec<f64> {
+    let chunks = bytes.chunks(8).map(|chunk| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        f64::from_bits(u64::from_le_bytes(word))
+    });
+    std::iter::once(bytes.len() as f64).chain(chunks).collect()
+}
+
+/// The bytes of [`to_words`]'s words.
+fn from_words(words: &[f64]) -> Vec<u8> {
+    let Some((&len, words)) = words.split_first() else {
+        return Vec::new();
+    };
+    let mut bytes: Vec<u8> = words
+        .iter()
+        .flat_map(|w| w.to_bits().to_le_bytes())
+        .collect();
+    bytes.truncate(len as usize);
+    bytes
+}
+
 /// Refuses what a job of several processes cannot do yet.
 pub fn single_process_only(what: &str) -> Result<()> {
     if is_distributed() {
@@ -131,5 +163,23 @@ fn silence_stdout() {
         unsafe {
             libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_survive_the_words_of_a_gather_whatever_their_length() {
+        // Lengths around the 8-byte word, and words whose bits are NaNs
+        // (0xff.. bytes) and subnormals (mostly zero bytes).
+        for len in [0, 1, 7, 8, 9, 16, 17, 1000] {
+            let bytes: Vec<u8> = (0..len).map(|i| [0xff, 0x7f, 0, 1, b','][i % 5]).collect();
+            let words = to_words(&bytes);
+            assert_eq!(words.len(), 1 + len.div_ceil(8));
+            assert_eq!(from_words(&words), bytes, "length {len}");
+        }
+        assert_eq!(bytes_from(0, b"one process"), b"one process");
     }
 }
