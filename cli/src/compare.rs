@@ -44,7 +44,8 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let params = args
         .settings
         .gradient_params(args.k, args.covariance, method)?;
-    let shard = job::shard(data.data()?, params.gmm().task_rows())?;
+    let share = job::shard(data.data()?, params.gmm().task_rows());
+    let shard = share.shard();
     let cmp = with_spinner("fitting by EM and by gradient", || {
         args.settings
             .threads
