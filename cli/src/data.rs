@@ -1285,4 +1285,63 @@ pub(crate) mod tests {
         let huge = npy("<f8", false, "(18446744073709551615, 4)", &[]);
         assert!(npy_error(&huge).contains("too large"));
     }
+
+    #[test]
+    fn shard_patterns_match_star_and_question_mark_in_the_whole_name() {
+        let m = |p: &str, n: &str| matches_pattern(p.as_bytes(), n.as_bytes());
+        assert!(m("part-*.npy", "part-0.npy") && m("part-*.npy", "part-.npy"));
+        assert!(m("part-?.npy", "part-7.npy") && !m("part-?.npy", "part-10.npy"));
+        assert!(m("*", "") && m("a*b*c", "aXbYc") && !m("a*b*c", "aXbY"));
+        assert!(!m("part-*.npy", "xpart-0.npy") && !m("part-*.npy", "part-0.npy.bak"));
+        assert!(shard_paths("x.npy").unwrap().is_none());
+        assert!(shard_paths("iris").unwrap().is_none());
+        assert_eq!(
+            shard_paths("b.npy,a.npy").unwrap().unwrap(),
+            ["b.npy", "a.npy"],
+            "a list keeps its order"
+        );
+    }
+
+    #[test]
+    fn shard_files_read_as_the_concatenated_rows_across_file_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        // Rows i of the whole: [i, 10 i], cut into files of 3, 1 and 4 rows;
+        // names that sort apart from their order of creation.
+        let row = |i: usize| [i as f64, 10.0 * i as f64];
+        for (name, rows) in [("s-b.npy", 3..4), ("s-a.npy", 0..3), ("s-c.npy", 4..8)] {
+            let values: Vec<f64> = rows.clone().flat_map(row).collect();
+            let bytes = npy(
+                "<f8",
+                false,
+                &format!("({}, 2)", rows.len()),
+                &le64(&values),
+            );
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let at = 8;
+        std::fs::write(dir.path().join("other.npy"), b"not a shard").unwrap();
+        let pattern = format!("{}/s-*.npy", dir.path().display());
+        let d = load(&pattern, None, None).unwrap();
+        let want = Array2::from_shape_fn((at, 2), |(i, j)| row(i)[j]);
+        assert_eq!(d.x, want);
+        // Every window, across each boundary, read on its own.
+        let x = d.data().unwrap();
+        let mut buffer = admix::mixture::RowBuffer::default();
+        for start in 0..at {
+            for end in start..=at {
+                let rows = x.rows(start..end, &mut buffer).unwrap().to_f64();
+                assert_eq!(rows, want.slice(ndarray::s![start..end, ..]));
+            }
+        }
+        // Shards that disagree on their columns are refused, naming both.
+        let three = npy("<f8", false, "(1, 3)", &le64(&[1.0, 2.0, 3.0]));
+        std::fs::write(dir.path().join("s-d.npy"), three).unwrap();
+        let e = format!("{:#}", load(&pattern, None, None).unwrap_err());
+        assert!(e.contains("s-d.npy") && e.contains("same columns"), "{e}");
+        let e = format!(
+            "{:#}",
+            load(&format!("{}/none-*.npy", dir.path().display()), None, None).unwrap_err()
+        );
+        assert!(e.contains("no file matches"), "{e}");
+    }
 }
