@@ -155,5 +155,34 @@ for ranks in 1 2 3; do
     check "compare (EM and L-BFGS), $ranks ranks: figures equal to one process" same_comparison "$ranks"
 done
 
+# x.npy cut into three shard files (3000, 4100, 2907 rows): ranks' shares
+# span the files' boundaries.
+python3 scripts/npy_split.py "$dir/x.npy" "$dir/part" 3000 4100 2907
+python3 scripts/npy_blobs.py "$dir/two-columns.npy" 100 2
+same_from_shards() { # ranks, then how DATA names the shards
+    local ranks=$1 data=$2
+    [ -f "$dir/ref-full-random_from_data.json" ] || "$admix" "${fit[@]}" --covariance full \
+        --init random_from_data --threads 2 --out "$dir/ref-full-random_from_data.json" >/dev/null
+    "${mpirun[@]}" -n "$ranks" "$admix" fit "$data" "${fit[@]:2}" --covariance full --init random_from_data \
+        --threads 1 --out "$dir/shards$ranks.json" >/dev/null &&
+        cmp -s "$dir/ref-full-random_from_data.json" "$dir/shards$ranks.json"
+}
+for ranks in 1 2 3; do
+    check "EM from the shard pattern part-*.npy, $ranks ranks: model equal to the whole file's" \
+        same_from_shards "$ranks" "$dir/part-*.npy"
+done
+check "EM from a list of shards, 2 ranks: model equal to the whole file's" \
+    same_from_shards 2 "$dir/part-0.npy,$dir/part-1.npy,$dir/part-2.npy"
+shard_predictions() { # ranks
+    "$admix" predict "$dir/pm.json" "$dir/x.npy" --json >"$dir/sp.ref" &&
+        "${mpirun[@]}" -n "$1" "$admix" predict "$dir/pm.json" "$dir/part-*.npy" --json --threads 1 \
+            >"$dir/sp$1.out" && cmp -s "$dir/sp.ref" "$dir/sp$1.out"
+}
+for ranks in 2 3; do
+    check "predict from shards, $ranks ranks: output equal to the whole file's" shard_predictions "$ranks"
+done
+check "shards with different columns: one message, non-zero exit" \
+    fails_clearly "same columns" -n 2 "$admix" fit "$dir/x.npy,$dir/two-columns.npy" -k 3 --init random_from_data
+
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
