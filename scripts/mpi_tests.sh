@@ -123,5 +123,66 @@ killed_rank_ends_job() {
 }
 check "a rank killed mid-run ends the job with a non-zero exit" killed_rank_ends_job
 
+# ---- predict, compare, shards ----
+# 40007 rows: ranks hold several predict blocks (16384 rows) of their share.
+python3 scripts/npy_blobs.py "$dir/big.npy" 40007 3
+"$admix" "${fit[@]}" --init random_from_data --out "$dir/pm.json" >/dev/null
+same_predictions() { # ranks, then predict's options
+    local ranks=$1 tag="${*// /}"
+    shift
+    "$admix" predict "$dir/pm.json" "$dir/big.npy" "$@" >"$dir/pred$tag.ref" &&
+        "${mpirun[@]}" -n "$ranks" "$admix" predict "$dir/pm.json" "$dir/big.npy" "$@" --threads 1 \
+            >"$dir/pred$tag.out" && [ -s "$dir/pred$tag.out" ] && cmp -s "$dir/pred$tag.ref" "$dir/pred$tag.out"
+}
+for ranks in 1 2 3; do
+    for opts in "" "--json" "--proba" "--proba --json"; do
+        # shellcheck disable=SC2086
+        check "predict ${opts:-(labels, CSV)}, $ranks ranks: output equal to one process" \
+            same_predictions "$ranks" $opts
+    done
+done
+check "predict: a NaN in the last rank's rows: one message naming the global row" \
+    fails_clearly "row 9000, column 2" -n 3 "$admix" predict "$dir/pm.json" "$dir/nan.npy"
+
+same_comparison() { # ranks
+    # The figures without the timings (seconds).
+    local args=(compare "$dir/x.npy" -k 3 --task-rows 500 --max-iter 15 --seed 4 --init random_from_data --json)
+    [ -f "$dir/cmp.ref" ] || "$admix" "${args[@]}" --threads 2 | grep -v seconds >"$dir/cmp.ref"
+    "${mpirun[@]}" -n "$1" "$admix" "${args[@]}" --threads 1 | grep -v seconds >"$dir/cmp$1.out" &&
+        [ -s "$dir/cmp$1.out" ] && cmp -s "$dir/cmp.ref" "$dir/cmp$1.out"
+}
+for ranks in 1 2 3; do
+    check "compare (EM and L-BFGS), $ranks ranks: figures equal to one process" same_comparison "$ranks"
+done
+
+# x.npy cut into three shard files (3000, 4100, 2907 rows): ranks' shares
+# span the files' boundaries.
+python3 scripts/npy_split.py "$dir/x.npy" "$dir/part" 3000 4100 2907
+python3 scripts/npy_blobs.py "$dir/two-columns.npy" 100 2
+same_from_shards() { # ranks, then how DATA names the shards
+    local ranks=$1 data=$2
+    [ -f "$dir/ref-full-random_from_data.json" ] || "$admix" "${fit[@]}" --covariance full \
+        --init random_from_data --threads 2 --out "$dir/ref-full-random_from_data.json" >/dev/null
+    "${mpirun[@]}" -n "$ranks" "$admix" fit "$data" "${fit[@]:2}" --covariance full --init random_from_data \
+        --threads 1 --out "$dir/shards$ranks.json" >/dev/null &&
+        cmp -s "$dir/ref-full-random_from_data.json" "$dir/shards$ranks.json"
+}
+for ranks in 1 2 3; do
+    check "EM from the shard pattern part-*.npy, $ranks ranks: model equal to the whole file's" \
+        same_from_shards "$ranks" "$dir/part-*.npy"
+done
+check "EM from a list of shards, 2 ranks: model equal to the whole file's" \
+    same_from_shards 2 "$dir/part-0.npy,$dir/part-1.npy,$dir/part-2.npy"
+shard_predictions() { # ranks
+    "$admix" predict "$dir/pm.json" "$dir/x.npy" --json >"$dir/sp.ref" &&
+        "${mpirun[@]}" -n "$1" "$admix" predict "$dir/pm.json" "$dir/part-*.npy" --json --threads 1 \
+            >"$dir/sp$1.out" && cmp -s "$dir/sp.ref" "$dir/sp$1.out"
+}
+for ranks in 2 3; do
+    check "predict from shards, $ranks ranks: output equal to the whole file's" shard_predictions "$ranks"
+done
+check "shards with different columns: one message, non-zero exit" \
+    fails_clearly "same columns" -n 2 "$admix" fit "$dir/x.npy,$dir/two-columns.npy" -k 3 --init random_from_data
+
 echo "mpi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,10 +1,11 @@
 //! `admix compare`: EM against a gradient method from the same start.
 
 use crate::args::{DataArgs, FitSettings, Fitter};
+use crate::job;
 use crate::plot::{self, Mark, Panel, Series};
 use crate::progress::with_spinner;
 use admix::mixture::gmm::CovarianceType;
-use admix::mixture::gradient::{compare, Comparison};
+use admix::mixture::gradient::{compare_shard, Comparison};
 use admix::mixture::Progress;
 use anyhow::{bail, Result};
 use serde_json::json;
@@ -39,14 +40,21 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let Fitter::Gradient(method) = args.method else {
         bail!("--method em: compare sets EM against lbfgs, adam or gd");
     };
-    let data = args.data.load()?;
-    let x = data.data()?;
+    let data = job::agree(args.data.load())?;
     let params = args
         .settings
         .gradient_params(args.k, args.covariance, method)?;
+    let share = job::shard(data.data()?, params.gmm().task_rows());
+    let shard = share.shard();
     let cmp = with_spinner("fitting by EM and by gradient", || {
-        args.settings.threads.install(|| compare(&params, x))
+        args.settings
+            .threads
+            .install(|| compare_shard(&params, shard))
     })??;
+    // Every rank has the comparison; rank 0 alone writes and prints.
+    if !job::is_root() {
+        return Ok(());
+    }
     let name = method.name();
     if let Some(path) = &args.plot {
         plot::save(path, &panels(&cmp, name))?;

@@ -1,6 +1,6 @@
 //! Reading a data matrix: a CSV file, an `.npy` file, or a built-in data set.
 
-use admix::mixture::Data;
+use admix::mixture::{Data, RowSource};
 use anyhow::{bail, Context, Result};
 use memmap2::Mmap;
 use ndarray::{Array2, ArrayView2, CowArray, Ix2, ShapeBuilder};
@@ -38,6 +38,102 @@ impl Dataset {
 pub enum Matrix {
     Owned(Array2<f64>),
     Mapped(MappedNpy),
+    /// Shard files read as one data set, their rows one after the other.
+    Shards(ShardFiles),
+}
+
+/// Mapped `.npy` shard files of one element type and column count whose
+/// rows, file after file, are the data set's: a row source over the maps.
+#[derive(Debug)]
+pub struct ShardFiles {
+    files: Vec<MappedNpy>,
+    /// Index of each file's first row in the data set, then the row count.
+    starts: Vec<usize>,
+}
+
+impl ShardFiles {
+    /// The files as one data set, after checking they agree on the element
+    /// type and the number of columns.
+    fn new(files: Vec<MappedNpy>) -> Result<ShardFiles> {
+        let first = files.first().context("no shard files")?;
+        for f in &files {
+            if f.cols != first.cols || f.element != first.element {
+                bail!(
+                    "shard '{}' has {} columns of {:?} but '{}' has {} of {:?}: \
+                     every shard of a data set needs the same columns and type",
+                    f.source,
+                    f.cols,
+                    f.element,
+                    first.source,
+                    first.cols,
+                    first.element
+                );
+            }
+        }
+        let mut starts = vec![0];
+        for f in &files {
+            starts.push(starts.last().copied().unwrap_or(0) + f.rows);
+        }
+        Ok(ShardFiles { files, starts })
+    }
+
+    fn read<T: Copy + Default + 'static>(
+        &self,
+        element: Element,
+        start: usize,
+        mut out: ndarray::ArrayViewMut2<'_, T>,
+    ) -> std::result::Result<(), String> {
+        if self.files[0].element != element {
+            return Err("shards read as the wrong element type".into());
+        }
+        let end = start + out.nrows();
+        // The first file holding row `start` (files may be empty).
+        let mut file = self
+            .starts
+            .partition_point(|&s| s <= start)
+            .saturating_sub(1);
+        let mut row = start;
+        while row < end {
+            let (first, f) = (self.starts[file], &self.files[file]);
+            let upto = end.min(first + f.rows);
+            if upto > row {
+                out.slice_mut(ndarray::s![row - start..upto - start, ..])
+                    .assign(
+                        &f.values::<T>()
+                            .slice(ndarray::s![row - first..upto - first, ..]),
+                    );
+                row = upto;
+            }
+            file += 1;
+        }
+        Ok(())
+    }
+}
+
+impl RowSource<f64> for ShardFiles {
+    fn shape(&self) -> (usize, usize) {
+        (*self.starts.last().unwrap_or(&0), self.files[0].cols)
+    }
+    fn read_rows(
+        &self,
+        start: usize,
+        out: ndarray::ArrayViewMut2<'_, f64>,
+    ) -> std::result::Result<(), String> {
+        self.read(Element::F64, start, out)
+    }
+}
+
+impl RowSource<f32> for ShardFiles {
+    fn shape(&self) -> (usize, usize) {
+        (*self.starts.last().unwrap_or(&0), self.files[0].cols)
+    }
+    fn read_rows(
+        &self,
+        start: usize,
+        out: ndarray::ArrayViewMut2<'_, f32>,
+    ) -> std::result::Result<(), String> {
+        self.read(Element::F32, start, out)
+    }
 }
 
 /// A little-endian, C-order float64 or float32 `.npy` file mapped into
@@ -57,7 +153,7 @@ pub struct MappedNpy {
 }
 
 /// What a mapped file holds.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Element {
     F64,
     F32,
@@ -87,6 +183,10 @@ impl Matrix {
                 Element::F64 => Data::F64(m.values::<f64>()),
                 Element::F32 => Data::F32(m.values::<f32>()),
             },
+            Matrix::Shards(s) => match s.files[0].element {
+                Element::F64 => Data::Source64(s),
+                Element::F32 => Data::Source32(s),
+            },
         }
     }
 
@@ -98,9 +198,44 @@ impl Matrix {
     /// Errors when a mapped file no longer has its size at load: reading a
     /// page past a shrunken end would kill the program (SIGBUS).
     pub fn check(&self) -> Result<()> {
-        let Matrix::Mapped(m) = self else {
-            return Ok(());
-        };
+        match self {
+            Matrix::Owned(_) => Ok(()),
+            Matrix::Mapped(m) => m.check(),
+            Matrix::Shards(s) => s.files.iter().try_for_each(MappedNpy::check),
+        }
+    }
+
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Matrix::Owned(x) => x.dim(),
+            Matrix::Mapped(m) => (m.rows, m.cols),
+            Matrix::Shards(s) => RowSource::<f64>::shape(s),
+        }
+    }
+
+    pub fn nrows(&self) -> usize {
+        self.dim().0
+    }
+
+    /// The numbers in memory (a copy, for a mapped file).
+    pub fn into_owned(self) -> Array2<f64> {
+        match self {
+            Matrix::Owned(x) => x,
+            Matrix::Mapped(_) | Matrix::Shards(_) => self.to_f64().into_owned(),
+        }
+    }
+
+    /// Whether the numbers are mapped files rather than a heap copy.
+    pub fn is_mapped(&self) -> bool {
+        !matches!(self, Matrix::Owned(_))
+    }
+}
+
+impl MappedNpy {
+    /// Errors when the file no longer has its size at load: reading a page
+    /// past a shrunken end would kill the program (SIGBUS).
+    fn check(&self) -> Result<()> {
+        let m = self;
         let now = m
             .file
             .metadata()
@@ -115,30 +250,6 @@ impl Matrix {
             );
         }
         Ok(())
-    }
-
-    pub fn dim(&self) -> (usize, usize) {
-        match self {
-            Matrix::Owned(x) => x.dim(),
-            Matrix::Mapped(m) => (m.rows, m.cols),
-        }
-    }
-
-    pub fn nrows(&self) -> usize {
-        self.dim().0
-    }
-
-    /// The numbers in memory (a copy, for a mapped file).
-    pub fn into_owned(self) -> Array2<f64> {
-        match self {
-            Matrix::Owned(x) => x,
-            Matrix::Mapped(_) => self.to_f64().into_owned(),
-        }
-    }
-
-    /// Whether the numbers are a mapped file rather than a heap copy.
-    pub fn is_mapped(&self) -> bool {
-        matches!(self, Matrix::Mapped(_))
     }
 }
 
@@ -156,7 +267,12 @@ pub fn load(
     columns: Option<&[String]>,
     labels: Option<&[String]>,
 ) -> Result<Dataset> {
-    let data = if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == source) {
+    let data = if let Some(paths) = shard_paths(source)? {
+        if labels.is_some() {
+            bail!("--labels applies to CSV files; .npy shards have no label columns");
+        }
+        load_shards(&paths)?
+    } else if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == source) {
         parse_csv(text, source, labels)?
     } else {
         let path = Path::new(source);
@@ -182,6 +298,86 @@ pub fn load(
         Some(wanted) => select(data, wanted),
         None => Ok(data),
     }
+}
+
+/// The shard files `source` names, in the order their rows follow each
+/// other: a comma-separated list as listed, or a pattern (`*` any run of
+/// characters, `?` one, in the file name only) as the matching names sort;
+/// None for a single file or built-in name.
+pub fn shard_paths(source: &str) -> Result<Option<Vec<String>>> {
+    if source.contains(',') {
+        return Ok(Some(source.split(',').map(str::to_string).collect()));
+    }
+    let (dir, name) = match source.rsplit_once('/') {
+        Some((dir, name)) => (if dir.is_empty() { "/" } else { dir }, name),
+        None => (".", source),
+    };
+    if !name.contains(['*', '?']) {
+        return Ok(None);
+    }
+    if dir.contains(['*', '?']) {
+        bail!("'{source}': a shard pattern may use * and ? in the file name only");
+    }
+    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list '{dir}'"))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list '{dir}'"))?;
+        if let Some(file) = entry.file_name().to_str() {
+            if matches_pattern(name.as_bytes(), file.as_bytes()) {
+                names.push(file.to_string());
+            }
+        }
+    }
+    if names.is_empty() {
+        bail!("no file matches the shard pattern '{source}'");
+    }
+    names.sort();
+    let joined = |n: String| match source.rsplit_once('/') {
+        Some(_) => format!("{}/{n}", dir.trim_end_matches('/')),
+        None => n,
+    };
+    Ok(Some(names.into_iter().map(joined).collect()))
+}
+
+/// Whether `name` matches `pattern`, whose `*` stands for any run of bytes
+/// and `?` for one byte.
+fn matches_pattern(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => (0..=name.len()).any(|i| matches_pattern(rest, &name[i..])),
+        Some((&p, rest)) => name
+            .split_first()
+            .is_some_and(|(&c, tail)| (p == b'?' || p == c) && matches_pattern(rest, tail)),
+    }
+}
+
+/// Maps every shard file: each must be an `.npy` file that maps in place
+/// (little-endian, C-order float64 or float32).
+fn load_shards(paths: &[String]) -> Result<Dataset> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.ends_with(".npy") {
+            bail!("shard '{path}': shards are .npy files (convert CSV with `admix convert`)");
+        }
+        if !Path::new(path).exists() {
+            bail!("no shard file '{path}'");
+        }
+        match load_npy(Path::new(path), path)?.x {
+            Matrix::Mapped(m) => files.push(m),
+            _ => bail!(
+                "shard '{path}' cannot be mapped in place: write it as a little-endian, \
+                 C-order float64 or float32 .npy file"
+            ),
+        }
+    }
+    let shards = ShardFiles::new(files)?;
+    let columns = (0..RowSource::<f64>::shape(&shards).1)
+        .map(|i| format!("x{i}"))
+        .collect();
+    Ok(Dataset {
+        columns,
+        x: Matrix::Shards(shards),
+    })
 }
 
 /// What one CSV field holds.
@@ -1088,5 +1284,64 @@ pub(crate) mod tests {
         // A shape whose byte count overflows is refused before any allocation.
         let huge = npy("<f8", false, "(18446744073709551615, 4)", &[]);
         assert!(npy_error(&huge).contains("too large"));
+    }
+
+    #[test]
+    fn shard_patterns_match_star_and_question_mark_in_the_whole_name() {
+        let m = |p: &str, n: &str| matches_pattern(p.as_bytes(), n.as_bytes());
+        assert!(m("part-*.npy", "part-0.npy") && m("part-*.npy", "part-.npy"));
+        assert!(m("part-?.npy", "part-7.npy") && !m("part-?.npy", "part-10.npy"));
+        assert!(m("*", "") && m("a*b*c", "aXbYc") && !m("a*b*c", "aXbY"));
+        assert!(!m("part-*.npy", "xpart-0.npy") && !m("part-*.npy", "part-0.npy.bak"));
+        assert!(shard_paths("x.npy").unwrap().is_none());
+        assert!(shard_paths("iris").unwrap().is_none());
+        assert_eq!(
+            shard_paths("b.npy,a.npy").unwrap().unwrap(),
+            ["b.npy", "a.npy"],
+            "a list keeps its order"
+        );
+    }
+
+    #[test]
+    fn shard_files_read_as_the_concatenated_rows_across_file_boundaries() {
+        let dir = tempfile::tempdir().unwrap();
+        // Rows i of the whole: [i, 10 i], cut into files of 3, 1 and 4 rows;
+        // names that sort apart from their order of creation.
+        let row = |i: usize| [i as f64, 10.0 * i as f64];
+        for (name, rows) in [("s-b.npy", 3..4), ("s-a.npy", 0..3), ("s-c.npy", 4..8)] {
+            let values: Vec<f64> = rows.clone().flat_map(row).collect();
+            let bytes = npy(
+                "<f8",
+                false,
+                &format!("({}, 2)", rows.len()),
+                &le64(&values),
+            );
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let at = 8;
+        std::fs::write(dir.path().join("other.npy"), b"not a shard").unwrap();
+        let pattern = format!("{}/s-*.npy", dir.path().display());
+        let d = load(&pattern, None, None).unwrap();
+        let want = Array2::from_shape_fn((at, 2), |(i, j)| row(i)[j]);
+        assert_eq!(d.x, want);
+        // Every window, across each boundary, read on its own.
+        let x = d.data().unwrap();
+        let mut buffer = admix::mixture::RowBuffer::default();
+        for start in 0..at {
+            for end in start..=at {
+                let rows = x.rows(start..end, &mut buffer).unwrap().to_f64();
+                assert_eq!(rows, want.slice(ndarray::s![start..end, ..]));
+            }
+        }
+        // Shards that disagree on their columns are refused, naming both.
+        let three = npy("<f8", false, "(1, 3)", &le64(&[1.0, 2.0, 3.0]));
+        std::fs::write(dir.path().join("s-d.npy"), three).unwrap();
+        let e = format!("{:#}", load(&pattern, None, None).unwrap_err());
+        assert!(e.contains("s-d.npy") && e.contains("same columns"), "{e}");
+        let e = format!(
+            "{:#}",
+            load(&format!("{}/none-*.npy", dir.path().display()), None, None).unwrap_err()
+        );
+        assert!(e.contains("no file matches"), "{e}");
     }
 }

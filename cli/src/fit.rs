@@ -79,7 +79,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
             let per_restart = params.max_iter();
             let total = per_restart.saturating_mul(params.n_init());
             let bar = progress_bar("EM", total, "iterations");
-            let shard = job::shard(x, params.task_rows())?;
+            let share = job::shard(x, params.task_rows());
+            let shard = share.shard();
             let model = args.settings.threads.install(|| {
                 params.fit_shard_with_progress(shard, &mut |p| {
                     let done = p
@@ -103,7 +104,8 @@ pub fn run(args: &FitArgs) -> Result<()> {
                 None => "iterations",
             };
             let bar = progress_bar(method.name(), params.gmm().max_iter(), unit);
-            let shard = job::shard(x, params.gmm().task_rows())?;
+            let share = job::shard(x, params.gmm().task_rows());
+            let shard = share.shard();
             let fit = args.settings.threads.install(|| {
                 // The first trace point is the start; each later one a step.
                 let mut points = 0;

@@ -4,9 +4,10 @@
 
 use admix::mixture::distributed::{first_failure, share, Communicator, Shard};
 use admix::mixture::gmm::{Criteria, GaussianMixture, GaussianMixtureModel};
-use admix::mixture::Data;
+use admix::mixture::{Data, RowSource};
 use anyhow::{anyhow, Result};
-use ndarray::s;
+use ndarray::{s, ArrayView2, ArrayViewMut2};
+use std::ops::Range;
 
 #[cfg(feature = "mpi")]
 use admix::mixture::distributed::{mpi, MpiCommunicator};
@@ -73,20 +74,68 @@ pub fn is_distributed() -> bool {
     comm().size() > 1
 }
 
+/// This process's rows of the job's data: its share, as whole tasks of
+/// `task_rows` rows ([`Share::shard`] gives the `Shard` a fit takes).
+pub struct Share<'a> {
+    mine: Mine<'a>,
+    first_row: usize,
+    total_rows: usize,
+}
+
+/// The rows of a share: a view of an array, or a window on a row source.
+enum Mine<'a> {
+    F64(ArrayView2<'a, f64>),
+    F32(ArrayView2<'a, f32>),
+    Source64(Window<'a, f64>),
+    Source32(Window<'a, f32>),
+}
+
+/// Rows `rows` of a row source, as a row source.
+struct Window<'a, T> {
+    source: &'a dyn RowSource<T>,
+    rows: Range<usize>,
+}
+
+impl<T: admix::mixture::Element> RowSource<T> for Window<'_, T> {
+    fn shape(&self) -> (usize, usize) {
+        (self.rows.len(), self.source.shape().1)
+    }
+    fn read_rows(&self, start: usize, out: ArrayViewMut2<'_, T>) -> Result<(), String> {
+        self.source.read_rows(self.rows.start + start, out)
+    }
+}
+
+impl Share<'_> {
+    /// The share as a fit's shard.
+    pub fn shard<'s>(&'s self) -> Shard<'s> {
+        let mine: Data<'s> = match &self.mine {
+            Mine::F64(x) => Data::F64(x.view()),
+            Mine::F32(x) => Data::F32(x.view()),
+            Mine::Source64(w) => Data::Source64(w),
+            Mine::Source32(w) => Data::Source32(w),
+        };
+        Shard::new(mine, self.first_row, self.total_rows, comm())
+    }
+}
+
 /// This process's share of `x`, the whole data set (mapped, so rows outside
 /// the share are never read), as whole tasks of `task_rows` rows.
-pub fn shard(x: Data<'_>, task_rows: usize) -> Result<Shard<'_>> {
+pub fn shard(x: Data<'_>, task_rows: usize) -> Share<'_> {
     let comm = comm();
     let n = x.nrows();
     let rows = share(n, task_rows, comm.rank(), comm.size());
+    let first_row = rows.start;
     let mine = match x {
-        Data::F64(x) => Data::F64(x.slice_move(s![rows.clone(), ..])),
-        Data::F32(x) => Data::F32(x.slice_move(s![rows.clone(), ..])),
-        Data::Source64(_) | Data::Source32(_) => {
-            return Err(anyhow!("the program shares out arrays, not row sources"))
-        }
+        Data::F64(x) => Mine::F64(x.slice_move(s![rows, ..])),
+        Data::F32(x) => Mine::F32(x.slice_move(s![rows, ..])),
+        Data::Source64(source) => Mine::Source64(Window { source, rows }),
+        Data::Source32(source) => Mine::Source32(Window { source, rows }),
     };
-    Ok(Shard::new(mine, rows.start, n, comm))
+    Share {
+        mine,
+        first_row,
+        total_rows: n,
+    }
 }
 
 /// This process's result made the job's: when any process failed, every
@@ -109,7 +158,39 @@ pub fn criteria(model: &GaussianMixtureModel, x: Data<'_>) -> Result<Criteria> {
         return Ok(model.criteria(x)?);
     }
     let task_rows = GaussianMixture::params(1).check()?.task_rows();
-    Ok(model.criteria_shard(&shard(x, task_rows)?, task_rows)?)
+    Ok(model.criteria_shard(&shard(x, task_rows).shard(), task_rows)?)
+}
+
+/// The bytes `owner` passes in (every process passes its own; only the
+/// owner's count), on every process: a collective, carried as the f64
+/// words of the communicator's gather (length first, then 8 bytes a word).
+pub fn bytes_from(owner: usize, bytes: &[u8]) -> Vec<u8> {
+    let gathered = comm().all_gather(&to_words(bytes));
+    from_words(&gathered[owner])
+}
+
+/// `bytes` as f64 words: the length, then the bytes 8 to a word (the last
+/// padded with zeros), each word's bits carried unchanged.
+fn to_words(bytes: &[u8]) -> Vec<f64> {
+    let chunks = bytes.chunks(8).map(|chunk| {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        f64::from_bits(u64::from_le_bytes(word))
+    });
+    std::iter::once(bytes.len() as f64).chain(chunks).collect()
+}
+
+/// The bytes of [`to_words`]'s words.
+fn from_words(words: &[f64]) -> Vec<u8> {
+    let Some((&len, words)) = words.split_first() else {
+        return Vec::new();
+    };
+    let mut bytes: Vec<u8> = words
+        .iter()
+        .flat_map(|w| w.to_bits().to_le_bytes())
+        .collect();
+    bytes.truncate(len as usize);
+    bytes
 }
 
 /// Refuses what a job of several processes cannot do yet.
@@ -131,5 +212,23 @@ fn silence_stdout() {
         unsafe {
             libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_survive_the_words_of_a_gather_whatever_their_length() {
+        // Lengths around the 8-byte word, and words whose bits are NaNs
+        // (0xff.. bytes) and subnormals (mostly zero bytes).
+        for len in [0, 1, 7, 8, 9, 16, 17, 1000] {
+            let bytes: Vec<u8> = (0..len).map(|i| [0xff, 0x7f, 0, 1, b','][i % 5]).collect();
+            let words = to_words(&bytes);
+            assert_eq!(words.len(), 1 + len.div_ceil(8));
+            assert_eq!(from_words(&words), bytes, "length {len}");
+        }
+        assert_eq!(bytes_from(0, b"one process"), b"one process");
     }
 }

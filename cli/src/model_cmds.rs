@@ -1,10 +1,11 @@
 //! `admix predict`, `admix score` and `admix sample`: use a saved model.
 
 use crate::args::{DataArgs, Threads};
-use crate::blocks::{for_each_block, in_whole};
+use crate::blocks::{for_each_block, in_whole, BLOCK_ROWS};
 use crate::model_io::load_model;
-use admix::mixture::gmm::GaussianMixtureModel;
-use admix::mixture::Data;
+use admix::mixture::distributed::share;
+use admix::mixture::gmm::{GaussianMixture, GaussianMixtureModel};
+use admix::mixture::{Data, RowBuffer};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::io::Write;
@@ -63,12 +64,16 @@ fn csv_row(values: impl IntoIterator<Item = String>) -> String {
 }
 
 pub fn predict(args: &PredictArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
-    let data = args.data.load()?;
+    let model = crate::job::agree(load_model(&args.model))?;
+    let data = crate::job::agree(args.data.load())?;
     let x = data.data()?;
     args.threads.install(|| {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        write_predictions(&model, x, args.proba, args.json, &mut out)
+        if crate::job::is_distributed() && x.nrows() > 0 {
+            write_predictions_job(&model, x, args.proba, args.json, &mut out)
+        } else {
+            write_predictions(&model, x, args.proba, args.json, &mut out)
+        }
     })?
 }
 
@@ -82,7 +87,64 @@ pub fn write_predictions(
     json: bool,
     out: &mut impl Write,
 ) -> Result<()> {
-    let mut first = true;
+    write_head(model, proba, json, out)?;
+    for_each_block(x, |start, block| {
+        write_block(model, start, block, proba, json, out)
+    })?;
+    write_tail(json, out)
+}
+
+/// [`write_predictions`] over the job's processes: each predicts the blocks
+/// of its own share of the rows and sends each block's text, in row order,
+/// to rank 0, which writes it; rank 0 holds one block at a time, and the
+/// output is byte for byte the one process's.
+fn write_predictions_job(
+    model: &GaussianMixtureModel,
+    x: Data,
+    proba: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    let comm = crate::job::comm();
+    let root = crate::job::is_root();
+    let n = x.nrows();
+    let task_rows = GaussianMixture::params(1).check()?.task_rows();
+    if root {
+        write_head(model, proba, json, out)?;
+    }
+    let mut buffer = RowBuffer::default();
+    for owner in 0..comm.size() {
+        let rows = share(n, task_rows, owner, comm.size());
+        for start in rows.clone().step_by(BLOCK_ROWS) {
+            let mut text = Vec::new();
+            if owner == comm.rank() {
+                let end = rows.end.min(start + BLOCK_ROWS);
+                let block = x.rows(start..end, &mut buffer).map_err(anyhow::Error::from);
+                let written =
+                    block.and_then(|b| write_block(model, start, b.into(), proba, json, &mut text));
+                crate::job::agree(written)?;
+            } else {
+                crate::job::agree(Ok(()))?;
+            }
+            let text = crate::job::bytes_from(owner, &text);
+            if root {
+                out.write_all(&text)?;
+            }
+        }
+    }
+    if root {
+        write_tail(json, out)?;
+    }
+    Ok(())
+}
+
+/// The header of the predictions (CSV) or the start of their JSON object.
+fn write_head(
+    model: &GaussianMixtureModel,
+    proba: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
     match (proba, json) {
         (true, true) => out.write_all(b"{\"proba\":[")?,
         (true, false) => {
@@ -92,35 +154,48 @@ pub fn write_predictions(
         (false, true) => out.write_all(b"{\"labels\":[")?,
         (false, false) => writeln!(out, "label")?,
     }
-    for_each_block(x, |start, block| {
-        if proba {
-            let p = model.predict_proba(block).map_err(|e| in_whole(e, start))?;
-            for row in p.outer_iter() {
-                if json {
-                    out.write_all(if first { b"[" } else { b",[" })?;
-                    for (j, v) in row.iter().enumerate() {
-                        out.write_all(if j == 0 { b"" } else { b"," })?;
-                        serde_json::to_writer(&mut *out, v)?;
-                    }
-                    out.write_all(b"]")?;
-                } else {
-                    writeln!(out, "{}", csv_row(row.iter().map(|v| format!("{v:.6e}"))))?;
+    Ok(())
+}
+
+/// The predictions of `block`, whose first row is row `start` of the data
+/// (in JSON, every row but the data's first follows a comma).
+fn write_block(
+    model: &GaussianMixtureModel,
+    start: usize,
+    block: Data,
+    proba: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<()> {
+    if proba {
+        let p = model.predict_proba(block).map_err(|e| in_whole(e, start))?;
+        for (i, row) in p.outer_iter().enumerate() {
+            if json {
+                out.write_all(if start + i == 0 { b"[" } else { b",[" })?;
+                for (j, v) in row.iter().enumerate() {
+                    out.write_all(if j == 0 { b"" } else { b"," })?;
+                    serde_json::to_writer(&mut *out, v)?;
                 }
-                first = false;
-            }
-        } else {
-            let labels = model.predict(block).map_err(|e| in_whole(e, start))?;
-            for l in labels {
-                if json {
-                    write!(out, "{}{l}", if first { "" } else { "," })?;
-                } else {
-                    writeln!(out, "{l}")?;
-                }
-                first = false;
+                out.write_all(b"]")?;
+            } else {
+                writeln!(out, "{}", csv_row(row.iter().map(|v| format!("{v:.6e}"))))?;
             }
         }
-        Ok(())
-    })?;
+    } else {
+        let labels = model.predict(block).map_err(|e| in_whole(e, start))?;
+        for (i, l) in labels.iter().enumerate() {
+            if json {
+                write!(out, "{}{l}", if start + i == 0 { "" } else { "," })?;
+            } else {
+                writeln!(out, "{l}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The end of the JSON object; flushes.
+fn write_tail(json: bool, out: &mut impl Write) -> Result<()> {
     if json {
         out.write_all(b"]}\n")?;
     }

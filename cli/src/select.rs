@@ -88,7 +88,8 @@ pub fn run(args: &SelectArgs) -> Result<()> {
                 .params(k, Some(c))?
                 .check()
                 .with_context(context)?;
-            let shard = job::shard(data.data()?, params.task_rows())?;
+            let share = job::shard(data.data()?, params.task_rows());
+            let shard = share.shard();
             let model = with_spinner(&format!("fitting k = {k}, {name}"), || {
                 args.settings.threads.install(|| params.fit_shard(shard))
             })?

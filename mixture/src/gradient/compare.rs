@@ -2,6 +2,7 @@
 //! parameters: both traces, both models, and how far apart they ended.
 
 use super::{GradientFit, GradientValidParams};
+use crate::distributed::Shard;
 use crate::gmm::GaussianMixtureModel;
 use crate::{Data, MixtureError, Progress};
 use std::time::{Duration, Instant};
@@ -76,10 +77,22 @@ pub fn compare<'a>(
     params: &GradientValidParams,
     x: impl Into<Data<'a>>,
 ) -> Result<Comparison, MixtureError> {
-    let x = x.into();
-    let start = params.initial_model(x)?;
-    let em = run_em(params, x, &start)?;
-    let gradient = params.fit_from(x, &start)?;
+    compare_shard(params, Shard::whole(x))
+}
+
+/// [`compare`] on the rows of a job's processes (see
+/// `GmmValidParams::fit_shard`): every process returns the same models and
+/// traces, timings apart.
+///
+/// # Errors
+/// As [`compare`] and `GradientValidParams::fit_shard`.
+pub fn compare_shard(
+    params: &GradientValidParams,
+    shard: Shard<'_>,
+) -> Result<Comparison, MixtureError> {
+    let start = params.gmm.initial_model_shard(shard)?;
+    let em = run_em(params, shard, &start)?;
+    let gradient = params.fit_from_shard(shard, &start, &mut |_| {})?;
     let matching = match_components(&em.model, &gradient.model);
     Ok(Comparison {
         start,
@@ -92,13 +105,13 @@ pub fn compare<'a>(
 /// EM from `start` with the shared hyperparameters.
 fn run_em(
     params: &GradientValidParams,
-    x: Data<'_>,
+    shard: Shard<'_>,
     start: &GaussianMixtureModel,
 ) -> Result<EmRun, MixtureError> {
     let em = params.gmm.warm_started(start)?;
     let began = Instant::now();
     let mut trace = Vec::new();
-    let model = em.fit_with_progress(x, &mut |p| trace.push(*p))?;
+    let model = em.fit_shard_with_progress(shard, &mut |p| trace.push(*p))?;
     let elapsed = began.elapsed();
     // The final E-step, which gave the model its lower bound, is a pass too.
     let n_iter = model.n_iter();

@@ -160,7 +160,7 @@ impl GradientValidParams {
     }
 
     /// The fit from `start` on the rows of a job's processes.
-    fn fit_from_shard(
+    pub(super) fn fit_from_shard(
         &self,
         shard: Shard<'_>,
         start: &GaussianMixtureModel,

@@ -46,7 +46,7 @@ pub use certificate::{
     gradient_norm, log_likelihood_gradient, observed_information, ObservedInformation,
     MAX_INFORMATION_NODES,
 };
-pub use compare::{compare, match_components, Comparison, EmRun, Matching};
+pub use compare::{compare, compare_shard, match_components, Comparison, EmRun, Matching};
 pub use fit::{GradientFit, GradientStatus};
 pub use generic::LogLikelihood;
 pub use likelihood::{tape_log_likelihood, DataTerm};
