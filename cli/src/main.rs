@@ -67,7 +67,7 @@ enum Command {
 fn run(args: Args) -> anyhow::Result<()> {
     if !matches!(
         args.command,
-        Command::Fit(_) | Command::Score(_) | Command::Select(_)
+        Command::Fit(_) | Command::Score(_) | Command::Select(_) | Command::Kmeans(_)
     ) {
         let name = std::env::args().nth(1).unwrap_or_default();
         job::single_process_only(&format!("admix {name}"))?;

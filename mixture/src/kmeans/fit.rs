@@ -8,7 +8,7 @@ use super::params::{Algorithm, Distance, Init, KMeansParams, KMeansValidParams};
 use super::prepare::Prepared;
 use crate::data::{check_finite_shard, check_scale, check_scale_shard};
 use crate::distributed::Shard;
-use crate::gmm::{weighted_mean, TASK_ROWS};
+use crate::gmm::weighted_mean;
 use crate::{check_data, Data, MixtureError};
 use ndarray::{Array2, ArrayView1};
 use rand::SeedableRng;
@@ -97,14 +97,13 @@ impl KMeansValidParams {
     /// sums per-task statistics in one fixed tree, and the seeds and refills
     /// of empty clusters are chosen by global row index, so every process
     /// gets the same model, bitwise the same for any number of processes
-    /// (tasks of 4096 rows: the shares must be whole tasks, see
-    /// [`share`](crate::distributed::share)).
+    /// (the shares must be whole tasks of [`task_rows`](Self::task_rows)).
     ///
     /// # Errors
     /// As [`fit`](Self::fit), on every process when any fails, and
     /// [`MixtureError::NotDistributed`] for mini-batches over several processes.
     pub fn fit_shard(&self, shard: Shard<'_>) -> Result<KMeansModel, MixtureError> {
-        self.fit_shard_in_tasks(shard, TASK_ROWS)
+        self.fit_shard_in_tasks(shard, self.task_rows())
     }
 
     /// [`fit_shard`](Self::fit_shard) on a grid of tasks of `task_rows` rows
