@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The MPI program against the single-process one, under real mpirun:
 # for P = 1, 2, 3 ranks on rows that do not divide evenly among them, EM
-# (four covariance types, two distributed initialisations) and L-BFGS write a
+# (four covariance types, every initialisation), L-BFGS and K-means write a
 # model file byte for byte equal to the one-process fit; plus the failure cases.
 #
 # Run: cargo build --release --features mpi --bin admix
@@ -107,10 +107,33 @@ check "a NaN in the last rank's rows: one message naming the global row" \
     fails_clearly "row 9000, column 2" -n 3 "$admix" fit "$dir/nan.npy" -k 3 --task-rows 500 --init random_from_data
 check "a missing data file: one message, non-zero exit" \
     fails_clearly "no-such-file.npy" -n 3 "$admix" fit "$dir/no-such-file.npy" -k 3
-check "K-means initialisation over ranks: refused, saying what to use" \
-    fails_clearly "random_from_data" -n 2 "$admix" fit "$dir/x.npy" -k 3
-check "kmeans over ranks: refused (not distributed yet)" \
-    fails_clearly "does not run over MPI ranks" -n 2 "$admix" kmeans "$dir/x.npy" -k 3
+
+# ---- K-means (Lloyd, k-means++, EM's K-means start) over ranks ----
+# 10007 rows in K-means's tasks of 4096: 3 tasks, shared 3 / 2+1 / 1+1+1.
+kmeans=(kmeans "$dir/x.npy" -k 3 --n-init 2 --seed 4)
+
+same_kmeans() { # init, ranks
+    local ref="$dir/km-ref-$1.json" out="$dir/km-p$2-$1.json"
+    # fit_seconds is a wall time: every other line must be equal.
+    [ -f "$ref" ] || "$admix" "${kmeans[@]}" --init "$1" --threads 2 --out "$ref" >/dev/null
+    "${mpirun[@]}" -n "$2" "$admix" "${kmeans[@]}" --init "$1" --threads 1 --out "$out" \
+        >/dev/null && cmp -s <(grep -v fit_seconds "$ref") <(grep -v fit_seconds "$out")
+}
+for init in kmeans++ random; do
+    for ranks in 1 2 3; do
+        check "kmeans --init $init, $ranks ranks: output file equal to one process" \
+            same_kmeans "$init" "$ranks"
+    done
+done
+for init in kmeans kmeans++; do
+    for ranks in 1 2 3; do
+        check "EM full --init $init, $ranks ranks: model file equal to one process" \
+            same_model full "$init" "$ranks"
+    done
+done
+check "mini-batch kmeans over ranks: refused, saying what to use" \
+    fails_clearly "Lloyd" -n 2 "$admix" kmeans "$dir/x.npy" -k 3 --mini-batch 100
+# ---- end of K-means ----
 
 killed_rank_ends_job() {
     # Rank 1 is killed a second into a long fit: the job must end, non-zero.

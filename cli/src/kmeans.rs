@@ -2,6 +2,7 @@
 
 use crate::args::{DataArgs, Threads};
 use crate::data;
+use crate::job;
 use admix::mixture::kmeans::{Algorithm, Distance, Init, KMeans};
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -54,21 +55,18 @@ pub struct KMeansArgs {
 }
 
 pub fn run(args: &KMeansArgs) -> Result<()> {
-    let data = args.data.load()?;
-    let init = match args.init.parse::<Init>() {
-        Ok(init) => init,
-        Err(_) => Init::Given(
-            data::load(&args.init, None, None)
-                .with_context(|| {
-                    format!(
-                        "--init {}: not random, kmeans++ or a file of centres",
-                        args.init
-                    )
-                })?
-                .x
-                .into_owned(),
-        ),
-    };
+    let data = job::agree(args.data.load())?;
+    let init = job::agree(match args.init.parse::<Init>() {
+        Ok(init) => Ok(init),
+        Err(_) => data::load(&args.init, None, None)
+            .with_context(|| {
+                format!(
+                    "--init {}: not random, kmeans++ or a file of centres",
+                    args.init
+                )
+            })
+            .map(|centres| Init::Given(centres.x.into_owned())),
+    })?;
     let algorithm = match args.mini_batch {
         None => Algorithm::Lloyd,
         Some(batch_size) => Algorithm::MiniBatch {
@@ -84,10 +82,15 @@ pub fn run(args: &KMeansArgs) -> Result<()> {
         .n_init(args.n_init)
         .max_iter(args.max_iter)
         .tol(args.tol)
-        .seed(args.seed);
-    let x = data.data()?;
-    let model = args.threads.install(|| params.fit(x))??;
+        .seed(args.seed)
+        .check()?;
+    let share = job::shard(data.data()?, params.task_rows());
+    let model = args.threads.install(|| params.fit_shard(share.shard()))??;
     let seconds = start.elapsed().as_secs_f64();
+    // Every rank fits; rank 0 alone writes and prints.
+    if !job::is_root() {
+        return Ok(());
+    }
     let centres: Vec<Vec<f64>> = model.centroids().outer_iter().map(|r| r.to_vec()).collect();
     let value = json!({
         "centres": centres,

@@ -72,6 +72,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             | Command::Select(_)
             | Command::Predict(_)
             | Command::Compare(_)
+            | Command::Kmeans(_)
     ) {
         let name = std::env::args().nth(1).unwrap_or_default();
         job::single_process_only(&format!("admix {name}"))?;

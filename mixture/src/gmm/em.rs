@@ -154,10 +154,10 @@ impl GmmValidParams {
                 });
             }
         }
-        if shard.comm().size() > 1 && p.means_init.is_none() {
+        if shard.comm().size() > 1 && p.means_init.is_none() && weights.is_some() {
             if let GmmInit::KMeans | GmmInit::KMeansPlusPlus = p.init {
                 return Err(MixtureError::NotDistributed {
-                    what: "initialisation by K-means",
+                    what: "initialisation by K-means with sample weights",
                     instead: "start from random_from_data or random, or give the means",
                 });
             }
@@ -277,9 +277,15 @@ impl GmmValidParams {
         let centres = match (&p.means_init, p.init) {
             (Some(m), _) => Some(m.clone()),
             (None, GmmInit::RandomFromData) => Some(random_rows(shard, k, rng)?),
-            (None, GmmInit::KMeans) => Some(kmeans_centres(shard.rows(), weights, k, false, rng)?),
+            (None, GmmInit::KMeans) => Some(kmeans_centres(
+                shard,
+                weights,
+                (k, p.task_rows),
+                false,
+                rng,
+            )?),
             (None, GmmInit::KMeansPlusPlus) => {
-                Some(kmeans_centres(shard.rows(), weights, k, true, rng)?)
+                Some(kmeans_centres(shard, weights, (k, p.task_rows), true, rng)?)
             }
             (None, GmmInit::Random) => None,
         };
@@ -372,11 +378,12 @@ fn count_distinct_rows(shard: &Shard<'_>, limit: usize) -> Result<usize, Mixture
 }
 
 /// Centres of a K-means fit (`seeds_only`: the k-means++ seeds alone), seeded
-/// from `rng` so that each restart gets its own.
+/// from `rng` so that each restart gets its own; without weights, over the
+/// job's processes in EM's tasks.
 fn kmeans_centres(
-    x: Data<'_>,
+    shard: &Shard<'_>,
     weights: Option<ArrayView1<f64>>,
-    k: usize,
+    (k, task_rows): (usize, usize),
     seeds_only: bool,
     rng: &mut ChaCha8Rng,
 ) -> Result<Array2<f64>, MixtureError> {
@@ -389,8 +396,8 @@ fn kmeans_centres(
         params = params.max_iter(0);
     }
     let model = match weights {
-        Some(w) => params.fit_weighted(x, w)?,
-        None => params.fit(x)?,
+        Some(w) => params.fit_weighted(shard.rows(), w)?,
+        None => params.check()?.fit_shard_in_tasks(*shard, task_rows)?,
     };
     Ok(model.centroids().to_owned())
 }
@@ -415,8 +422,8 @@ mod tests {
 
     /// EM on 1 to 4 simulated processes, each holding its share of rows
     /// that do not divide evenly, returns on every process the model of the
-    /// one-process fit, bit for bit, for every covariance type and both
-    /// distributed initialisations.
+    /// one-process fit, bit for bit, for every covariance type and every
+    /// initialisation (K-means ones included).
     #[test]
     fn every_process_count_fits_the_single_process_model_bitwise() {
         let x = overlapping_blobs(1001, 3, 3, 5).unwrap();
@@ -426,7 +433,12 @@ mod tests {
             CovarianceType::Diag,
             CovarianceType::Spherical,
         ] {
-            for init in [GmmInit::RandomFromData, GmmInit::Random] {
+            for init in [
+                GmmInit::RandomFromData,
+                GmmInit::Random,
+                GmmInit::KMeans,
+                GmmInit::KMeansPlusPlus,
+            ] {
                 let params = GaussianMixture::params(3)
                     .covariance_type(ctype)
                     .init(init)
@@ -493,28 +505,6 @@ mod tests {
                 }
                 other => panic!("{other:?}"),
             }
-        }
-    }
-
-    /// K-means initialisation needs every row in one process: refused.
-    #[test]
-    fn kmeans_initialisation_is_refused_on_several_processes() {
-        let x = overlapping_blobs(200, 2, 2, 1).unwrap();
-        let params = GaussianMixture::params(2).task_rows(50).check().unwrap();
-        let job = simulated::Job::new(2);
-        for r in job.run(|comm| {
-            let rows = share(200, 50, comm.rank(), 2);
-            params.fit_shard(Shard::new(
-                x.slice(s![rows.clone(), ..]),
-                rows.start,
-                200,
-                comm,
-            ))
-        }) {
-            assert!(
-                matches!(r, Err(MixtureError::NotDistributed { .. })),
-                "{r:?}"
-            );
         }
     }
 }

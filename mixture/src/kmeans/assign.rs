@@ -6,7 +6,10 @@
 
 use super::distances::{nearest32_at, nearest_at, Lane, PackedCentres};
 use super::params::Distance;
-use super::prepare::{fold_raw_chunks, Chunks, Prepare, RawChunk, WINDOW};
+use super::prepare::{
+    chunk_rows, fold_raw_chunks, Chunks, Prepare, Prepared, RawChunk, Read, WINDOW,
+};
+use crate::distributed::{tree_sum, Shard};
 use crate::simd::{self, Kernel, Level};
 use crate::MixtureError;
 
@@ -60,6 +63,25 @@ impl ClusterSums {
             *a += b;
         }
         self.inertia += other.inertia;
+    }
+
+    /// The sums as one flat vector (sums, weights, inertia), as a tree sum adds them.
+    fn into_words(self) -> Vec<f64> {
+        let mut words = self.sums;
+        words.extend(self.weights);
+        words.push(self.inertia);
+        words
+    }
+
+    /// The sums of [`into_words`](Self::into_words) for `k` clusters of `d` features.
+    fn from_words(mut words: Vec<f64>, k: usize, d: usize) -> Self {
+        let inertia = words.pop().expect("k * d + k + 1 words");
+        let weights = words.split_off(k * d);
+        Self {
+            sums: words,
+            weights,
+            inertia,
+        }
     }
 }
 
@@ -126,6 +148,47 @@ impl Assignment {
             |_, part| total.add(part),
         )
     }
+}
+
+/// An assignment pass over the rows of a job's processes (`data`: this
+/// process's rows of `shard`, prepared): per-task sums added in the fixed
+/// tree of [`tree_sum`], so every process, for any number of processes,
+/// gets bitwise the same sums.
+pub(crate) fn tree_pass(
+    data: &Prepared,
+    shard: &Shard<'_>,
+    task_rows: usize,
+    centres: &PackedCentres,
+) -> Result<ClusterSums, MixtureError> {
+    let level = simd::level();
+    let scale = match data.distance {
+        Distance::SquaredEuclidean => 1.0,
+        Distance::Cosine => 0.5,
+    };
+    let (k, d) = (centres.k(), centres.d());
+    let step = chunk_rows(d);
+    let init = || (Read::default(), Prepare::default(), ClusterSums::new(k, d));
+    let words = tree_sum(shard, task_rows, init, |(read, space, part), range| {
+        let mut sums = ClusterSums::new(k, d);
+        for start in range.clone().step_by(step) {
+            let chunk = data.raw_rows(start..(start + step).min(range.end), read)?;
+            let kernel = AssignChunk {
+                level,
+                chunk,
+                space,
+                centres,
+                scale,
+                part,
+            };
+            simd::dispatch(level, kernel)?;
+            sums.add(part);
+        }
+        Ok(sums.into_words())
+    })?;
+    Ok(words.map_or_else(
+        || ClusterSums::new(k, d),
+        |w| ClusterSums::from_words(w, k, d),
+    ))
 }
 
 /// Assigning one chunk as a kernel, so that the per-cluster sums use the

@@ -6,7 +6,9 @@ use super::minibatch::{mini_batch, MiniBatchSettings};
 use super::model::KMeansModel;
 use super::params::{Algorithm, Distance, Init, KMeansParams, KMeansValidParams};
 use super::prepare::Prepared;
-use crate::data::check_scale;
+use crate::data::{check_finite_shard, check_scale, check_scale_shard};
+use crate::distributed::Shard;
+use crate::gmm::weighted_mean;
 use crate::{check_data, Data, MixtureError};
 use ndarray::{Array2, ArrayView1};
 use rand::SeedableRng;
@@ -77,7 +79,8 @@ impl KMeansValidParams {
     /// # Ok::<(), admix_mixture::MixtureError>(())
     /// ```
     pub fn fit<'a>(&self, x: impl Into<Data<'a>>) -> Result<KMeansModel, MixtureError> {
-        self.fit_with(x.into(), None)
+        // One process is a job of one: the same passes as any number of processes.
+        self.fit_shard(Shard::whole(x))
     }
 
     /// As [`fit`](Self::fit), with a non-negative weight per row: a row of
@@ -90,6 +93,49 @@ impl KMeansValidParams {
         self.fit_with(x.into(), Some(weights))
     }
 
+    /// As [`fit`](Self::fit), on the rows of a job's processes: every pass
+    /// sums per-task statistics in one fixed tree, and the seeds and refills
+    /// of empty clusters are chosen by global row index, so every process
+    /// gets the same model, bitwise the same for any number of processes
+    /// (the shares must be whole tasks of [`task_rows`](Self::task_rows)).
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), on every process when any fails, and
+    /// [`MixtureError::NotDistributed`] for mini-batches over several processes.
+    pub fn fit_shard(&self, shard: Shard<'_>) -> Result<KMeansModel, MixtureError> {
+        self.fit_shard_in_tasks(shard, self.task_rows())
+    }
+
+    /// [`fit_shard`](Self::fit_shard) on a grid of tasks of `task_rows` rows
+    /// (EM's, when it starts from K-means).
+    pub(crate) fn fit_shard_in_tasks(
+        &self,
+        shard: Shard<'_>,
+        task_rows: usize,
+    ) -> Result<KMeansModel, MixtureError> {
+        if shard.comm().size() > 1 {
+            if let Algorithm::MiniBatch { .. } = self.params.algorithm {
+                return Err(MixtureError::NotDistributed {
+                    what: "mini-batch K-means",
+                    instead: "use Lloyd's algorithm",
+                });
+            }
+        }
+        shard.check_grid(task_rows)?;
+        let x = shard.rows();
+        check_finite_shard(&shard)?;
+        let shift = match self.params.distance {
+            Distance::SquaredEuclidean => {
+                check_scale_shard(&shard, task_rows)?;
+                Some(weighted_mean(&shard, None, task_rows)?.into())
+            }
+            Distance::Cosine => None,
+        };
+        self.check_given_centres(x.ncols())?;
+        let data = shard.agree(Prepared::new(x, None, self.params.distance, shift))?;
+        self.restarts(&data, Some((&shard, task_rows)))
+    }
+
     fn fit_with(
         &self,
         x: Data,
@@ -99,18 +145,36 @@ impl KMeansValidParams {
         if self.params.distance == Distance::SquaredEuclidean {
             check_scale(x)?;
         }
+        self.check_given_centres(x.ncols())?;
+        let data = Prepared::new(x, weights, self.params.distance, None)?;
+        self.restarts(&data, None)
+    }
+
+    /// An error when given centres do not have `d` columns.
+    fn check_given_centres(&self, d: usize) -> Result<(), MixtureError> {
         if let Init::Given(centres) = &self.params.init {
-            if centres.ncols() != x.ncols() {
+            if centres.ncols() != d {
                 return Err(MixtureError::CentresShape {
                     rows: self.params.n_clusters,
-                    cols: x.ncols(),
+                    cols: d,
                     got_rows: centres.nrows(),
                     got_cols: centres.ncols(),
                 });
             }
         }
-        let data = Prepared::new(x, weights, self.params.distance, None)?;
-        let n_positive = data.n_positive();
+        Ok(())
+    }
+
+    /// The best of the runs from the seeds of `n_init` (one for given
+    /// centres), on `data`; with a `grid`, `data` is this process's rows of
+    /// the shard, whose passes are tree sums in tasks of the given rows.
+    fn restarts<'a>(
+        &self,
+        data: &Prepared<'a>,
+        grid: Option<(&Shard<'a>, usize)>,
+    ) -> Result<KMeansModel, MixtureError> {
+        let shard = grid.map(|(s, _)| s);
+        let n_positive = shard.map_or_else(|| data.n_positive(), |s| s.total_rows());
         if n_positive < self.params.n_clusters {
             return Err(MixtureError::TooFewSamples {
                 n_samples: n_positive,
@@ -124,8 +188,8 @@ impl KMeansValidParams {
         };
         let mut best: Option<KMeansModel> = None;
         for _ in 0..runs {
-            let centres = self.initial_centres(&data, &mut rng)?;
-            let model = self.run(&data, centres, &mut rng)?;
+            let centres = self.initial_centres(data, shard, &mut rng)?;
+            let model = self.run(data, grid, centres, &mut rng)?;
             match &best {
                 Some(b) if b.inertia <= model.inertia => {}
                 _ => best = Some(model),
@@ -138,30 +202,32 @@ impl KMeansValidParams {
     fn initial_centres(
         &self,
         data: &Prepared,
+        shard: Option<&Shard<'_>>,
         rng: &mut ChaCha8Rng,
     ) -> Result<Array2<f64>, MixtureError> {
         let k = self.params.n_clusters;
         match &self.params.init {
             Init::Given(centres) => data.to_prepared(centres.view()),
-            Init::Random => random_rows(data, k, rng),
+            Init::Random => random_rows(data, shard, k, rng),
             Init::KMeansPlusPlus { extra_candidates } => {
                 let extra = extra_candidates.unwrap_or_else(|| (k as f64).ln().floor() as usize);
-                kmeans_plus_plus(data, k, 1 + extra, rng)
+                kmeans_plus_plus(data, shard, k, 1 + extra, rng)
             }
         }
     }
 
     /// One run of the update rule from `centres`, then a last assignment
     /// for the inertia of the final centres.
-    fn run(
+    fn run<'a>(
         &self,
-        data: &Prepared,
+        data: &Prepared<'a>,
+        grid: Option<(&Shard<'a>, usize)>,
         centres: Array2<f64>,
         rng: &mut ChaCha8Rng,
     ) -> Result<KMeansModel, MixtureError> {
         let (mut lloyd, n_iter, converged) = match self.params.algorithm {
             Algorithm::Lloyd => {
-                let mut lloyd = Lloyd::from_prepared(data.clone(), centres);
+                let mut lloyd = Lloyd::on(data.clone(), centres, grid);
                 let (n_iter, converged) = self.iterate(&mut lloyd)?;
                 (lloyd, n_iter, converged)
             }
@@ -176,7 +242,7 @@ impl KMeansValidParams {
                     max_iter: self.params.max_iter,
                 };
                 let fit = mini_batch(data, centres, settings, rng)?;
-                let lloyd = Lloyd::from_prepared(data.clone(), fit.centres);
+                let lloyd = Lloyd::on(data.clone(), fit.centres, grid);
                 (lloyd, fit.n_iter, fit.converged)
             }
         };

@@ -12,6 +12,7 @@
 
 use super::distances::{all_centres, PackedCentres};
 use super::prepare::{chunk_rows, Prepared, Scratch};
+use crate::distributed::Shard;
 use crate::MixtureError;
 use ndarray::{Array2, Axis};
 use rand::Rng;
@@ -60,6 +61,17 @@ impl Sample {
         Ok(sample)
     }
 
+    /// Rows already prepared, of weight 1.
+    fn of_rows(x: Array2<f64>) -> Self {
+        let sq_norms = x.rows().into_iter().map(|r| r.dot(&r)).collect();
+        let weights = vec![1.0; x.nrows()];
+        Sample {
+            x,
+            sq_norms,
+            weights,
+        }
+    }
+
     fn n_samples(&self) -> usize {
         self.x.nrows()
     }
@@ -100,9 +112,14 @@ fn positive_rows(data: &Prepared, ranks: &[usize]) -> Vec<usize> {
 /// has checked that there are at least `k` of them.
 pub(crate) fn random_rows(
     data: &Prepared,
+    shard: Option<&Shard<'_>>,
     k: usize,
     rng: &mut ChaCha8Rng,
 ) -> Result<Array2<f64>, MixtureError> {
+    if let Some(shard) = shard {
+        let rows = rand::seq::index::sample(rng, shard.total_rows(), k).into_vec();
+        return data.to_prepared(shard.gather_rows(&rows)?.view());
+    }
     let ranks = rand::seq::index::sample(rng, data.n_positive(), k).into_vec();
     let rows = positive_rows(data, &ranks);
     let mut centres = Array2::zeros((k, data.n_features()));
@@ -118,13 +135,32 @@ pub(crate) fn random_rows(
 /// k-means++ ([`greedy_kmeans_plus_plus`]) on all rows of `data` or on a
 /// seeded sample of them (see the module's documentation); returns the
 /// prepared centres.
+///
+/// With a `shard` (unweighted; `data` its rows), the rows are chosen by
+/// their global indices and gathered from every process, so the seeds do not
+/// depend on how the rows are shared.
 pub(crate) fn kmeans_plus_plus(
     data: &Prepared,
+    shard: Option<&Shard<'_>>,
     k: usize,
     n_candidates: usize,
     rng: &mut ChaCha8Rng,
 ) -> Result<Array2<f64>, MixtureError> {
     let size = SEED_SAMPLE_ROWS.max(32 * k);
+    if let Some(shard) = shard {
+        let n = shard.total_rows();
+        let rows: Vec<usize> = if n <= size {
+            (0..n).collect()
+        } else {
+            let mut rows = rand::seq::index::sample(rng, n, size).into_vec();
+            rows.sort_unstable();
+            rows
+        };
+        let x = data.to_prepared(shard.gather_rows(&rows)?.view())?;
+        let sample = Sample::of_rows(x);
+        let chosen = greedy_kmeans_plus_plus(&sample, k, n_candidates, rng);
+        return Ok(sample.x.select(Axis(0), &chosen));
+    }
     let rows: Vec<usize> = if data.n_samples() <= size {
         (0..data.n_samples()).collect()
     } else if data.n_positive() <= size {

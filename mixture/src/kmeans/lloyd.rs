@@ -4,10 +4,11 @@
 //! # Reference
 //! Lloyd, Least squares quantization in PCM, IEEE Trans. Inf. Theory 28(2), 1982.
 
-use super::assign::Assignment;
+use super::assign::{tree_pass, Assignment};
 use super::distances::{nearest, PackedCentres};
 use super::params::Distance;
 use super::prepare::{fold_chunks, Chunks, Prepared, Scratch, WINDOW};
+use crate::distributed::Shard;
 use crate::{check_data, Data, MixtureError};
 use ndarray::{Array2, ArrayView2};
 
@@ -52,6 +53,9 @@ pub struct Lloyd<'a> {
     centres: Array2<f64>,
     packed: PackedCentres,
     assignment: Assignment,
+    /// For a job of processes: the shard `data` holds and the rows per
+    /// task of its tree sums.
+    grid: Option<(Shard<'a>, usize)>,
 }
 
 impl<'a> Lloyd<'a> {
@@ -90,6 +94,21 @@ impl<'a> Lloyd<'a> {
             packed: PackedCentres::new(centres.view()),
             data,
             centres,
+            grid: None,
+        }
+    }
+
+    /// Starts from prepared centres; with a `grid`, `data` is this
+    /// process's rows of the shard, every pass summed over the job's
+    /// processes in tasks of the given rows.
+    pub(crate) fn on(
+        data: Prepared<'a>,
+        centres: Array2<f64>,
+        grid: Option<(&Shard<'a>, usize)>,
+    ) -> Self {
+        Self {
+            grid: grid.map(|(s, t)| (*s, t)),
+            ..Self::from_prepared(data, centres)
         }
     }
 
@@ -123,8 +142,15 @@ impl<'a> Lloyd<'a> {
     }
 
     fn assign(&mut self) -> Result<(), MixtureError> {
-        self.assignment
-            .pass(&self.data, &self.packed, self.data.distance)
+        match &self.grid {
+            None => self
+                .assignment
+                .pass(&self.data, &self.packed, self.data.distance),
+            Some((shard, task_rows)) => {
+                self.assignment.total = tree_pass(&self.data, shard, *task_rows, &self.packed)?;
+                Ok(())
+            }
+        }
     }
 
     /// Moves the farthest rows into clusters of zero weight.
@@ -140,12 +166,31 @@ impl<'a> Lloyd<'a> {
         // empty clusters are rare.
         let far = farthest_rows(&self.data, &self.packed, empty.len())?;
         let d = self.data.n_features();
-        let mut scratch = Scratch::default();
-        for (&c, far) in empty.iter().zip(&far) {
-            let (i, old) = (far.row, far.label);
-            let row = self.data.rows(i..i + 1, &mut scratch)?;
-            let w = self.data.weight(i);
-            for (j, &xv) in row.x.iter().enumerate() {
+        let (far, rows) = match &self.grid {
+            None => {
+                let mut scratch = Scratch::default();
+                let mut rows = Vec::with_capacity(far.len() * d);
+                for f in &far {
+                    rows.extend_from_slice(self.data.rows(f.row..f.row + 1, &mut scratch)?.x);
+                }
+                (far, rows)
+            }
+            Some((shard, _)) => {
+                let far = farthest_of_job(shard, far, empty.len());
+                let at: Vec<usize> = far.iter().map(|f| f.row).collect();
+                let rows = self.data.to_prepared(shard.gather_rows(&at)?.view())?;
+                (far, rows.into_raw_vec_and_offset().0)
+            }
+        };
+        for ((&c, far), row) in empty.iter().zip(&far).zip(rows.chunks_exact(d)) {
+            let old = far.label;
+            // A job of processes is unweighted (see `fit_shard`).
+            let w = if self.grid.is_some() {
+                1.0
+            } else {
+                self.data.weight(far.row)
+            };
+            for (j, &xv) in row.iter().enumerate() {
                 total.sums[old * d + j] -= w * xv;
                 total.sums[c * d + j] = w * xv;
             }
@@ -191,6 +236,42 @@ struct FarRow {
     sq_dist: f64,
 }
 
+/// The farthest-first order of [`farthest_rows`]: a total order.
+fn farther(a: &FarRow, b: &FarRow) -> std::cmp::Ordering {
+    b.sq_dist.total_cmp(&a.sq_dist).then(a.row.cmp(&b.row))
+}
+
+/// The `m` rows farthest from their centres among all processes' rows,
+/// from each process's own `m` farthest (local indices): the same rows,
+/// with global indices, on every process.
+fn farthest_of_job(shard: &Shard<'_>, local: Vec<FarRow>, m: usize) -> Vec<FarRow> {
+    let words: Vec<f64> = local
+        .iter()
+        .flat_map(|f| {
+            [
+                (shard.first_row() + f.row) as f64,
+                f.label as f64,
+                f.sq_dist,
+            ]
+        })
+        .collect();
+    let mut all: Vec<FarRow> = shard
+        .comm()
+        .all_gather(&words)
+        .iter()
+        .flat_map(|w| {
+            w.chunks_exact(3).map(|f| FarRow {
+                row: f[0] as usize,
+                label: f[1] as usize,
+                sq_dist: f[2],
+            })
+        })
+        .collect::<Vec<_>>();
+    all.sort_unstable_by(farther);
+    all.truncate(m);
+    all
+}
+
 /// The `m` rows of positive weight farthest from their nearest centre (by
 /// squared Euclidean distance; for cosine, twice the cosine distance),
 /// farthest first, the lower index first among equal distances: a total
@@ -200,7 +281,7 @@ fn farthest_rows(
     centres: &PackedCentres,
     m: usize,
 ) -> Result<Vec<FarRow>, MixtureError> {
-    let order = |a: &FarRow, b: &FarRow| b.sq_dist.total_cmp(&a.sq_dist).then(a.row.cmp(&b.row));
+    let order = farther;
     let keep = |rows: &mut Vec<FarRow>| {
         if rows.len() > m {
             rows.select_nth_unstable_by(m - 1, order);

@@ -294,6 +294,13 @@ impl KMeansValidParams {
     pub fn seed(&self) -> u64 {
         self.params.seed
     }
+
+    /// Rows per task of [`fit_shard`](Self::fit_shard)'s passes: each
+    /// process's share must be whole tasks (see
+    /// [`share`](crate::distributed::share)).
+    pub fn task_rows(&self) -> usize {
+        crate::gmm::TASK_ROWS
+    }
 }
 
 #[cfg(test)]

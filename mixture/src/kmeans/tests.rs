@@ -671,3 +671,95 @@ fn f32_data_gives_the_f64_model_to_f32_precision() {
     assert_arrays_close(m32.centroids(), m64.centroids(), 1e-6);
     assert_relative_eq!(m32.inertia(), m64.inertia(), max_relative = 1e-4);
 }
+
+/// The model of K-means over 1 to 4 simulated processes, each holding its
+/// share of rows (17 000 rows: more than the k-means++ sample, in tasks of
+/// 512 that do not divide evenly), on every process, for `f64` and `f32`
+/// data: centres, inertia and iterations equal bit for bit to one
+/// process's. The given start leaves a cluster empty, so the refill must
+/// find the farthest rows of the whole job (each process's own farthest
+/// would differ with the shares); two steps keep that row's mark on the
+/// centres.
+#[test]
+fn every_process_count_fits_the_one_process_model_bitwise() {
+    use crate::distributed::{share, simulated, Communicator, Shard};
+    use crate::Data;
+    let means = array![[0.0, 0.0, 0.0], [6.0, 0.0, 1.0], [0.0, 7.0, -2.0]];
+    let x = blobs(&means, 17_000 / 3 + 1, 1.0, 11);
+    let x32 = x.mapv(|v| v as f32);
+    let far_start = array![[0.0, 0.0, 0.0], [6.0, 0.0, 1.0], [1e3, 1e3, 1e3]];
+    let task_rows = 512;
+    for init in [
+        Init::Random,
+        Init::KMeansPlusPlus {
+            extra_candidates: None,
+        },
+        Init::Given(far_start),
+    ] {
+        // Two steps from the given start: the refilled centre shows in the result.
+        let max_iter = if let Init::Given(_) = init { 2 } else { 300 };
+        let params = KMeans::params(3)
+            .init(init.clone())
+            .n_init(2)
+            .max_iter(max_iter)
+            .seed(5)
+            .check()
+            .unwrap();
+        for single in [false, true] {
+            let n = x.nrows();
+            let fit_on = |size: usize| {
+                let job = simulated::Job::new(size);
+                job.run(|comm| {
+                    let rows = share(n, task_rows, comm.rank(), size);
+                    let part: Data = match single {
+                        false => x.slice(ndarray::s![rows.clone(), ..]).into(),
+                        true => x32.slice(ndarray::s![rows.clone(), ..]).into(),
+                    };
+                    let shard = Shard::new(part, rows.start, n, comm);
+                    params.fit_shard_in_tasks(shard, task_rows).unwrap()
+                })
+            };
+            let alone = fit_on(1).pop().unwrap();
+            assert!(alone.n_iter() > 1, "{init:?}");
+            for size in 2..=4 {
+                for model in fit_on(size) {
+                    let bits = |m: &KMeansModel| -> Vec<u64> {
+                        m.centroids().iter().map(|v| v.to_bits()).collect()
+                    };
+                    assert_eq!(bits(&model), bits(&alone), "{init:?} {size} processes");
+                    assert_eq!(model.inertia().to_bits(), alone.inertia().to_bits());
+                    assert_eq!(model.n_iter(), alone.n_iter());
+                    assert_eq!(model.converged(), alone.converged());
+                }
+            }
+        }
+    }
+}
+
+/// Mini-batch K-means over several processes is refused with a typed error.
+#[test]
+fn mini_batches_are_refused_on_several_processes() {
+    use crate::distributed::{share, simulated, Communicator, Shard};
+    let x = blobs(&array![[0.0, 0.0], [5.0, 5.0]], 100, 1.0, 2);
+    let params = KMeans::params(2)
+        .algorithm(Algorithm::MiniBatch {
+            batch_size: 50,
+            steps_per_iteration: 1,
+        })
+        .check()
+        .unwrap();
+    for r in simulated::Job::new(2).run(|comm| {
+        let rows = share(200, 4096, comm.rank(), 2);
+        params.fit_shard(Shard::new(
+            x.slice(ndarray::s![rows.clone(), ..]),
+            rows.start,
+            200,
+            comm,
+        ))
+    }) {
+        assert!(
+            matches!(r, Err(MixtureError::NotDistributed { .. })),
+            "{r:?}"
+        );
+    }
+}
