@@ -17,8 +17,6 @@ pub(crate) const SCAN_ROWS: usize = 4096;
 pub trait Element:
     Copy + Send + Sync + PartialOrd + Into<f64> + std::fmt::Debug + sealed::Sealed + 'static
 {
-    /// numpy's name for the type ("float64", "float32").
-    const DTYPE: &'static str;
     /// The value rounded to this type.
     fn from_f64(v: f64) -> Self;
     /// Whether the value is neither infinite nor NaN.
@@ -28,7 +26,6 @@ pub trait Element:
 }
 
 impl Element for f64 {
-    const DTYPE: &'static str = "float64";
     fn from_f64(v: f64) -> Self {
         v
     }
@@ -44,7 +41,6 @@ impl Element for f64 {
 }
 
 impl Element for f32 {
-    const DTYPE: &'static str = "float32";
     fn from_f64(v: f64) -> Self {
         v as f32
     }
