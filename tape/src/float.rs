@@ -295,11 +295,15 @@ impl<T: Scalar> Float for Var<'_, T> {
         self.chain2(other, v, x / v, y / v, Curves::FULL)
     }
     fn sin(self) -> Self {
-        let (s, c) = self.value().sin_cos();
+        let x = self.value();
+        let s = x.sin();
+        let c = std::hint::black_box(x).cos();
         self.chain(s, c)
     }
     fn cos(self) -> Self {
-        let (s, c) = self.value().sin_cos();
+        let x = self.value();
+        let c = x.cos();
+        let s = std::hint::black_box(x).sin();
         self.chain(c, -s)
     }
     fn tan(self) -> Self {

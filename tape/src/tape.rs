@@ -3,7 +3,7 @@
 use crate::array::{backward_step, ArrayArena};
 use crate::{Gradients, Var};
 use admix_dual::Scalar;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Index of the sink node: unused parent slots point here, so the reverse
@@ -103,6 +103,10 @@ pub struct Tape<T = f64> {
     /// Which recording this is (see [`next_recording`]): [`Gradients`]
     /// remember it, so a handle of another or an older recording is caught.
     recording: u64,
+    /// How many nodes after the sink are inputs recorded before any
+    /// operation: the sweep skips them (an input only passes zeros to the
+    /// sink, one dependent update after another).
+    leading_inputs: Cell<usize>,
 }
 
 /// A number no other recording of this process had: a new tape, or a tape
@@ -136,12 +140,16 @@ impl<T: Scalar> Tape<T> {
             nodes: RefCell::new(nodes),
             arrays: RefCell::new(ArrayArena::default()),
             recording: next_recording(),
+            leading_inputs: Cell::new(0),
         }
     }
 
     /// A new independent variable with value `value`.
     pub fn var(&self, value: T) -> Var<'_, T> {
         let index = self.push([SINK; 2], [T::zero(); 2]);
+        if index as usize == self.leading_inputs.get() + 1 {
+            self.leading_inputs.set(index as usize);
+        }
         Var::on_tape(value, index, self)
     }
 
@@ -177,6 +185,7 @@ impl<T: Scalar> Tape<T> {
         self.nodes.get_mut().truncate(1);
         self.arrays.get_mut().clear();
         self.recording = next_recording();
+        self.leading_inputs.set(0);
     }
 
     /// The number of the current recording (see [`next_recording`]).
@@ -239,13 +248,18 @@ impl<T: Scalar> Tape<T> {
             ys.len(),
             weights.len()
         );
-        let n = self.nodes.borrow().len();
-        out.reset(self, n, self.arrays.borrow().len());
+        out.reset(self, 0, self.arrays.borrow().len());
+        // A pending output is pushed here, so the adjoints are sized after.
         for (y, &w) in ys.iter().zip(weights) {
             if let Some(index) = y.index_on(self) {
-                out.scalars[index as usize] += w;
+                let index = index as usize;
+                if out.scalars.len() <= index {
+                    out.scalars.resize(index + 1, T::zero());
+                }
+                out.scalars[index] += w;
             }
         }
+        out.scalars.resize(self.nodes.borrow().len(), T::zero());
         self.sweep(out);
     }
 
@@ -257,6 +271,8 @@ impl<T: Scalar> Tape<T> {
     #[track_caller]
     pub fn jacobian(&self, ys: &[Var<'_, T>], xs: &[Var<'_, T>]) -> Vec<Vec<T>> {
         let mut g = Gradients::empty();
+        // Pending outputs pushed once, not once per sweep.
+        let ys: Vec<_> = ys.iter().map(|y| y.to_node()).collect();
         ys.iter()
             .map(|&y| {
                 self.gradient_into(y, &mut g);
@@ -270,14 +286,15 @@ impl<T: Scalar> Tape<T> {
     fn sweep(&self, out: &mut Gradients<T>) {
         let nodes = self.nodes.borrow();
         let arrays = self.arrays.borrow();
+        let first = self.leading_inputs.get() + 1;
         let mut end = nodes.len();
         for step in arrays.steps.iter().rev() {
             let mark = step.mark as usize;
-            sweep_scalars(&nodes, mark, end, &mut out.scalars);
+            sweep_scalars(&nodes, mark.max(first), end, &mut out.scalars);
             end = mark;
             backward_step(step, &arrays, &mut out.arrays, &mut out.scalars);
         }
-        sweep_scalars(&nodes, 1, end, &mut out.scalars);
+        sweep_scalars(&nodes, first, end, &mut out.scalars);
     }
 }
 
@@ -292,6 +309,9 @@ fn too_many_nodes() -> ! {
 /// adjoint to its parents, weighted by its local partials.
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
+    if start >= end {
+        return;
+    }
     for (i, node) in nodes[start..end].iter().enumerate().rev() {
         let a = adj[start + i];
         let [p, q] = node.parent_indices();
