@@ -199,13 +199,7 @@ impl<T: Scalar> Tape<T> {
     /// When the tape holds more than 2^31 - 1 nodes.
     #[inline(always)]
     pub(crate) fn push(&self, parents: [u32; 2], partials: [T; 2]) -> u32 {
-        let mut nodes = self.nodes.borrow_mut();
-        let index = nodes.len();
-        if index > INDEX as usize {
-            too_many_nodes();
-        }
-        nodes.push(Node { parents, partials });
-        index as u32
+        push_node(&mut self.nodes.borrow_mut(), parents, partials)
     }
 
     /// Adjoints of everything on the tape for the output `y` (seed 1).
@@ -296,6 +290,20 @@ impl<T: Scalar> Tape<T> {
         }
         sweep_scalars(&nodes, first, end, &mut out.scalars);
     }
+}
+
+/// Appends one node to `nodes` and returns its index.
+///
+/// # Panics
+/// When the tape holds more than 2^31 - 1 nodes.
+#[inline(always)]
+pub(crate) fn push_node<T>(nodes: &mut Vec<Node<T>>, parents: [u32; 2], partials: [T; 2]) -> u32 {
+    let index = nodes.len();
+    if index > INDEX as usize {
+        too_many_nodes();
+    }
+    nodes.push(Node { parents, partials });
+    index as u32
 }
 
 /// Out of line: keeps [`Tape::push`] small enough to inline everywhere.

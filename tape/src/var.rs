@@ -1,7 +1,7 @@
 //! The tape variable: a value and either a node of the tape or a pending
 //! linear combination of at most two nodes, not yet recorded.
 
-use crate::tape::{flagged, Curvature, FLAG, INDEX, SINK};
+use crate::tape::{flagged, push_node, Curvature, Node, FLAG, INDEX, SINK};
 use crate::Tape;
 use admix_dual::Scalar;
 use std::cmp::Ordering;
@@ -179,16 +179,19 @@ impl<'t, T: Scalar> Var<'t, T> {
         }
     }
 
-    /// The variable as one parent and its partial: itself when it is
-    /// linear in one parent (a node, `2 x`, `1 - x`), else the node it is
+    /// The variable as one parent and its partial when it is linear in
+    /// one parent (a node, `2 x`, `1 - x`); `None` when it must be pushed.
+    #[inline(always)]
+    fn one_parent(&self) -> Option<(u32, T)> {
+        (self.parents[1] & INDEX == SINK && self.parents[0] & FLAG == 0)
+            .then_some((self.parents[0], self.partials[0]))
+    }
+
+    /// The variable as one parent: [`Var::one_parent`], or the node it is
     /// pushed as now, with partial 1.
     #[inline(always)]
-    fn single_parent(self, tape: &Tape<T>) -> (u32, T) {
-        if self.parents[1] & INDEX == SINK && self.parents[0] & FLAG == 0 {
-            (self.parents[0], self.partials[0])
-        } else {
-            (tape.push(self.parents, self.partials), T::one())
-        }
+    fn pushed(&self, nodes: &mut Vec<Node<T>>) -> (u32, T) {
+        (push_node(nodes, self.parents, self.partials), T::one())
     }
 
     /// `value = f(self, other)` with partials `da = df/dself`,
@@ -210,8 +213,15 @@ impl<'t, T: Scalar> Var<'t, T> {
                 if !std::ptr::eq(a, b) {
                     different_tapes();
                 }
-                let (p, kp) = self.single_parent(a);
-                let (q, kq) = other.single_parent(a);
+                let ((p, kp), (q, kq)) = match (self.one_parent(), other.one_parent()) {
+                    (Some(x), Some(y)) => (x, y),
+                    (x, y) => {
+                        // One borrow of the tape for both pushes.
+                        let nodes = &mut a.nodes.borrow_mut();
+                        let x = x.unwrap_or_else(|| self.pushed(nodes));
+                        (x, y.unwrap_or_else(|| other.pushed(nodes)))
+                    }
+                };
                 // Linear maps of one parent each: f's curvature carries over.
                 Self {
                     value,
