@@ -155,7 +155,17 @@ impl<T: Scalar> Tape<T> {
 
     /// New independent variables, one per value.
     pub fn vars(&self, values: &[T]) -> Vec<Var<'_, T>> {
-        values.iter().map(|&v| self.var(v)).collect()
+        let mut nodes = self.nodes.borrow_mut();
+        let first = nodes.len();
+        nodes.reserve(values.len());
+        let vars = values
+            .iter()
+            .map(|&v| Var::on_tape(v, push_node(&mut nodes, [SINK; 2], [T::zero(); 2]), self))
+            .collect();
+        if first == self.leading_inputs.get() + 1 {
+            self.leading_inputs.set(nodes.len() - 1);
+        }
+        vars
     }
 
     /// Number of recorded scalar operations (inputs included).

@@ -292,3 +292,21 @@ fn products_of_one_parent_combinations_fold_with_their_partials() {
     assert_relative_eq!(g.wrt(a), -2.0 * (1.0 - a0) + b0 / 2.0, max_relative = 1e-15);
     assert_relative_eq!(g.wrt(b), a0 / 2.0, max_relative = 1e-15);
 }
+
+/// The sweep skips the inputs recorded before any operation; inputs
+/// recorded later sit between operations and must not end that run.
+/// f = (x^2) y z with u = x^2 a node between x and (y, z):
+/// df/dx = 2 x y z, df/dy = x^2 z, df/dz = x^2 y.
+#[test]
+fn inputs_recorded_between_operations_keep_their_adjoints() {
+    let (x0, y0, z0) = (1.5, -2.0, 0.5);
+    let tape = Tape::new();
+    let x = tape.vars(&[x0])[0];
+    let u = (x * x).to_node();
+    let yz = tape.vars(&[y0, z0]);
+    let f = u * yz[0] * yz[1];
+    let g = tape.gradient(f);
+    assert_eq!(g.wrt(x), 2.0 * x0 * y0 * z0);
+    assert_eq!(g.wrt(yz[0]), x0 * x0 * z0);
+    assert_eq!(g.wrt(yz[1]), x0 * x0 * y0);
+}
