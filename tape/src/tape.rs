@@ -157,15 +157,23 @@ impl<T: Scalar> Tape<T> {
     pub fn vars(&self, values: &[T]) -> Vec<Var<'_, T>> {
         let mut nodes = self.nodes.borrow_mut();
         let first = nodes.len();
-        nodes.reserve(values.len());
-        let vars = values
-            .iter()
-            .map(|&v| Var::on_tape(v, push_node(&mut nodes, [SINK; 2], [T::zero(); 2]), self))
-            .collect();
+        if first + values.len() > INDEX as usize + 1 {
+            too_many_nodes();
+        }
+        let leaf = Node {
+            parents: [SINK; 2],
+            partials: [T::zero(); 2],
+        };
+        nodes.resize(first + values.len(), leaf);
         if first == self.leading_inputs.get() + 1 {
             self.leading_inputs.set(nodes.len() - 1);
         }
-        vars
+        // Fits in 31 bits: checked above.
+        let first = first as u32;
+        (first..)
+            .zip(values)
+            .map(|(index, &v)| Var::on_tape(v, index, self))
+            .collect()
     }
 
     /// Number of recorded scalar operations (inputs included).
