@@ -216,6 +216,13 @@ impl Expr {
     /// If `x` does not hold one value per variable.
     #[track_caller]
     pub fn eval_steps<S: Scalar>(&self, x: &[S]) -> Vec<S> {
+        self.eval_steps_each(x, |v| v)
+    }
+
+    /// [`Expr::eval_steps`] with `each` applied to every step's value
+    /// before later steps use it.
+    #[track_caller]
+    fn eval_steps_each<S: Scalar>(&self, x: &[S], each: impl Fn(S) -> S) -> Vec<S> {
         assert_eq!(
             x.len(),
             self.variables.len(),
@@ -223,7 +230,7 @@ impl Expr {
         );
         let mut w: Vec<S> = Vec::with_capacity(self.steps.len());
         for step in &self.steps {
-            let value = step.op.apply(&w, x);
+            let value = each(step.op.apply(&w, x));
             w.push(value);
         }
         w

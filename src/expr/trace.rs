@@ -3,7 +3,7 @@
 
 use super::{Expr, Op};
 use admix_dual::Dual;
-use admix_tape::Tape;
+use admix_tape::{Tape, Var};
 use serde::Serialize;
 
 /// One step of the trace: `w4 = sin(w1)`, its value, and its tangent or
@@ -49,7 +49,9 @@ impl Expr {
     #[track_caller]
     pub fn reverse_trace(&self, x: &[f64]) -> Vec<TraceRow> {
         let tape = Tape::new();
-        let w = self.eval_steps(&tape.vars(x));
+        // Every step a node of its own: the tape would otherwise fold a
+        // step into the one using it, and form no adjoint for it.
+        let w = self.eval_steps_each(&tape.vars(x), Var::to_node);
         let adjoints = tape.gradient(w[self.output()]);
         (0..w.len())
             .map(|i| TraceRow {

@@ -157,9 +157,8 @@ impl<T: Scalar> GradientTape<T> {
         let vars = self.tape.vars(x);
         let y = f(&vars);
         self.tape.gradient_into(y, &mut self.adjoints);
-        for (g, &v) in grad.iter_mut().zip(&vars) {
-            *g = self.adjoints.wrt(v);
-        }
+        // The cleared tape holds the inputs first: nodes 1..=n.
+        grad.copy_from_slice(&self.adjoints.scalars[1..=x.len()]);
         y.value()
     }
 

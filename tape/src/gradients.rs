@@ -44,18 +44,26 @@ impl<T: Scalar> Gradients<T> {
     }
 
     /// The derivative of the swept output with respect to `x` (zero for a
-    /// constant or an unrelated variable).
+    /// constant or an unrelated variable). `x` is an input or another node
+    /// of its own: an intermediate result is read after [`Var::to_node`].
     ///
     /// # Panics
     /// When `x` belongs to another tape than the one swept, or to a later
-    /// recording of it (after [`Tape::clear`]).
+    /// recording of it (after [`Tape::clear`]); when `x` is a pending
+    /// intermediate result (see [`Var`]), whose adjoint the sweep never
+    /// formed.
     #[track_caller]
     pub fn wrt(&self, x: Var<'_, T>) -> T {
         match x.recording() {
             None => T::zero(),
             Some(recording) => {
                 self.check_tape(recording);
-                self.scalars[x.index() as usize]
+                let index = x.node().unwrap_or_else(|| pending_adjoint());
+                // A node recorded after the sweep: the output cannot depend on it.
+                self.scalars
+                    .get(index as usize)
+                    .copied()
+                    .unwrap_or_else(T::zero)
             }
         }
     }
@@ -77,4 +85,16 @@ impl<T: Scalar> Gradients<T> {
              recording; read each variable from a sweep of the recording that made it"
         );
     }
+}
+
+/// The panic for reading the adjoint of a pending result, out of line.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn pending_adjoint() -> ! {
+    panic!(
+        "adjoint of an intermediate result that was folded into the node of the \
+         operation using it; call `Var::to_node` on the result and use the \
+         returned variable, whose adjoint the sweep keeps"
+    )
 }

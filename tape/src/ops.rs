@@ -1,6 +1,9 @@
 //! Arithmetic operators on [`Var`]: each computes its value and local
-//! partials by hand and records one node; macros only forward the variants
-//! (references, assignment, mixed with plain numbers).
+//! partials by hand and hands them to `Var::chain2`, which folds them into a
+//! pending result (see [`Var`]); macros only forward the variants
+//! (references, assignment, mixed with plain numbers). All are
+//! `inline(always)`: a `Var` is five words, and an operator call that is
+//! not inlined passes it through memory (Rosenbrock recorded twice as slowly).
 
 use crate::tape::Curvature;
 use crate::var::Curves;
@@ -13,7 +16,7 @@ use std::ops::{
 
 impl<'t, T: Scalar> Add for Var<'t, T> {
     type Output = Self;
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn add(self, rhs: Self) -> Self {
         self.chain2(
@@ -28,7 +31,7 @@ impl<'t, T: Scalar> Add for Var<'t, T> {
 
 impl<'t, T: Scalar> Sub for Var<'t, T> {
     type Output = Self;
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn sub(self, rhs: Self) -> Self {
         self.chain2(
@@ -44,7 +47,7 @@ impl<'t, T: Scalar> Sub for Var<'t, T> {
 impl<'t, T: Scalar> Mul for Var<'t, T> {
     type Output = Self;
     /// Product rule: d(ab) = b da + a db.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn mul(self, rhs: Self) -> Self {
         // Linear in each factor alone: only the mixed second derivative.
@@ -62,7 +65,7 @@ impl<'t, T: Scalar> Mul for Var<'t, T> {
 impl<'t, T: Scalar> Div for Var<'t, T> {
     type Output = Self;
     /// Quotient rule: d(a/b) = da / b - (a/b) db / b.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn div(self, rhs: Self) -> Self {
         let inv = rhs.value().recip();
@@ -76,7 +79,7 @@ impl<'t, T: Scalar> Div for Var<'t, T> {
 impl<'t, T: Scalar> Rem for Var<'t, T> {
     type Output = Self;
     /// a % b = a - trunc(a/b) b, so d(a % b) = da - trunc(a/b) db.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn rem(self, rhs: Self) -> Self {
         let q = (self.value() / rhs.value()).trunc();
@@ -93,7 +96,7 @@ impl<'t, T: Scalar> Rem for Var<'t, T> {
 
 impl<'t, T: Scalar> Neg for Var<'t, T> {
     type Output = Self;
-    #[inline]
+    #[inline(always)]
     fn neg(self) -> Self {
         self.chain_linear(-self.value(), -T::one())
     }
@@ -104,7 +107,7 @@ macro_rules! forward_binop {
     ($Op:ident, $op:ident, $OpAssign:ident, $op_assign:ident) => {
         impl<'t, T: Scalar> $Op<T> for Var<'t, T> {
             type Output = Self;
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op(self, rhs: T) -> Self {
                 $Op::$op(self, Var::constant(rhs))
@@ -112,7 +115,7 @@ macro_rules! forward_binop {
         }
         impl<'t> $Op<Var<'t, f64>> for f64 {
             type Output = Var<'t, f64>;
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op(self, rhs: Var<'t, f64>) -> Var<'t, f64> {
                 $Op::$op(Var::constant(self), rhs)
@@ -120,7 +123,7 @@ macro_rules! forward_binop {
         }
         impl<'t, T: Scalar> $Op<&Var<'t, T>> for Var<'t, T> {
             type Output = Self;
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op(self, rhs: &Var<'t, T>) -> Self {
                 $Op::$op(self, *rhs)
@@ -128,7 +131,7 @@ macro_rules! forward_binop {
         }
         impl<'t, T: Scalar> $Op<Var<'t, T>> for &Var<'t, T> {
             type Output = Var<'t, T>;
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op(self, rhs: Var<'t, T>) -> Var<'t, T> {
                 $Op::$op(*self, rhs)
@@ -136,21 +139,21 @@ macro_rules! forward_binop {
         }
         impl<'t, T: Scalar> $Op<&Var<'t, T>> for &Var<'t, T> {
             type Output = Var<'t, T>;
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op(self, rhs: &Var<'t, T>) -> Var<'t, T> {
                 $Op::$op(*self, *rhs)
             }
         }
         impl<'t, T: Scalar> $OpAssign for Var<'t, T> {
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, rhs: Self) {
                 *self = $Op::$op(*self, rhs);
             }
         }
         impl<'t, T: Scalar> $OpAssign<T> for Var<'t, T> {
-            #[inline]
+            #[inline(always)]
             #[track_caller]
             fn $op_assign(&mut self, rhs: T) {
                 *self = $Op::$op(*self, rhs);
@@ -166,7 +169,7 @@ forward_binop!(Div, div, DivAssign, div_assign);
 forward_binop!(Rem, rem, RemAssign, rem_assign);
 
 impl<'t, T: Scalar> Sum for Var<'t, T> {
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
         iter.reduce(Add::add)
@@ -175,7 +178,7 @@ impl<'t, T: Scalar> Sum for Var<'t, T> {
 }
 
 impl<'a, 't, T: Scalar> Sum<&'a Var<'t, T>> for Var<'t, T> {
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn sum<I: Iterator<Item = &'a Var<'t, T>>>(iter: I) -> Self {
         iter.copied().sum()
@@ -183,7 +186,7 @@ impl<'a, 't, T: Scalar> Sum<&'a Var<'t, T>> for Var<'t, T> {
 }
 
 impl<'t, T: Scalar> Product for Var<'t, T> {
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
         iter.reduce(Mul::mul)
@@ -192,7 +195,7 @@ impl<'t, T: Scalar> Product for Var<'t, T> {
 }
 
 impl<'a, 't, T: Scalar> Product<&'a Var<'t, T>> for Var<'t, T> {
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn product<I: Iterator<Item = &'a Var<'t, T>>>(iter: I) -> Self {
         iter.copied().product()

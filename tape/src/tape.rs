@@ -3,7 +3,7 @@
 use crate::array::{backward_step, ArrayArena};
 use crate::{Gradients, Var};
 use admix_dual::Scalar;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Index of the sink node: unused parent slots point here, so the reverse
@@ -103,6 +103,10 @@ pub struct Tape<T = f64> {
     /// Which recording this is (see [`next_recording`]): [`Gradients`]
     /// remember it, so a handle of another or an older recording is caught.
     recording: u64,
+    /// How many nodes after the sink are inputs recorded before any
+    /// operation: the sweep skips them (an input only passes zeros to the
+    /// sink, one dependent update after another).
+    leading_inputs: Cell<usize>,
 }
 
 /// A number no other recording of this process had: a new tape, or a tape
@@ -136,18 +140,40 @@ impl<T: Scalar> Tape<T> {
             nodes: RefCell::new(nodes),
             arrays: RefCell::new(ArrayArena::default()),
             recording: next_recording(),
+            leading_inputs: Cell::new(0),
         }
     }
 
     /// A new independent variable with value `value`.
     pub fn var(&self, value: T) -> Var<'_, T> {
         let index = self.push([SINK; 2], [T::zero(); 2]);
+        if index as usize == self.leading_inputs.get() + 1 {
+            self.leading_inputs.set(index as usize);
+        }
         Var::on_tape(value, index, self)
     }
 
     /// New independent variables, one per value.
     pub fn vars(&self, values: &[T]) -> Vec<Var<'_, T>> {
-        values.iter().map(|&v| self.var(v)).collect()
+        let mut nodes = self.nodes.borrow_mut();
+        let first = nodes.len();
+        if first + values.len() > INDEX as usize + 1 {
+            too_many_nodes();
+        }
+        let leaf = Node {
+            parents: [SINK; 2],
+            partials: [T::zero(); 2],
+        };
+        nodes.resize(first + values.len(), leaf);
+        if first == self.leading_inputs.get() + 1 {
+            self.leading_inputs.set(nodes.len() - 1);
+        }
+        // Fits in 31 bits: checked above.
+        let first = first as u32;
+        (first..)
+            .zip(values)
+            .map(|(index, &v)| Var::on_tape(v, index, self))
+            .collect()
     }
 
     /// Number of recorded scalar operations (inputs included).
@@ -177,6 +203,7 @@ impl<T: Scalar> Tape<T> {
         self.nodes.get_mut().truncate(1);
         self.arrays.get_mut().clear();
         self.recording = next_recording();
+        self.leading_inputs.set(0);
     }
 
     /// The number of the current recording (see [`next_recording`]).
@@ -190,13 +217,7 @@ impl<T: Scalar> Tape<T> {
     /// When the tape holds more than 2^31 - 1 nodes.
     #[inline(always)]
     pub(crate) fn push(&self, parents: [u32; 2], partials: [T; 2]) -> u32 {
-        let mut nodes = self.nodes.borrow_mut();
-        let index = nodes.len();
-        if index > INDEX as usize {
-            too_many_nodes();
-        }
-        nodes.push(Node { parents, partials });
-        index as u32
+        push_node(&mut self.nodes.borrow_mut(), parents, partials)
     }
 
     /// Adjoints of everything on the tape for the output `y` (seed 1).
@@ -239,13 +260,18 @@ impl<T: Scalar> Tape<T> {
             ys.len(),
             weights.len()
         );
-        let n = self.nodes.borrow().len();
-        out.reset(self, n, self.arrays.borrow().len());
+        out.reset(self, 0, self.arrays.borrow().len());
+        // A pending output is pushed here, so the adjoints are sized after.
         for (y, &w) in ys.iter().zip(weights) {
             if let Some(index) = y.index_on(self) {
-                out.scalars[index as usize] += w;
+                let index = index as usize;
+                if out.scalars.len() <= index {
+                    out.scalars.resize(index + 1, T::zero());
+                }
+                out.scalars[index] += w;
             }
         }
+        out.scalars.resize(self.nodes.borrow().len(), T::zero());
         self.sweep(out);
     }
 
@@ -257,6 +283,8 @@ impl<T: Scalar> Tape<T> {
     #[track_caller]
     pub fn jacobian(&self, ys: &[Var<'_, T>], xs: &[Var<'_, T>]) -> Vec<Vec<T>> {
         let mut g = Gradients::empty();
+        // Pending outputs pushed once, not once per sweep.
+        let ys: Vec<_> = ys.iter().map(|y| y.to_node()).collect();
         ys.iter()
             .map(|&y| {
                 self.gradient_into(y, &mut g);
@@ -270,15 +298,30 @@ impl<T: Scalar> Tape<T> {
     fn sweep(&self, out: &mut Gradients<T>) {
         let nodes = self.nodes.borrow();
         let arrays = self.arrays.borrow();
+        let first = self.leading_inputs.get() + 1;
         let mut end = nodes.len();
         for step in arrays.steps.iter().rev() {
             let mark = step.mark as usize;
-            sweep_scalars(&nodes, mark, end, &mut out.scalars);
+            sweep_scalars(&nodes, mark.max(first), end, &mut out.scalars);
             end = mark;
             backward_step(step, &arrays, &mut out.arrays, &mut out.scalars);
         }
-        sweep_scalars(&nodes, 1, end, &mut out.scalars);
+        sweep_scalars(&nodes, first, end, &mut out.scalars);
     }
+}
+
+/// Appends one node to `nodes` and returns its index.
+///
+/// # Panics
+/// When the tape holds more than 2^31 - 1 nodes.
+#[inline(always)]
+pub(crate) fn push_node<T>(nodes: &mut Vec<Node<T>>, parents: [u32; 2], partials: [T; 2]) -> u32 {
+    let index = nodes.len();
+    if index > INDEX as usize {
+        too_many_nodes();
+    }
+    nodes.push(Node { parents, partials });
+    index as u32
 }
 
 /// Out of line: keeps [`Tape::push`] small enough to inline everywhere.
@@ -292,6 +335,9 @@ fn too_many_nodes() -> ! {
 /// adjoint to its parents, weighted by its local partials.
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
+    if start >= end {
+        return;
+    }
     for (i, node) in nodes[start..end].iter().enumerate().rev() {
         let a = adj[start + i];
         let [p, q] = node.parent_indices();

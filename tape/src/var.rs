@@ -1,10 +1,17 @@
-//! The tape variable: a value and a handle into the tape that recorded it.
+//! The tape variable: a value and either a node of the tape or a pending
+//! linear combination of at most two nodes, not yet recorded.
 
-use crate::tape::{flagged, Curvature, SINK};
+use crate::tape::{flagged, push_node, Curvature, Node, FLAG, INDEX, SINK};
 use crate::Tape;
 use admix_dual::Scalar;
 use std::cmp::Ordering;
 use std::fmt;
+
+/// The second parent slot of a variable that is a node of its own (an
+/// input or a recorded result): the sink with a flag no pending
+/// combination carries there, so [`Gradients::wrt`](crate::Gradients::wrt)
+/// can tell a node from a pending combination that happens to have partial 1.
+const NODE: u32 = SINK | FLAG;
 
 /// A real number recorded on a [`Tape`], or a constant.
 ///
@@ -13,6 +20,16 @@ use std::fmt;
 /// (`Var::zero()`, `Scalar::constant(2.0)`, `from_f64`) belongs to no tape:
 /// it is a constant, and operations between constants record nothing.
 ///
+/// A result is recorded one statement late, as expression-template tapes
+/// do: it holds its local partials with respect to at most two tape nodes
+/// (its *parents*) and is pushed onto the tape only when an operation needs
+/// it as a node. So a function of one result (`sin(a * b)`, `2 * (a - b)`)
+/// and a binary operation on results with one parent each fold into one
+/// node: `sin(acc * x)` records one node with partials
+/// `(cos(acc x) x, cos(acc x) acc)`. A pending result used twice is pushed
+/// twice (two equal nodes: still exact). [`Var::to_node`] records it
+/// explicitly, for reading its adjoint.
+///
 /// Combining variables of two different tapes is a programming error and
 /// panics with a message naming the operation (operators cannot return
 /// `Result`; a panic at the faulty line beats a gradient that is silently
@@ -20,8 +37,13 @@ use std::fmt;
 #[derive(Clone, Copy)]
 pub struct Var<'t, T = f64> {
     value: T,
-    index: u32,
     tape: Option<&'t Tape<T>>,
+    /// Parent slots, flagged with the [`Curvature`] of the pending
+    /// combination (as in a node); `[index, NODE]` for a node of its own,
+    /// `[SINK, SINK]` for a constant.
+    parents: [u32; 2],
+    /// d value / d parent; `[1, 0]` for a node of its own.
+    partials: [T; 2],
 }
 
 impl<'t, T: Scalar> Var<'t, T> {
@@ -29,16 +51,19 @@ impl<'t, T: Scalar> Var<'t, T> {
     pub fn constant(value: T) -> Self {
         Self {
             value,
-            index: SINK,
             tape: None,
+            parents: [SINK; 2],
+            partials: [T::zero(); 2],
         }
     }
 
+    /// Node `index` of `tape` itself.
     pub(crate) fn on_tape(value: T, index: u32, tape: &'t Tape<T>) -> Self {
         Self {
             value,
-            index,
             tape: Some(tape),
+            parents: [index, NODE],
+            partials: [T::one(), T::zero()],
         }
     }
 
@@ -57,8 +82,46 @@ impl<'t, T: Scalar> Var<'t, T> {
         self.tape.is_none()
     }
 
+    /// This variable as a node of its own: recorded now if it is still a
+    /// pending combination (see [`Var`]), unchanged if it is a node or a
+    /// constant. Needed only to read the adjoint of an intermediate result
+    /// with [`Gradients::wrt`](crate::Gradients::wrt); use the returned
+    /// variable in the rest of the computation.
+    ///
+    /// # Example
+    /// ```
+    /// use admix_tape::Tape;
+    /// use num_traits::Float;
+    ///
+    /// let tape = Tape::new();
+    /// let x = tape.var(0.5);
+    /// let u = (x * x).to_node(); // u = x^2, read back below
+    /// let y = u.sin();
+    /// let g = tape.gradient(y);
+    /// assert_eq!(g.wrt(u), 0.25_f64.cos());
+    /// assert_eq!(g.wrt(x), 0.25_f64.cos() * 2.0 * 0.5);
+    /// ```
+    pub fn to_node(self) -> Self {
+        match self.tape {
+            None => self,
+            Some(tape) => Self::on_tape(self.value, self.index(), tape),
+        }
+    }
+
+    /// The node index of this variable: its own if it is a node, a new
+    /// node if it is pending (pushed now), the sink for a constant.
     pub(crate) fn index(&self) -> u32 {
-        self.index
+        match self.tape {
+            None => SINK,
+            Some(_) if self.parents[1] == NODE => self.parents[0],
+            Some(tape) => tape.push(self.parents, self.partials),
+        }
+    }
+
+    /// The node index of a variable that is a node of its own, `None` for
+    /// a pending combination or a constant (see [`Var::to_node`]).
+    pub(crate) fn node(&self) -> Option<u32> {
+        (self.tape.is_some() && self.parents[1] == NODE).then_some(self.parents[0])
     }
 
     /// The recording this variable belongs to; `None` for a constant.
@@ -66,7 +129,8 @@ impl<'t, T: Scalar> Var<'t, T> {
         self.tape.map(Tape::recording)
     }
 
-    /// This variable's node index if it lives on `tape`, `None` if constant.
+    /// This variable's node index if it lives on `tape` (pushed now if it
+    /// is pending), `None` if constant.
     ///
     /// # Panics
     /// When the variable lives on another tape.
@@ -78,11 +142,11 @@ impl<'t, T: Scalar> Var<'t, T> {
             "variable used with a tape that did not record it; \
              create all variables of one computation on the same tape"
         );
-        Some(self.index)
+        Some(self.index())
     }
 
-    /// Records `value = f(self)` with `partial = df/dself`, for a function
-    /// `f` with a non-zero second derivative.
+    /// `value = f(self)` with `partial = df/dself`, for a function `f` with
+    /// a non-zero second derivative.
     #[inline]
     pub(crate) fn chain(self, value: T, partial: T) -> Self {
         self.chain_curved(value, partial, Curvature::Full)
@@ -95,39 +159,78 @@ impl<'t, T: Scalar> Var<'t, T> {
         self.chain_curved(value, partial, Curvature::Linear)
     }
 
+    /// A function of one variable records nothing: the chain rule folds its
+    /// derivative into the pending partials, and its curvature into their
+    /// flags (a curved function of a combination curves in all its parents,
+    /// a linear one keeps the combination's curvature).
     #[inline(always)]
     fn chain_curved(self, value: T, partial: T, curvature: Curvature) -> Self {
-        match self.tape {
-            None => Self::constant(value),
-            Some(tape) => {
-                let parents = flagged(curvature, self.index, SINK);
-                let index = tape.push(parents, [partial, T::zero()]);
-                Self::on_tape(value, index, tape)
-            }
+        // A node of its own becomes a combination with one parent.
+        let second = if self.parents[1] == NODE {
+            SINK
+        } else {
+            self.parents[1]
+        };
+        Self {
+            value,
+            tape: self.tape,
+            parents: flagged(curvature, self.parents[0], second),
+            partials: [self.partials[0] * partial, self.partials[1] * partial],
         }
     }
 
-    /// Records `value = f(self, other)` with partials `da = df/dself`,
-    /// `db = df/dother`, and how `f` curves (see [`Curves`]).
+    /// The variable as one parent and its partial when it is linear in
+    /// one parent (a node, `2 x`, `1 - x`); `None` when it must be pushed.
+    #[inline(always)]
+    fn one_parent(&self) -> Option<(u32, T)> {
+        (self.parents[1] & INDEX == SINK && self.parents[0] & FLAG == 0)
+            .then_some((self.parents[0], self.partials[0]))
+    }
+
+    /// The variable as one parent: [`Var::one_parent`], or the node it is
+    /// pushed as now, with partial 1.
+    #[inline(always)]
+    fn pushed(&self, nodes: &mut Vec<Node<T>>) -> (u32, T) {
+        (push_node(nodes, self.parents, self.partials), T::one())
+    }
+
+    /// `value = f(self, other)` with partials `da = df/dself`,
+    /// `db = df/dother`, and how `f` curves (see [`Curves`]). With one
+    /// operand constant this is a function of one variable; with two, each
+    /// operand is reduced to one parent (pushing it if it has two, or
+    /// curves) and the result is pending over both.
     ///
     /// # Panics
     /// When the two variables live on different tapes.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn chain2(self, other: Self, value: T, da: T, db: T, curves: Curves) -> Self {
-        let tape = match (self.tape, other.tape) {
-            (None, None) => return Self::constant(value),
-            (Some(a), Some(b)) if !std::ptr::eq(a, b) => different_tapes(),
-            (Some(tape), _) | (None, Some(tape)) => tape,
-        };
-        // A constant's index is the sink; keep it in the second slot, which
-        // the sweep skips, so one push serves all three cases.
-        let (parents, partials) = match (self.tape.is_some(), other.tape.is_some()) {
-            (true, true) => (flagged(curves.both, self.index, other.index), [da, db]),
-            (true, false) => (flagged(curves.first, self.index, SINK), [da, db]),
-            _ => (flagged(curves.second, other.index, SINK), [db, da]),
-        };
-        Self::on_tape(value, tape.push(parents, partials), tape)
+        match (self.tape, other.tape) {
+            (None, None) => Self::constant(value),
+            (Some(_), None) => self.chain_curved(value, da, curves.first),
+            (None, Some(_)) => other.chain_curved(value, db, curves.second),
+            (Some(a), Some(b)) => {
+                if !std::ptr::eq(a, b) {
+                    different_tapes();
+                }
+                let ((p, kp), (q, kq)) = match (self.one_parent(), other.one_parent()) {
+                    (Some(x), Some(y)) => (x, y),
+                    (x, y) => {
+                        // One borrow of the tape for both pushes.
+                        let nodes = &mut a.nodes.borrow_mut();
+                        let x = x.unwrap_or_else(|| self.pushed(nodes));
+                        (x, y.unwrap_or_else(|| other.pushed(nodes)))
+                    }
+                };
+                // Linear maps of one parent each: f's curvature carries over.
+                Self {
+                    value,
+                    tape: Some(a),
+                    parents: flagged(curves.both, p, q),
+                    partials: [kp * da, kq * db],
+                }
+            }
+        }
     }
 }
 
@@ -183,9 +286,16 @@ impl<T: Scalar> PartialOrd for Var<'_, T> {
 
 impl<T: Scalar> fmt::Debug for Var<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.tape {
-            None => write!(f, "Var({:?}, constant)", self.value),
-            Some(_) => write!(f, "Var({:?}, #{})", self.value, self.index),
+        match (self.tape, self.node()) {
+            (None, _) => write!(f, "Var({:?}, constant)", self.value),
+            (Some(_), Some(index)) => write!(f, "Var({:?}, #{index})", self.value),
+            (Some(_), None) => write!(
+                f,
+                "Var({:?}, pending on #{} and #{})",
+                self.value,
+                self.parents[0] & INDEX,
+                self.parents[1] & INDEX
+            ),
         }
     }
 }
