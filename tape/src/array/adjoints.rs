@@ -4,13 +4,23 @@
 
 use super::shape::from_buffer;
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
-use std::ops::{Index, IndexMut};
+
+/// The adjoint of one array.
+#[derive(Clone, Debug)]
+pub(crate) enum Adjoint {
+    /// Every element holds this value: the adjoint of the input of a `sum`
+    /// or `mean`, which add, sub, neg, scale and offset pass on without
+    /// touching memory.
+    Fill(f64),
+    /// One value per element.
+    Array(ArrayD<f64>),
+}
 
 /// Adjoint of every array (`None` meaning zero), and buffers of adjoints
 /// that are no longer needed, for the rules to fill.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ArrayAdjoints {
-    slots: Vec<Option<ArrayD<f64>>>,
+    slots: Vec<Option<Adjoint>>,
     spare: Vec<Vec<f64>>,
 }
 
@@ -21,14 +31,175 @@ impl ArrayAdjoints {
     pub(crate) fn reset(&mut self, len: usize) {
         self.spare.clear();
         for a in self.slots.drain(..).flatten() {
-            self.spare.push(a.into_raw_vec_and_offset().0);
+            if let Adjoint::Array(a) = a {
+                self.spare.push(a.into_raw_vec_and_offset().0);
+            }
         }
         self.slots.resize_with(len, || None);
     }
 
-    /// The adjoint of array `id`, if it is not zero.
-    pub(crate) fn get(&self, id: usize) -> Option<&ArrayD<f64>> {
-        self.slots.get(id).and_then(Option::as_ref)
+    /// A copy of the adjoint of array `id` of `shape`, if it is not zero.
+    pub(crate) fn to_array(&self, id: usize, shape: &[usize]) -> Option<ArrayD<f64>> {
+        match self.slots.get(id)?.as_ref()? {
+            Adjoint::Fill(c) => Some(ArrayD::from_elem(shape, *c)),
+            Adjoint::Array(a) => Some(a.clone()),
+        }
+    }
+
+    /// `true` while the adjoint of array `id` is zero.
+    pub(crate) fn is_zero(&self, id: usize) -> bool {
+        self.slots[id].is_none()
+    }
+
+    /// Takes the adjoint of array `id` (no later step needs it).
+    pub(crate) fn take(&mut self, id: usize) -> Option<Adjoint> {
+        self.slots[id].take()
+    }
+
+    /// `g` as one value per element of `shape`.
+    pub(crate) fn materialise(&mut self, g: Adjoint, shape: &[usize]) -> ArrayD<f64> {
+        match g {
+            Adjoint::Fill(c) => self.filled(shape, c),
+            Adjoint::Array(a) => a,
+        }
+    }
+
+    /// The adjoint of array `id` as one value per element of `shape`,
+    /// created as zeros if still zero.
+    pub(crate) fn array_mut(&mut self, id: usize, shape: &[usize]) -> &mut ArrayD<f64> {
+        let a = match self.slots[id].take() {
+            None => self.filled(shape, 0.0),
+            Some(g) => self.materialise(g, shape),
+        };
+        match self.slots[id].insert(Adjoint::Array(a)) {
+            Adjoint::Array(a) => a,
+            Adjoint::Fill(_) => unreachable!("an array was inserted"),
+        }
+    }
+
+    /// Adds `g` to the adjoint of array `id` (moving it in when that is
+    /// zero); `g` has the array's shape.
+    pub(crate) fn accumulate(&mut self, id: usize, g: Adjoint) {
+        let merged = match (self.slots[id].take(), g) {
+            (None, g) => g,
+            (Some(Adjoint::Fill(a)), Adjoint::Fill(b)) => Adjoint::Fill(a + b),
+            (Some(Adjoint::Fill(c)), Adjoint::Array(mut a))
+            | (Some(Adjoint::Array(mut a)), Adjoint::Fill(c)) => {
+                a += c;
+                Adjoint::Array(a)
+            }
+            (Some(Adjoint::Array(mut a)), Adjoint::Array(g)) => {
+                a += &g;
+                self.recycle(g);
+                Adjoint::Array(a)
+            }
+        };
+        self.slots[id] = Some(merged);
+    }
+
+    /// Adds `f(u)` elementwise to the adjoint of array `id`, in one pass
+    /// (no zeros first, no temporary); `u` has the array's shape.
+    pub(crate) fn add_map(&mut self, id: usize, u: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) {
+        let Some(us) = u.as_slice() else {
+            return self.accumulate(id, Adjoint::Array(u.mapv(f)));
+        };
+        match &mut self.slots[id] {
+            Some(Adjoint::Array(a)) => {
+                if let Some(a) = a.as_slice_mut() {
+                    a.iter_mut().zip(us).for_each(|(a, &u)| *a += f(u));
+                } else {
+                    ndarray::Zip::from(a).and(&u).for_each(|a, &u| *a += f(u));
+                }
+            }
+            slot => {
+                let c = match slot.take() {
+                    Some(Adjoint::Fill(c)) => c,
+                    _ => 0.0,
+                };
+                let mut b = self.buffer(us.len());
+                b.extend(us.iter().map(|&u| c + f(u)));
+                self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
+            }
+        }
+    }
+
+    /// Adds `f(u, w)` elementwise to the adjoint of array `id`, in one
+    /// pass; `u` and `w` have the array's shape.
+    pub(crate) fn add_zip(
+        &mut self,
+        id: usize,
+        u: ArrayViewD<'_, f64>,
+        w: ArrayViewD<'_, f64>,
+        f: impl Fn(f64, f64) -> f64,
+    ) {
+        let (Some(us), Some(ws)) = (u.as_slice(), w.as_slice()) else {
+            let mut g = u.to_owned();
+            ndarray::Zip::from(&mut g)
+                .and(&w)
+                .for_each(|g, &w| *g = f(*g, w));
+            return self.accumulate(id, Adjoint::Array(g));
+        };
+        match &mut self.slots[id] {
+            Some(Adjoint::Array(a)) => {
+                if let Some(a) = a.as_slice_mut() {
+                    a.iter_mut()
+                        .zip(us.iter().zip(ws))
+                        .for_each(|(a, (&u, &w))| *a += f(u, w));
+                } else {
+                    ndarray::Zip::from(a)
+                        .and(&u)
+                        .and(&w)
+                        .for_each(|a, &u, &w| *a += f(u, w));
+                }
+            }
+            slot => {
+                let c = match slot.take() {
+                    Some(Adjoint::Fill(c)) => c,
+                    _ => 0.0,
+                };
+                let mut b = self.buffer(us.len());
+                b.extend(us.iter().zip(ws).map(|(&u, &w)| c + f(u, w)));
+                self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
+            }
+        }
+    }
+
+    /// Adds `f(g)` elementwise to the adjoint of array `id`, transforming
+    /// `g` in place when that adjoint is zero.
+    pub(crate) fn add_map_owned(&mut self, id: usize, mut g: ArrayD<f64>, f: impl Fn(f64) -> f64) {
+        if self.is_zero(id) {
+            match g.as_slice_mut() {
+                Some(gs) => gs.iter_mut().for_each(|g| *g = f(*g)),
+                None => g.mapv_inplace(f),
+            }
+            self.slots[id] = Some(Adjoint::Array(g));
+        } else {
+            self.add_map(id, g.view(), f);
+            self.recycle(g);
+        }
+    }
+
+    /// Adds `f(g, w)` elementwise to the adjoint of array `id`,
+    /// transforming `g` in place when that adjoint is zero.
+    pub(crate) fn add_zip_owned(
+        &mut self,
+        id: usize,
+        mut g: ArrayD<f64>,
+        w: ArrayViewD<'_, f64>,
+        f: impl Fn(f64, f64) -> f64,
+    ) {
+        if self.is_zero(id) {
+            match (g.as_slice_mut(), w.as_slice()) {
+                (Some(gs), Some(ws)) => gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(*g, w)),
+                _ => ndarray::Zip::from(&mut g)
+                    .and(&w)
+                    .for_each(|g, &w| *g = f(*g, w)),
+            }
+            self.slots[id] = Some(Adjoint::Array(g));
+        } else {
+            self.add_zip(id, g.view(), w, f);
+            self.recycle(g);
+        }
     }
 
     /// An empty buffer with room for `len` values: a spare when one is
@@ -68,18 +239,5 @@ impl ArrayAdjoints {
             }
             None => g.mapv(f),
         }
-    }
-}
-
-impl Index<usize> for ArrayAdjoints {
-    type Output = Option<ArrayD<f64>>;
-    fn index(&self, id: usize) -> &Self::Output {
-        &self.slots[id]
-    }
-}
-
-impl IndexMut<usize> for ArrayAdjoints {
-    fn index_mut(&mut self, id: usize) -> &mut Self::Output {
-        &mut self.slots[id]
     }
 }
