@@ -25,16 +25,17 @@ pub(crate) struct ArrayAdjoints {
 }
 
 impl ArrayAdjoints {
-    /// Zero adjoints for `len` arrays; the buffers of the last sweep become
-    /// the spares (replacing the older ones, so the spares never outgrow
-    /// one sweep).
+    /// Zero adjoints for `len` arrays; the buffers of the last sweep join
+    /// the spares (those the rules recycled during it are there already),
+    /// of which at most `len` are kept: a sweep never needs more than one
+    /// buffer per array.
     pub(crate) fn reset(&mut self, len: usize) {
-        self.spare.clear();
         for a in self.slots.drain(..).flatten() {
             if let Adjoint::Array(a) = a {
                 self.spare.push(a.into_raw_vec_and_offset().0);
             }
         }
+        self.spare.truncate(len);
         self.slots.resize_with(len, || None);
     }
 
