@@ -113,12 +113,12 @@ impl ArrayAdjoints {
                 }
             }
             slot => {
-                let c = match slot.take() {
-                    Some(Adjoint::Fill(c)) => c,
-                    _ => 0.0,
-                };
+                let fill = slot.take();
                 let mut b = self.buffer(us.len());
-                b.extend(us.iter().map(|&u| c + f(u)));
+                match fill {
+                    Some(Adjoint::Fill(c)) => b.extend(us.iter().map(|&u| c + f(u))),
+                    _ => b.extend(us.iter().map(|&u| f(u))),
+                }
                 self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
             }
         }
@@ -154,12 +154,13 @@ impl ArrayAdjoints {
                 }
             }
             slot => {
-                let c = match slot.take() {
-                    Some(Adjoint::Fill(c)) => c,
-                    _ => 0.0,
-                };
+                let fill = slot.take();
                 let mut b = self.buffer(us.len());
-                b.extend(us.iter().zip(ws).map(|(&u, &w)| c + f(u, w)));
+                let pairs = us.iter().zip(ws);
+                match fill {
+                    Some(Adjoint::Fill(c)) => b.extend(pairs.map(|(&u, &w)| c + f(u, w))),
+                    _ => b.extend(pairs.map(|(&u, &w)| f(u, w))),
+                }
                 self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
             }
         }

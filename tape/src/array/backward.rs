@@ -426,8 +426,18 @@ fn elementwise_rule(
                 accumulate(adj, x, from_buffer(IxDyn(shape), buffer));
             } else {
                 let a = adjoint_mut(adj, x, shape);
-                let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
-                part += &g;
+                let inner: usize = shape[1..].iter().product();
+                let block = range.start * inner..range.end * inner;
+                match (axis, a.as_slice_mut(), g.as_slice()) {
+                    // Rows of a row-major adjoint: one block, a slice loop.
+                    (0, Some(a), Some(part)) => {
+                        a[block].iter_mut().zip(part).for_each(|(a, &g)| *a += g);
+                    }
+                    _ => {
+                        let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
+                        part += &g;
+                    }
+                }
             }
             adj.recycle(g);
         }
