@@ -12,8 +12,17 @@ pub(crate) enum Adjoint {
     /// or `mean`, which add, sub, neg, scale and offset pass on without
     /// touching memory.
     Fill(f64),
-    /// One value per element.
-    Array(ArrayD<f64>),
+    /// A factor times one value per element: neg and scale change the
+    /// factor, not the elements, and the next pass that reads the values
+    /// applies it.
+    Array(f64, ArrayD<f64>),
+}
+
+impl Adjoint {
+    /// One value per element, factor 1.
+    pub(crate) fn array(a: ArrayD<f64>) -> Self {
+        Self::Array(1.0, a)
+    }
 }
 
 /// Adjoint of every array (`None` meaning zero), and buffers of adjoints
@@ -31,7 +40,7 @@ impl ArrayAdjoints {
     /// buffer per array.
     pub(crate) fn reset(&mut self, len: usize) {
         for a in self.slots.drain(..).flatten() {
-            if let Adjoint::Array(a) = a {
+            if let Adjoint::Array(_, a) = a {
                 self.spare.push(a.into_raw_vec_and_offset().0);
             }
         }
@@ -43,7 +52,8 @@ impl ArrayAdjoints {
     pub(crate) fn to_array(&self, id: usize, shape: &[usize]) -> Option<ArrayD<f64>> {
         match self.slots.get(id)?.as_ref()? {
             Adjoint::Fill(c) => Some(ArrayD::from_elem(shape, *c)),
-            Adjoint::Array(a) => Some(a.clone()),
+            Adjoint::Array(h, a) if *h == 1.0 => Some(a.clone()),
+            Adjoint::Array(h, a) => Some(a.mapv(|a| h * a)),
         }
     }
 
@@ -61,7 +71,12 @@ impl ArrayAdjoints {
     pub(crate) fn materialise(&mut self, g: Adjoint, shape: &[usize]) -> ArrayD<f64> {
         match g {
             Adjoint::Fill(c) => self.filled(shape, c),
-            Adjoint::Array(a) => a,
+            Adjoint::Array(h, mut a) => {
+                if h != 1.0 {
+                    a.mapv_inplace(|a| h * a);
+                }
+                a
+            }
         }
     }
 
@@ -72,8 +87,8 @@ impl ArrayAdjoints {
             None => self.filled(shape, 0.0),
             Some(g) => self.materialise(g, shape),
         };
-        match self.slots[id].insert(Adjoint::Array(a)) {
-            Adjoint::Array(a) => a,
+        match self.slots[id].insert(Adjoint::array(a)) {
+            Adjoint::Array(_, a) => a,
             Adjoint::Fill(_) => unreachable!("an array was inserted"),
         }
     }
@@ -84,33 +99,60 @@ impl ArrayAdjoints {
         let merged = match (self.slots[id].take(), g) {
             (None, g) => g,
             (Some(Adjoint::Fill(a)), Adjoint::Fill(b)) => Adjoint::Fill(a + b),
-            (Some(Adjoint::Fill(c)), Adjoint::Array(mut a))
-            | (Some(Adjoint::Array(mut a)), Adjoint::Fill(c)) => {
-                a += c;
-                Adjoint::Array(a)
+            (Some(Adjoint::Fill(c)), Adjoint::Array(h, mut a))
+            | (Some(Adjoint::Array(h, mut a)), Adjoint::Fill(c)) => {
+                if h == 1.0 {
+                    a += c;
+                } else {
+                    a.mapv_inplace(|a| h * a + c);
+                }
+                Adjoint::array(a)
             }
-            (Some(Adjoint::Array(mut a)), Adjoint::Array(g)) => {
-                a += &g;
+            (Some(Adjoint::Array(k, mut a)), Adjoint::Array(h, g)) => {
+                if k == 1.0 && h == 1.0 {
+                    a += &g;
+                } else {
+                    ndarray::Zip::from(&mut a)
+                        .and(&g)
+                        .for_each(|a, &g| *a = k * *a + h * g);
+                }
                 self.recycle(g);
-                Adjoint::Array(a)
+                Adjoint::array(a)
             }
         };
         self.slots[id] = Some(merged);
+    }
+
+    /// A copy of `g` (factor included) in a spare buffer: a copy, not a
+    /// pass of arithmetic.
+    pub(crate) fn copy(&mut self, h: f64, g: &ArrayD<f64>) -> Adjoint {
+        match g.as_slice() {
+            Some(values) => {
+                let mut b = self.buffer(values.len());
+                b.extend_from_slice(values);
+                Adjoint::Array(h, from_buffer(g.raw_dim(), b))
+            }
+            None => Adjoint::Array(h, g.to_owned()),
+        }
     }
 
     /// Adds `f(u)` elementwise to the adjoint of array `id`, in one pass
     /// (no zeros first, no temporary); `u` has the array's shape.
     pub(crate) fn add_map(&mut self, id: usize, u: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) {
         let Some(us) = u.as_slice() else {
-            return self.accumulate(id, Adjoint::Array(u.mapv(f)));
+            return self.accumulate(id, Adjoint::array(u.mapv(f)));
         };
         match &mut self.slots[id] {
-            Some(Adjoint::Array(a)) => {
-                if let Some(a) = a.as_slice_mut() {
-                    a.iter_mut().zip(us).for_each(|(a, &u)| *a += f(u));
-                } else {
-                    ndarray::Zip::from(a).and(&u).for_each(|a, &u| *a += f(u));
+            Some(Adjoint::Array(factor, a)) => {
+                let k = *factor;
+                match a.as_slice_mut() {
+                    Some(a) if k == 1.0 => a.iter_mut().zip(us).for_each(|(a, &u)| *a += f(u)),
+                    Some(a) => a.iter_mut().zip(us).for_each(|(a, &u)| *a = k * *a + f(u)),
+                    None => ndarray::Zip::from(&mut *a)
+                        .and(&u)
+                        .for_each(|a, &u| *a = k * *a + f(u)),
                 }
+                *factor = 1.0;
             }
             slot => {
                 let fill = slot.take();
@@ -119,14 +161,29 @@ impl ArrayAdjoints {
                     Some(Adjoint::Fill(c)) => b.extend(us.iter().map(|&u| c + f(u))),
                     _ => b.extend(us.iter().map(|&u| f(u))),
                 }
-                self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
+                self.slots[id] = Some(Adjoint::array(from_buffer(u.raw_dim(), b)));
             }
         }
     }
 
-    /// Adds `f(u, w)` elementwise to the adjoint of array `id`, in one
-    /// pass; `u` and `w` have the array's shape.
+    /// Adds `f(h g, w)` elementwise to the adjoint of array `id`, in one
+    /// pass; `g` and `w` have the array's shape.
     pub(crate) fn add_zip(
+        &mut self,
+        id: usize,
+        h: f64,
+        g: ArrayViewD<'_, f64>,
+        w: ArrayViewD<'_, f64>,
+        f: impl Fn(f64, f64) -> f64,
+    ) {
+        if h == 1.0 {
+            self.add_zip_unscaled(id, g, w, f);
+        } else {
+            self.add_zip_unscaled(id, g, w, |g, w| f(h * g, w));
+        }
+    }
+
+    fn add_zip_unscaled(
         &mut self,
         id: usize,
         u: ArrayViewD<'_, f64>,
@@ -138,20 +195,27 @@ impl ArrayAdjoints {
             ndarray::Zip::from(&mut g)
                 .and(&w)
                 .for_each(|g, &w| *g = f(*g, w));
-            return self.accumulate(id, Adjoint::Array(g));
+            return self.accumulate(id, Adjoint::array(g));
         };
         match &mut self.slots[id] {
-            Some(Adjoint::Array(a)) => {
-                if let Some(a) = a.as_slice_mut() {
-                    a.iter_mut()
-                        .zip(us.iter().zip(ws))
-                        .for_each(|(a, (&u, &w))| *a += f(u, w));
-                } else {
-                    ndarray::Zip::from(a)
+            Some(Adjoint::Array(factor, a)) => {
+                let k = *factor;
+                let pairs = us.iter().zip(ws);
+                match a.as_slice_mut() {
+                    Some(a) if k == 1.0 => a
+                        .iter_mut()
+                        .zip(pairs)
+                        .for_each(|(a, (&u, &w))| *a += f(u, w)),
+                    Some(a) => a
+                        .iter_mut()
+                        .zip(pairs)
+                        .for_each(|(a, (&u, &w))| *a = k * *a + f(u, w)),
+                    None => ndarray::Zip::from(&mut *a)
                         .and(&u)
                         .and(&w)
-                        .for_each(|a, &u, &w| *a += f(u, w));
+                        .for_each(|a, &u, &w| *a = k * *a + f(u, w)),
                 }
+                *factor = 1.0;
             }
             slot => {
                 let fill = slot.take();
@@ -161,47 +225,35 @@ impl ArrayAdjoints {
                     Some(Adjoint::Fill(c)) => b.extend(pairs.map(|(&u, &w)| c + f(u, w))),
                     _ => b.extend(pairs.map(|(&u, &w)| f(u, w))),
                 }
-                self.slots[id] = Some(Adjoint::Array(from_buffer(u.raw_dim(), b)));
+                self.slots[id] = Some(Adjoint::array(from_buffer(u.raw_dim(), b)));
             }
         }
     }
 
-    /// Adds `f(g)` elementwise to the adjoint of array `id`, transforming
-    /// `g` in place when that adjoint is zero.
-    pub(crate) fn add_map_owned(&mut self, id: usize, mut g: ArrayD<f64>, f: impl Fn(f64) -> f64) {
-        if self.is_zero(id) {
-            match g.as_slice_mut() {
-                Some(gs) => gs.iter_mut().for_each(|g| *g = f(*g)),
-                None => g.mapv_inplace(f),
-            }
-            self.slots[id] = Some(Adjoint::Array(g));
-        } else {
-            self.add_map(id, g.view(), f);
-            self.recycle(g);
-        }
-    }
-
-    /// Adds `f(g, w)` elementwise to the adjoint of array `id`,
+    /// Adds `f(h g, w)` elementwise to the adjoint of array `id`,
     /// transforming `g` in place when that adjoint is zero.
     pub(crate) fn add_zip_owned(
         &mut self,
         id: usize,
+        h: f64,
         mut g: ArrayD<f64>,
         w: ArrayViewD<'_, f64>,
         f: impl Fn(f64, f64) -> f64,
     ) {
-        if self.is_zero(id) {
-            match (g.as_slice_mut(), w.as_slice()) {
-                (Some(gs), Some(ws)) => gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(*g, w)),
-                _ => ndarray::Zip::from(&mut g)
-                    .and(&w)
-                    .for_each(|g, &w| *g = f(*g, w)),
-            }
-            self.slots[id] = Some(Adjoint::Array(g));
-        } else {
-            self.add_zip(id, g.view(), w, f);
-            self.recycle(g);
+        if !self.is_zero(id) {
+            self.add_zip(id, h, g.view(), w, f);
+            return self.recycle(g);
         }
+        match (g.as_slice_mut(), w.as_slice()) {
+            (Some(gs), Some(ws)) if h == 1.0 => {
+                gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(*g, w));
+            }
+            (Some(gs), Some(ws)) => gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(h * *g, w)),
+            _ => ndarray::Zip::from(&mut g)
+                .and(&w)
+                .for_each(|g, &w| *g = f(h * *g, w)),
+        }
+        self.slots[id] = Some(Adjoint::array(g));
     }
 
     /// An empty buffer with room for `len` values: a spare when one is

@@ -15,7 +15,7 @@ type Adjoints = ArrayAdjoints;
 
 /// Adds `g` (one value per element) to the adjoint of array `id`.
 fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
-    adj.accumulate(id, Adjoint::Array(g));
+    adj.accumulate(id, Adjoint::array(g));
 }
 
 /// The adjoint of array `id`, created as zeros of `shape` if still zero.
@@ -39,7 +39,7 @@ fn vector(x: &ArrayD<f64>) -> ArrayView1<'_, f64> {
 fn scalar(g: &Adjoint) -> f64 {
     match g {
         Adjoint::Fill(c) => *c,
-        Adjoint::Array(a) => a.iter().next().copied().unwrap_or(0.0),
+        Adjoint::Array(h, a) => h * a.iter().next().copied().unwrap_or(0.0),
     }
 }
 
@@ -129,9 +129,9 @@ pub(crate) fn backward_step<T: Scalar>(
                     scalars[s as usize] += T::constant(g);
                 }
             }
-            Some(Adjoint::Array(g)) => {
+            Some(Adjoint::Array(h, g)) => {
                 for (&s, &g) in indices.iter().zip(g.iter()) {
-                    scalars[s as usize] += T::constant(g);
+                    scalars[s as usize] += T::constant(h * g);
                 }
                 adj.recycle(g);
             }
@@ -235,18 +235,21 @@ fn unary_rule(
             }
             return;
         }
-        (_, Adjoint::Array(g)) => g,
+        (_, Adjoint::Array(h, g)) => (h, g),
     };
+    let (h, g) = g;
     // One loop per kind (not a match per element), so each vectorises.
     match kind {
-        Unary::Neg => adj.add_map_owned(x, g, |g| -g),
-        Unary::Scale(s) => adj.add_map_owned(x, g, |g| g * s),
-        Unary::Exp => adj.add_zip_owned(x, g, y.view(), |g, y| g * y),
-        Unary::Ln => adj.add_zip_owned(x, g, xv.view(), |g, x| g / x),
-        Unary::Sqrt => adj.add_zip_owned(x, g, y.view(), |g, y| g * (0.5 / y)),
-        Unary::Square => adj.add_zip_owned(x, g, xv.view(), |g, x| g * (2.0 * x)),
+        Unary::Neg => adj.accumulate(x, Adjoint::Array(-h, g)),
+        Unary::Scale(s) => adj.accumulate(x, Adjoint::Array(s * h, g)),
+        Unary::Exp => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * y),
+        Unary::Ln => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g / x),
+        Unary::Sqrt => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * (0.5 / y)),
+        Unary::Square => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g * (2.0 * x)),
         Unary::Powi(n) => {
-            adj.add_zip_owned(x, g, xv.view(), |g, x| g * (f64::from(n) * x.powi(n - 1)));
+            adj.add_zip_owned(x, h, g, xv.view(), |g, x| {
+                g * (f64::from(n) * x.powi(n - 1))
+            });
         }
         Unary::Offset(_) => unreachable!("matched above"),
     }
@@ -298,26 +301,33 @@ fn binary_rule(
                 adj.add_map(b, va.view(), |a| c * a);
             }
         }
-        (Binary::Mul, Adjoint::Array(g)) => {
+        (Binary::Mul, Adjoint::Array(h, g)) => {
             if active[b] {
                 if !active[a] {
-                    return adj.add_zip_owned(b, g, va.view(), |g, a| g * a);
+                    return adj.add_zip_owned(b, h, g, va.view(), |g, a| g * a);
                 }
-                adj.add_zip(b, g.view(), va.view(), |g, a| g * a);
+                adj.add_zip(b, h, g.view(), va.view(), |g, a| g * a);
             }
             if active[a] {
-                adj.add_zip_owned(a, g, vb.view(), |g, b| g * b);
+                adj.add_zip_owned(a, h, g, vb.view(), |g, b| g * b);
             }
         }
-        (_, Adjoint::Array(g)) => {
+        // Sums: the left operand takes `g`, the right one `g` or `-g` by
+        // its factor; a copy when both need it (or one pass adding it in).
+        (_, Adjoint::Array(h, g)) => {
             if active[b] {
                 if !active[a] {
-                    return adj.add_map_owned(b, g, |g| sign * g);
+                    return adj.accumulate(b, Adjoint::Array(sign * h, g));
                 }
-                adj.add_map(b, g.view(), |g| sign * g);
+                if adj.is_zero(b) {
+                    let gb = adj.copy(sign * h, &g);
+                    adj.accumulate(b, gb);
+                } else {
+                    adj.add_map(b, g.view(), |g| sign * h * g);
+                }
             }
             if active[a] {
-                adj.accumulate(a, Adjoint::Array(g));
+                adj.accumulate(a, Adjoint::Array(h, g));
             }
         }
     }
