@@ -219,6 +219,13 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
                 (c * x[0])? + x[1].square().scale(0.5)
             }),
         ),
+        // One array as both operands: both contributions reach one adjoint.
+        case(
+            "same operand twice",
+            vec![vec![m, n]],
+            false,
+            Box::new(|x| (x[0] * x[0])? + ((x[0] + x[0])? - x[0].scale(0.5))?),
+        ),
         case(
             "concat",
             vec![vec![m, n], vec![m, 2]],

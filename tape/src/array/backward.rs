@@ -207,7 +207,8 @@ fn array_rule(
 }
 
 /// `y = f(x)` elementwise: `dx += f'(x) g` in one pass over `x` (or `y`)
-/// and `g`; linear `f` turn a constant `g` into a constant.
+/// and `g`; the linear ones turn a constant `g` into a constant, and neg
+/// and scale change only the factor of an array `g`.
 fn unary_rule(
     kind: Unary,
     g: Adjoint,
@@ -216,7 +217,7 @@ fn unary_rule(
     y: &ArrayD<f64>,
     adj: &mut Adjoints,
 ) {
-    let g = match (kind, g) {
+    let (h, g) = match (kind, g) {
         (Unary::Offset(_), g) => return adj.accumulate(x, g),
         // x^0 is constant: no contribution.
         (Unary::Powi(0), _) => return,
@@ -237,7 +238,6 @@ fn unary_rule(
         }
         (_, Adjoint::Array(h, g)) => (h, g),
     };
-    let (h, g) = g;
     // One loop per kind (not a match per element), so each vectorises.
     match kind {
         Unary::Neg => adj.accumulate(x, Adjoint::Array(-h, g)),
