@@ -11,7 +11,8 @@
 //! WORKLOAD: `chain`, `chain-record` (recording only, no sweep),
 //! `chain-primal`, `rosenbrock`, `rosenbrock-record`, `rosenbrock-primal`,
 //! `rosenbrock-array` (array nodes, tape reused). n = 1000, except
-//! `rosenbrock-array-10` (n = 10: the fixed cost of the array operations).
+//! `rosenbrock-array-N` (array nodes, n = N: two sizes separate the fixed
+//! cost of the array operations from the cost per element).
 
 #[path = "../tape/benches/common/chain.rs"]
 mod chain;
@@ -35,7 +36,10 @@ fn main() {
     let usage = "usage: tape_profile WORKLOAD REPS [BATCHES]";
     let workload = args.first().expect(usage).as_str();
     let reps: usize = args.get(1).and_then(|r| r.parse().ok()).expect(usage);
-    let x: Vec<f64> = (0..1000)
+    let n = workload
+        .strip_prefix("rosenbrock-array-")
+        .map_or(1000, |n| n.parse().expect(usage));
+    let x: Vec<f64> = (0..n)
         .map(|i| 0.5 + 0.4 * (i as f64 * 0.37).sin())
         .collect();
     let mut work = Workspace::new(&x);
@@ -58,8 +62,6 @@ fn main() {
 struct Workspace {
     x: Vec<f64>,
     x_array: Array1<f64>,
-    /// The first 10 inputs: the fixed cost per array operation.
-    x_small: Array1<f64>,
     gradient: GradientTape,
     tape: Tape,
     /// Adjoints of the array workloads, reused across sweeps.
@@ -72,7 +74,6 @@ impl Workspace {
         Self {
             x: x.to_vec(),
             x_array: Array1::from(x.to_vec()),
-            x_small: Array1::from(x[..10].to_vec()),
             gradient: GradientTape::new(),
             tape: Tape::new(),
             array_grads: Gradients::empty(),
@@ -97,11 +98,8 @@ impl Workspace {
                 }
                 "rosenbrock-record" => record(&mut self.tape, x, |v| Rosenbrock.eval(v).value()),
                 "rosenbrock-primal" => Rosenbrock.eval(x),
-                "rosenbrock-array" => {
+                w if w.starts_with("rosenbrock-array") => {
                     array_gradient_on(&mut self.tape, &mut self.array_grads, &self.x_array).0
-                }
-                "rosenbrock-array-10" => {
-                    array_gradient_on(&mut self.tape, &mut self.array_grads, &self.x_small).0
                 }
                 other => panic!("unknown workload {other}"),
             };

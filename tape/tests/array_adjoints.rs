@@ -205,6 +205,27 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
             false,
             Box::new(move |x| x[0].slice_axis(0, 0..m)? * x[0].slice_axis(0, 1..m + 1)?),
         ),
+        // Linear steps and squares on one input reached twice: the
+        // constant adjoint of an unweighted sum is added to arrays and
+        // arrays to it.
+        case(
+            "chain",
+            vec![vec![m, n], vec![n]],
+            false,
+            Box::new(|x| {
+                let a = (-x[0]).scale(3.0).offset(1.0);
+                let b = (x[0].square() - x[1])?;
+                let c = ((a + b)? - x[0].exp())?;
+                (c * x[0])? + x[1].square().scale(0.5)
+            }),
+        ),
+        // One array as both operands: both contributions reach one adjoint.
+        case(
+            "same operand twice",
+            vec![vec![m, n]],
+            false,
+            Box::new(|x| (x[0] * x[0])? + ((x[0] + x[0])? - x[0].scale(0.5))?),
+        ),
         case(
             "concat",
             vec![vec![m, n], vec![m, 2]],
@@ -273,9 +294,16 @@ fn weights(shape: &[usize]) -> ArrayD<f64> {
     w
 }
 
-/// f(inputs) = sum(weights * op(inputs)) on a fresh tape: value and, when
+/// f(inputs) = sum(weights * op(inputs)) on a fresh tape, or sum(op(inputs))
+/// when not `weighted` (the adjoint reaching the operation is then the same
+/// in every element, which the tape carries as one number): value and, when
 /// `grad`, the gradient with respect to every input.
-fn evaluate(c: &Case, inputs: &[ArrayD<f64>], grad: bool) -> (f64, Vec<ArrayD<f64>>) {
+fn evaluate(
+    c: &Case,
+    inputs: &[ArrayD<f64>],
+    weighted: bool,
+    grad: bool,
+) -> (f64, Vec<ArrayD<f64>>) {
     let tape = Tape::new();
     let xs: Vec<ArrayVar<'_>> = inputs
         .iter()
@@ -288,10 +316,13 @@ fn evaluate(c: &Case, inputs: &[ArrayD<f64>], grad: bool) -> (f64, Vec<ArrayD<f6
         })
         .collect();
     let y = (c.build)(&xs).unwrap_or_else(|e| panic!("{}: {e}", c.name));
-    let w = tape.array_const(weights(&y.shape()));
-    let f = (y * w)
-        .and_then(|p| p.sum().to_scalar())
-        .expect("weights fit");
+    let f = if weighted {
+        let w = tape.array_const(weights(&y.shape()));
+        (y * w).and_then(|p| p.sum().to_scalar())
+    } else {
+        y.sum().to_scalar()
+    }
+    .expect("weights fit");
     if !grad {
         return (f.value(), Vec::new());
     }
@@ -311,7 +342,7 @@ proptest! {
         n in 1usize..4,
         data in prop::collection::vec(-1.0..1.0_f64, 64),
     ) {
-        for c in cases(m, n) {
+        for (c, weighted) in cases(m, n).iter().flat_map(|c| [(c, true), (c, false)]) {
             let mut offset = 0;
             let inputs: Vec<ArrayD<f64>> = c.shapes.iter().map(|s| {
                 let mut a = ArrayD::zeros(IxDyn(s));
@@ -322,7 +353,7 @@ proptest! {
                 }
                 a
             }).collect();
-            let (f, grads) = evaluate(&c, &inputs, true);
+            let (f, grads) = evaluate(c, &inputs, weighted, true);
             for (i, g) in grads.iter().enumerate() {
                 prop_assert_eq!(g.shape(), inputs[i].shape());
                 for k in 0..inputs[i].len() {
@@ -331,11 +362,13 @@ proptest! {
                     let mut minus = inputs.clone();
                     *plus[i].iter_mut().nth(k).unwrap() += h;
                     *minus[i].iter_mut().nth(k).unwrap() -= h;
-                    let fd = (evaluate(&c, &plus, false).0 - evaluate(&c, &minus, false).0) / (2.0 * h);
+                    let fd = (evaluate(c, &plus, weighted, false).0
+                        - evaluate(c, &minus, weighted, false).0) / (2.0 * h);
                     let ad = *g.iter().nth(k).unwrap();
                     prop_assert!(
                         (ad - fd).abs() <= 1e-6 * (1.0 + f.abs() + ad.abs()),
-                        "{}: input {} element {}: adjoint {} central {}", c.name, i, k, ad, fd
+                        "{} (weighted {}): input {} element {}: adjoint {} central {}",
+                        c.name, weighted, i, k, ad, fd
                     );
                 }
             }

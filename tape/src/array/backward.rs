@@ -5,6 +5,7 @@
 //! nothing beyond what the mathematics requires. Adjoints of inactive
 //! (constant) operands are never computed.
 
+use super::adjoints::Adjoint;
 use super::shape::{from_buffer, map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
 use super::{ArrayAdjoints, ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
@@ -12,32 +13,14 @@ use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, IxDyn,
 
 type Adjoints = ArrayAdjoints;
 
-/// Adds `g` to the adjoint of array `id` (moving it in when that is zero).
+/// Adds `g` (one value per element) to the adjoint of array `id`.
 fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
-    match &mut adj[id] {
-        Some(a) => {
-            *a += &g;
-            adj.recycle(g);
-        }
-        slot @ None => *slot = Some(g),
-    }
+    adj.accumulate(id, Adjoint::array(g));
 }
 
 /// The adjoint of array `id`, created as zeros of `shape` if still zero.
 fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut ArrayD<f64> {
-    if adj[id].is_none() {
-        adj[id] = Some(adj.filled(shape, 0.0));
-    }
-    adj[id].as_mut().expect("set above")
-}
-
-/// Adds the constant `s` to every element of the adjoint of array `id`: one
-/// filled array when that adjoint is still zero (not zeros, then a pass).
-fn add_constant(adj: &mut Adjoints, id: usize, shape: &[usize], s: f64) {
-    match &mut adj[id] {
-        Some(a) => *a += s,
-        None => adj[id] = Some(adj.filled(shape, s)),
-    }
+    adj.array_mut(id, shape)
 }
 
 fn matrix(x: &ArrayD<f64>) -> ArrayView2<'_, f64> {
@@ -52,9 +35,12 @@ fn vector(x: &ArrayD<f64>) -> ArrayView1<'_, f64> {
         .expect("rank checked when recorded")
 }
 
-/// The only element of a 0-dimensional adjoint.
-fn scalar(g: &ArrayD<f64>) -> f64 {
-    g.iter().next().copied().unwrap_or(0.0)
+/// The only element of the adjoint of a one-element array.
+fn scalar(g: &Adjoint) -> f64 {
+    match g {
+        Adjoint::Fill(c) => *c,
+        Adjoint::Array(h, a) => h * a.iter().next().copied().unwrap_or(0.0),
+    }
 }
 
 /// Outer product `u v^T`.
@@ -126,24 +112,34 @@ pub(crate) fn backward_step<T: Scalar>(
     match &step.op {
         Op::ToScalar { x, flat, scalar } => {
             let g = scalars[*scalar as usize].value_f64();
-            let a = adjoint_mut(adj, *x, v[*x].shape());
-            if let Some(e) = a.iter_mut().nth(*flat) {
+            let xv = &v[*x];
+            if xv.len() == 1 {
+                // The only element: its adjoint is a constant.
+                adj.accumulate(*x, Adjoint::Fill(g));
+            } else if let Some(e) = adjoint_mut(adj, *x, xv.shape()).iter_mut().nth(*flat) {
                 *e += g;
             }
         }
         Op::FromScalars {
             scalars: indices,
             out,
-        } => {
-            if let Some(g) = adj[*out].take() {
-                for (&s, &g) in indices.iter().zip(g.iter()) {
+        } => match adj.take(*out) {
+            Some(Adjoint::Fill(g)) => {
+                for &s in indices {
                     scalars[s as usize] += T::constant(g);
                 }
             }
-        }
+            Some(Adjoint::Array(h, g)) => {
+                for (&s, &g) in indices.iter().zip(g.iter()) {
+                    scalars[s as usize] += T::constant(h * g);
+                }
+                adj.recycle(g);
+            }
+            None => {}
+        },
         op => {
             let out = output_of(op);
-            if let Some(g) = adj[out].take() {
+            if let Some(g) = adj.take(out) {
                 array_rule(op, g, &v[out], v, active, adj);
             }
         }
@@ -178,8 +174,167 @@ fn output_of(op: &Op) -> usize {
 }
 
 /// Adjoint rules of the array-to-array operations; `g` is the adjoint of
-/// the output `y`.
+/// the output `y`. Elementwise operations and reductions to a constant take
+/// `g` as it is (a constant stays a constant where it can); the others get
+/// it one value per element.
 fn array_rule(
+    op: &Op,
+    g: Adjoint,
+    y: &ArrayD<f64>,
+    v: &[ArrayD<f64>],
+    active: &[bool],
+    adj: &mut Adjoints,
+) {
+    match *op {
+        Op::Unary { kind, x, .. } => unary_rule(kind, g, x, &v[x], y, adj),
+        Op::Binary { kind, a, b, .. } if kind != Binary::Div => {
+            binary_rule(kind, g, a, b, y, v, active, adj);
+        }
+        Op::Sum { x, .. } => adj.accumulate(x, Adjoint::Fill(scalar(&g))),
+        Op::Mean { x, .. } => {
+            let s = scalar(&g) / v[x].len() as f64;
+            adj.accumulate(x, Adjoint::Fill(s));
+        }
+        Op::SqNorm { x, .. } => {
+            let s = 2.0 * scalar(&g);
+            adj.add_map(x, v[x].view(), |x| s * x);
+        }
+        _ => {
+            let g = adj.materialise(g, y.shape());
+            elementwise_rule(op, g, y, v, active, adj);
+        }
+    }
+}
+
+/// `y = f(x)` elementwise: `dx += f'(x) g` in one pass over `x` (or `y`)
+/// and `g`; the linear ones turn a constant `g` into a constant, and neg
+/// and scale change only the factor of an array `g`.
+fn unary_rule(
+    kind: Unary,
+    g: Adjoint,
+    x: usize,
+    xv: &ArrayD<f64>,
+    y: &ArrayD<f64>,
+    adj: &mut Adjoints,
+) {
+    let (h, g) = match (kind, g) {
+        (Unary::Offset(_), g) => return adj.accumulate(x, g),
+        // x^0 is constant: no contribution.
+        (Unary::Powi(0), _) => return,
+        (Unary::Neg, Adjoint::Fill(c)) => return adj.accumulate(x, Adjoint::Fill(-c)),
+        (Unary::Scale(s), Adjoint::Fill(c)) => return adj.accumulate(x, Adjoint::Fill(c * s)),
+        (_, Adjoint::Fill(c)) => {
+            match kind {
+                Unary::Exp => adj.add_map(x, y.view(), |y| c * y),
+                Unary::Ln => adj.add_map(x, xv.view(), |x| c / x),
+                Unary::Sqrt => adj.add_map(x, y.view(), |y| c * (0.5 / y)),
+                Unary::Square => adj.add_map(x, xv.view(), |x| c * (2.0 * x)),
+                Unary::Powi(n) => {
+                    adj.add_map(x, xv.view(), |x| c * (f64::from(n) * x.powi(n - 1)));
+                }
+                Unary::Neg | Unary::Scale(_) | Unary::Offset(_) => unreachable!("matched above"),
+            }
+            return;
+        }
+        (_, Adjoint::Array(h, g)) => (h, g),
+    };
+    // One loop per kind (not a match per element), so each vectorises.
+    match kind {
+        Unary::Neg => adj.accumulate(x, Adjoint::Array(-h, g)),
+        Unary::Scale(s) => adj.accumulate(x, Adjoint::Array(s * h, g)),
+        Unary::Exp => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * y),
+        Unary::Ln => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g / x),
+        Unary::Sqrt => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * (0.5 / y)),
+        Unary::Square => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g * (2.0 * x)),
+        Unary::Powi(n) => {
+            adj.add_zip_owned(x, h, g, xv.view(), |g, x| {
+                g * (f64::from(n) * x.powi(n - 1))
+            });
+        }
+        Unary::Offset(_) => unreachable!("matched above"),
+    }
+}
+
+/// `y = a + b`, `a - b` or `a b` (division goes through
+/// [`elementwise_rule`]). A constant adjoint through a sum stays a
+/// constant (times the number of elements each operand element was
+/// broadcast to); operands of the output's shape get their contribution
+/// in one pass each.
+#[allow(clippy::too_many_arguments)]
+fn binary_rule(
+    kind: Binary,
+    g: Adjoint,
+    a: usize,
+    b: usize,
+    y: &ArrayD<f64>,
+    v: &[ArrayD<f64>],
+    active: &[bool],
+    adj: &mut Adjoints,
+) {
+    let (va, vb) = (&v[a], &v[b]);
+    let sign = if kind == Binary::Sub { -1.0 } else { 1.0 };
+    if let (Adjoint::Fill(c), Binary::Add | Binary::Sub) = (&g, kind) {
+        // Each element of an operand reached y.len() / x.len() outputs.
+        let summed = |x: &ArrayD<f64>| match x.len() {
+            0 => 0.0,
+            n => c * (y.len() / n) as f64,
+        };
+        if active[a] {
+            adj.accumulate(a, Adjoint::Fill(summed(va)));
+        }
+        if active[b] {
+            adj.accumulate(b, Adjoint::Fill(sign * summed(vb)));
+        }
+        return;
+    }
+    if va.shape() != y.shape() || vb.shape() != y.shape() {
+        let g = adj.materialise(g, y.shape());
+        return elementwise_rule(&Op::Binary { kind, a, b, out: 0 }, g, y, v, active, adj);
+    }
+    match (kind, g) {
+        // d(ab) = b da + a db with a constant adjoint c.
+        (_, Adjoint::Fill(c)) => {
+            if active[a] {
+                adj.add_map(a, vb.view(), |b| c * b);
+            }
+            if active[b] {
+                adj.add_map(b, va.view(), |a| c * a);
+            }
+        }
+        (Binary::Mul, Adjoint::Array(h, g)) => {
+            if active[b] {
+                if !active[a] {
+                    return adj.add_zip_owned(b, h, g, va.view(), |g, a| g * a);
+                }
+                adj.add_zip(b, h, g.view(), va.view(), |g, a| g * a);
+            }
+            if active[a] {
+                adj.add_zip_owned(a, h, g, vb.view(), |g, b| g * b);
+            }
+        }
+        // Sums: the left operand takes `g`, the right one `g` or `-g` by
+        // its factor; a copy when both need it (or one pass adding it in).
+        (_, Adjoint::Array(h, g)) => {
+            if active[b] {
+                if !active[a] {
+                    return adj.accumulate(b, Adjoint::Array(sign * h, g));
+                }
+                if adj.is_zero(b) {
+                    let gb = adj.copy(sign * h, &g);
+                    adj.accumulate(b, gb);
+                } else {
+                    adj.add_map(b, g.view(), |g| sign * h * g);
+                }
+            }
+            if active[a] {
+                adj.accumulate(a, Adjoint::Array(h, g));
+            }
+        }
+    }
+}
+
+/// Adjoint rules that need the output adjoint `g` one value per element.
+fn elementwise_rule(
     op: &Op,
     mut g: ArrayD<f64>,
     y: &ArrayD<f64>,
@@ -188,23 +343,6 @@ fn array_rule(
     adj: &mut Adjoints,
 ) {
     match *op {
-        Op::Unary { kind, x, .. } => {
-            let xv = &v[x];
-            match kind {
-                Unary::Neg => g.mapv_inplace(|g| -g),
-                Unary::Exp => zip_mut(&mut g, y.view(), |g, y| *g *= y),
-                Unary::Ln => zip_mut(&mut g, xv.view(), |g, x| *g /= x),
-                Unary::Sqrt => zip_mut(&mut g, y.view(), |g, y| *g *= 0.5 / y),
-                Unary::Square => zip_mut(&mut g, xv.view(), |g, x| *g *= 2.0 * x),
-                Unary::Powi(0) => g.fill(0.0),
-                Unary::Powi(n) => {
-                    zip_mut(&mut g, xv.view(), |g, x| *g *= f64::from(n) * x.powi(n - 1));
-                }
-                Unary::Scale(c) => g.mapv_inplace(|g| g * c),
-                Unary::Offset(_) => {}
-            }
-            accumulate(adj, x, g);
-        }
         Op::Binary { kind, a, b, .. } => {
             // d(a+b) = da + db; d(a-b) = da - db; d(ab) = b da + a db;
             // d(a/b) = da / b - (a/b) db / b. Broadcast axes are summed back.
@@ -246,15 +384,6 @@ fn array_rule(
                 .expect("size checked when recorded")
                 .into_owned();
             accumulate(adj, x, gx);
-        }
-        Op::Sum { x, .. } => add_constant(adj, x, v[x].shape(), scalar(&g)),
-        Op::Mean { x, .. } => {
-            let s = scalar(&g) / v[x].len() as f64;
-            add_constant(adj, x, v[x].shape(), s);
-        }
-        Op::SqNorm { x, .. } => {
-            let s = 2.0 * scalar(&g);
-            adjoint_mut(adj, x, v[x].shape()).scaled_add(s, &v[x]);
         }
         Op::SqNormAxis { x, axis, .. } => {
             // d |x|^2 = 2 x . dx along each lane.
@@ -298,17 +427,27 @@ fn array_rule(
             let shape = v[x].shape();
             // A slice of the first axis of a still-zero adjoint is one block
             // between zeros: written in one pass, not zeros and then a sum.
-            if let (None, 0, Some(part)) = (&adj[x], axis, g.as_slice()) {
+            if let (true, 0, Some(part)) = (adj.is_zero(x), axis, g.as_slice()) {
                 let inner: usize = shape[1..].iter().product();
                 let mut buffer = adj.buffer(v[x].len());
                 buffer.resize(range.start * inner, 0.0);
                 buffer.extend_from_slice(part);
                 buffer.resize(v[x].len(), 0.0);
-                adj[x] = Some(from_buffer(IxDyn(shape), buffer));
+                accumulate(adj, x, from_buffer(IxDyn(shape), buffer));
             } else {
                 let a = adjoint_mut(adj, x, shape);
-                let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
-                part += &g;
+                let inner: usize = shape[1..].iter().product();
+                let block = range.start * inner..range.end * inner;
+                match (axis, a.as_slice_mut(), g.as_slice()) {
+                    // Rows of a row-major adjoint: one block, a slice loop.
+                    (0, Some(a), Some(part)) => {
+                        a[block].iter_mut().zip(part).for_each(|(a, &g)| *a += g);
+                    }
+                    _ => {
+                        let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
+                        part += &g;
+                    }
+                }
             }
             adj.recycle(g);
         }
@@ -318,10 +457,7 @@ fn array_rule(
                 let len = v[x].shape()[axis];
                 if active[x] {
                     let part = g.slice_axis(Axis(axis), Slice::from(start..start + len));
-                    match &mut adj[x] {
-                        Some(a) => *a += &part,
-                        slot @ None => *slot = Some(part.to_owned()),
-                    }
+                    accumulate(adj, x, part.to_owned());
                 }
                 start += len;
             }
@@ -369,6 +505,9 @@ fn array_rule(
                 }
             }
         }
+        Op::Unary { .. } | Op::Sum { .. } | Op::Mean { .. } | Op::SqNorm { .. } => {
+            unreachable!("handled by array_rule")
+        }
         Op::FromScalars { .. } | Op::ToScalar { .. } => {
             unreachable!("scalar links are handled by backward_step")
         }
@@ -403,7 +542,7 @@ fn matmul_rule(
         ),
         // y = x . z: dx = g z, dz = g x.
         _ => {
-            let s = scalar(g);
+            let s = g.iter().next().copied().unwrap_or(0.0);
             (
                 active[a].then(|| vb.mapv(|z| s * z)),
                 active[b].then(|| va.mapv(|x| s * x)),

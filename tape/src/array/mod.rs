@@ -407,10 +407,10 @@ impl Gradients<f64> {
     #[track_caller]
     pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
         self.check_tape(a.tape.recording());
-        match self.arrays.get(a.id()) {
-            Some(g) => g.clone(),
-            None => ArrayD::zeros(a.shape()),
-        }
+        let shape = a.shape();
+        self.arrays
+            .to_array(a.id(), &shape)
+            .unwrap_or_else(|| ArrayD::zeros(shape))
     }
 }
 
