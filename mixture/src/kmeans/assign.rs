@@ -4,10 +4,11 @@
 //! for any number of threads. No label is kept per row: a pass holds one
 //! window of per-chunk sums, whatever the number of rows.
 
-use super::distances::{nearest32_at, nearest_at, Lane, PackedCentres};
+use super::distances::{nearest_at, PackedCentres};
+use super::lanes::Lane;
 use super::params::Distance;
 use super::prepare::{
-    chunk_rows, fold_raw_chunks, Chunks, Prepare, Prepared, RawChunk, Read, WINDOW,
+    chunk_rows, fold_raw_chunks, Chunks, Prepare, Prepared, RawChunk, RawRows, Read, WINDOW,
 };
 use crate::distributed::{tree_sum, Shard};
 use crate::simd::{self, Kernel, Level};
@@ -18,9 +19,9 @@ const STRETCH: usize = 256;
 
 /// Rows prepared and then assigned at once: about 4 KiB of values, so that
 /// reading the next rows (prefetched one stretch ahead) overlaps the work on
-/// these; a multiple of the 8-row blocks of the kernels.
+/// these; a multiple of the blocks of the kernels (at most 16 rows).
 fn stretch_rows(d: usize) -> usize {
-    (512 / d.max(1)).clamp(8, STRETCH) / 8 * 8
+    (512 / d.max(1)).clamp(16, STRETCH) / 16 * 16
 }
 
 /// Per-cluster weighted sums of rows and of weights, and the weighted
@@ -220,11 +221,13 @@ impl Kernel for AssignChunk<'_, '_> {
 
 /// Assigns the rows of one chunk and sums them into `part`.
 ///
-/// Per row, besides the `2 k d + 2 k` flops of [`nearest_at`]: `2 d` for
-/// the weighted sum into the row's cluster and 5 for the inertia and the
-/// weight. Bytes moved from memory per row: the `8 d` of data (`4 d` for
-/// `f32` data) and 8 of weight when there are weights; the prepared copy,
-/// its squared norms and the kernel's output stay in L2.
+/// Per row, besides the work of [`nearest_at`] (which centres the row and
+/// sums its squared norm as it loads it): `d` subtractions to centre it
+/// again and `2 d` flops for the weighted sum into the row's cluster, 5 for
+/// the inertia and the weight. Bytes moved from memory per row: the `8 d`
+/// of data (`4 d` for `f32` data), read once by the kernel (the second
+/// read finds the stretch in L1), and 8 of weight when there are weights.
+/// Cosine rows and rows in memory go through a prepared copy first.
 #[inline(always)]
 fn assign_chunk(
     level: Level,
@@ -239,57 +242,120 @@ fn assign_chunk(
     let mut inertia = 0.0;
     // Kernel output for a stretch of rows, on the stack.
     let mut labels = [0usize; STRETCH];
-    let mut values = [0.0; STRETCH];
-    let mut values32 = [0.0f32; STRETCH];
+    let (mut values, mut sq_norms) = ([0.0; STRETCH], [0.0; STRETCH]);
+    let (mut values32, mut sq_norms32) = ([0.0f32; STRETCH], [0.0f32; STRETCH]);
+    let zero = vec![0.0; d];
     let (n, stretch) = (chunk.len(), stretch_rows(d));
     for first in (0..n).step_by(stretch) {
         let range = first..(first + stretch).min(n);
         let m = range.len();
-        if chunk.is_f32() {
-            if let Some(rows) = chunk.prepare32(range.clone(), space) {
-                nearest32_at(level, rows.x, centres, &mut labels[..m], &mut values32[..m]);
-                let rows = (rows.x, rows.sq_norms, rows.weights);
-                accumulate(
-                    rows,
-                    &labels[..m],
-                    &values32[..m],
-                    scale,
-                    part,
-                    &mut inertia,
-                );
+        let (labels, weights) = (&mut labels[..m], chunk.weights(range.clone()));
+        match chunk.raw_rows(range.clone()) {
+            Some(RawRows::F64(x)) => {
+                let (values, sq_norms) = (&mut values[..m], &mut sq_norms[..m]);
+                nearest_at(level, x, chunk.shift(), centres, labels, values, sq_norms);
+                if let Some(i) = sq_norms.iter().position(|s| !s.is_finite()) {
+                    return Err(MixtureError::Overflow {
+                        what: "data",
+                        row: chunk.start() + first + i,
+                    });
+                }
+                let rows = Stretch {
+                    x,
+                    shift: chunk.shift(),
+                    sq_norms,
+                    weights,
+                };
+                accumulate(rows, labels, values, scale, part, &mut inertia);
                 continue;
             }
+            Some(RawRows::F32(x)) => {
+                let (values, sq_norms) = (&mut values32[..m], &mut sq_norms32[..m]);
+                nearest_at(level, x, chunk.shift(), centres, labels, values, sq_norms);
+                // A squared norm that overflows f32: the stretch in f64 below.
+                if sq_norms.iter().all(|s| s.is_finite()) {
+                    let rows = Stretch {
+                        x,
+                        shift: chunk.shift(),
+                        sq_norms,
+                        weights,
+                    };
+                    accumulate(rows, labels, values, scale, part, &mut inertia);
+                    continue;
+                }
+            }
+            None => {}
         }
         let rows = chunk.prepare(range, space)?;
-        nearest_at(level, rows.x, centres, &mut labels[..m], &mut values[..m]);
-        let rows = (rows.x, rows.sq_norms, rows.weights);
-        accumulate(rows, &labels[..m], &values[..m], scale, part, &mut inertia);
+        let (values, sq_norms) = (&mut values[..m], &mut sq_norms[..m]);
+        nearest_at(level, rows.x, &zero, centres, labels, values, sq_norms);
+        let rows = Stretch {
+            x: rows.x,
+            shift: &zero,
+            sq_norms,
+            weights,
+        };
+        accumulate(rows, labels, values, scale, part, &mut inertia);
     }
     part.inertia = inertia;
     Ok(())
 }
 
-/// Adds prepared rows (values, squared norms, weights) to the sums of
-/// their nearest centres (`labels`, `values` from the kernel) in `f64`,
-/// and their weighted distances to them to `inertia`, row after row.
+/// Rows of a stretch with what [`accumulate`] needs of them.
+struct Stretch<'a, T> {
+    /// Values as read.
+    x: &'a [T],
+    /// What they are centred by.
+    shift: &'a [f64],
+    /// Their squared norms, once centred.
+    sq_norms: &'a [T],
+    /// Their weights (`None`: all 1).
+    weights: Option<&'a [f64]>,
+}
+
+/// Adds the rows of a stretch to the sums of their nearest centres
+/// (`labels`, `values` from the kernel) in `f64`, and their weighted
+/// distances to them to `inertia`, row after row.
 #[inline(always)]
-fn accumulate<T: Lane + Into<f64>>(
-    (x, sq_norms, weights): (&[T], &[T], Option<&[f64]>),
+fn accumulate<T: Lane>(
+    rows: Stretch<T>,
     labels: &[usize],
     values: &[T],
     scale: f64,
     part: &mut ClusterSums,
     inertia: &mut f64,
 ) {
-    let d = x.len() / labels.len().max(1);
-    for (r, ((xi, &label), &v)) in x.chunks_exact(d).zip(labels).zip(values).enumerate() {
-        let w = weights.map_or(1.0, |w| w[r]);
-        let dist: f64 = (sq_norms[r] + v).into();
-        *inertia += w * (dist.max(0.0) * scale);
-        part.weights[label] += w;
-        let sums = &mut part.sums[label * d..(label + 1) * d];
-        for (s, &xv) in sums.iter_mut().zip(xi) {
-            *s += w * xv.into();
+    let Stretch {
+        x,
+        shift,
+        sq_norms,
+        weights,
+    } = rows;
+    let d = shift.len();
+    let rows = x.chunks_exact(d).zip(labels).zip(values).zip(sq_norms);
+    match weights {
+        // Weight 1: the same sums without the multiplications by 1.
+        None => {
+            for (((xi, &label), &v), &sq) in rows {
+                let dist: f64 = (sq + v).into();
+                *inertia += dist.max(0.0) * scale;
+                part.weights[label] += 1.0;
+                let sums = &mut part.sums[label * d..(label + 1) * d];
+                for ((s, &xv), &sj) in sums.iter_mut().zip(xi).zip(shift) {
+                    *s += xv.centred(sj).into();
+                }
+            }
+        }
+        Some(weights) => {
+            for ((((xi, &label), &v), &sq), &w) in rows.zip(weights) {
+                let dist: f64 = (sq + v).into();
+                *inertia += w * (dist.max(0.0) * scale);
+                part.weights[label] += w;
+                let sums = &mut part.sums[label * d..(label + 1) * d];
+                for ((s, &xv), &sj) in sums.iter_mut().zip(xi).zip(shift) {
+                    *s += w * xv.centred(sj).into();
+                }
+            }
         }
     }
 }
