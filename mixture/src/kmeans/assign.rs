@@ -340,10 +340,7 @@ fn accumulate<T: Lane>(
                 let dist: f64 = (sq + v).into();
                 *inertia += dist.max(0.0) * scale;
                 part.weights[label] += 1.0;
-                let sums = &mut part.sums[label * d..(label + 1) * d];
-                for ((s, &xv), &sj) in sums.iter_mut().zip(xi).zip(shift) {
-                    *s += xv.centred(sj).into();
-                }
+                add_centred(&mut part.sums[label * d..(label + 1) * d], xi, shift, 1.0);
             }
         }
         Some(weights) => {
@@ -351,12 +348,40 @@ fn accumulate<T: Lane>(
                 let dist: f64 = (sq + v).into();
                 *inertia += w * (dist.max(0.0) * scale);
                 part.weights[label] += w;
-                let sums = &mut part.sums[label * d..(label + 1) * d];
-                for ((s, &xv), &sj) in sums.iter_mut().zip(xi).zip(shift) {
-                    *s += w * xv.centred(sj).into();
-                }
+                add_centred(&mut part.sums[label * d..(label + 1) * d], xi, shift, w);
             }
         }
+    }
+}
+
+/// `sums += w * (x - shift)` (`x` centred as the kernel centres it), in
+/// pieces of 8 loaded whole before they are stored, so that the compiler
+/// needs no overlap checks and uses whole vectors. `w = 1` is not
+/// multiplied (same numbers).
+#[inline(always)]
+fn add_centred<T: Lane>(sums: &mut [f64], x: &[T], shift: &[f64], w: f64) {
+    const PIECE: usize = 8;
+    let scaled = |xv: T, s: f64| {
+        let v: f64 = xv.centred(s).into();
+        if w == 1.0 {
+            v
+        } else {
+            w * v
+        }
+    };
+    let mut sums = sums.chunks_exact_mut(PIECE);
+    let mut x = x.chunks_exact(PIECE);
+    let mut shift = shift.chunks_exact(PIECE);
+    for ((s, x), sh) in (&mut sums).zip(&mut x).zip(&mut shift) {
+        let (x, sh): (&[T; PIECE], &[f64; PIECE]) = (x.try_into().unwrap(), sh.try_into().unwrap());
+        let add: [f64; PIECE] = std::array::from_fn(|i| scaled(x[i], sh[i]));
+        for (s, a) in s.iter_mut().zip(add) {
+            *s += a;
+        }
+    }
+    let rest = sums.into_remainder().iter_mut().zip(x.remainder());
+    for ((s, &xv), &sh) in rest.zip(shift.remainder()) {
+        *s += scaled(xv, sh);
     }
 }
 

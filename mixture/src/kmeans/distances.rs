@@ -10,15 +10,17 @@
 //! the data, centred in registers (`x - shift`), squared into the rows'
 //! `||x||^2` and kept for the dot products with every centre, which come
 //! as broadcasts from tiles of `TILE` centres. Each `v` and each `||x||^2`
-//! is the same sequence of multiplications and additions (no fused
-//! multiply-add, features in index order) in every lane type, and the
+//! is the same sequence of fused multiply-adds (features in index order)
+//! in every lane type, and [`sq_norm`] and the centres' norms use the same
+//! sequence, so a row is at distance 0 from itself. The
 //! minimum over centres runs in index order keeping the first, so every
 //! level gives bitwise the same numbers and labels. The path follows the
 //! crate's [`simd`](crate::simd) level.
 //!
 //! Work per row for `k` centres of `d` features (`k` rounded up to a
 //! multiple of `TILE`): `d` subtractions to centre, `2 d` flops for
-//! `||x||^2`, `2 k d` for the dot products, `2 k` for `||c||^2 - 2 x.c`,
+//! `||x||^2`, `2 k d` for the dot products (`k d` fused multiply-adds),
+//! `2 k` for `||c||^2 - 2 x.c`,
 //! and `k` comparisons for the minimum. Bytes moved from memory: the row's
 //! `8 d` (`4 d` for `f32`), read once; the packed centres (`8 k d + 8 k`)
 //! stay in L1.
@@ -47,6 +49,10 @@ pub(crate) struct PackedCentres {
     tiles32: Vec<f32>,
     /// `||c||^2` of the rounded centres, in `f32`.
     sq_norms32: Vec<f32>,
+    /// `0, 1, 2...` up to the padded number of centres, as the kernels
+    /// carry indices.
+    indices: Vec<f64>,
+    indices32: Vec<f32>,
 }
 
 impl PackedCentres {
@@ -59,6 +65,8 @@ impl PackedCentres {
             sq_norms: Vec::new(),
             tiles32: Vec::new(),
             sq_norms32: Vec::new(),
+            indices: Vec::new(),
+            indices32: Vec::new(),
         };
         packed.repack(centres);
         packed
@@ -88,6 +96,8 @@ impl PackedCentres {
         for (c, row) in centres.rows().into_iter().enumerate() {
             self.sq_norms32[c] = sq_norm(row.iter().map(|&v| v as f32));
         }
+        self.indices = (0..n_tiles * TILE).map(f64::index).collect();
+        self.indices32 = (0..n_tiles * TILE).map(f32::index).collect();
     }
 
     /// Number of centres.
@@ -105,7 +115,7 @@ impl PackedCentres {
 /// that `v(x, x) = -||x||^2` exactly and a row is at distance 0 from itself.
 pub(crate) fn sq_norm<T: Lane>(x: impl IntoIterator<Item = impl std::borrow::Borrow<T>>) -> T {
     x.into_iter()
-        .fold(T::ZERO, |acc, v| acc + *v.borrow() * *v.borrow())
+        .fold(T::ZERO, |acc, v| v.borrow().mul_add(*v.borrow(), acc))
 }
 
 /// The numbers of `f64` and `f32` rows, with the lane types each level
@@ -119,6 +129,8 @@ pub(crate) trait Vectors: Lane + Lanes<Elem = Self> {
     type Avx2: Lanes<Elem = Self>;
     /// The packed centres and their squared norms in this type.
     fn packed(centres: &PackedCentres) -> (&[Self], &[Self]);
+    /// The centres' indices in this type.
+    fn indices(centres: &PackedCentres) -> &[Self];
 }
 
 impl Vectors for f64 {
@@ -129,6 +141,9 @@ impl Vectors for f64 {
     fn packed(centres: &PackedCentres) -> (&[f64], &[f64]) {
         (&centres.tiles, &centres.sq_norms)
     }
+    fn indices(centres: &PackedCentres) -> &[f64] {
+        &centres.indices
+    }
 }
 
 impl Vectors for f32 {
@@ -138,6 +153,9 @@ impl Vectors for f32 {
     type Avx2 = F32x8;
     fn packed(centres: &PackedCentres) -> (&[f32], &[f32]) {
         (&centres.tiles32, &centres.sq_norms32)
+    }
+    fn indices(centres: &PackedCentres) -> &[f32] {
+        &centres.indices32
     }
 }
 
@@ -229,10 +247,22 @@ unsafe fn columns<'c, V: Lanes>(
     // assert; every column is written before the slice of them is made.
     unsafe {
         let mut norm = V::splat(V::Elem::ZERO);
-        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate() {
+        let mut from = 0;
+        if V::SQUARE {
+            while from + V::N <= d {
+                let to = cols[from..].as_mut_ptr().cast::<V>();
+                V::square(block.as_ptr().add(from), d, shift[from..].as_ptr(), to);
+                for c in &cols[from..from + V::N] {
+                    let c = c.assume_init();
+                    norm = c.mul_add(c, norm);
+                }
+                from += V::N;
+            }
+        }
+        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate().skip(from) {
             let c = V::column(block.as_ptr().add(j), offsets, s);
             col.write(c);
-            norm = norm.add(c.mul(c));
+            norm = c.mul_add(c, norm);
         }
         (
             norm,
@@ -241,25 +271,127 @@ unsafe fn columns<'c, V: Lanes>(
     }
 }
 
-/// `v(x_r, c)` of the rows in the lanes of `cols` for the centres of one
-/// tile (`tile`: `d x TILE` values, `norms`: their `||c||^2`).
+/// What is done with the values `v(x_r, c)` of a block of rows.
+trait TileSink<V> {
+    /// Takes `v[g][q] = v(x_r, c)` (row r in lane r) for the centres
+    /// `c = first + g * TILE + q`, in index order from call to call.
+    ///
+    /// # Safety
+    /// `V`'s instructions must be enabled.
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]);
+}
+
+/// Gives `sink` the values of the rows in the lanes of `cols` for every
+/// centre (`tiles`, `norms` packed as [`PackedCentres`]), two tiles at a
+/// time: 16 independent sums keep both vector units busy.
 ///
 /// # Safety
 /// `V`'s instructions must be enabled.
 #[inline(always)]
-unsafe fn tile_values<V: Lanes>(cols: &[V], tile: &[V::Elem], norms: &[V::Elem]) -> [V; TILE] {
-    // SAFETY: arithmetic only, with `V`'s instructions enabled by the caller.
+unsafe fn all_tiles<V: Lanes>(
+    cols: &[V],
+    (tiles, norms): (&[V::Elem], &[V::Elem]),
+    sink: &mut impl TileSink<V>,
+) {
+    let d = cols.len();
+    let n_tiles = norms.len() / TILE;
+    let mut t = 0;
+    // SAFETY: the caller's contract; tiles t and t + 1 exist.
     unsafe {
-        let mut acc = [V::splat(V::Elem::ZERO); TILE];
-        for (col, c) in cols.iter().zip(tile.chunks_exact(TILE)) {
-            for (a, &cq) in acc.iter_mut().zip(c) {
-                *a = a.add(col.mul(V::splat(cq)));
+        while t + 2 <= n_tiles {
+            let v = tile_values::<V, 2>(cols, &tiles[t * d * TILE..], &norms[t * TILE..]);
+            sink.take(t * TILE, &v);
+            t += 2;
+        }
+        if t < n_tiles {
+            let v = tile_values::<V, 1>(cols, &tiles[t * d * TILE..], &norms[t * TILE..]);
+            sink.take(t * TILE, &v);
+        }
+    }
+}
+
+/// `v(x_r, c)` of the rows in the lanes of `cols` for the centres of the
+/// `G` tiles at the start of `tiles` (`d x TILE` values each) and `norms`
+/// (their `||c||^2`).
+///
+/// # Safety
+/// `V`'s instructions must be enabled.
+#[inline(always)]
+unsafe fn tile_values<V: Lanes, const G: usize>(
+    cols: &[V],
+    tiles: &[V::Elem],
+    norms: &[V::Elem],
+) -> [[V; TILE]; G] {
+    let d = cols.len();
+    assert!(tiles.len() >= G * d * TILE && norms.len() >= G * TILE);
+    // SAFETY: arithmetic, with `V`'s instructions enabled by the caller, and
+    // reads inside the assert.
+    unsafe {
+        let c = tiles.as_ptr();
+        let mut acc = [[V::splat(V::Elem::ZERO); TILE]; G];
+        for (j, col) in cols.iter().enumerate() {
+            for (g, acc) in acc.iter_mut().enumerate() {
+                for (q, a) in acc.iter_mut().enumerate() {
+                    let cq = *c.add((g * d + j) * TILE + q);
+                    *a = col.mul_add(V::splat(cq), *a);
+                }
             }
         }
-        for (a, &nq) in acc.iter_mut().zip(norms) {
-            *a = V::splat(nq).sub(a.add(*a));
+        for (g, acc) in acc.iter_mut().enumerate() {
+            for (q, a) in acc.iter_mut().enumerate() {
+                *a = V::splat(norms[g * TILE + q]).sub(a.add(*a));
+            }
         }
         acc
+    }
+}
+
+/// The running first minimum of a block: value and index per lane.
+/// (`indices[c]`: centre `c`'s index as a number, loaded rather than
+/// converted and broadcast for every block.)
+struct Lowest<'a, V: Lanes> {
+    value: V,
+    index: V,
+    indices: &'a [V::Elem],
+}
+
+impl<V: Lanes> TileSink<V> for Lowest<'_, V> {
+    #[inline(always)]
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
+        // Centres in index order, strictly lower wins: the first minimum.
+        for (g, v) in v.iter().enumerate() {
+            for (q, &vq) in v.iter().enumerate() {
+                // SAFETY: the caller's contract.
+                unsafe {
+                    let index = V::splat(self.indices[first + g * TILE + q]);
+                    (self.value, self.index) = V::lower((self.value, self.index), vq, index);
+                }
+            }
+        }
+    }
+}
+
+/// Values of a block of `V::N` rows from row `b`, into `out` (`k` per row).
+struct Store<'a> {
+    out: &'a mut [f64],
+    b: usize,
+    k: usize,
+}
+
+impl<V: Lanes<Elem = f64>> TileSink<V> for Store<'_> {
+    #[inline(always)]
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
+        for (g, v) in v.iter().enumerate() {
+            let first = first + g * TILE;
+            for (q, vq) in v.iter().enumerate().take(self.k.saturating_sub(first)) {
+                let mut lanes = [0.0; MAX_LANES];
+                // SAFETY: the caller's contract; N lanes into N values.
+                unsafe { vq.store(lanes[..V::N].as_mut_ptr()) };
+                for (p, &value) in lanes[..V::N].iter().enumerate() {
+                    self.out[(self.b + p) * self.k + first + q] = value;
+                }
+            }
+        }
     }
 }
 
@@ -291,6 +423,7 @@ pub(crate) fn nearest_at<T: Vectors>(
         rows,
         shift,
         centres: T::packed(centres),
+        indices: T::indices(centres),
         labels,
         values,
         sq_norms,
@@ -323,6 +456,7 @@ struct Nearest<'a, T> {
     rows: &'a [T],
     shift: &'a [f64],
     centres: (&'a [T], &'a [T]),
+    indices: &'a [T],
     labels: &'a mut [usize],
     values: &'a mut [T],
     sq_norms: &'a mut [T],
@@ -337,6 +471,7 @@ impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
             rows,
             shift,
             centres: (tiles, norms),
+            indices,
             labels,
             values,
             sq_norms,
@@ -352,22 +487,16 @@ impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
                 // `run`); the stores write N values from b < full.
                 unsafe {
                     let (norm, cols) = columns(&rows[b * d..], offsets, shift, space.get());
-                    let mut best = (V::splat(T::INFINITY), V::splat(T::ZERO));
-                    for (t, (tile, tn)) in tiles
-                        .chunks_exact(d * TILE)
-                        .zip(norms.chunks(TILE))
-                        .enumerate()
-                    {
-                        let v = tile_values(cols, tile, tn);
-                        // Centres in index order, strictly lower wins: the first minimum.
-                        for (q, &vq) in v.iter().enumerate() {
-                            best = V::lower(best, vq, V::splat(T::index(t * TILE + q)));
-                        }
-                    }
-                    best.0.store(values[b..b + V::N].as_mut_ptr());
+                    let mut best = Lowest {
+                        value: V::splat(T::INFINITY),
+                        index: V::splat(T::ZERO),
+                        indices,
+                    };
+                    all_tiles(cols, (tiles, norms), &mut best);
+                    best.value.store(values[b..b + V::N].as_mut_ptr());
                     norm.store(sq_norms[b..b + V::N].as_mut_ptr());
                     let mut index = [T::ZERO; MAX_LANES];
-                    best.1.store(index[..V::N].as_mut_ptr());
+                    best.index.store(index[..V::N].as_mut_ptr());
                     for (label, &i) in labels[b..b + V::N].iter_mut().zip(&index) {
                         *label = Into::<f64>::into(i) as usize;
                     }
@@ -379,6 +508,7 @@ impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
                 rows: &rows[full * d..],
                 shift,
                 centres: (tiles, norms),
+                indices,
                 labels: &mut labels[full..],
                 values: &mut values[full..],
                 sq_norms: &mut sq_norms[full..],
@@ -447,20 +577,7 @@ impl LanesJob<f64> for AllCentres<'_> {
                 // SAFETY: `V`'s instructions are enabled (the contract of `run`).
                 unsafe {
                     let (_, cols) = columns(&rows[b * d..], offsets, shift, space.get());
-                    for (t, (tile, tn)) in tiles
-                        .chunks_exact(d * TILE)
-                        .zip(norms.chunks(TILE))
-                        .enumerate()
-                    {
-                        let v = tile_values(cols, tile, tn);
-                        for (q, vq) in v.iter().enumerate().take(k - t * TILE) {
-                            let mut lanes = [0.0; MAX_LANES];
-                            vq.store(lanes[..V::N].as_mut_ptr());
-                            for (p, &value) in lanes[..V::N].iter().enumerate() {
-                                out[(b + p) * k + t * TILE + q] = value;
-                            }
-                        }
-                    }
+                    all_tiles(cols, (tiles, norms), &mut Store { out, b, k });
                 }
             }
         }
