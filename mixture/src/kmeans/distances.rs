@@ -247,19 +247,7 @@ unsafe fn columns<'c, V: Lanes>(
     // assert; every column is written before the slice of them is made.
     unsafe {
         let mut norm = V::splat(V::Elem::ZERO);
-        let mut from = 0;
-        if V::SQUARE {
-            while from + V::N <= d {
-                let to = cols[from..].as_mut_ptr().cast::<V>();
-                V::square(block.as_ptr().add(from), d, shift[from..].as_ptr(), to);
-                for c in &cols[from..from + V::N] {
-                    let c = c.assume_init();
-                    norm = c.mul_add(c, norm);
-                }
-                from += V::N;
-            }
-        }
-        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate().skip(from) {
+        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate() {
             let c = V::column(block.as_ptr().add(j), offsets, s);
             col.write(c);
             norm = c.mul_add(c, norm);
@@ -498,7 +486,8 @@ impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
                     let mut index = [T::ZERO; MAX_LANES];
                     best.index.store(index[..V::N].as_mut_ptr());
                     for (label, &i) in labels[b..b + V::N].iter_mut().zip(&index) {
-                        *label = Into::<f64>::into(i) as usize;
+                        // SAFETY: the lanes hold entries of `indices`, made by `index`.
+                        *label = i.to_index();
                     }
                 }
             }

@@ -23,6 +23,11 @@ pub(crate) trait Lane:
     fn centred(self, shift: f64) -> Self;
     /// A centre index, exact below 2^24.
     fn index(c: usize) -> Self;
+    /// The centre index `self` holds (made by [`index`](Self::index)).
+    ///
+    /// # Safety
+    /// `self` must come from [`index`](Self::index).
+    unsafe fn to_index(self) -> usize;
     /// `self * a + b` rounded once, as the vector units' fused multiply-add.
     fn mul_add(self, a: Self, b: Self) -> Self;
 }
@@ -37,6 +42,11 @@ impl Lane for f64 {
     #[inline(always)]
     fn index(c: usize) -> Self {
         c as f64
+    }
+    #[inline(always)]
+    unsafe fn to_index(self) -> usize {
+        // SAFETY: a whole number from 0 to 2^24, made by `index`.
+        unsafe { self.to_int_unchecked() }
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -54,6 +64,11 @@ impl Lane for f32 {
     #[inline(always)]
     fn index(c: usize) -> Self {
         c as f32
+    }
+    #[inline(always)]
+    unsafe fn to_index(self) -> usize {
+        // SAFETY: a whole number from 0 to 2^24, made by `index`.
+        unsafe { self.to_int_unchecked() }
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -82,19 +97,6 @@ pub(crate) unsafe trait Lanes: Copy {
     /// # Safety
     /// As the trait; `x[r * d]` must be readable for `r < N`.
     unsafe fn column(x: *const Self::Elem, offsets: Self::Offsets, shift: f64) -> Self;
-    /// Whether [`square`](Self::square) is faster than `N` columns.
-    const SQUARE: bool = false;
-    /// Features `0..N` of the `N` rows at `x` (`d` apart), centred by
-    /// `shift[0..N]`, into `cols[0..N]`: the `N x N` block transposed, the
-    /// same values as `N` calls of [`column`](Self::column).
-    ///
-    /// # Safety
-    /// As the trait; `x[r * d + j]` must be readable, `shift[j]` too and
-    /// `cols[j]` writable for `r, j < N`.
-    unsafe fn square(x: *const Self::Elem, d: usize, shift: *const f64, cols: *mut Self) {
-        let _ = (x, d, shift, cols);
-        unreachable!("only called when SQUARE")
-    }
     /// # Safety
     /// As the trait.
     unsafe fn splat(v: Self::Elem) -> Self;
@@ -249,45 +251,6 @@ mod x86 {
                 let at = _mm512_loadu_si512(offsets.as_ptr().cast());
                 let v = _mm512_i64gather_pd::<8>(at, x);
                 F64x8(_mm512_sub_pd(v, _mm512_set1_pd(shift)))
-            }
-        }
-        const SQUARE: bool = true;
-        /// Eight rows loaded whole and transposed in registers (three
-        /// rounds of two-source permutes), cheaper than eight gathers.
-        #[inline(always)]
-        unsafe fn square(x: *const f64, d: usize, shift: *const f64, cols: *mut Self) {
-            // SAFETY: the caller makes x[r * d + j], shift[j] readable and
-            // cols[j] writable for r, j < 8, and enables AVX-512F.
-            unsafe {
-                let r: [__m512d; 8] = std::array::from_fn(|i| _mm512_loadu_pd(x.add(i * d)));
-                // Pairs: t[2i] = (r[2i][0], r[2i+1][0], r[2i][2], ...), t[2i+1] the odd features.
-                let mut t = [_mm512_setzero_pd(); 8];
-                for i in 0..4 {
-                    t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
-                    t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
-                }
-                // Fours: features (0, 4), (2, 6), (1, 5), (3, 7) of rows 0-3 and 4-7.
-                let low = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-                let high = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-                let mut u = [_mm512_setzero_pd(); 8];
-                for h in 0..2 {
-                    let (a, b) = (4 * h, 4 * h + 2);
-                    u[4 * h] = _mm512_permutex2var_pd(t[a], low, t[b]);
-                    u[4 * h + 1] = _mm512_permutex2var_pd(t[a], high, t[b]);
-                    u[4 * h + 2] = _mm512_permutex2var_pd(t[a + 1], low, t[b + 1]);
-                    u[4 * h + 3] = _mm512_permutex2var_pd(t[a + 1], high, t[b + 1]);
-                }
-                // Eights: u[i] has rows 0-3 of features (f, f + 4), u[i + 4] rows 4-7.
-                let first = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
-                let second = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
-                for (i, f) in [0, 2, 1, 3].into_iter().enumerate() {
-                    let c0 = _mm512_permutex2var_pd(u[i], first, u[i + 4]);
-                    let c1 = _mm512_permutex2var_pd(u[i], second, u[i + 4]);
-                    let s0 = _mm512_set1_pd(*shift.add(f));
-                    let s1 = _mm512_set1_pd(*shift.add(f + 4));
-                    cols.add(f).write(F64x8(_mm512_sub_pd(c0, s0)));
-                    cols.add(f + 4).write(F64x8(_mm512_sub_pd(c1, s1)));
-                }
             }
         }
         #[inline(always)]
