@@ -346,14 +346,22 @@ struct Lowest<'a, V: Lanes> {
 impl<V: Lanes> TileSink<V> for Lowest<'_, V> {
     #[inline(always)]
     unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
-        // Centres in index order, strictly lower wins: the first minimum.
-        for (g, v) in v.iter().enumerate() {
-            for (q, &vq) in v.iter().enumerate() {
-                // SAFETY: the caller's contract.
-                unsafe {
+        // SAFETY: the caller's contract.
+        unsafe {
+            // The first minimum of each tile on its own (the tiles' chains of
+            // comparisons do not wait on one another), then tile after tile
+            // against the running one, a strictly lower value winning: the
+            // first minimum over all centres in index order.
+            let none = (V::splat(V::Elem::INFINITY), V::splat(V::Elem::ZERO));
+            let mut tile = [none; G];
+            for (g, (lowest, v)) in tile.iter_mut().zip(v).enumerate() {
+                for (q, &vq) in v.iter().enumerate() {
                     let index = V::splat(self.indices[first + g * TILE + q]);
-                    (self.value, self.index) = V::lower((self.value, self.index), vq, index);
+                    *lowest = V::lower(*lowest, vq, index);
                 }
+            }
+            for (value, index) in tile {
+                (self.value, self.index) = V::lower((self.value, self.index), value, index);
             }
         }
     }
