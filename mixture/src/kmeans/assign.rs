@@ -4,7 +4,7 @@
 //! for any number of threads. No label is kept per row: a pass holds one
 //! window of per-chunk sums, whatever the number of rows.
 
-use super::distances::{nearest_at, PackedCentres};
+use super::distances::{nearest_at, PackedCentres, Vectors};
 use super::lanes::Lane;
 use super::params::Distance;
 use super::prepare::{
@@ -240,97 +240,116 @@ fn assign_chunk(
     let d = centres.d();
     part.clear();
     let mut inertia = 0.0;
+    let mut sums = (part, &mut inertia, scale);
     // Kernel output for a stretch of rows, on the stack.
-    let mut labels = [0usize; STRETCH];
-    let (mut values, mut sq_norms) = ([0.0; STRETCH], [0.0; STRETCH]);
-    let (mut values32, mut sq_norms32) = ([0.0f32; STRETCH], [0.0f32; STRETCH]);
+    let (mut out, mut out32) = (Outputs::<f64>::new(), Outputs::<f32>::new());
     let zero = vec![0.0; d];
     let (n, stretch) = (chunk.len(), stretch_rows(d));
     for first in (0..n).step_by(stretch) {
         let range = first..(first + stretch).min(n);
-        let m = range.len();
-        let (labels, weights) = (&mut labels[..m], chunk.weights(range.clone()));
+        let weights = chunk.weights(range.clone());
+        let overflow = |i| MixtureError::Overflow {
+            what: "data",
+            row: chunk.start() + first + i,
+        };
+        let shift = chunk.shift();
         match chunk.raw_rows(range.clone()) {
             Some(RawRows::F64(x)) => {
-                let (values, sq_norms) = (&mut values[..m], &mut sq_norms[..m]);
-                nearest_at(level, x, chunk.shift(), centres, labels, values, sq_norms);
-                if let Some(i) = sq_norms.iter().position(|s| !s.is_finite()) {
-                    return Err(MixtureError::Overflow {
-                        what: "data",
-                        row: chunk.start() + first + i,
-                    });
-                }
-                let rows = Stretch {
-                    x,
-                    shift: chunk.shift(),
-                    sq_norms,
-                    weights,
-                };
-                accumulate(rows, labels, values, scale, part, &mut inertia);
+                let rows = Stretch { x, shift, weights };
+                out.assign(level, rows, centres, &mut sums)
+                    .map_err(overflow)?;
                 continue;
             }
             Some(RawRows::F32(x)) => {
-                let (values, sq_norms) = (&mut values32[..m], &mut sq_norms32[..m]);
-                nearest_at(level, x, chunk.shift(), centres, labels, values, sq_norms);
                 // A squared norm that overflows f32: the stretch in f64 below.
-                if sq_norms.iter().all(|s| s.is_finite()) {
-                    let rows = Stretch {
-                        x,
-                        shift: chunk.shift(),
-                        sq_norms,
-                        weights,
-                    };
-                    accumulate(rows, labels, values, scale, part, &mut inertia);
+                let rows = Stretch { x, shift, weights };
+                if out32.assign(level, rows, centres, &mut sums).is_ok() {
                     continue;
                 }
             }
             None => {}
         }
-        let rows = chunk.prepare(range, space)?;
-        let (values, sq_norms) = (&mut values[..m], &mut sq_norms[..m]);
-        nearest_at(level, rows.x, &zero, centres, labels, values, sq_norms);
+        let x = chunk.prepare(range, space)?.x;
         let rows = Stretch {
-            x: rows.x,
+            x,
             shift: &zero,
-            sq_norms,
             weights,
         };
-        accumulate(rows, labels, values, scale, part, &mut inertia);
+        out.assign(level, rows, centres, &mut sums)
+            .map_err(overflow)?;
     }
-    part.inertia = inertia;
+    let (part, inertia, _) = sums;
+    part.inertia = *inertia;
     Ok(())
 }
 
-/// Rows of a stretch with what [`accumulate`] needs of them.
+/// What the kernel writes for a stretch of rows: labels, `v` values and
+/// squared norms, in `T`.
+struct Outputs<T> {
+    labels: [usize; STRETCH],
+    values: [T; STRETCH],
+    sq_norms: [T; STRETCH],
+}
+
+/// Per-cluster sums, the inertia they go with and the distance's scale.
+type Sums<'p> = (&'p mut ClusterSums, &'p mut f64, f64);
+
+impl<T: Vectors> Outputs<T> {
+    fn new() -> Self {
+        Self {
+            labels: [0; STRETCH],
+            values: [T::ZERO; STRETCH],
+            sq_norms: [T::ZERO; STRETCH],
+        }
+    }
+
+    /// Assigns the rows of a stretch to their nearest centres and adds them
+    /// to `sums`; `Err(i)` (nothing added) when row `i`'s squared norm
+    /// overflows `T`.
+    #[inline(always)]
+    fn assign(
+        &mut self,
+        level: Level,
+        rows: Stretch<T>,
+        centres: &PackedCentres,
+        (part, inertia, scale): &mut Sums,
+    ) -> Result<(), usize> {
+        let m = rows.x.len() / rows.shift.len();
+        let (labels, values) = (&mut self.labels[..m], &mut self.values[..m]);
+        let sq_norms = &mut self.sq_norms[..m];
+        nearest_at(level, rows.x, rows.shift, centres, labels, values, sq_norms);
+        if let Some(i) = sq_norms.iter().position(|&s| !s.into().is_finite()) {
+            return Err(i);
+        }
+        accumulate(rows, sq_norms, labels, values, *scale, part, inertia);
+        Ok(())
+    }
+}
+
+/// Rows of a stretch.
 struct Stretch<'a, T> {
     /// Values as read.
     x: &'a [T],
     /// What they are centred by.
     shift: &'a [f64],
-    /// Their squared norms, once centred.
-    sq_norms: &'a [T],
     /// Their weights (`None`: all 1).
     weights: Option<&'a [f64]>,
 }
 
 /// Adds the rows of a stretch to the sums of their nearest centres
-/// (`labels`, `values` from the kernel) in `f64`, and their weighted
-/// distances to them to `inertia`, row after row.
+/// (`labels`, `values`, `sq_norms` from the kernel) in `f64`, and their
+/// weighted distances to them to `inertia`, row after row.
 #[inline(always)]
 fn accumulate<T: Lane>(
     rows: Stretch<T>,
+    sq_norms: &[T],
     labels: &[usize],
     values: &[T],
     scale: f64,
     part: &mut ClusterSums,
     inertia: &mut f64,
 ) {
-    let Stretch {
-        x,
-        shift,
-        sq_norms,
-        weights,
-    } = rows;
+    let Stretch { x, shift, weights } = rows;
     let d = shift.len();
     let rows = x.chunks_exact(d).zip(labels).zip(values).zip(sq_norms);
     match weights {
