@@ -199,9 +199,26 @@ mod x86 {
     #[derive(Clone, Copy)]
     pub(crate) struct F32x8(__m256);
 
-    /// The methods of [`Lanes`] that are one intrinsic on every type.
+    /// The methods of [`Lanes`] that are the same few intrinsics on every
+    /// type: `$lt` compares, `$select` takes `b` where the mask `m` is set.
     macro_rules! x86_lanes {
-        ($name:ident, $elem:ty, $set1:ident, $add:ident, $sub:ident, $fmadd:ident, $storeu:ident) => {
+        (
+            $name:ident, $elem:ty, $set1:ident, $add:ident, $sub:ident, $fmadd:ident,
+            $storeu:ident, $lt:ident, |$m:ident, $a:ident, $b:ident| $select:expr
+        ) => {
+            #[inline(always)]
+            unsafe fn lower(best: (Self, Self), v: Self, index: Self) -> (Self, Self) {
+                // SAFETY: as `splat`.
+                unsafe {
+                    let $m = $lt::<_CMP_LT_OQ>(v.0, best.0 .0);
+                    let value = {
+                        let ($a, $b) = (best.0 .0, v.0);
+                        $name($select)
+                    };
+                    let ($a, $b) = (best.1 .0, index.0);
+                    (value, $name($select))
+                }
+            }
             #[inline(always)]
             unsafe fn splat(v: $elem) -> Self {
                 // SAFETY: the caller runs where the type's instructions are enabled.
@@ -253,17 +270,6 @@ mod x86 {
                 F64x8(_mm512_sub_pd(v, _mm512_set1_pd(shift)))
             }
         }
-        #[inline(always)]
-        unsafe fn lower(best: (Self, Self), v: Self, index: Self) -> (Self, Self) {
-            // SAFETY: AVX-512F, enabled by the caller.
-            unsafe {
-                let lower = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v.0, best.0 .0);
-                (
-                    F64x8(_mm512_mask_blend_pd(lower, best.0 .0, v.0)),
-                    F64x8(_mm512_mask_blend_pd(lower, best.1 .0, index.0)),
-                )
-            }
-        }
         x86_lanes!(
             F64x8,
             f64,
@@ -271,7 +277,9 @@ mod x86 {
             _mm512_add_pd,
             _mm512_sub_pd,
             _mm512_fmadd_pd,
-            _mm512_storeu_pd
+            _mm512_storeu_pd,
+            _mm512_cmp_pd_mask,
+            |m, a, b| _mm512_mask_blend_pd(m, a, b)
         );
     }
 
@@ -302,17 +310,6 @@ mod x86 {
                 F32x16(_mm512_castpd_ps(both))
             }
         }
-        #[inline(always)]
-        unsafe fn lower(best: (Self, Self), v: Self, index: Self) -> (Self, Self) {
-            // SAFETY: AVX-512F, enabled by the caller.
-            unsafe {
-                let lower = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v.0, best.0 .0);
-                (
-                    F32x16(_mm512_mask_blend_ps(lower, best.0 .0, v.0)),
-                    F32x16(_mm512_mask_blend_ps(lower, best.1 .0, index.0)),
-                )
-            }
-        }
         x86_lanes!(
             F32x16,
             f32,
@@ -320,7 +317,9 @@ mod x86 {
             _mm512_add_ps,
             _mm512_sub_ps,
             _mm512_fmadd_ps,
-            _mm512_storeu_ps
+            _mm512_storeu_ps,
+            _mm512_cmp_ps_mask,
+            |m, a, b| _mm512_mask_blend_ps(m, a, b)
         );
     }
 
@@ -341,17 +340,6 @@ mod x86 {
                 F64x4(_mm256_sub_pd(v, _mm256_set1_pd(shift)))
             }
         }
-        #[inline(always)]
-        unsafe fn lower(best: (Self, Self), v: Self, index: Self) -> (Self, Self) {
-            // SAFETY: AVX2, enabled by the caller.
-            unsafe {
-                let lower = _mm256_cmp_pd::<_CMP_LT_OQ>(v.0, best.0 .0);
-                (
-                    F64x4(_mm256_blendv_pd(best.0 .0, v.0, lower)),
-                    F64x4(_mm256_blendv_pd(best.1 .0, index.0, lower)),
-                )
-            }
-        }
         x86_lanes!(
             F64x4,
             f64,
@@ -359,7 +347,9 @@ mod x86 {
             _mm256_add_pd,
             _mm256_sub_pd,
             _mm256_fmadd_pd,
-            _mm256_storeu_pd
+            _mm256_storeu_pd,
+            _mm256_cmp_pd,
+            |m, a, b| _mm256_blendv_pd(a, b, m)
         );
     }
 
@@ -387,17 +377,6 @@ mod x86 {
                 F32x8(_mm256_set_m128(high, low))
             }
         }
-        #[inline(always)]
-        unsafe fn lower(best: (Self, Self), v: Self, index: Self) -> (Self, Self) {
-            // SAFETY: AVX2, enabled by the caller.
-            unsafe {
-                let lower = _mm256_cmp_ps::<_CMP_LT_OQ>(v.0, best.0 .0);
-                (
-                    F32x8(_mm256_blendv_ps(best.0 .0, v.0, lower)),
-                    F32x8(_mm256_blendv_ps(best.1 .0, index.0, lower)),
-                )
-            }
-        }
         x86_lanes!(
             F32x8,
             f32,
@@ -405,7 +384,9 @@ mod x86 {
             _mm256_add_ps,
             _mm256_sub_ps,
             _mm256_fmadd_ps,
-            _mm256_storeu_ps
+            _mm256_storeu_ps,
+            _mm256_cmp_ps,
+            |m, a, b| _mm256_blendv_ps(a, b, m)
         );
     }
 }
