@@ -373,7 +373,9 @@ fn accumulate<T: Lane>(
     }
 }
 
-/// `sums += w * (x - shift)` (`x` centred as the kernel centres it), in
+/// `sums += w * (x - shift)` in `f64` (an `f32` row is widened first, so
+/// its centred values are not rounded to `f32` here as in the kernel: the
+/// sums of a stretch are those of the same rows centred in `f64`), in
 /// pieces of 8 loaded whole before they are stored, so that the compiler
 /// needs no overlap checks and uses whole vectors. `w = 1` is not
 /// multiplied (same numbers).
@@ -381,7 +383,7 @@ fn accumulate<T: Lane>(
 fn add_centred<T: Lane>(sums: &mut [f64], x: &[T], shift: &[f64], w: f64) {
     const PIECE: usize = 8;
     let scaled = |xv: T, s: f64| {
-        let v: f64 = xv.centred(s).into();
+        let v = Into::<f64>::into(xv) - s;
         if w == 1.0 {
             v
         } else {
