@@ -1,6 +1,6 @@
 //! One assignment pass: every row goes to its nearest centre, and each
 //! chunk of rows sums its rows per cluster. Chunks run in parallel but are
-//! merged in chunk order ([`fold_chunks`]), so the sums are bitwise the same
+//! merged in chunk order ([`fold_chunks`](super::prepare::fold_chunks)), so the sums are bitwise the same
 //! for any number of threads. No label is kept per row: a pass holds one
 //! window of per-chunk sums, whatever the number of rows.
 

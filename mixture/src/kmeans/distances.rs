@@ -15,7 +15,7 @@
 //! sequence, so a row is at distance 0 from itself. The
 //! minimum over centres runs in index order keeping the first, so every
 //! level gives bitwise the same numbers and labels. The path follows the
-//! crate's [`simd`](crate::simd) level.
+//! crate's [`simd`] level.
 //!
 //! Work per row for `k` centres of `d` features (`k` rounded up to a
 //! multiple of `TILE`): `d` subtractions to centre, `2 d` flops for

@@ -291,7 +291,7 @@ mod x86 {
         fn offsets(d: usize) -> ([i64; 8], i64) {
             (offsets8(d), 8 * d as i64)
         }
-        /// Centred in `f64`, 8 rows at a time, as [`Lane::centred`].
+        /// Centred in `f64`, 8 rows at a time, as [`Lane::centred`](super::Lane::centred).
         #[inline(always)]
         unsafe fn column(x: *const f32, (offsets, half): ([i64; 8], i64), shift: f64) -> Self {
             // SAFETY: the caller makes `x[r * d]` readable for r < 16 and
@@ -362,7 +362,7 @@ mod x86 {
             let d = i32::try_from(d).expect("fewer than 2^28 features");
             std::array::from_fn(|r| r as i32 * d)
         }
-        /// Centred in `f64`, 4 rows at a time, as [`Lane::centred`].
+        /// Centred in `f64`, 4 rows at a time, as [`Lane::centred`](super::Lane::centred).
         #[inline(always)]
         unsafe fn column(x: *const f32, offsets: [i32; 8], shift: f64) -> Self {
             // SAFETY: the caller makes `x[r * d]` readable for r < 8 and enables AVX2.

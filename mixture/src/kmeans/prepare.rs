@@ -1,8 +1,11 @@
-//! The data as the kernels read it, one chunk at a time: each chunk is
-//! copied into a per-thread scratch as it is read, centred (squared
-//! Euclidean) or scaled to unit rows (cosine), with its squared row norms.
-//! The data itself is never copied whole, so a memory-mapped file or a
-//! user's [`RowSource`](crate::RowSource) costs only the scratch.
+//! The data as the kernels read it, one chunk at a time. The Lloyd pass
+//! hands the rows of `f64` or `f32` data to the kernel as read
+//! ([`RawChunk::raw_rows`]), and the kernel centres them as it loads them;
+//! other passes, cosine rows and batches in memory use chunks copied into a
+//! per-thread scratch, centred (squared Euclidean) or scaled to unit rows
+//! (cosine), with their squared row norms. The data itself is never copied
+//! whole, so a memory-mapped file or a user's
+//! [`RowSource`](crate::RowSource) costs at most the scratch.
 //!
 //! Centring keeps `||x||^2 - 2 x.c + ||c||^2` accurate when the data sit far
 //! from the origin; it moves every distance by nothing.
