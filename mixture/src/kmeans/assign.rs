@@ -1,13 +1,14 @@
 //! One assignment pass: every row goes to its nearest centre, and each
 //! chunk of rows sums its rows per cluster. Chunks run in parallel but are
-//! merged in chunk order ([`fold_chunks`]), so the sums are bitwise the same
+//! merged in chunk order ([`fold_chunks`](super::prepare::fold_chunks)), so the sums are bitwise the same
 //! for any number of threads. No label is kept per row: a pass holds one
 //! window of per-chunk sums, whatever the number of rows.
 
-use super::distances::{nearest32_at, nearest_at, Lane, PackedCentres};
+use super::distances::{nearest_at, PackedCentres, Vectors};
+use super::lanes::Lane;
 use super::params::Distance;
 use super::prepare::{
-    chunk_rows, fold_raw_chunks, Chunks, Prepare, Prepared, RawChunk, Read, WINDOW,
+    chunk_rows, fold_raw_chunks, Chunks, Prepare, Prepared, RawChunk, RawRows, Read, WINDOW,
 };
 use crate::distributed::{tree_sum, Shard};
 use crate::simd::{self, Kernel, Level};
@@ -18,9 +19,9 @@ const STRETCH: usize = 256;
 
 /// Rows prepared and then assigned at once: about 4 KiB of values, so that
 /// reading the next rows (prefetched one stretch ahead) overlaps the work on
-/// these; a multiple of the 8-row blocks of the kernels.
+/// these; a multiple of the blocks of the kernels (at most 16 rows).
 fn stretch_rows(d: usize) -> usize {
-    (512 / d.max(1)).clamp(8, STRETCH) / 8 * 8
+    (512 / d.max(1)).clamp(16, STRETCH) / 16 * 16
 }
 
 /// Per-cluster weighted sums of rows and of weights, and the weighted
@@ -220,11 +221,13 @@ impl Kernel for AssignChunk<'_, '_> {
 
 /// Assigns the rows of one chunk and sums them into `part`.
 ///
-/// Per row, besides the `2 k d + 2 k` flops of [`nearest_at`]: `2 d` for
-/// the weighted sum into the row's cluster and 5 for the inertia and the
-/// weight. Bytes moved from memory per row: the `8 d` of data (`4 d` for
-/// `f32` data) and 8 of weight when there are weights; the prepared copy,
-/// its squared norms and the kernel's output stay in L2.
+/// Per row, besides the work of [`nearest_at`] (which centres the row and
+/// sums its squared norm as it loads it): `d` subtractions to centre it
+/// again and `2 d` flops for the weighted sum into the row's cluster, 5 for
+/// the inertia and the weight. Bytes moved from memory per row: the `8 d`
+/// of data (`4 d` for `f32` data), read once by the kernel (the second
+/// read finds the stretch in L1), and 8 of weight when there are weights.
+/// Cosine rows and rows in memory go through a prepared copy first.
 #[inline(always)]
 fn assign_chunk(
     level: Level,
@@ -237,60 +240,169 @@ fn assign_chunk(
     let d = centres.d();
     part.clear();
     let mut inertia = 0.0;
+    let mut sums = (part, &mut inertia, scale);
     // Kernel output for a stretch of rows, on the stack.
-    let mut labels = [0usize; STRETCH];
-    let mut values = [0.0; STRETCH];
-    let mut values32 = [0.0f32; STRETCH];
+    let (mut out, mut out32) = (Outputs::<f64>::new(), Outputs::<f32>::new());
+    let zero = vec![0.0; d];
     let (n, stretch) = (chunk.len(), stretch_rows(d));
     for first in (0..n).step_by(stretch) {
         let range = first..(first + stretch).min(n);
-        let m = range.len();
-        if chunk.is_f32() {
-            if let Some(rows) = chunk.prepare32(range.clone(), space) {
-                nearest32_at(level, rows.x, centres, &mut labels[..m], &mut values32[..m]);
-                let rows = (rows.x, rows.sq_norms, rows.weights);
-                accumulate(
-                    rows,
-                    &labels[..m],
-                    &values32[..m],
-                    scale,
-                    part,
-                    &mut inertia,
-                );
+        let weights = chunk.weights(range.clone());
+        let overflow = |i| MixtureError::Overflow {
+            what: "data",
+            row: chunk.start() + first + i,
+        };
+        let shift = chunk.shift();
+        match chunk.raw_rows(range.clone()) {
+            Some(RawRows::F64(x)) => {
+                let rows = Stretch { x, shift, weights };
+                out.assign(level, rows, centres, &mut sums)
+                    .map_err(overflow)?;
                 continue;
             }
+            Some(RawRows::F32(x)) => {
+                // A squared norm that overflows f32: the stretch in f64 below.
+                let rows = Stretch { x, shift, weights };
+                if out32.assign(level, rows, centres, &mut sums).is_ok() {
+                    continue;
+                }
+            }
+            None => {}
         }
-        let rows = chunk.prepare(range, space)?;
-        nearest_at(level, rows.x, centres, &mut labels[..m], &mut values[..m]);
-        let rows = (rows.x, rows.sq_norms, rows.weights);
-        accumulate(rows, &labels[..m], &values[..m], scale, part, &mut inertia);
+        let x = chunk.prepare(range, space)?.x;
+        let rows = Stretch {
+            x,
+            shift: &zero,
+            weights,
+        };
+        out.assign(level, rows, centres, &mut sums)
+            .map_err(overflow)?;
     }
-    part.inertia = inertia;
+    let (part, inertia, _) = sums;
+    part.inertia = *inertia;
     Ok(())
 }
 
-/// Adds prepared rows (values, squared norms, weights) to the sums of
-/// their nearest centres (`labels`, `values` from the kernel) in `f64`,
-/// and their weighted distances to them to `inertia`, row after row.
+/// What the kernel writes for a stretch of rows: labels, `v` values and
+/// squared norms, in `T`.
+struct Outputs<T> {
+    labels: [usize; STRETCH],
+    values: [T; STRETCH],
+    sq_norms: [T; STRETCH],
+}
+
+/// Per-cluster sums, the inertia they go with and the distance's scale.
+type Sums<'p> = (&'p mut ClusterSums, &'p mut f64, f64);
+
+impl<T: Vectors> Outputs<T> {
+    fn new() -> Self {
+        Self {
+            labels: [0; STRETCH],
+            values: [T::ZERO; STRETCH],
+            sq_norms: [T::ZERO; STRETCH],
+        }
+    }
+
+    /// Assigns the rows of a stretch to their nearest centres and adds them
+    /// to `sums`; `Err(i)` (nothing added) when row `i`'s squared norm
+    /// overflows `T`.
+    #[inline(always)]
+    fn assign(
+        &mut self,
+        level: Level,
+        rows: Stretch<T>,
+        centres: &PackedCentres,
+        (part, inertia, scale): &mut Sums,
+    ) -> Result<(), usize> {
+        let m = rows.x.len() / rows.shift.len();
+        let (labels, values) = (&mut self.labels[..m], &mut self.values[..m]);
+        let sq_norms = &mut self.sq_norms[..m];
+        nearest_at(level, rows.x, rows.shift, centres, labels, values, sq_norms);
+        if let Some(i) = sq_norms.iter().position(|&s| !s.into().is_finite()) {
+            return Err(i);
+        }
+        accumulate(rows, sq_norms, labels, values, *scale, part, inertia);
+        Ok(())
+    }
+}
+
+/// Rows of a stretch.
+struct Stretch<'a, T> {
+    /// Values as read.
+    x: &'a [T],
+    /// What they are centred by.
+    shift: &'a [f64],
+    /// Their weights (`None`: all 1).
+    weights: Option<&'a [f64]>,
+}
+
+/// Adds the rows of a stretch to the sums of their nearest centres
+/// (`labels`, `values`, `sq_norms` from the kernel) in `f64`, and their
+/// weighted distances to them to `inertia`, row after row.
 #[inline(always)]
-fn accumulate<T: Lane + Into<f64>>(
-    (x, sq_norms, weights): (&[T], &[T], Option<&[f64]>),
+fn accumulate<T: Lane>(
+    rows: Stretch<T>,
+    sq_norms: &[T],
     labels: &[usize],
     values: &[T],
     scale: f64,
     part: &mut ClusterSums,
     inertia: &mut f64,
 ) {
-    let d = x.len() / labels.len().max(1);
-    for (r, ((xi, &label), &v)) in x.chunks_exact(d).zip(labels).zip(values).enumerate() {
-        let w = weights.map_or(1.0, |w| w[r]);
-        let dist: f64 = (sq_norms[r] + v).into();
-        *inertia += w * (dist.max(0.0) * scale);
-        part.weights[label] += w;
-        let sums = &mut part.sums[label * d..(label + 1) * d];
-        for (s, &xv) in sums.iter_mut().zip(xi) {
-            *s += w * xv.into();
+    let Stretch { x, shift, weights } = rows;
+    let d = shift.len();
+    let rows = x.chunks_exact(d).zip(labels).zip(values).zip(sq_norms);
+    match weights {
+        // Weight 1: the same sums without the multiplications by 1.
+        None => {
+            for (((xi, &label), &v), &sq) in rows {
+                let dist: f64 = (sq + v).into();
+                *inertia += dist.max(0.0) * scale;
+                part.weights[label] += 1.0;
+                add_centred(&mut part.sums[label * d..(label + 1) * d], xi, shift, 1.0);
+            }
         }
+        Some(weights) => {
+            for ((((xi, &label), &v), &sq), &w) in rows.zip(weights) {
+                let dist: f64 = (sq + v).into();
+                *inertia += w * (dist.max(0.0) * scale);
+                part.weights[label] += w;
+                add_centred(&mut part.sums[label * d..(label + 1) * d], xi, shift, w);
+            }
+        }
+    }
+}
+
+/// `sums += w * (x - shift)` in `f64` (an `f32` row is widened first, so
+/// its centred values are not rounded to `f32` here as in the kernel: the
+/// sums of a stretch are those of the same rows centred in `f64`), in
+/// pieces of 8 loaded whole before they are stored, so that the compiler
+/// needs no overlap checks and uses whole vectors. `w = 1` is not
+/// multiplied (same numbers).
+#[inline(always)]
+fn add_centred<T: Lane>(sums: &mut [f64], x: &[T], shift: &[f64], w: f64) {
+    const PIECE: usize = 8;
+    let scaled = |xv: T, s: f64| {
+        let v = Into::<f64>::into(xv) - s;
+        if w == 1.0 {
+            v
+        } else {
+            w * v
+        }
+    };
+    let mut sums = sums.chunks_exact_mut(PIECE);
+    let mut x = x.chunks_exact(PIECE);
+    let mut shift = shift.chunks_exact(PIECE);
+    for ((s, x), sh) in (&mut sums).zip(&mut x).zip(&mut shift) {
+        let (x, sh): (&[T; PIECE], &[f64; PIECE]) = (x.try_into().unwrap(), sh.try_into().unwrap());
+        let add: [f64; PIECE] = std::array::from_fn(|i| scaled(x[i], sh[i]));
+        for (s, a) in s.iter_mut().zip(add) {
+            *s += a;
+        }
+    }
+    let rest = sums.into_remainder().iter_mut().zip(x.remainder());
+    for ((s, &xv), &sh) in rest.zip(shift.remainder()) {
+        *s += scaled(xv, sh);
     }
 }
 

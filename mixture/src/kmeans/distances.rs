@@ -4,24 +4,34 @@
 //! v(x, c) = ||c||^2 - 2 x.c        (so ||x - c||^2 = ||x||^2 + v(x, c))
 //! ```
 //!
-//! Centres are packed in tiles of `TILE`, feature-major, so that one load
-//! gives a feature of `TILE` centres. On x86-64 with AVX2, blocks of four
-//! rows run against a whole tile in registers (8 accumulators of 4 lanes)
-//! and the running minimum stays in vector registers. Each `v` is the same
-//! sequence of multiplications and additions (no fused multiply-add) on
-//! every path, so AVX2 and portable code give bitwise the same numbers. The
-//! path follows the crate's [`simd`](crate::simd) level. With AVX-512,
-//! [`nearest`] runs blocks of eight rows against a tile held in one 8-lane
-//! register, twice the work per instruction of AVX2, with the same
-//! operations per lane, so the same bits.
+//! One kernel, written once over [`Lanes`]: a block of rows sits one row
+//! per lane (8 `f64` or 16 `f32` rows with AVX-512, 4 or 8 with AVX2, one
+//! row portably). Each feature of the block is loaded once, straight from
+//! the data, centred in registers (`x - shift`), squared into the rows'
+//! `||x||^2` and kept for the dot products with every centre, which come
+//! as broadcasts from tiles of `TILE` centres. Each `v` and each `||x||^2`
+//! is the same sequence of fused multiply-adds (features in index order)
+//! in every lane type, and [`sq_norm`] and the centres' norms use the same
+//! sequence, so a row is at distance 0 from itself. The
+//! minimum over centres runs in index order keeping the first, so every
+//! level gives bitwise the same numbers and labels. The path follows the
+//! crate's [`simd`] level.
 //!
 //! Work per row for `k` centres of `d` features (`k` rounded up to a
-//! multiple of `TILE`): `2 k d` flops for the dot products, `2 k` for
-//! `||c||^2 - 2 x.c`, and `k` comparisons for the minimum. Bytes moved from
-//! memory: the row's `8 d`; the packed centres (`8 k d + 8 k`) stay in L1.
+//! multiple of `TILE`): `d` subtractions to centre, `2 d` flops for
+//! `||x||^2`, `2 k d` for the dot products (`k d` fused multiply-adds),
+//! `2 k` for `||c||^2 - 2 x.c`,
+//! and `k` comparisons for the minimum. Bytes moved from memory: the row's
+//! `8 d` (`4 d` for `f32`), read once; the packed centres (`8 k d + 8 k`)
+//! stay in L1.
 
-use crate::simd::{self, Level};
+#[cfg(target_arch = "x86_64")]
+use super::lanes::{F32x16, F32x8, F64x4, F64x8};
+use super::lanes::{Lane, Lanes};
+use crate::simd::{self, Kernel, Level};
 use ndarray::ArrayView2;
+use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 
 /// Centres per tile.
 const TILE: usize = 8;
@@ -39,6 +49,10 @@ pub(crate) struct PackedCentres {
     tiles32: Vec<f32>,
     /// `||c||^2` of the rounded centres, in `f32`.
     sq_norms32: Vec<f32>,
+    /// `0, 1, 2...` up to the padded number of centres, as the kernels
+    /// carry indices.
+    indices: Vec<f64>,
+    indices32: Vec<f32>,
 }
 
 impl PackedCentres {
@@ -51,6 +65,8 @@ impl PackedCentres {
             sq_norms: Vec::new(),
             tiles32: Vec::new(),
             sq_norms32: Vec::new(),
+            indices: Vec::new(),
+            indices32: Vec::new(),
         };
         packed.repack(centres);
         packed
@@ -80,16 +96,8 @@ impl PackedCentres {
         for (c, row) in centres.rows().into_iter().enumerate() {
             self.sq_norms32[c] = sq_norm(row.iter().map(|&v| v as f32));
         }
-    }
-
-    /// The packed centres and their squared norms.
-    fn f64s(&self) -> (&[f64], &[f64]) {
-        (&self.tiles, &self.sq_norms)
-    }
-
-    /// The packed centres and their squared norms, rounded to `f32`.
-    fn f32s(&self) -> (&[f32], &[f32]) {
-        (&self.tiles32, &self.sq_norms32)
+        self.indices = (0..n_tiles * TILE).map(f64::index).collect();
+        self.indices32 = (0..n_tiles * TILE).map(f32::index).collect();
     }
 
     /// Number of centres.
@@ -107,177 +115,411 @@ impl PackedCentres {
 /// that `v(x, x) = -||x||^2` exactly and a row is at distance 0 from itself.
 pub(crate) fn sq_norm<T: Lane>(x: impl IntoIterator<Item = impl std::borrow::Borrow<T>>) -> T {
     x.into_iter()
-        .fold(T::ZERO, |acc, v| acc + *v.borrow() * *v.borrow())
+        .fold(T::ZERO, |acc, v| v.borrow().mul_add(*v.borrow(), acc))
 }
 
-/// Rows whose squared norms [`sq_norms_of_rows`] sums together.
-pub(crate) const NORM_ROWS: usize = 8;
-
-/// `sq[i] = ||x_i||^2` for the rows of `x` (`d` columns), each summed in
-/// index order (as [`sq_norm`]) but [`NORM_ROWS`] rows at once, in vector
-/// lanes with AVX-512 (a gather per feature) and interleaved otherwise, so
-/// that the rows do not wait on one another.
-pub(crate) fn sq_norms_of_rows(x: &[f64], d: usize, sq: &mut [f64]) {
-    sq_norms_at(simd::level(), x, d, sq)
-}
-
-/// [`sq_norms_of_rows`] for `f32` rows, summed in `f32`.
-pub(crate) fn sq_norms32_of_rows(x: &[f32], d: usize, sq: &mut [f32]) {
-    sq_norms32_at(simd::level(), x, d, sq)
-}
-
-/// [`sq_norms32_of_rows`] on the path for `level`.
-fn sq_norms32_at(level: Level, x: &[f32], d: usize, sq: &mut [f32]) {
-    assert_eq!(x.len(), sq.len() * d);
+/// The numbers of `f64` and `f32` rows, with the lane types each level
+/// runs them in.
+pub(crate) trait Vectors: Lane + Lanes<Elem = Self> {
+    /// Rows in an AVX-512 register.
     #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx512 {
-        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
-        // lengths were checked just above.
-        return unsafe { avx512::sq_norms32(x, d, sq) };
-    }
+    type Avx512: Lanes<Elem = Self>;
+    /// Rows in an AVX2 register.
     #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
-        // the lengths were checked just above.
-        return unsafe { avx2::sq_norms32(x, d, sq) };
-    }
-    let _ = level;
-    sq_norms_interleaved(x, d, sq)
+    type Avx2: Lanes<Elem = Self>;
+    /// The packed centres and their squared norms in this type.
+    fn packed(centres: &PackedCentres) -> (&[Self], &[Self]);
+    /// The centres' indices in this type.
+    fn indices(centres: &PackedCentres) -> &[Self];
 }
 
-/// [`sq_norms_of_rows`] on the path for `level`.
-fn sq_norms_at(level: Level, x: &[f64], d: usize, sq: &mut [f64]) {
-    assert_eq!(x.len(), sq.len() * d);
+impl Vectors for f64 {
     #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx512 {
-        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
-        // lengths were checked just above.
-        return unsafe { avx512::sq_norms(x, d, sq) };
-    }
+    type Avx512 = F64x8;
     #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
-        // the lengths were checked just above.
-        return unsafe { avx2::sq_norms(x, d, sq) };
+    type Avx2 = F64x4;
+    fn packed(centres: &PackedCentres) -> (&[f64], &[f64]) {
+        (&centres.tiles, &centres.sq_norms)
     }
-    let _ = level;
-    sq_norms_interleaved(x, d, sq)
+    fn indices(centres: &PackedCentres) -> &[f64] {
+        &centres.indices
+    }
 }
 
-/// [`sq_norms_of_rows`] with the sums of [`NORM_ROWS`] rows interleaved.
+impl Vectors for f32 {
+    #[cfg(target_arch = "x86_64")]
+    type Avx512 = F32x16;
+    #[cfg(target_arch = "x86_64")]
+    type Avx2 = F32x8;
+    fn packed(centres: &PackedCentres) -> (&[f32], &[f32]) {
+        (&centres.tiles32, &centres.sq_norms32)
+    }
+    fn indices(centres: &PackedCentres) -> &[f32] {
+        &centres.indices32
+    }
+}
+
+/// A kernel over blocks of rows, run with one lane type.
+trait LanesJob<T: Vectors> {
+    type Output;
+    /// Runs the job with rows in lanes of `V`.
+    ///
+    /// # Safety
+    /// The CPU must have the instructions of `V`, and they must be enabled.
+    unsafe fn run<V: Lanes<Elem = T>>(self) -> Self::Output;
+}
+
+/// `job` with the lane type of `level`, compiled for `level`.
+fn run_at<T: Vectors, J: LanesJob<T>>(level: Level, job: J) -> J::Output {
+    /// `J` with lanes `V` as a [`Kernel`].
+    struct OnLanes<V, J>(J, PhantomData<V>);
+    impl<T: Vectors, V: Lanes<Elem = T>, J: LanesJob<T>> Kernel for OnLanes<V, J> {
+        type Output = J::Output;
+        #[inline(always)]
+        fn run(self) -> J::Output {
+            // SAFETY: `run_at` only pairs `V` with a level that has its
+            // instructions, and `dispatch` enables them.
+            unsafe { self.0.run::<V>() }
+        }
+    }
+    match level {
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => simd::dispatch(level, OnLanes::<T::Avx512, J>(job, PhantomData)),
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => simd::dispatch(level, OnLanes::<T::Avx2, J>(job, PhantomData)),
+        _ => simd::dispatch(Level::Scalar, OnLanes::<T, J>(job, PhantomData)),
+    }
+}
+
+/// Most features whose centred columns a kernel keeps on the stack.
+const STACK_FEATURES: usize = 64;
+
+/// Room for the `d` centred columns of a block, on the stack up to
+/// [`STACK_FEATURES`]. (Not a closure: a closure would not get the kernel's
+/// target features, and the intrinsics in it would not be inlined.)
+struct Columns<V> {
+    stack: [MaybeUninit<V>; STACK_FEATURES],
+    heap: Vec<MaybeUninit<V>>,
+    d: usize,
+}
+
+impl<V: Lanes> Columns<V> {
+    #[inline(always)]
+    fn new(d: usize) -> Self {
+        let heap = if d > STACK_FEATURES {
+            (0..d).map(|_| MaybeUninit::uninit()).collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            stack: [const { MaybeUninit::uninit() }; STACK_FEATURES],
+            heap,
+            d,
+        }
+    }
+
+    #[inline(always)]
+    fn get(&mut self) -> &mut [MaybeUninit<V>] {
+        if self.d <= STACK_FEATURES {
+            &mut self.stack[..self.d]
+        } else {
+            &mut self.heap
+        }
+    }
+}
+
+/// Loads the `V::N` rows of `block` feature by feature, centred by
+/// `shift`, into `cols`; returns their squared norms (index order) and the
+/// columns.
+///
+/// # Safety
+/// `V`'s instructions must be enabled.
 #[inline(always)]
-pub(crate) fn sq_norms_interleaved<T: Lane>(x: &[T], d: usize, sq: &mut [T]) {
-    for (x, sq) in x.chunks(NORM_ROWS * d).zip(sq.chunks_mut(NORM_ROWS)) {
-        let mut acc = [T::ZERO; NORM_ROWS];
-        let rows = sq.len();
-        for j in 0..d {
-            for (r, a) in acc.iter_mut().enumerate().take(rows) {
-                let v = x[r * d + j];
-                *a = *a + v * v;
+unsafe fn columns<'c, V: Lanes>(
+    block: &[V::Elem],
+    offsets: V::Offsets,
+    shift: &[f64],
+    cols: &'c mut [MaybeUninit<V>],
+) -> (V, &'c [V]) {
+    let d = cols.len();
+    assert!(block.len() >= (V::N - 1) * d + d && shift.len() == d);
+    // SAFETY: lane r of feature j reads block[r * d + j], inside the
+    // assert; every column is written before the slice of them is made.
+    unsafe {
+        let mut norm = V::splat(V::Elem::ZERO);
+        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate() {
+            let c = V::column(block.as_ptr().add(j), offsets, s);
+            col.write(c);
+            norm = c.mul_add(c, norm);
+        }
+        (
+            norm,
+            std::slice::from_raw_parts(cols.as_ptr().cast::<V>(), d),
+        )
+    }
+}
+
+/// What is done with the values `v(x_r, c)` of a block of rows.
+trait TileSink<V> {
+    /// Takes `v[g][q] = v(x_r, c)` (row r in lane r) for the centres
+    /// `c = first + g * TILE + q`, in index order from call to call.
+    ///
+    /// # Safety
+    /// `V`'s instructions must be enabled.
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]);
+}
+
+/// Gives `sink` the values of the rows in the lanes of `cols` for every
+/// centre (`tiles`, `norms` packed as [`PackedCentres`]), two tiles at a
+/// time: 16 independent sums keep both vector units busy.
+///
+/// # Safety
+/// `V`'s instructions must be enabled.
+#[inline(always)]
+unsafe fn all_tiles<V: Lanes>(
+    cols: &[V],
+    (tiles, norms): (&[V::Elem], &[V::Elem]),
+    sink: &mut impl TileSink<V>,
+) {
+    let d = cols.len();
+    let n_tiles = norms.len() / TILE;
+    let mut t = 0;
+    // SAFETY: the caller's contract; tiles t and t + 1 exist.
+    unsafe {
+        while t + 2 <= n_tiles {
+            let v = tile_values::<V, 2>(cols, &tiles[t * d * TILE..], &norms[t * TILE..]);
+            sink.take(t * TILE, &v);
+            t += 2;
+        }
+        if t < n_tiles {
+            let v = tile_values::<V, 1>(cols, &tiles[t * d * TILE..], &norms[t * TILE..]);
+            sink.take(t * TILE, &v);
+        }
+    }
+}
+
+/// `v(x_r, c)` of the rows in the lanes of `cols` for the centres of the
+/// `G` tiles at the start of `tiles` (`d x TILE` values each) and `norms`
+/// (their `||c||^2`).
+///
+/// # Safety
+/// `V`'s instructions must be enabled.
+#[inline(always)]
+unsafe fn tile_values<V: Lanes, const G: usize>(
+    cols: &[V],
+    tiles: &[V::Elem],
+    norms: &[V::Elem],
+) -> [[V; TILE]; G] {
+    let d = cols.len();
+    assert!(tiles.len() >= G * d * TILE && norms.len() >= G * TILE);
+    // SAFETY: arithmetic, with `V`'s instructions enabled by the caller, and
+    // reads inside the assert.
+    unsafe {
+        let c = tiles.as_ptr();
+        let mut acc = [[V::splat(V::Elem::ZERO); TILE]; G];
+        for (j, col) in cols.iter().enumerate() {
+            for (g, acc) in acc.iter_mut().enumerate() {
+                for (q, a) in acc.iter_mut().enumerate() {
+                    let cq = *c.add((g * d + j) * TILE + q);
+                    *a = col.mul_add(V::splat(cq), *a);
+                }
             }
         }
-        sq.copy_from_slice(&acc[..rows]);
+        for (g, acc) in acc.iter_mut().enumerate() {
+            for (q, a) in acc.iter_mut().enumerate() {
+                *a = V::splat(norms[g * TILE + q]).sub(a.add(*a));
+            }
+        }
+        acc
     }
 }
 
-/// A number the kernels compute in: `f64`, or `f32` for `f32` data.
-pub(crate) trait Lane:
-    Copy
-    + PartialOrd
-    + std::ops::Add<Output = Self>
-    + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self>
-{
-    const ZERO: Self;
-    const INFINITY: Self;
+/// The running first minimum of a block: value and index per lane.
+/// (`indices[c]`: centre `c`'s index as a number, loaded rather than
+/// converted and broadcast for every block.)
+struct Lowest<'a, V: Lanes> {
+    value: V,
+    index: V,
+    indices: &'a [V::Elem],
 }
 
-impl Lane for f64 {
-    const ZERO: Self = 0.0;
-    const INFINITY: Self = f64::INFINITY;
+impl<V: Lanes> TileSink<V> for Lowest<'_, V> {
+    #[inline(always)]
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            // The first minimum of each tile on its own (the tiles' chains of
+            // comparisons do not wait on one another), then tile after tile
+            // against the running one, a strictly lower value winning: the
+            // first minimum over all centres in index order.
+            let none = (V::splat(V::Elem::INFINITY), V::splat(V::Elem::ZERO));
+            let mut tile = [none; G];
+            for (g, (lowest, v)) in tile.iter_mut().zip(v).enumerate() {
+                for (q, &vq) in v.iter().enumerate() {
+                    let index = V::splat(self.indices[first + g * TILE + q]);
+                    *lowest = V::lower(*lowest, vq, index);
+                }
+            }
+            for (value, index) in tile {
+                (self.value, self.index) = V::lower((self.value, self.index), value, index);
+            }
+        }
+    }
 }
 
-impl Lane for f32 {
-    const ZERO: Self = 0.0;
-    const INFINITY: Self = f32::INFINITY;
+/// Values of a block of `V::N` rows from row `b`, into `out` (`k` per row).
+struct Store<'a> {
+    out: &'a mut [f64],
+    b: usize,
+    k: usize,
 }
 
-/// Writes, for each row `i` of `rows` (row-major, `d` columns), its nearest
-/// centre (lowest index on ties) into `labels[i]` and `v(x_i, c)` for that
-/// centre into `values[i]`.
-#[inline]
+impl<V: Lanes<Elem = f64>> TileSink<V> for Store<'_> {
+    #[inline(always)]
+    unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
+        for (g, v) in v.iter().enumerate() {
+            let first = first + g * TILE;
+            for (q, vq) in v.iter().enumerate().take(self.k.saturating_sub(first)) {
+                let mut lanes = [0.0; MAX_LANES];
+                // SAFETY: the caller's contract; N lanes into N values.
+                unsafe { vq.store(lanes[..V::N].as_mut_ptr()) };
+                for (p, &value) in lanes[..V::N].iter().enumerate() {
+                    self.out[(self.b + p) * self.k + first + q] = value;
+                }
+            }
+        }
+    }
+}
+
+/// Writes, for each row `i` of `rows` (row-major, `d` columns, as read),
+/// centred by `shift`: its nearest centre (lowest index on ties) into
+/// `labels[i]`, `v(x_i, c)` for that centre into `values[i]` and its
+/// squared norm into `sq_norms[i]`. `f32` rows run against the centres
+/// rounded to `f32`, in `f32`.
+///
+/// # Panics
+/// When `rows` does not hold `labels.len()` rows of `centres.d()` values,
+/// `shift` is not `d` long or `values`, `sq_norms` are not as long as
+/// `labels` (a programming error).
+#[track_caller]
+pub(crate) fn nearest_at<T: Vectors>(
+    level: Level,
+    rows: &[T],
+    shift: &[f64],
+    centres: &PackedCentres,
+    labels: &mut [usize],
+    values: &mut [T],
+    sq_norms: &mut [T],
+) {
+    assert_eq!(rows.len(), labels.len() * centres.d);
+    assert_eq!(shift.len(), centres.d);
+    assert_eq!(labels.len(), values.len());
+    assert_eq!(labels.len(), sq_norms.len());
+    let job = Nearest {
+        rows,
+        shift,
+        centres: T::packed(centres),
+        indices: T::indices(centres),
+        labels,
+        values,
+        sq_norms,
+    };
+    run_at(level, job)
+}
+
+/// [`nearest_at`] for rows prepared already (no shift), on this host's level.
 pub(crate) fn nearest(
     rows: &[f64],
     centres: &PackedCentres,
     labels: &mut [usize],
     values: &mut [f64],
 ) {
-    nearest_at(simd::level(), rows, centres, labels, values)
+    let mut sq_norms = vec![0.0; labels.len()];
+    let zero = vec![0.0; centres.d];
+    nearest_at(
+        simd::level(),
+        rows,
+        &zero,
+        centres,
+        labels,
+        values,
+        &mut sq_norms,
+    )
 }
 
-/// [`nearest`] on the path for `level`.
-///
-/// # Panics
-/// When `rows` does not hold `labels.len()` rows of `centres.d()` values or
-/// `values` is not as long as `labels` (a programming error).
-#[track_caller]
-pub(crate) fn nearest_at(
-    level: Level,
-    rows: &[f64],
-    centres: &PackedCentres,
-    labels: &mut [usize],
-    values: &mut [f64],
-) {
-    assert_eq!(rows.len(), labels.len() * centres.d);
-    assert_eq!(labels.len(), values.len());
-    #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx512 {
-        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
-        // lengths were checked just above.
-        return unsafe { avx512::nearest(rows, centres, labels, values) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
-        // the lengths were checked just above.
-        return unsafe { avx2::nearest(rows, centres, labels, values) };
-    }
-    let _ = level;
-    nearest_rows(rows, centres.f64s(), centres.d, labels, values)
+/// The arguments of [`nearest_at`].
+struct Nearest<'a, T> {
+    rows: &'a [T],
+    shift: &'a [f64],
+    centres: (&'a [T], &'a [T]),
+    indices: &'a [T],
+    labels: &'a mut [usize],
+    values: &'a mut [T],
+    sq_norms: &'a mut [T],
 }
 
-/// [`nearest_at`] for `f32` rows against the centres rounded to `f32`:
-/// `v` in `f32`, with the same operations per lane on every path.
-///
-/// # Panics
-/// As [`nearest_at`].
-#[track_caller]
-pub(crate) fn nearest32_at(
-    level: Level,
-    rows: &[f32],
-    centres: &PackedCentres,
-    labels: &mut [usize],
-    values: &mut [f32],
-) {
-    assert_eq!(rows.len(), labels.len() * centres.d);
-    assert_eq!(labels.len(), values.len());
-    #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx512 {
-        // SAFETY: a level of AVX-512 is only made on a CPU that has it; the
-        // lengths were checked just above.
-        return unsafe { avx512_f32::nearest(rows, centres, labels, values) };
+impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    unsafe fn run<V: Lanes<Elem = T>>(self) {
+        let Self {
+            rows,
+            shift,
+            centres: (tiles, norms),
+            indices,
+            labels,
+            values,
+            sq_norms,
+        } = self;
+        let d = shift.len();
+        let full = labels.len() / V::N * V::N;
+        let offsets = V::offsets(d);
+        let mut space = Columns::<V>::new(d);
+        {
+            for b in (0..full).step_by(V::N) {
+                prefetch_ahead(rows, b / V::N, V::N * d);
+                // SAFETY: `V`'s instructions are enabled (the contract of
+                // `run`); the stores write N values from b < full.
+                unsafe {
+                    let (norm, cols) = columns(&rows[b * d..], offsets, shift, space.get());
+                    let mut best = Lowest {
+                        value: V::splat(T::INFINITY),
+                        index: V::splat(T::ZERO),
+                        indices,
+                    };
+                    all_tiles(cols, (tiles, norms), &mut best);
+                    best.value.store(values[b..b + V::N].as_mut_ptr());
+                    norm.store(sq_norms[b..b + V::N].as_mut_ptr());
+                    let mut index = [T::ZERO; MAX_LANES];
+                    best.index.store(index[..V::N].as_mut_ptr());
+                    for (label, &i) in labels[b..b + V::N].iter_mut().zip(&index) {
+                        // SAFETY: the lanes hold entries of `indices`, made by `index`.
+                        *label = i.to_index();
+                    }
+                }
+            }
+        }
+        if full < labels.len() {
+            let tail = Nearest {
+                rows: &rows[full * d..],
+                shift,
+                centres: (tiles, norms),
+                indices,
+                labels: &mut labels[full..],
+                values: &mut values[full..],
+                sq_norms: &mut sq_norms[full..],
+            };
+            // SAFETY: portable lanes.
+            unsafe { tail.run::<T>() }
+        }
     }
-    #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
-        // the lengths were checked just above.
-        return unsafe { avx2_f32::nearest(rows, centres, labels, values) };
-    }
-    let _ = level;
-    nearest_rows(rows, centres.f32s(), centres.d, labels, values)
 }
 
-/// Writes `v(x_i, c)` for every row `i` and centre `c` into `out[i * k + c]`.
+/// Most rows in one register.
+const MAX_LANES: usize = 16;
+
+/// Writes `v(x_i, c)` for every row `i` (prepared) and centre `c` into `out[i * k + c]`.
 pub(crate) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
     all_centres_at(simd::level(), rows, centres, out)
 }
@@ -291,78 +533,127 @@ pub(crate) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]
 fn all_centres_at(level: Level, rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
     assert_eq!(out.len() % centres.k, 0);
     assert_eq!(rows.len(), out.len() / centres.k * centres.d);
-    #[cfg(target_arch = "x86_64")]
-    if level >= Level::Avx2 {
-        // SAFETY: a level of AVX2 or above is only made on a CPU that has it;
-        // the lengths were checked just above.
-        return unsafe { avx2::all_centres(rows, centres, out) };
-    }
-    let _ = level;
-    all_centres_rows(rows, centres, out)
+    let job = AllCentres {
+        rows,
+        shift: &vec![0.0; centres.d],
+        centres: f64::packed(centres),
+        k: centres.k,
+        out,
+    };
+    run_at(level, job)
 }
 
-/// [`all_centres`] one row at a time, portable.
-#[inline(always)]
-fn all_centres_rows(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
-    let (d, k) = (centres.d, centres.k);
-    let packed = (&centres.tiles[..], &centres.sq_norms[..]);
-    for (row, out) in rows.chunks_exact(d).zip(out.chunks_exact_mut(k)) {
-        row_against_tiles(row, packed, |t, v| {
-            let lanes = TILE.min(k - t * TILE);
-            out[t * TILE..t * TILE + lanes].copy_from_slice(&v[..lanes]);
-        });
-    }
+/// The arguments of [`all_centres_at`].
+struct AllCentres<'a> {
+    rows: &'a [f64],
+    shift: &'a [f64],
+    centres: (&'a [f64], &'a [f64]),
+    k: usize,
+    out: &'a mut [f64],
 }
 
-/// [`nearest`] one row at a time, portable, for the centres `tiles` and
-/// their squared norms `sq_norms` (packed as [`PackedCentres`]).
-#[inline(always)]
-fn nearest_rows<T: Lane>(
-    rows: &[T],
-    (tiles, sq_norms): (&[T], &[T]),
-    d: usize,
-    labels: &mut [usize],
-    values: &mut [T],
-) {
-    for ((row, label), value) in rows.chunks_exact(d).zip(labels).zip(values) {
-        let mut best = (0, T::INFINITY);
-        row_against_tiles(row, (tiles, sq_norms), |t, v| {
-            for (q, &vq) in v.iter().enumerate() {
-                if vq < best.1 {
-                    best = (t * TILE + q, vq);
+impl LanesJob<f64> for AllCentres<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    unsafe fn run<V: Lanes<Elem = f64>>(self) {
+        let Self {
+            rows,
+            shift,
+            centres: (tiles, norms),
+            k,
+            out,
+        } = self;
+        let d = shift.len();
+        let n = out.len() / k;
+        let full = n / V::N * V::N;
+        let offsets = V::offsets(d);
+        let mut space = Columns::<V>::new(d);
+        {
+            for b in (0..full).step_by(V::N) {
+                // SAFETY: `V`'s instructions are enabled (the contract of `run`).
+                unsafe {
+                    let (_, cols) = columns(&rows[b * d..], offsets, shift, space.get());
+                    all_tiles(cols, (tiles, norms), &mut Store { out, b, k });
                 }
             }
-        });
-        (*label, *value) = best;
+        }
+        if full < n {
+            let tail = AllCentres {
+                rows: &rows[full * d..],
+                shift,
+                centres: (tiles, norms),
+                k,
+                out: &mut out[full * k..],
+            };
+            // SAFETY: portable lanes.
+            unsafe { tail.run::<f64>() }
+        }
     }
 }
 
-/// Calls `f(t, v)` for every centre tile `t`, with `v[q] = v(row, c)` for
-/// centre `c = t * TILE + q`.
-#[inline(always)]
-fn row_against_tiles<T: Lane>(
-    row: &[T],
-    (tiles, sq_norms): (&[T], &[T]),
-    mut f: impl FnMut(usize, &[T; TILE]),
-) {
-    let d = row.len();
-    for (t, tile) in tiles.chunks_exact(d * TILE).enumerate() {
-        let mut acc = [T::ZERO; TILE];
-        for (&xj, c) in row.iter().zip(tile.chunks_exact(TILE)) {
-            for (a, &cq) in acc.iter_mut().zip(c) {
-                *a = *a + xj * cq;
+/// `sq[i] = ||x_i||^2` for the rows of `x` (`d` columns), each summed in
+/// index order (as [`sq_norm`]), as the kernel sums them.
+pub(crate) fn sq_norms_of_rows(x: &[f64], d: usize, sq: &mut [f64]) {
+    sq_norms_at(simd::level(), x, d, sq)
+}
+
+/// [`sq_norms_of_rows`] on the path for `level`.
+fn sq_norms_at<T: Vectors>(level: Level, x: &[T], d: usize, sq: &mut [T]) {
+    assert_eq!(x.len(), sq.len() * d);
+    run_at(
+        level,
+        SqNorms {
+            rows: x,
+            shift: &vec![0.0; d],
+            sq,
+        },
+    )
+}
+
+/// The arguments of [`sq_norms_at`].
+struct SqNorms<'a, T> {
+    rows: &'a [T],
+    shift: &'a [f64],
+    sq: &'a mut [T],
+}
+
+impl<T: Vectors> LanesJob<T> for SqNorms<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    unsafe fn run<V: Lanes<Elem = T>>(self) {
+        let Self { rows, shift, sq } = self;
+        let d = shift.len();
+        let full = sq.len() / V::N * V::N;
+        let offsets = V::offsets(d);
+        let mut space = Columns::<V>::new(d);
+        {
+            for b in (0..full).step_by(V::N) {
+                // SAFETY: `V`'s instructions are enabled (the contract of
+                // `run`); the store writes N values from b < full.
+                unsafe {
+                    let (norm, _) = columns(&rows[b * d..], offsets, shift, space.get());
+                    norm.store(sq[b..b + V::N].as_mut_ptr());
+                }
             }
         }
-        for (a, &nq) in acc.iter_mut().zip(&sq_norms[t * TILE..(t + 1) * TILE]) {
-            *a = nq - (*a + *a);
+        if full < sq.len() {
+            let tail = SqNorms {
+                rows: &rows[full * d..],
+                shift,
+                sq: &mut sq[full..],
+            };
+            // SAFETY: portable lanes.
+            unsafe { tail.run::<T>() }
         }
-        f(t, &acc)
     }
 }
 
 /// Prefetches the rows `PREFETCH_BYTES` ahead of block `b` (of `block`
-/// values each): the kernels walk several rows at once, which the hardware
-/// prefetchers follow poorly, and the chunk copy otherwise waits on every line.
+/// values each), past the end of `rows` too (the next rows of the data):
+/// the kernel walks several rows at once, which the hardware prefetchers
+/// follow poorly.
 #[inline(always)]
 pub(crate) fn prefetch_ahead<T>(rows: &[T], b: usize, block: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -372,623 +663,14 @@ pub(crate) fn prefetch_ahead<T>(rows: &[T], b: usize, block: usize) {
         const PREFETCH_BYTES: usize = 4096;
         let size = std::mem::size_of::<T>();
         let a = b + PREFETCH_BYTES.div_ceil(block * size);
-        if let Some(ahead) = rows.get(a * block..(a + 1) * block) {
-            for line in ahead.chunks(64 / size) {
-                // SAFETY: prefetching has no effect on memory and `line` is in bounds.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
-            }
+        let ahead = rows.as_ptr().wrapping_add(a * block).cast::<u8>();
+        for line in (0..block * size).step_by(64) {
+            // SAFETY: a prefetch reads nothing and never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line).cast()) };
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (rows, b, block);
-}
-
-/// The nearest-centre driver of the vector kernels: blocks of `ROWS` rows go
-/// to `block` (with the next block prefetched), the last rows to the
-/// portable code.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn nearest_blocks<T: Lane, const ROWS: usize>(
-    rows: &[T],
-    (centres, d): ((&[T], &[T]), usize),
-    labels: &mut [usize],
-    values: &mut [T],
-    mut block: impl FnMut(&[T], &mut [usize], &mut [T]),
-) {
-    let full = labels.len() / ROWS * ROWS;
-    let (head_rows, tail_rows) = rows.split_at(full * d);
-    let (head_labels, tail_labels) = labels.split_at_mut(full);
-    let (head_values, tail_values) = values.split_at_mut(full);
-    for (b, ((rows_b, labels_b), values_b)) in head_rows
-        .chunks_exact(ROWS * d)
-        .zip(head_labels.chunks_exact_mut(ROWS))
-        .zip(head_values.chunks_exact_mut(ROWS))
-        .enumerate()
-    {
-        prefetch_ahead(rows, b, ROWS * d);
-        block(rows_b, labels_b, values_b);
-    }
-    nearest_rows(tail_rows, centres, d, tail_labels, tail_values);
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
-    //! Blocks of `ROWS` rows against one tile at a time, one 8-lane register
-    //! per row.
-
-    use super::{nearest_blocks, PackedCentres, TILE};
-    use std::arch::x86_64::*;
-
-    /// Rows per register block.
-    const ROWS: usize = 8;
-
-    /// [`super::sq_norms_of_rows`] with AVX-512: lane `r` sums row `r` of
-    /// a block of 8, gathering feature `j` of the 8 rows at once.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F; `x` must hold `sq.len()` rows of `d` values.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn sq_norms(x: &[f64], d: usize, sq: &mut [f64]) {
-        let full = sq.len() / ROWS * ROWS;
-        let (head_x, tail_x) = x.split_at(full * d);
-        let (head_sq, tail_sq) = sq.split_at_mut(full);
-        let step = d as i64;
-        let offsets = _mm512_set_epi64(
-            7 * step,
-            6 * step,
-            5 * step,
-            4 * step,
-            3 * step,
-            2 * step,
-            step,
-            0,
-        );
-        for (block, out) in head_x
-            .chunks_exact(ROWS * d)
-            .zip(head_sq.chunks_exact_mut(ROWS))
-        {
-            let mut acc = _mm512_setzero_pd();
-            for j in 0..d {
-                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
-                let v = unsafe { _mm512_i64gather_pd::<8>(offsets, block.as_ptr().add(j)) };
-                acc = _mm512_add_pd(acc, _mm512_mul_pd(v, v));
-            }
-            // SAFETY: 8 lanes into 8 values.
-            unsafe { _mm512_storeu_pd(out.as_mut_ptr(), acc) };
-        }
-        super::sq_norms_interleaved(tail_x, d, tail_sq);
-    }
-
-    /// [`super::sq_norms32_of_rows`] with AVX-512, as [`sq_norms`].
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F; `x` must hold `sq.len()` rows of `d` values.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn sq_norms32(x: &[f32], d: usize, sq: &mut [f32]) {
-        let full = sq.len() / ROWS * ROWS;
-        let (head_x, tail_x) = x.split_at(full * d);
-        let (head_sq, tail_sq) = sq.split_at_mut(full);
-        let step = d as i64;
-        let offsets = _mm512_set_epi64(
-            7 * step,
-            6 * step,
-            5 * step,
-            4 * step,
-            3 * step,
-            2 * step,
-            step,
-            0,
-        );
-        for (block, out) in head_x
-            .chunks_exact(ROWS * d)
-            .zip(head_sq.chunks_exact_mut(ROWS))
-        {
-            let mut acc = _mm256_setzero_ps();
-            for j in 0..d {
-                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
-                let v = unsafe { _mm512_i64gather_ps::<4>(offsets, block.as_ptr().add(j)) };
-                acc = _mm256_add_ps(acc, _mm256_mul_ps(v, v));
-            }
-            // SAFETY: 8 lanes into 8 values.
-            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
-        }
-        super::sq_norms_interleaved(tail_x, d, tail_sq);
-    }
-
-    /// [`super::nearest`] with AVX-512.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F; `rows` must hold `labels.len()` rows
-    /// of `centres.d` values, and `values` as many entries as `labels`.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn nearest(
-        rows: &[f64],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f64],
-    ) {
-        // The closure inherits this function's target feature.
-        let packed = (centres.f64s(), centres.d);
-        nearest_blocks::<f64, ROWS>(rows, packed, labels, values, |block, labels, values| {
-            block_nearest(block, centres, labels, values)
-        });
-    }
-
-    /// Nearest centres of `ROWS` rows; running minima and their indices
-    /// (as exact `f64`) stay in registers, one lane per centre modulo `TILE`.
-    #[target_feature(enable = "avx512f")]
-    fn block_nearest(
-        block: &[f64],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f64],
-    ) {
-        let d = centres.d;
-        let n_tiles = centres.tiles.len() / (d * TILE);
-        // Every raw load below stays inside these bounds.
-        assert!(block.len() >= ROWS * d);
-        assert!(centres.sq_norms.len() >= n_tiles * TILE);
-        let mut best = [_mm512_set1_pd(f64::INFINITY); ROWS];
-        let mut best_index = [_mm512_setzero_pd(); ROWS];
-        let lane = _mm512_set_pd(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0);
-        for t in 0..n_tiles {
-            let mut acc = [_mm512_setzero_pd(); ROWS];
-            // SAFETY: the asserts above bound every offset: rows p < ROWS and
-            // features j < d of `block`, lanes < TILE of tile t and of its norms.
-            let norms = unsafe {
-                let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
-                for j in 0..d {
-                    let cj = _mm512_loadu_pd(c.add(j * TILE));
-                    for (p, a) in acc.iter_mut().enumerate() {
-                        let xv = _mm512_set1_pd(*x.add(p * d + j));
-                        *a = _mm512_add_pd(*a, _mm512_mul_pd(xv, cj));
-                    }
-                }
-                _mm512_loadu_pd(centres.sq_norms.as_ptr().add(t * TILE))
-            };
-            let index = _mm512_add_pd(_mm512_set1_pd((t * TILE) as f64), lane);
-            for (p, a) in acc.iter().enumerate() {
-                let v = _mm512_sub_pd(norms, _mm512_add_pd(*a, *a));
-                // Later tiles hold higher indices: only a strictly lower value wins.
-                let lower = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, best[p]);
-                best[p] = _mm512_mask_blend_pd(lower, best[p], v);
-                best_index[p] = _mm512_mask_blend_pd(lower, best_index[p], index);
-            }
-        }
-        for (p, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
-            // The lowest value, then the lowest index among the lanes that hold it.
-            let lowest = _mm512_reduce_min_pd(best[p]);
-            let at_lowest = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(best[p], _mm512_set1_pd(lowest));
-            *value = lowest;
-            *label = _mm512_mask_reduce_min_pd(at_lowest, best_index[p]) as usize;
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    //! Blocks of `ROWS` rows against one tile at a time, in AVX2 registers.
-
-    use super::{all_centres_rows, nearest_blocks, PackedCentres, TILE};
-    use std::arch::x86_64::*;
-
-    /// Rows per register block.
-    const ROWS: usize = 4;
-
-    /// [`super::sq_norms_of_rows`] with AVX2: lane `r` sums row `r` of a
-    /// block of 4, gathering feature `j` of the 4 rows at once.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2; `x` must hold `sq.len()` rows of `d` values.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn sq_norms(x: &[f64], d: usize, sq: &mut [f64]) {
-        let full = sq.len() / ROWS * ROWS;
-        let (head_x, tail_x) = x.split_at(full * d);
-        let (head_sq, tail_sq) = sq.split_at_mut(full);
-        let step = d as i64;
-        let offsets = _mm256_set_epi64x(3 * step, 2 * step, step, 0);
-        for (block, out) in head_x
-            .chunks_exact(ROWS * d)
-            .zip(head_sq.chunks_exact_mut(ROWS))
-        {
-            let mut acc = _mm256_setzero_pd();
-            for j in 0..d {
-                // SAFETY: offsets r * d + j with r < 4, j < d stay in `block`.
-                let v = unsafe { _mm256_i64gather_pd::<8>(block.as_ptr().add(j), offsets) };
-                acc = _mm256_add_pd(acc, _mm256_mul_pd(v, v));
-            }
-            // SAFETY: 4 lanes into 4 values.
-            unsafe { _mm256_storeu_pd(out.as_mut_ptr(), acc) };
-        }
-        super::sq_norms_interleaved(tail_x, d, tail_sq);
-    }
-
-    /// [`super::sq_norms32_of_rows`] with AVX2: blocks of 8 rows, one gather
-    /// per feature.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2; `x` must hold `sq.len()` rows of `d` values.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn sq_norms32(x: &[f32], d: usize, sq: &mut [f32]) {
-        const ROWS32: usize = 8;
-        let full = sq.len() / ROWS32 * ROWS32;
-        let (head_x, tail_x) = x.split_at(full * d);
-        let (head_sq, tail_sq) = sq.split_at_mut(full);
-        let step = i32::try_from(d).expect("fewer than 2^28 features");
-        let offsets = _mm256_set_epi32(
-            7 * step,
-            6 * step,
-            5 * step,
-            4 * step,
-            3 * step,
-            2 * step,
-            step,
-            0,
-        );
-        for (block, out) in head_x
-            .chunks_exact(ROWS32 * d)
-            .zip(head_sq.chunks_exact_mut(ROWS32))
-        {
-            let mut acc = _mm256_setzero_ps();
-            for j in 0..d {
-                // SAFETY: offsets r * d + j with r < 8, j < d stay in `block`.
-                let v = unsafe { _mm256_i32gather_ps::<4>(block.as_ptr().add(j), offsets) };
-                acc = _mm256_add_ps(acc, _mm256_mul_ps(v, v));
-            }
-            // SAFETY: 8 lanes into 8 values.
-            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), acc) };
-        }
-        super::sq_norms_interleaved(tail_x, d, tail_sq);
-    }
-
-    /// [`super::all_centres`] with AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2; `rows` must hold `out.len() / centres.k`
-    /// rows of `centres.d` values.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn all_centres(rows: &[f64], centres: &PackedCentres, out: &mut [f64]) {
-        let (d, k) = (centres.d, centres.k);
-        let full = out.len() / k / ROWS * ROWS;
-        let (head_rows, tail_rows) = rows.split_at(full * d);
-        let (head_out, tail_out) = out.split_at_mut(full * k);
-        for (block, out) in head_rows
-            .chunks_exact(ROWS * d)
-            .zip(head_out.chunks_exact_mut(ROWS * k))
-        {
-            for t in 0..centres.tiles.len() / (d * TILE) {
-                let v = tile_values(block, centres, t);
-                let lanes = TILE.min(k - t * TILE);
-                for (p, vp) in v.iter().enumerate() {
-                    let mut lane_values = [0.0; TILE];
-                    // SAFETY: two stores of 4 lanes into the 8 of `lane_values`.
-                    unsafe {
-                        _mm256_storeu_pd(lane_values.as_mut_ptr(), vp[0]);
-                        _mm256_storeu_pd(lane_values.as_mut_ptr().add(4), vp[1]);
-                    }
-                    out[p * k + t * TILE..][..lanes].copy_from_slice(&lane_values[..lanes]);
-                }
-            }
-        }
-        all_centres_rows(tail_rows, centres, tail_out)
-    }
-
-    /// [`super::nearest`] with AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2; `rows` must hold `labels.len()` rows of
-    /// `centres.d` values, and `values` as many entries as `labels`.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn nearest(
-        rows: &[f64],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f64],
-    ) {
-        // The closure inherits this function's target feature.
-        let packed = (centres.f64s(), centres.d);
-        nearest_blocks::<f64, ROWS>(rows, packed, labels, values, |block, labels, values| {
-            block_nearest(block, centres, labels, values)
-        });
-    }
-
-    /// Nearest centres of `ROWS` rows; running minima and their indices
-    /// (as exact `f64`) stay in registers, one lane per centre modulo `TILE`.
-    #[target_feature(enable = "avx2")]
-    fn block_nearest(
-        block: &[f64],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f64],
-    ) {
-        let d = centres.d;
-        let mut best = [_mm256_set1_pd(f64::INFINITY); ROWS];
-        let mut best_index = [_mm256_setzero_pd(); ROWS];
-        let lane = [
-            _mm256_set_pd(3.0, 2.0, 1.0, 0.0),
-            _mm256_set_pd(7.0, 6.0, 5.0, 4.0),
-        ];
-        for t in 0..centres.tiles.len() / (d * TILE) {
-            let v = tile_values(block, centres, t);
-            let base = _mm256_set1_pd((t * TILE) as f64);
-            let index = [_mm256_add_pd(base, lane[0]), _mm256_add_pd(base, lane[1])];
-            for p in 0..ROWS {
-                let (v, i) = lower((v[p][0], index[0]), (v[p][1], index[1]));
-                (best[p], best_index[p]) = lower((best[p], best_index[p]), (v, i));
-            }
-        }
-        for p in 0..ROWS {
-            let swapped = (
-                _mm256_permute2f128_pd::<1>(best[p], best[p]),
-                _mm256_permute2f128_pd::<1>(best_index[p], best_index[p]),
-            );
-            let two = lower((best[p], best_index[p]), swapped);
-            let one = lower(
-                two,
-                (
-                    _mm256_permute_pd::<0b0101>(two.0),
-                    _mm256_permute_pd::<0b0101>(two.1),
-                ),
-            );
-            values[p] = _mm256_cvtsd_f64(one.0);
-            labels[p] = _mm256_cvtsd_f64(one.1) as usize;
-        }
-    }
-
-    /// `v(x_p, c)` of the `ROWS` rows of `block` for the centres of tile
-    /// `t`, lanes 0-3 and 4-7.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn tile_values(block: &[f64], centres: &PackedCentres, t: usize) -> [[__m256d; 2]; ROWS] {
-        let d = centres.d;
-        // Every raw load below stays inside these bounds.
-        assert!(block.len() >= ROWS * d);
-        assert!(centres.tiles.len() >= (t + 1) * d * TILE);
-        assert!(centres.sq_norms.len() >= (t + 1) * TILE);
-        let mut acc = [[_mm256_setzero_pd(); 2]; ROWS];
-        // SAFETY: the asserts above bound every offset: rows p < ROWS and
-        // features j < d of `block`, lanes < TILE of tile t and of its norms.
-        let norms = unsafe {
-            let (x, c) = (block.as_ptr(), centres.tiles.as_ptr().add(t * d * TILE));
-            for j in 0..d {
-                let c0 = _mm256_loadu_pd(c.add(j * TILE));
-                let c1 = _mm256_loadu_pd(c.add(j * TILE + 4));
-                for (p, accp) in acc.iter_mut().enumerate() {
-                    let xv = _mm256_broadcast_sd(&*x.add(p * d + j));
-                    accp[0] = _mm256_add_pd(accp[0], _mm256_mul_pd(xv, c0));
-                    accp[1] = _mm256_add_pd(accp[1], _mm256_mul_pd(xv, c1));
-                }
-            }
-            let norms = centres.sq_norms.as_ptr().add(t * TILE);
-            [_mm256_loadu_pd(norms), _mm256_loadu_pd(norms.add(4))]
-        };
-        for accp in acc.iter_mut() {
-            for (a, &n) in accp.iter_mut().zip(&norms) {
-                *a = _mm256_sub_pd(n, _mm256_add_pd(*a, *a));
-            }
-        }
-        acc
-    }
-
-    /// Lane by lane, the (value, index) pair with the lower value, or the
-    /// lower index on equal values: merging two "first minimum" records
-    /// gives the first minimum of their union.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn lower(a: (__m256d, __m256d), b: (__m256d, __m256d)) -> (__m256d, __m256d) {
-        let a_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(a.0, b.0);
-        let b_lower = _mm256_cmp_pd::<_CMP_LT_OQ>(b.0, a.0);
-        let value = _mm256_blendv_pd(b.0, a.0, a_lower);
-        let tie_index = _mm256_min_pd(a.1, b.1);
-        let index = _mm256_blendv_pd(_mm256_blendv_pd(tie_index, b.1, b_lower), a.1, a_lower);
-        (value, index)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx2_f32 {
-    //! `f32` rows: blocks of `ROWS` rows against one tile at a time, one
-    //! 8-lane register per row.
-
-    use super::{nearest_blocks, PackedCentres, TILE};
-    use std::arch::x86_64::*;
-
-    /// Rows per register block.
-    const ROWS: usize = 4;
-
-    /// [`super::nearest32_at`] with AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2; `rows` must hold `labels.len()` rows of
-    /// `centres.d` values, and `values` as many entries as `labels`.
-    #[target_feature(enable = "avx2")]
-    pub(super) fn nearest(
-        rows: &[f32],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f32],
-    ) {
-        let packed = (centres.f32s(), centres.d);
-        nearest_blocks::<f32, ROWS>(rows, packed, labels, values, |block, labels, values| {
-            block_nearest(block, centres, labels, values)
-        });
-    }
-
-    /// Nearest centres of `ROWS` rows; running minima and their indices
-    /// (as exact `f32`) stay in registers, one lane per centre modulo `TILE`.
-    #[target_feature(enable = "avx2")]
-    fn block_nearest(
-        block: &[f32],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f32],
-    ) {
-        let d = centres.d;
-        let n_tiles = centres.tiles32.len() / (d * TILE);
-        // Every raw load below stays inside these bounds.
-        assert!(block.len() >= ROWS * d);
-        assert!(centres.sq_norms32.len() >= n_tiles * TILE);
-        let mut best = [_mm256_set1_ps(f32::INFINITY); ROWS];
-        let mut best_index = [_mm256_setzero_ps(); ROWS];
-        let lane = _mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0);
-        for t in 0..n_tiles {
-            let mut acc = [_mm256_setzero_ps(); ROWS];
-            // SAFETY: the asserts above bound every offset: rows p < ROWS and
-            // features j < d of `block`, lanes < TILE of tile t and of its norms.
-            let norms = unsafe {
-                let (x, c) = (block.as_ptr(), centres.tiles32.as_ptr().add(t * d * TILE));
-                for j in 0..d {
-                    let cj = _mm256_loadu_ps(c.add(j * TILE));
-                    for (p, a) in acc.iter_mut().enumerate() {
-                        let xv = _mm256_broadcast_ss(&*x.add(p * d + j));
-                        *a = _mm256_add_ps(*a, _mm256_mul_ps(xv, cj));
-                    }
-                }
-                _mm256_loadu_ps(centres.sq_norms32.as_ptr().add(t * TILE))
-            };
-            let index = _mm256_add_ps(_mm256_set1_ps((t * TILE) as f32), lane);
-            for (p, a) in acc.iter().enumerate() {
-                let v = _mm256_sub_ps(norms, _mm256_add_ps(*a, *a));
-                // Later tiles hold higher indices: only a strictly lower value wins.
-                let lower = _mm256_cmp_ps::<_CMP_LT_OQ>(v, best[p]);
-                best[p] = _mm256_blendv_ps(best[p], v, lower);
-                best_index[p] = _mm256_blendv_ps(best_index[p], index, lower);
-            }
-        }
-        for (p, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
-            // The lowest value, then the lowest index among the lanes that
-            // hold it: halves, then pairs, then neighbours.
-            let mut m = (best[p], best_index[p]);
-            m = lower(
-                m,
-                (
-                    _mm256_permute2f128_ps::<1>(m.0, m.0),
-                    _mm256_permute2f128_ps::<1>(m.1, m.1),
-                ),
-            );
-            m = lower(
-                m,
-                (
-                    _mm256_permute_ps::<0b0100_1110>(m.0),
-                    _mm256_permute_ps::<0b0100_1110>(m.1),
-                ),
-            );
-            m = lower(
-                m,
-                (
-                    _mm256_permute_ps::<0b1011_0001>(m.0),
-                    _mm256_permute_ps::<0b1011_0001>(m.1),
-                ),
-            );
-            *value = _mm256_cvtss_f32(m.0);
-            *label = _mm256_cvtss_f32(m.1) as usize;
-        }
-    }
-
-    /// Lane by lane, the (value, index) pair with the lower value, or the
-    /// lower index on equal values.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn lower(a: (__m256, __m256), b: (__m256, __m256)) -> (__m256, __m256) {
-        let a_lower = _mm256_cmp_ps::<_CMP_LT_OQ>(a.0, b.0);
-        let b_lower = _mm256_cmp_ps::<_CMP_LT_OQ>(b.0, a.0);
-        let value = _mm256_blendv_ps(b.0, a.0, a_lower);
-        let tie_index = _mm256_min_ps(a.1, b.1);
-        let index = _mm256_blendv_ps(_mm256_blendv_ps(tie_index, b.1, b_lower), a.1, a_lower);
-        (value, index)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx512_f32 {
-    //! `f32` rows: pairs of rows in one 16-lane register (lanes 0-7 the
-    //! first row, 8-15 the second) against one tile of 8 centres.
-
-    use super::{nearest_blocks, PackedCentres, TILE};
-    use std::arch::x86_64::*;
-
-    /// Rows per register block (two per register).
-    const ROWS: usize = 8;
-
-    /// [`super::nearest32_at`] with AVX-512.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F; `rows` must hold `labels.len()` rows
-    /// of `centres.d` values, and `values` as many entries as `labels`.
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn nearest(
-        rows: &[f32],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f32],
-    ) {
-        let packed = (centres.f32s(), centres.d);
-        nearest_blocks::<f32, ROWS>(rows, packed, labels, values, |block, labels, values| {
-            block_nearest(block, centres, labels, values)
-        });
-    }
-
-    /// The 8 lanes of `v` in both halves of a 16-lane register.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn twice(v: __m256) -> __m512 {
-        let w = _mm512_castps256_ps512(v);
-        _mm512_shuffle_f32x4::<0b0100_0100>(w, w)
-    }
-
-    /// Nearest centres of `ROWS` rows; running minima and their indices
-    /// (as exact `f32`) stay in registers.
-    #[target_feature(enable = "avx512f")]
-    fn block_nearest(
-        block: &[f32],
-        centres: &PackedCentres,
-        labels: &mut [usize],
-        values: &mut [f32],
-    ) {
-        const PAIRS: usize = ROWS / 2;
-        let d = centres.d;
-        let n_tiles = centres.tiles32.len() / (d * TILE);
-        // Every raw load below stays inside these bounds.
-        assert!(block.len() >= ROWS * d);
-        assert!(centres.sq_norms32.len() >= n_tiles * TILE);
-        let mut best = [_mm512_set1_ps(f32::INFINITY); PAIRS];
-        let mut best_index = [_mm512_setzero_ps(); PAIRS];
-        let lane = twice(_mm256_set_ps(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0));
-        for t in 0..n_tiles {
-            let mut acc = [_mm512_setzero_ps(); PAIRS];
-            // SAFETY: the asserts above bound every offset: rows p < ROWS and
-            // features j < d of `block`, lanes < TILE of tile t and of its norms.
-            let norms = unsafe {
-                let (x, c) = (block.as_ptr(), centres.tiles32.as_ptr().add(t * d * TILE));
-                for j in 0..d {
-                    let cj = twice(_mm256_loadu_ps(c.add(j * TILE)));
-                    for (p, a) in acc.iter_mut().enumerate() {
-                        let first = _mm512_set1_ps(*x.add(2 * p * d + j));
-                        let second = _mm512_set1_ps(*x.add((2 * p + 1) * d + j));
-                        let xv = _mm512_mask_blend_ps(0xFF00, first, second);
-                        *a = _mm512_add_ps(*a, _mm512_mul_ps(xv, cj));
-                    }
-                }
-                twice(_mm256_loadu_ps(centres.sq_norms32.as_ptr().add(t * TILE)))
-            };
-            let index = _mm512_add_ps(_mm512_set1_ps((t * TILE) as f32), lane);
-            for (p, a) in acc.iter().enumerate() {
-                let v = _mm512_sub_ps(norms, _mm512_add_ps(*a, *a));
-                // Later tiles hold higher indices: only a strictly lower value wins.
-                let lower = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(v, best[p]);
-                best[p] = _mm512_mask_blend_ps(lower, best[p], v);
-                best_index[p] = _mm512_mask_blend_ps(lower, best_index[p], index);
-            }
-        }
-        for (r, (label, value)) in labels.iter_mut().zip(values.iter_mut()).enumerate() {
-            let (p, half) = (r / 2, 0x00FFu16 << (8 * (r % 2)));
-            // The lowest value, then the lowest index among the lanes that hold it.
-            let lowest = _mm512_mask_reduce_min_ps(half, best[p]);
-            let at = _mm512_mask_cmp_ps_mask::<_CMP_EQ_OQ>(half, best[p], _mm512_set1_ps(lowest));
-            *value = lowest;
-            *label = _mm512_mask_reduce_min_ps(at, best_index[p]) as usize;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1026,13 +708,30 @@ mod tests {
             all_centres_at(Level::Scalar, rows, &packed, &mut v);
             let mut labels = vec![0; n];
             let mut values = vec![0.0; n];
-            nearest_at(Level::Scalar, rows, &packed, &mut labels, &mut values);
+            let (zero, mut sq) = (vec![0.0; d], vec![0.0; n]);
+            nearest_at(
+                Level::Scalar,
+                rows,
+                &zero,
+                &packed,
+                &mut labels,
+                &mut values,
+                &mut sq,
+            );
             // Every level the host runs gives the portable numbers, bit for bit.
             for level in simd::supported() {
                 let mut v_level = vec![0.0; n * k];
                 all_centres_at(level, rows, &packed, &mut v_level);
                 let mut at_level = (vec![0; n], vec![0.0; n]);
-                nearest_at(level, rows, &packed, &mut at_level.0, &mut at_level.1);
+                nearest_at(
+                    level,
+                    rows,
+                    &zero,
+                    &packed,
+                    &mut at_level.0,
+                    &mut at_level.1,
+                    &mut sq,
+                );
                 let same =
                     |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits());
                 assert!(same(&v_level, &v), "{}", level.name());
@@ -1090,10 +789,20 @@ mod tests {
             let rows: Vec<f32> = x.iter().map(|&v| v as f32).collect();
             let mut labels = vec![0; n];
             let mut values = vec![0.0f32; n];
-            nearest32_at(Level::Scalar, &rows, &packed, &mut labels, &mut values);
+            let (zero, mut sq) = (vec![0.0; d], vec![0.0f32; n]);
+            nearest_at(
+                Level::Scalar,
+                &rows,
+                &zero,
+                &packed,
+                &mut labels,
+                &mut values,
+                &mut sq,
+            );
             for level in simd::supported() {
                 let mut at_level = (vec![0; n], vec![0.0f32; n]);
-                nearest32_at(level, &rows, &packed, &mut at_level.0, &mut at_level.1);
+                let (labels_at, values_at) = (&mut at_level.0, &mut at_level.1);
+                nearest_at(level, &rows, &zero, &packed, labels_at, values_at, &mut sq);
                 assert_eq!(at_level.0, labels, "{}", level.name());
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&at_level.1), bits(&values), "{}", level.name());
@@ -1130,6 +839,69 @@ mod tests {
         }
     }
 
+    /// The kernel centres rows as it loads them: at every level, rows as
+    /// read with a shift give the labels, values and squared norms of the
+    /// rows centred beforehand (here, by the test) with no shift, bit for bit.
+    #[test]
+    fn rows_centred_in_the_kernel_give_the_numbers_of_rows_centred_before() {
+        fn check<T: Vectors + std::fmt::Debug>(
+            raw: &[T],
+            centred: &[T],
+            shift: &[f64],
+            c: &PackedCentres,
+        ) {
+            let (n, d) = (raw.len() / shift.len(), shift.len());
+            let run = |level, rows: &[T], shift: &[f64]| {
+                let mut out = (vec![0; n], vec![T::ZERO; n], vec![T::ZERO; n]);
+                nearest_at(level, rows, shift, c, &mut out.0, &mut out.1, &mut out.2);
+                let bits = |v: &[T]| {
+                    v.iter()
+                        .map(|&x| Into::<f64>::into(x).to_bits())
+                        .collect::<Vec<_>>()
+                };
+                (out.0, bits(&out.1), bits(&out.2))
+            };
+            let before = run(Level::Scalar, centred, &vec![0.0; d]);
+            let norms: Vec<u64> = centred
+                .chunks(d)
+                .map(|r| Into::<f64>::into(sq_norm::<T>(r)).to_bits())
+                .collect();
+            assert_eq!(before.2, norms);
+            for level in simd::supported() {
+                assert_eq!(run(level, raw, shift), before, "{}", level.name());
+            }
+        }
+        for (n, d, k) in [
+            (1, 1, 1),
+            (37, 3, 5),
+            (41, 16, 16),
+            (29, 5, 17),
+            (70, 67, 9),
+        ] {
+            let x = filled(n, d, 7);
+            let shift: Vec<f64> = (0..d).map(|j| 100.0 + 0.37 * j as f64).collect();
+            let raw: Vec<f64> = x
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v + shift[i % d])
+                .collect();
+            let centred: Vec<f64> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v - shift[i % d])
+                .collect();
+            let packed = PackedCentres::new(filled(k, d, 8).view());
+            check(&raw, &centred, &shift, &packed);
+            let raw32: Vec<f32> = raw.iter().map(|&v| v as f32).collect();
+            let centred32: Vec<f32> = raw32
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| (f64::from(v) - shift[i % d]) as f32)
+                .collect();
+            check(&raw32, &centred32, &shift, &packed);
+        }
+    }
+
     #[test]
     fn squared_norms_at_every_level_are_the_index_order_sums() {
         for (n, d) in [(1, 1), (8, 3), (21, 16), (13, 5)] {
@@ -1147,7 +919,7 @@ mod tests {
                 assert_eq!(bits, expected, "{} n={n} d={d}", level.name());
                 let rows32: Vec<f32> = rows.iter().map(|&v| v as f32).collect();
                 let mut sq32 = vec![0.0f32; n];
-                sq_norms32_at(level, &rows32, d, &mut sq32);
+                sq_norms_at(level, &rows32, d, &mut sq32);
                 for (i, s) in sq32.iter().enumerate() {
                     let direct = sq_norm::<f32>(&rows32[i * d..(i + 1) * d]);
                     assert_eq!(

@@ -28,6 +28,7 @@ mod assign;
 mod distances;
 mod fit;
 mod init;
+mod lanes;
 mod lloyd;
 mod minibatch;
 mod model;

@@ -1,8 +1,11 @@
-//! The data as the kernels read it, one chunk at a time: each chunk is
-//! copied into a per-thread scratch as it is read, centred (squared
-//! Euclidean) or scaled to unit rows (cosine), with its squared row norms.
-//! The data itself is never copied whole, so a memory-mapped file or a
-//! user's [`RowSource`](crate::RowSource) costs only the scratch.
+//! The data as the kernels read it, one chunk at a time. The Lloyd pass
+//! hands the rows of `f64` or `f32` data to the kernel as read
+//! ([`RawChunk::raw_rows`]), and the kernel centres them as it loads them;
+//! other passes, cosine rows and batches in memory use chunks copied into a
+//! per-thread scratch, centred (squared Euclidean) or scaled to unit rows
+//! (cosine), with their squared row norms. The data itself is never copied
+//! whole, so a memory-mapped file or a user's
+//! [`RowSource`](crate::RowSource) costs at most the scratch.
 //!
 //! Centring keeps `||x||^2 - 2 x.c + ||c||^2` accurate when the data sit far
 //! from the origin; it moves every distance by nothing.
@@ -13,7 +16,7 @@
 //! number of threads, and memory is one window of results, whatever the
 //! number of rows.
 
-use super::distances::{prefetch_ahead, sq_norm, sq_norms32_of_rows, sq_norms_of_rows};
+use super::distances::{prefetch_ahead, sq_norm, sq_norms_of_rows};
 use super::params::Distance;
 use crate::data::{Data, Element, RowBuffer, Rows, SCAN_ROWS};
 use crate::{check_sample_weight, MixtureError};
@@ -111,48 +114,35 @@ impl<'s> RawChunk<'s> {
         })
     }
 
-    /// Whether [`prepare32`](Self::prepare32) applies: `f32` rows, squared
-    /// Euclidean distance.
-    pub fn is_f32(&self) -> bool {
-        matches!(self.rows, Raw::F32(_)) && self.distance == Distance::SquaredEuclidean
+    /// Rows `range` (of the chunk) as read, when the kernel centres them
+    /// itself: `f64` or `f32` rows, squared Euclidean distance (centred by
+    /// [`shift`](Self::shift)). `None`: [`prepare`](Self::prepare) them.
+    #[inline(always)]
+    pub fn raw_rows(&self, range: Range<usize>) -> Option<RawRows<'s>> {
+        if self.distance != Distance::SquaredEuclidean {
+            return None;
+        }
+        let values = range.start * self.d..range.end * self.d;
+        match self.rows {
+            Raw::F64(all) => Some(RawRows::F64(&all[values])),
+            Raw::F32(all) => Some(RawRows::F32(&all[values])),
+            Raw::Prepared(..) => None,
+        }
     }
 
-    /// Rows `range` of `f32` data prepared in `f32` (see [`is_f32`](Self::is_f32)),
-    /// or `None` when a squared norm overflows `f32` (the caller then uses
-    /// [`prepare`](Self::prepare)).
-    #[inline(always)]
-    pub fn prepare32<'b>(self, range: Range<usize>, space: &'b mut Prepare) -> Option<Chunk32<'b>>
-    where
-        's: 'b,
-    {
-        let Raw::F32(all) = self.rows else {
-            return None;
-        };
-        let d = self.d;
-        let Prepare {
-            x32: x,
-            sq_norms32: sq_norms,
-            ..
-        } = space;
-        let n = range.len();
-        x.resize(n * d, 0.0);
-        sq_norms.resize(n, 0.0);
-        let from = &all[range.start * d..range.end * d];
-        for (i, (row, x)) in from.chunks_exact(d).zip(x.chunks_exact_mut(d)).enumerate() {
-            prefetch_ahead(all, range.start + i, d);
-            for ((v, &f), &s) in x.iter_mut().zip(row).zip(self.shift) {
-                *v = (f64::from(f) - s) as f32;
-            }
-        }
-        sq_norms32_of_rows(x, d, sq_norms);
-        if !sq_norms.iter().all(|s| s.is_finite()) {
-            return None;
-        }
-        Some(Chunk32 {
-            x,
-            sq_norms,
-            weights: self.weights.map(|w| &w[range]),
-        })
+    /// What [`raw_rows`](Self::raw_rows) are centred by.
+    pub fn shift(&self) -> &'s [f64] {
+        self.shift
+    }
+
+    /// Weights of rows `range` of the chunk (`None`: all 1).
+    pub fn weights(&self, range: Range<usize>) -> Option<&'s [f64]> {
+        self.weights.map(|w| &w[range])
+    }
+
+    /// Index of the first row in the data.
+    pub fn start(&self) -> usize {
+        self.start
     }
 
     #[inline(always)]
@@ -162,7 +152,7 @@ impl<'s> RawChunk<'s> {
         range: Range<usize>,
         space: &'b mut Prepare,
     ) -> Result<(&'b [f64], &'b [f64]), MixtureError> {
-        let Prepare { x, sq_norms, .. } = space;
+        let Prepare { x, sq_norms } = space;
         let from = range.start * self.d..range.end * self.d;
         prepare_rows(
             all,
@@ -183,16 +173,12 @@ impl<'s> RawChunk<'s> {
 pub(crate) struct Prepare {
     x: Vec<f64>,
     sq_norms: Vec<f64>,
-    x32: Vec<f32>,
-    sq_norms32: Vec<f32>,
 }
 
-/// Prepared `f32` rows (squared Euclidean): `x - shift` rounded to `f32`,
-/// with squared norms in `f32`, for the `f32` kernel.
-pub(crate) struct Chunk32<'s> {
-    pub x: &'s [f32],
-    pub sq_norms: &'s [f32],
-    pub weights: Option<&'s [f64]>,
+/// Rows as read, for the kernel to centre (see [`RawChunk::raw_rows`]).
+pub(crate) enum RawRows<'s> {
+    F64(&'s [f64]),
+    F32(&'s [f32]),
 }
 
 /// Space one thread reads chunks into.
