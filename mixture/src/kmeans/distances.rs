@@ -169,8 +169,10 @@ trait LanesJob<T: Vectors> {
     unsafe fn run<V: Lanes<Elem = T>>(self) -> Self::Output;
 }
 
-/// `job` with the lane type of `level`, compiled for `level`.
-fn run_at<T: Vectors, J: LanesJob<T>>(level: Level, job: J) -> J::Output {
+/// `job` over rows of `d` values with the lane type of `level`, compiled
+/// for `level`; rows too wide for that lane type's offsets (absurd, but
+/// possible in a mapped file) take the portable level.
+fn run_at<T: Vectors, J: LanesJob<T>>(level: Level, d: usize, job: J) -> J::Output {
     /// `J` with lanes `V` as a [`Kernel`].
     struct OnLanes<V, J>(J, PhantomData<V>);
     impl<T: Vectors, V: Lanes<Elem = T>, J: LanesJob<T>> Kernel for OnLanes<V, J> {
@@ -184,9 +186,13 @@ fn run_at<T: Vectors, J: LanesJob<T>>(level: Level, job: J) -> J::Output {
     }
     match level {
         #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => simd::dispatch(level, OnLanes::<T::Avx512, J>(job, PhantomData)),
+        Level::Avx512 if d <= T::Avx512::MAX_FEATURES => {
+            simd::dispatch(level, OnLanes::<T::Avx512, J>(job, PhantomData))
+        }
         #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => simd::dispatch(level, OnLanes::<T::Avx2, J>(job, PhantomData)),
+        Level::Avx2 if d <= T::Avx2::MAX_FEATURES => {
+            simd::dispatch(level, OnLanes::<T::Avx2, J>(job, PhantomData))
+        }
         _ => simd::dispatch(Level::Scalar, OnLanes::<T, J>(job, PhantomData)),
     }
 }
@@ -424,7 +430,7 @@ pub(crate) fn nearest_at<T: Vectors>(
         values,
         sq_norms,
     };
-    run_at(level, job)
+    run_at(level, centres.d, job)
 }
 
 /// [`nearest_at`] for rows prepared already (no shift), on this host's level.
@@ -540,7 +546,7 @@ fn all_centres_at(level: Level, rows: &[f64], centres: &PackedCentres, out: &mut
         k: centres.k,
         out,
     };
-    run_at(level, job)
+    run_at(level, centres.d, job)
 }
 
 /// The arguments of [`all_centres_at`].
@@ -603,6 +609,7 @@ fn sq_norms_at<T: Vectors>(level: Level, x: &[T], d: usize, sq: &mut [T]) {
     assert_eq!(x.len(), sq.len() * d);
     run_at(
         level,
+        d,
         SqNorms {
             rows: x,
             shift: &vec![0.0; d],
@@ -677,6 +684,31 @@ pub(crate) fn prefetch_ahead<T>(rows: &[T], b: usize, block: usize) {
 mod tests {
     use super::*;
     use ndarray::Array2;
+
+    /// Rows per register of the lane type `run_at` picks.
+    #[cfg(target_arch = "x86_64")]
+    struct LaneWidth;
+    #[cfg(target_arch = "x86_64")]
+    impl<T: Vectors> LanesJob<T> for LaneWidth {
+        type Output = usize;
+        unsafe fn run<V: Lanes<Elem = T>>(self) -> usize {
+            V::N
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn rows_too_wide_for_the_lane_offsets_take_the_portable_level() {
+        for level in simd::supported() {
+            let widest = <f32 as Vectors>::Avx2::MAX_FEATURES;
+            let narrow = run_at::<f32, _>(level, 16, LaneWidth);
+            let wide = run_at::<f32, _>(level, widest + 1, LaneWidth);
+            match level {
+                Level::Avx2 => assert_eq!((narrow, wide), (8, 1), "{level:?}"),
+                _ => assert_eq!(wide, narrow, "{level:?}"),
+            }
+        }
+    }
 
     /// Rows and centres with entries from a fixed integer recurrence.
     fn filled(n: usize, d: usize, salt: u64) -> Array2<f64> {

@@ -89,6 +89,9 @@ pub(crate) unsafe trait Lanes: Copy {
     type Offsets: Copy;
     /// Rows per register.
     const N: usize;
+    /// Most features per row whose row offsets [`Lanes::offsets`] can
+    /// express; wider rows take the portable level (see `run_at`).
+    const MAX_FEATURES: usize = usize::MAX;
     /// Offsets of rows `0..N` of `d` values each.
     fn offsets(d: usize) -> Self::Offsets;
     /// Lane `r` = `x[r * d]` (one feature of `N` rows) minus `shift`, as
@@ -358,9 +361,10 @@ mod x86 {
         type Elem = f32;
         type Offsets = [i32; 8];
         const N: usize = 8;
+        const MAX_FEATURES: usize = i32::MAX as usize / 8;
         fn offsets(d: usize) -> [i32; 8] {
-            let d = i32::try_from(d).expect("fewer than 2^28 features");
-            std::array::from_fn(|r| r as i32 * d)
+            // `d <= MAX_FEATURES`, so `7 d` fits an i32.
+            std::array::from_fn(|r| (r * d) as i32)
         }
         /// Centred in `f64`, 4 rows at a time, as [`Lane::centred`](super::Lane::centred).
         #[inline(always)]
