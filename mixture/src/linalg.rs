@@ -100,7 +100,7 @@ impl Gemm for f32 {
     ) {
         // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2.
         if wide_vectors() {
-            blocks::<f32, 4, 32, 4, 16>(dims, a, b, add, c);
+            blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
         } else {
             blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
         }
@@ -344,7 +344,6 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
     ldc: usize,
 ) {
     let mut acc = [[T::ZERO; C]; R];
-    let a_rows: [usize; R] = std::array::from_fn(|r| (i + r) * a.row);
     for p in 0..k {
         let start = p * b.row + j;
         let row: [T; C] = if valid == C || start + C <= b.data.len() {
@@ -356,9 +355,9 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
             row[..valid].copy_from_slice(&b.data[start..start + valid]);
             row
         };
-        for (acc_r, &a_row) in acc.iter_mut().zip(&a_rows) {
+        for (r, acc_r) in acc.iter_mut().enumerate() {
             // SAFETY: row i + r and column p lie in `a`'s extent (caller).
-            let av = unsafe { *a.data.get_unchecked(a_row + p * a.col) };
+            let av = unsafe { *a.data.get_unchecked((i + r) * a.row + p * a.col) };
             for (s, &bv) in acc_r.iter_mut().zip(&row) {
                 *s = T::fma(av, bv, *s);
             }
