@@ -9,7 +9,10 @@
 //! (`gmm/estep.rs`, `gmm/accumulate.rs`, `kmeans/distances.rs`,
 //! `kmeans/assign.rs`); one flop is one add or one multiply, and the `k`
 //! exps per row of an E-step are not counted as flops. Times are the best
-//! of several repetitions.
+//! of several repetitions. An EM iteration is timed inside `fit` (the
+//! difference of two warm-started fits), so it holds what a fit's iteration
+//! does: one pass and one M-step, without the per-call data checks of
+//! `statistics`.
 //!
 //! Run: `cargo bench -p admix-mixture --bench peak [em] [kmeans]` (no
 //! name: both)
@@ -17,7 +20,7 @@
 //! Python that has scikit-learn, `scripts/bench_sklearn_kmeans.py` runs
 //! right after, in the same run).
 
-use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixtureModel};
+use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
 use admix_mixture::kmeans::{Distance, Lloyd};
 use admix_mixture::Data;
 use ndarray::{Array1, Array2, Array3, Axis};
@@ -29,6 +32,9 @@ use std::time::Instant;
 
 /// Side of the square products that measure the peak.
 const PEAK_SIDE: usize = 1024;
+
+/// EM iterations timed per fit (see `main`).
+const ITERATIONS: usize = 10;
 
 /// Best wall time of `reps` calls of `f`, in seconds.
 fn best_of(reps: usize, mut f: impl FnMut()) -> f64 {
@@ -106,6 +112,34 @@ fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
     });
     black_box(&outs);
     (2 * m * m * m * threads) as f64 / seconds / 1e9
+}
+
+/// GFLOP per CPU-second of `threads` simultaneous single-threaded square
+/// GEMMs in `T` (five rounds; process CPU time, so time the threads spend
+/// waiting for a core on a loaded machine does not count).
+fn gemm_peak_per_cpu_second<T: PeakGemm>(threads: usize) -> f64 {
+    let m = PEAK_SIDE;
+    let a: Vec<T> = (0..m * m)
+        .map(|i| T::from_f64((i % 97) as f64 * 0.01))
+        .collect();
+    let b: Vec<T> = (0..m * m)
+        .map(|i| T::from_f64((i % 89) as f64 * 0.01))
+        .collect();
+    let mut outs = vec![vec![T::from_f64(0.0); m * m]; threads];
+    let rounds = 5;
+    let start = process_cpu_seconds().unwrap_or(f64::NAN);
+    for _ in 0..rounds {
+        std::thread::scope(|s| {
+            for c in outs.iter_mut() {
+                let (a, b) = (&a, &b);
+                // SAFETY: a, b and c each hold m x m row-major values.
+                s.spawn(move || unsafe { T::square(m, a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) });
+            }
+        });
+    }
+    let cpu = process_cpu_seconds().unwrap_or(f64::NAN) - start;
+    black_box(&outs);
+    (2 * m * m * m * threads * rounds) as f64 / cpu / 1e9
 }
 
 /// Data from `k` unit-variance blobs with centres uniform in [-5, 5]^d, and a
@@ -212,6 +246,20 @@ fn main() {
         f64::NAN
     };
 
+    let (cpu_peak, cpu_peak32) = if runs("em") {
+        let peaks = (
+            gemm_peak_per_cpu_second::<f64>(threads),
+            gemm_peak_per_cpu_second::<f32>(threads),
+        );
+        println!(
+            "Per CPU-second: DGEMM {:.2}, SGEMM {:.2} GFLOP (the references of the CPU figures below)",
+            peaks.0, peaks.1
+        );
+        peaks
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+
     let (n, d, k) = (200_000, 16, 16);
     for ctype in [
         CovarianceType::Full,
@@ -224,21 +272,46 @@ fn main() {
         let (x, model) = em_problem(n, d, k, ctype);
         // The same values in f32: one EM iteration on each, same run.
         let x32 = x.mapv(|v| v as f32);
+        // One iteration as `fit` runs it (a pass and an M-step, without the
+        // data checks `statistics` makes on every call): a warm-started fit
+        // of 1 + ITERATIONS iterations minus one of 1 iteration (each also
+        // checks the data once and scores the result once).
+        // Also in CPU seconds over all threads (mean of the three fits).
         let iteration = |data: admix_mixture::Data<'_>| {
-            best_of(5, || {
-                let stats = model.statistics(data, None).unwrap();
-                black_box(model.m_step(&stats, 1e-6).unwrap());
-            })
+            let fit = |iterations: usize| {
+                let params = GaussianMixture::params(k)
+                    .warm_start(&model)
+                    .max_iter(iterations)
+                    .tol(0.0);
+                let start = process_cpu_seconds().unwrap_or(f64::NAN);
+                let wall = best_of(3, || {
+                    black_box(params.fit(data).unwrap());
+                });
+                let cpu = (process_cpu_seconds().unwrap_or(f64::NAN) - start) / 3.0;
+                (wall, cpu)
+            };
+            let (long, short) = (fit(1 + ITERATIONS), fit(1));
+            let per = |a: f64, b: f64| (a - b) / ITERATIONS as f64;
+            (per(long.0, short.0), per(long.1, short.1))
         };
-        let seconds = iteration(x.view().into());
-        let seconds32 = iteration(x32.view().into());
+        let (seconds, cpu) = iteration(x.view().into());
+        let (seconds32, cpu32) = iteration(x32.view().into());
         let flops = (n * em_flops_per_row(ctype, d, k)) as f64;
-        for (dtype, s, p) in [("f64", seconds, peak), ("f32", seconds32, peak32)] {
+        for (dtype, s, p, c, cp) in [
+            ("f64", seconds, peak, cpu, cpu_peak),
+            ("f32", seconds32, peak32, cpu32, cpu_peak32),
+        ] {
             report(
                 &format!("EM {} {dtype} n={n} d={d} k={k}", ctype.name()),
                 s,
                 flops,
                 p,
+            );
+            println!(
+                "  per CPU-second: {:.5} CPU s/iter {:>7.2} GFLOP {:>5.1}% of the per-CPU peak",
+                c,
+                flops / c / 1e9,
+                100.0 * flops / c / 1e9 / cp
             );
         }
         println!("  f32 is {:.2}x faster than f64", seconds / seconds32);

@@ -1,11 +1,29 @@
 //! Small dense linear algebra on row-major slices: the d x d matrices of one
-//! mixture component, and a checked front end to `matrixmultiply`'s GEMM (in
-//! `f64`, and in `f32` for `f32` data) for the tall-skinny products of the EM
-//! passes. Cholesky factors and triangular inverses come from
+//! mixture component, a checked front end to `matrixmultiply`'s GEMM (in
+//! `f64`, and in `f32` for `f32` data), and [`small_gemm`], the same products
+//! without packing for the small per-chunk products of the EM passes. Cholesky factors and triangular inverses come from
 //! [`admix_optim::linalg`].
 
 /// A type `matrixmultiply` multiplies: `f64` (dgemm) or `f32` (sgemm).
-pub(crate) trait Gemm: Copy + 'static {
+pub(crate) trait Gemm: Copy + 'static + std::ops::Add<Output = Self> {
+    /// 0 in this type.
+    const ZERO: Self;
+    /// 1 in this type.
+    const ONE: Self;
+
+    /// `a b + c` with one rounding.
+    fn fma(a: Self, b: Self, c: Self) -> Self;
+
+    /// [`small_gemm`] for this type: blocks of rows and columns sized for
+    /// its vector registers.
+    fn small_gemm_blocks(
+        dims: (usize, usize, usize),
+        a: Mat<'_, Self>,
+        b: Mat<'_, Self>,
+        add: bool,
+        c: MatMut<'_, Self>,
+    );
+
     /// `matrixmultiply`'s GEMM for this type, arguments as its own.
     ///
     /// # Safety
@@ -23,6 +41,29 @@ pub(crate) trait Gemm: Copy + 'static {
 }
 
 impl Gemm for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+
+    #[inline(always)]
+    fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn small_gemm_blocks(
+        dims: (usize, usize, usize),
+        a: Mat<'_, f64>,
+        b: Mat<'_, f64>,
+        add: bool,
+        c: MatMut<'_, f64>,
+    ) {
+        // Eight accumulator registers: 4 x 16 with AVX-512, 4 x 8 with AVX2.
+        if wide_vectors() {
+            blocks::<f64, 4, 16, 8, 8>(dims, a, b, add, c);
+        } else {
+            blocks::<f64, 4, 8, 8, 4>(dims, a, b, add, c);
+        }
+    }
     unsafe fn raw(
         (m, k, n): (usize, usize, usize),
         alpha: f64,
@@ -41,6 +82,29 @@ impl Gemm for f64 {
 }
 
 impl Gemm for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn small_gemm_blocks(
+        dims: (usize, usize, usize),
+        a: Mat<'_, f32>,
+        b: Mat<'_, f32>,
+        add: bool,
+        c: MatMut<'_, f32>,
+    ) {
+        // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2.
+        if wide_vectors() {
+            blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
+        } else {
+            blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
+        }
+    }
     unsafe fn raw(
         (m, k, n): (usize, usize, usize),
         alpha: f32,
@@ -156,6 +220,161 @@ pub(crate) fn gemm<T: Gemm>(
     }
 }
 
+/// Depth of `matrixmultiply`'s blocks (its `kc`, 256 for `f64` and `f32`):
+/// a product no deeper is one fused multiply-add chain per element.
+const GEMM_DEPTH: usize = 256;
+
+/// Whether the kernels run with 512-bit vectors (the level they are
+/// dispatched at), which sets the tiles of [`small_gemm`]: too large a
+/// tile for the registers spills. The tiles change speed, never results.
+#[inline(always)]
+fn wide_vectors() -> bool {
+    crate::simd::level() == crate::simd::Level::Avx512
+}
+
+/// Whether this CPU has fused multiply-add, which `matrixmultiply`'s
+/// kernels then use (and [`small_gemm`] can match).
+fn has_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        true
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+/// `c = a b`, or `c += a b` with `add`, for the small products of the EM
+/// kernels, where `matrixmultiply` would spend much of its time packing
+/// (and allocating its packing buffer) for every call: `b` must be
+/// row-major, and the product is computed straight from the operands in
+/// register blocks, inlined into the caller (so compiled for its vector
+/// level).
+///
+/// Bitwise the same as [`gemm`] with `alpha` 1 and `beta` 0 or 1: on a
+/// CPU with FMA, `matrixmultiply` computes each element as one fused
+/// multiply-add chain over the depth in order from 0 (for a depth up to its
+/// block depth), then stores it or adds it to `c`, and so does this. Without
+/// FMA, deeper than a block, or for a column-major `b`, it calls [`gemm`].
+///
+/// # Panics
+/// As [`gemm`].
+#[inline(always)]
+#[track_caller]
+pub(crate) fn small_gemm<T: Gemm>(
+    (m, k, n): (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    if k == 0 || k > GEMM_DEPTH || b.col != 1 || !has_fma() {
+        let beta = if add { T::ONE } else { T::ZERO };
+        return gemm((m, k, n), T::ONE, a, b, beta, c);
+    }
+    assert!(
+        extent(m, k, a.row, a.col) <= a.data.len(),
+        "gemm: a too short"
+    );
+    assert!(extent(k, n, b.row, 1) <= b.data.len(), "gemm: b too short");
+    assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
+    T::small_gemm_blocks((m, k, n), a, b, add, c);
+}
+
+/// [`small_gemm`] in tiles of `R` rows and `C` columns; the columns past
+/// the last whole `C` in tiles of `R2` rows and `H` columns (more rows, so
+/// that the narrower tiles still have enough independent chains); rows past the
+/// last whole block one at a time.
+#[inline(always)]
+fn blocks<T: Gemm, const R: usize, const C: usize, const R2: usize, const H: usize>(
+    (m, k, n): (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    let ldc = c.cols;
+    let whole = n - n % C;
+    let mut i = 0;
+    while i + R <= m {
+        for j in (0..whole).step_by(C) {
+            tile::<T, R, C>((i, j), (k, C), a, b, add, c.data, ldc);
+        }
+        i += R;
+    }
+    for i in i..m {
+        for j in (0..whole).step_by(C) {
+            tile::<T, 1, C>((i, j), (k, C), a, b, add, c.data, ldc);
+        }
+    }
+    for j in (whole..n).step_by(H) {
+        let valid = H.min(n - j);
+        let mut i = 0;
+        while i + R2 <= m {
+            tile::<T, R2, H>((i, j), (k, valid), a, b, add, c.data, ldc);
+            i += R2;
+        }
+        for i in i..m {
+            tile::<T, 1, H>((i, j), (k, valid), a, b, add, c.data, ldc);
+        }
+    }
+}
+
+/// The `R x C` tile of the product at `(i, j)`, of which the first `valid`
+/// columns are wanted: each element one fused multiply-add chain over the
+/// depth `k`, from 0, then stored or added. With fewer than `C` valid
+/// columns, the others are computed from whatever follows in `b` (or zeros
+/// past its end) and dropped.
+///
+/// The caller has checked that `a`, `b` and `c` hold the product's
+/// extents, and that rows `i..i + R` and columns `j..j + valid` lie in it.
+#[inline(always)]
+fn tile<T: Gemm, const R: usize, const C: usize>(
+    (i, j): (usize, usize),
+    (k, valid): (usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: &mut [T],
+    ldc: usize,
+) {
+    let mut acc = [[T::ZERO; C]; R];
+    for p in 0..k {
+        let start = p * b.row + j;
+        let row: [T; C] = if valid == C || start + C <= b.data.len() {
+            // SAFETY: `start + C` is within `b` (whole columns lie in the
+            // product's extent, checked by the caller; else the test above).
+            unsafe { b.data.as_ptr().add(start).cast::<[T; C]>().read_unaligned() }
+        } else {
+            let mut row = [T::ZERO; C];
+            row[..valid].copy_from_slice(&b.data[start..start + valid]);
+            row
+        };
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            // SAFETY: row i + r and column p lie in `a`'s extent (caller).
+            let av = unsafe { *a.data.get_unchecked((i + r) * a.row + p * a.col) };
+            for (s, &bv) in acc_r.iter_mut().zip(&row) {
+                *s = T::fma(av, bv, *s);
+            }
+        }
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        let out = &mut c[(i + r) * ldc + j..][..valid];
+        if add {
+            for (o, &v) in out.iter_mut().zip(acc_r) {
+                *o = *o + v;
+            }
+        } else {
+            out.copy_from_slice(&acc_r[..valid]);
+        }
+    }
+}
+
 /// Transpose of a square `d x d` row-major matrix.
 pub(crate) fn transpose(a: &[f64], d: usize) -> Vec<f64> {
     let mut t = vec![0.0; d * d];
@@ -184,8 +403,86 @@ pub(crate) fn times_own_transpose(a: &[f64], d: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{self, Kernel};
     use admix_optim::linalg::cholesky;
     use approx::assert_relative_eq;
+
+    /// One `small_gemm` call as a kernel, to run it at every vector level.
+    struct Small<'a, T> {
+        dims: (usize, usize, usize),
+        a: Mat<'a, T>,
+        b: Mat<'a, T>,
+        add: bool,
+        c: &'a mut [T],
+    }
+
+    impl<T: Gemm> Kernel for Small<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            small_gemm(
+                self.dims,
+                self.a,
+                self.b,
+                self.add,
+                MatMut::rows(self.c, self.dims.2),
+            );
+        }
+    }
+
+    /// `small_gemm` gives `gemm`'s bits (with `beta` 0 and 1) at every vector
+    /// level, for shapes that use every kind of tile (whole, half, partial
+    /// column blocks; whole and single row blocks), a transposed `a`, and a
+    /// `b` whose last partial block ends at the end of its slice.
+    fn small_gemm_matches_gemm<T: Gemm + std::fmt::Debug + PartialEq>(from: fn(f64) -> T) {
+        for (m, k, n) in [
+            (16, 33, 128),
+            (256, 17, 37),
+            (3, 128, 33),
+            (13, 128, 136),
+            (5, 1, 1),
+            (9, 40, 47),
+        ] {
+            let value = |i: usize| from(((i * 37 + 11) % 101) as f64 / 7.0 - 7.1);
+            let a: Vec<T> = (0..m * k).map(value).collect();
+            let b: Vec<T> = (0..k * n).map(|i| value(i + 5)).collect();
+            let start: Vec<T> = (0..m * n).map(|i| value(i + 9)).collect();
+            for (a_mat, label) in [(Mat::rows(&a, k), "a"), (Mat::transposed(&a, m), "a^T")] {
+                for add in [false, true] {
+                    let mut want = start.clone();
+                    let beta = if add { T::ONE } else { T::ZERO };
+                    gemm(
+                        (m, k, n),
+                        T::ONE,
+                        a_mat,
+                        Mat::rows(&b, n),
+                        beta,
+                        MatMut::rows(&mut want, n),
+                    );
+                    for level in simd::supported() {
+                        let mut got = start.clone();
+                        simd::dispatch(
+                            level,
+                            Small {
+                                dims: (m, k, n),
+                                a: a_mat,
+                                b: Mat::rows(&b, n),
+                                add,
+                                c: &mut got,
+                            },
+                        );
+                        assert_eq!(got, want, "{m}x{k}x{n} {label} add={add} {}", level.name());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_gemm_gives_the_bits_of_gemm_in_f64_and_f32() {
+        small_gemm_matches_gemm::<f64>(|v| v);
+        small_gemm_matches_gemm::<f32>(|v| v as f32);
+    }
 
     #[test]
     fn gemm_with_transposed_operands_and_l_l_transpose() {

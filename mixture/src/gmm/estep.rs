@@ -39,7 +39,7 @@
 use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use crate::data::Element;
-use crate::linalg::{gemm, Gemm, Mat, MatMut};
+use crate::linalg::{small_gemm, Gemm, Mat, MatMut};
 use crate::simd::exp_nonpositive;
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Mul, Sub};
@@ -93,8 +93,7 @@ impl Float for f64 {
         out: &mut [f64],
         _: &mut Vec<f64>,
     ) {
-        let beta = if add { 1.0 } else { 0.0 };
-        gemm((m, k, n), 1.0, a, b, beta, MatMut::rows(out, n));
+        small_gemm((m, k, n), a, b, add, MatMut::rows(out, n));
     }
 }
 
@@ -120,7 +119,7 @@ impl Float for f32 {
         part: &mut Vec<f32>,
     ) {
         part.resize(m * n, 0.0);
-        gemm((m, k, n), 1.0, a, b, 0.0, MatMut::rows(part, n));
+        small_gemm((m, k, n), a, b, false, MatMut::rows(part, n));
         let out = &mut out[..m * n];
         if add {
             out.iter_mut()
@@ -270,6 +269,9 @@ pub(crate) struct Scratch<T = f64> {
     pub(super) w: usize,
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
     pub(super) xa: Vec<T>,
+    /// (w, rows): `xa` transposed, the row-major operand of the E-step
+    /// products.
+    pub(super) xt: Vec<T>,
     /// Full: (k d, rows) products, then (rows, d(d+1)/2) upper triangles of the
     /// rows' outer products. Tied: (d, rows) products, then (rows, d) weighted rows.
     pub(super) g: Vec<T>,
@@ -304,6 +306,7 @@ impl<T: Float> Scratch<T> {
             d,
             w,
             xa: vec![T::default(); CHUNK * w],
+            xt: vec![T::default(); CHUNK * w],
             g: vec![T::default(); CHUNK * g],
             lp: vec![0.0; CHUNK * k],
             mx: vec![0.0; CHUNK],
@@ -353,16 +356,21 @@ impl<T: Float> Scratch<T> {
     pub(super) fn log_densities(&mut self, prep: &Coefficients, b: usize) {
         let (k, d, w) = (self.k, self.d, self.w);
         let lp = &mut self.lp[..k * b];
-        let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
+        let xt = &mut self.xt[..w * b];
+        for (c, column) in xt.chunks_exact_mut(b).enumerate() {
+            for (v, row) in column.iter_mut().zip(self.xa.chunks_exact(w)) {
+                *v = row[c];
+            }
+        }
+        let xt = Mat::rows(xt, b);
         match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
-                gemm(
+                small_gemm(
                     (kd, d + 1, b),
-                    one,
                     Mat::rows(a, d + 1),
-                    Mat::transposed(&self.xa, w),
-                    zero,
+                    xt,
+                    false,
                     MatMut::rows(&mut self.g, b),
                 );
                 for ((lp_j, g_j), c) in lp
@@ -382,12 +390,11 @@ impl<T: Float> Scratch<T> {
                 }
             }
             Form::Tied { ut, offsets } => {
-                gemm(
+                small_gemm(
                     (d, d, b),
-                    one,
                     Mat::rows(ut, d),
-                    Mat::transposed(&self.xa, w),
-                    zero,
+                    xt,
+                    false,
                     MatMut::rows(&mut self.g, b),
                 );
                 for ((lp_j, off), c) in lp
@@ -408,14 +415,7 @@ impl<T: Float> Scratch<T> {
                 }
             }
             Form::Diag { a } => {
-                T::gemm_into_f64(
-                    (k, w, b),
-                    Mat::rows(a, w),
-                    Mat::transposed(&self.xa, w),
-                    false,
-                    lp,
-                    &mut self.part,
-                );
+                T::gemm_into_f64((k, w, b), Mat::rows(a, w), xt, false, lp, &mut self.part);
             }
         }
     }
