@@ -77,7 +77,6 @@ mod fn_drivers;
 mod forward_ops;
 mod function;
 mod scalar;
-mod sincos;
 
 pub use divided::{DividedDifference, Scheme, Step};
 pub use drivers::{

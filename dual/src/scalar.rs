@@ -59,15 +59,6 @@ pub trait Scalar:
     fn scale(self, c: f64) -> Self {
         self * Self::constant(c)
     }
-
-    /// `(sin self, cos self)`, each within 1 ulp but not always bitwise
-    /// equal to [`Float::sin`] and [`Float::cos`]: for derivatives, where
-    /// one range reduction for both beats two library calls (`f64` uses
-    /// its own kernel for `|x| <= 2^19`).
-    #[inline]
-    fn sin_cos_fast(self) -> (Self, Self) {
-        (self.sin(), self.cos())
-    }
 }
 
 impl Scalar for f64 {
@@ -79,11 +70,6 @@ impl Scalar for f64 {
     #[inline]
     fn value_f64(&self) -> f64 {
         *self
-    }
-
-    #[inline]
-    fn sin_cos_fast(self) -> (Self, Self) {
-        crate::sincos::sin_cos(self)
     }
 }
 
