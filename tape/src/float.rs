@@ -221,7 +221,7 @@ impl<T: Scalar> Float for Var<'_, T> {
             return self.chain(v, dx);
         }
         let dy = if v.is_zero() { T::zero() } else { v * x.ln() };
-        self.chain2(n, v, dx, dy, Curves::FULL)
+        self.chain2(n, move || v, dx, dy, Curves::FULL)
     }
     fn sqrt(self) -> Self {
         let v = self.value().sqrt();
@@ -290,9 +290,9 @@ impl<T: Scalar> Float for Var<'_, T> {
         let (x, y) = (self.value(), other.value());
         let v = x.hypot(y);
         if v.is_zero() {
-            return self.chain2(other, v, T::zero(), T::zero(), Curves::FULL);
+            return self.chain2(other, move || v, T::zero(), T::zero(), Curves::FULL);
         }
-        self.chain2(other, v, x / v, y / v, Curves::FULL)
+        self.chain2(other, move || v, x / v, y / v, Curves::FULL)
     }
     /// Two libm calls, not one `sincos`: the value, which the next
     /// operation waits for, comes out of `sin` alone while `cos` (the
@@ -335,9 +335,9 @@ impl<T: Scalar> Float for Var<'_, T> {
         let (y, x) = (self.value(), other.value());
         let r2 = x * x + y * y;
         if r2.is_zero() {
-            return self.chain2(other, y.atan2(x), T::zero(), T::zero(), Curves::FULL);
+            return self.chain2(other, || y.atan2(x), T::zero(), T::zero(), Curves::FULL);
         }
-        self.chain2(other, y.atan2(x), x / r2, -y / r2, Curves::FULL)
+        self.chain2(other, || y.atan2(x), x / r2, -y / r2, Curves::FULL)
     }
     fn sin_cos(self) -> (Self, Self) {
         let (s, c) = self.value().sin_cos();

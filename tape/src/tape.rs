@@ -333,17 +333,76 @@ fn too_many_nodes() -> ! {
 
 /// Reverse sweep over the scalar nodes `start..end`: each node passes its
 /// adjoint to its parents, weighted by its local partials.
+///
+/// Two loops with bitwise-equal results; which one runs is decided by the
+/// last [`SHAPE_SAMPLE`] nodes: [`sweep_chained`] when most of them continue
+/// the node before (a serial chain of operations, where it saves a
+/// store-to-load trip per node), [`sweep_plain`] otherwise (where the
+/// chained loop's extra tests only cost time: Rosenbrock +6%).
 #[inline]
 fn sweep_scalars<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
     if start >= end {
         return;
     }
+    let from = end.saturating_sub(SHAPE_SAMPLE).max(start);
+    let chained = (from..end)
+        .filter(|&j| continues_previous(&nodes[j], j))
+        .count();
+    if 2 * chained > end - from {
+        sweep_chained(nodes, start, end, adj);
+    } else {
+        sweep_plain(nodes, start, end, adj);
+    }
+}
+
+/// How many nodes at the end of a segment decide its sweep loop.
+const SHAPE_SAMPLE: usize = 16;
+
+/// `true` when node `j`'s first parent is node `j - 1` and its second is
+/// another node: its first contribution is the last one `j - 1` receives.
+#[inline(always)]
+fn continues_previous<T>(node: &Node<T>, j: usize) -> bool {
+    let [p, q] = node.parent_indices();
+    p + 1 == j && q != p
+}
+
+/// The sweep, every contribution through memory.
+#[inline]
+fn sweep_plain<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
     for (i, node) in nodes[start..end].iter().enumerate().rev() {
         let a = adj[start + i];
         let [p, q] = node.parent_indices();
         adj[p] += a * node.partials[0];
         // Unused second slots point at the sink: skipping them keeps the
         // sink's adjoint from chaining every node into one dependency.
+        if q != SINK as usize {
+            adj[q] += a * node.partials[1];
+        }
+    }
+}
+
+/// The sweep with a node that [continues the previous
+/// one](continues_previous) handing that contribution over in a register
+/// (`carry`): it is the last one the previous node receives, so adding it
+/// when that adjoint is read gives the same sum in the same order, without
+/// the store-to-load trip on the serial path. The empty carry is -0, which
+/// leaves every sum unchanged.
+#[inline]
+fn sweep_chained<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
+    let empty = -T::zero();
+    let mut carry = empty;
+    for (i, node) in nodes[start..end].iter().enumerate().rev() {
+        let j = start + i;
+        let a = adj[j] + carry;
+        let [p, q] = node.parent_indices();
+        let c = a * node.partials[0];
+        // Never past the segment: the node before it is swept elsewhere.
+        if j > start && continues_previous(node, j) {
+            carry = c;
+        } else {
+            adj[p] += c;
+            carry = empty;
+        }
         if q != SINK as usize {
             adj[q] += a * node.partials[1];
         }
