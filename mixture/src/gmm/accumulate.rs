@@ -266,33 +266,42 @@ impl<T: Float> Scratch<T> {
         );
         match stats.covariance_type {
             CovarianceType::Full if self.zsum.is_empty() => {
-                // Each row's outer product, upper triangle only (P), then
-                // second += R P: symmetry halves the flops of X^T diag(r_j) X.
+                // The upper triangles of the rows' outer products, one
+                // contiguous row per pair of features (P^T, from the
+                // transposed rows), then second^T += P^T R^T: symmetry halves
+                // the flops of X^T diag(r_j) X. Each element is the FMA
+                // chain of second += R P (the same products in the same
+                // order), so the bits do not depend on the orientation.
                 let t = triangle(d);
-                for (p_row, x_row) in self
-                    .g
-                    .chunks_exact_mut(t)
-                    .zip(self.xa.chunks_exact(w))
-                    .take(b)
-                {
-                    let mut offset = 0;
-                    for a in 0..d {
-                        let xa = x_row[a];
-                        for (pv, &xv) in p_row[offset..offset + d - a].iter_mut().zip(&x_row[a..d])
-                        {
-                            *pv = xa * xv;
+                let xt = &self.xt[..w * b];
+                let mut pairs = self.g.chunks_exact_mut(b);
+                for a in 0..d {
+                    let xa = &xt[a * b..(a + 1) * b];
+                    for xc in xt[a * b..d * b].chunks_exact(b) {
+                        let p = pairs.next().expect("g holds d(d+1)/2 rows");
+                        for ((pv, &u), &v) in p.iter_mut().zip(xa).zip(xc) {
+                            *pv = u * v;
                         }
-                        offset += d - a;
+                    }
+                }
+                for (i, rt_row) in self.rt.chunks_exact_mut(k).take(b).enumerate() {
+                    for (j, r) in rt_row.iter_mut().enumerate() {
+                        *r = lp[j * b + i];
                     }
                 }
                 T::gemm_into_f64(
-                    (k, b, t),
-                    Mat::rows(lp, b),
-                    Mat::rows(&self.g, t),
-                    true,
-                    &mut stats.second,
+                    (t, b, k),
+                    Mat::rows(&self.g, b),
+                    Mat::rows(&self.rt, k),
+                    false,
+                    &mut self.st,
                     &mut self.part,
                 );
+                for (second_j, j) in stats.second.chunks_exact_mut(t).zip(0..k) {
+                    for (s, st_q) in second_j.iter_mut().zip(self.st.chunks_exact(k)) {
+                        *s += st_q[j];
+                    }
+                }
             }
             CovarianceType::Full => {
                 // Few components: the triangles would cost more to build than

@@ -270,10 +270,11 @@ pub(crate) struct Scratch<T = f64> {
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
     pub(super) xa: Vec<T>,
     /// (w, rows): `xa` transposed, the row-major operand of the E-step
-    /// products.
+    /// products; full: the rows from which the outer products are built.
     pub(super) xt: Vec<T>,
-    /// Full: (k d, rows) products, then (rows, d(d+1)/2) upper triangles of the
-    /// rows' outer products. Tied: (d, rows) products, then (rows, d) weighted rows.
+    /// Full: (k d, rows) products, then (d(d+1)/2, rows) upper triangles of the
+    /// rows' outer products, one row per pair of features. Tied: (d, rows)
+    /// products, then (rows, d) weighted rows.
     pub(super) g: Vec<T>,
     /// (k, rows): log-densities, then responsibilities.
     pub(super) lp: Vec<f64>,
@@ -287,6 +288,13 @@ pub(crate) struct Scratch<T = f64> {
     /// sums of X^T diag(r_j) X over the chunks of a task, folded into the
     /// triangles of the statistics at the end of the task. Else empty.
     pub(super) zsum: Vec<f64>,
+    /// Full covariances with many components (k d >= d(d+1)/2): (rows, k)
+    /// responsibilities (of `lp`, as operands), the right operand of the
+    /// second moments' product. Else empty.
+    pub(super) rt: Vec<T>,
+    /// Full covariances with many components: (d(d+1)/2, k) second moments
+    /// of a chunk, transposed, before they are added to the statistics. Else empty.
+    pub(super) st: Vec<f64>,
     /// `f32` only: the responsibilities as `f32` operands.
     pub(super) r: Vec<T>,
     /// `f32` only: one product of a chunk before it is added in `f64`.
@@ -301,6 +309,7 @@ impl<T: Float> Scratch<T> {
             CovarianceType::Tied => d,
             _ => 0,
         };
+        let full_by_triangles = covariance_type == CovarianceType::Full && k * d >= triangle(d);
         Scratch {
             k,
             d,
@@ -312,8 +321,18 @@ impl<T: Float> Scratch<T> {
             mx: vec![0.0; CHUNK],
             sm: vec![0.0; CHUNK],
             ll: vec![0.0; CHUNK],
-            zsum: if covariance_type == CovarianceType::Full && k * d < triangle(d) {
+            zsum: if covariance_type == CovarianceType::Full && !full_by_triangles {
                 vec![0.0; d * k * d]
+            } else {
+                Vec::new()
+            },
+            rt: if full_by_triangles {
+                vec![T::default(); CHUNK * k]
+            } else {
+                Vec::new()
+            },
+            st: if full_by_triangles {
+                vec![0.0; triangle(d) * k]
             } else {
                 Vec::new()
             },
@@ -323,7 +342,7 @@ impl<T: Float> Scratch<T> {
     }
 
     /// Copies the rows of `x` (at most CHUNK), shifted (in `f64`, then
-    /// rounded to `T`), into `xa`.
+    /// rounded to `T`), into `xa`, and transposed into `xt`.
     #[inline(always)]
     pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<T>) {
         let (d, w) = (self.d, self.w);
@@ -349,6 +368,12 @@ impl<T: Float> Scratch<T> {
             }
             dst[w - 1] = T::from_f64(1.0);
         }
+        let b = x.nrows();
+        for (c, column) in self.xt[..w * b].chunks_exact_mut(b).enumerate() {
+            for (v, row) in column.iter_mut().zip(self.xa.chunks_exact(w)) {
+                *v = row[c];
+            }
+        }
     }
 
     /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows, component-major.
@@ -356,13 +381,7 @@ impl<T: Float> Scratch<T> {
     pub(super) fn log_densities(&mut self, prep: &Coefficients, b: usize) {
         let (k, d, w) = (self.k, self.d, self.w);
         let lp = &mut self.lp[..k * b];
-        let xt = &mut self.xt[..w * b];
-        for (c, column) in xt.chunks_exact_mut(b).enumerate() {
-            for (v, row) in column.iter_mut().zip(self.xa.chunks_exact(w)) {
-                *v = row[c];
-            }
-        }
-        let xt = Mat::rows(xt, b);
+        let xt = Mat::rows(&self.xt[..w * b], b);
         match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
