@@ -91,8 +91,11 @@ impl PeakGemm for f32 {
     }
 }
 
-/// GFLOP/s of `threads` simultaneous single-threaded square GEMMs in `T`.
-fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
+/// `threads` simultaneous single-threaded square GEMMs in `T`, `rounds`
+/// times: GFLOP per second of the fastest round, and GFLOP per CPU-second
+/// over all rounds (process CPU time, so time the threads spend waiting for
+/// a core on a loaded machine does not count).
+fn gemm_peaks<T: PeakGemm>(threads: usize, rounds: usize) -> (f64, f64) {
     let m = PEAK_SIDE;
     let a: Vec<T> = (0..m * m)
         .map(|i| T::from_f64((i % 97) as f64 * 0.01))
@@ -101,7 +104,8 @@ fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
         .map(|i| T::from_f64((i % 89) as f64 * 0.01))
         .collect();
     let mut outs = vec![vec![T::from_f64(0.0); m * m]; threads];
-    let seconds = best_of(3, || {
+    let cpu_start = process_cpu_seconds().unwrap_or(f64::NAN);
+    let seconds = best_of(rounds, || {
         std::thread::scope(|s| {
             for c in outs.iter_mut() {
                 let (a, b) = (&a, &b);
@@ -110,36 +114,22 @@ fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
             }
         })
     });
+    let cpu = process_cpu_seconds().unwrap_or(f64::NAN) - cpu_start;
     black_box(&outs);
-    (2 * m * m * m * threads) as f64 / seconds / 1e9
+    let flops = (2 * m * m * m * threads) as f64;
+    (flops / seconds / 1e9, flops * rounds as f64 / cpu / 1e9)
+}
+
+/// GFLOP/s of `threads` simultaneous single-threaded square GEMMs in `T`
+/// (best of three).
+fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
+    gemm_peaks::<T>(threads, 3).0
 }
 
 /// GFLOP per CPU-second of `threads` simultaneous single-threaded square
-/// GEMMs in `T` (five rounds; process CPU time, so time the threads spend
-/// waiting for a core on a loaded machine does not count).
+/// GEMMs in `T` (five rounds).
 fn gemm_peak_per_cpu_second<T: PeakGemm>(threads: usize) -> f64 {
-    let m = PEAK_SIDE;
-    let a: Vec<T> = (0..m * m)
-        .map(|i| T::from_f64((i % 97) as f64 * 0.01))
-        .collect();
-    let b: Vec<T> = (0..m * m)
-        .map(|i| T::from_f64((i % 89) as f64 * 0.01))
-        .collect();
-    let mut outs = vec![vec![T::from_f64(0.0); m * m]; threads];
-    let rounds = 5;
-    let start = process_cpu_seconds().unwrap_or(f64::NAN);
-    for _ in 0..rounds {
-        std::thread::scope(|s| {
-            for c in outs.iter_mut() {
-                let (a, b) = (&a, &b);
-                // SAFETY: a, b and c each hold m x m row-major values.
-                s.spawn(move || unsafe { T::square(m, a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) });
-            }
-        });
-    }
-    let cpu = process_cpu_seconds().unwrap_or(f64::NAN) - start;
-    black_box(&outs);
-    (2 * m * m * m * threads * rounds) as f64 / cpu / 1e9
+    gemm_peaks::<T>(threads, 5).1
 }
 
 /// Data from `k` unit-variance blobs with centres uniform in [-5, 5]^d, and a
