@@ -253,7 +253,16 @@ unsafe fn columns<'c, V: Lanes>(
     // assert; every column is written before the slice of them is made.
     unsafe {
         let mut norm = V::splat(V::Elem::ZERO);
-        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate() {
+        let whole = d / 8 * 8;
+        for j in (0..whole).step_by(8) {
+            let s = shift[j..j + 8].try_into().expect("8 shifts");
+            let group = V::columns8(block.as_ptr().add(j), offsets, d, s);
+            for (col, c) in cols[j..j + 8].iter_mut().zip(group) {
+                col.write(c);
+                norm = c.mul_add(c, norm);
+            }
+        }
+        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate().skip(whole) {
             let c = V::column(block.as_ptr().add(j), offsets, s);
             col.write(c);
             norm = c.mul_add(c, norm);

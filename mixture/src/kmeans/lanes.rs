@@ -100,6 +100,22 @@ pub(crate) unsafe trait Lanes: Copy {
     /// # Safety
     /// As the trait; `x[r * d]` must be readable for `r < N`.
     unsafe fn column(x: *const Self::Elem, offsets: Self::Offsets, shift: f64) -> Self;
+    /// Columns `0..8` of the block at `x` (row `r` at `x + r * d`), each as
+    /// [`column`](Lanes::column) with `shift[q]`, into `out`. Types whose
+    /// gathers cost more than whole-row loads and a transpose override it.
+    ///
+    /// # Safety
+    /// As the trait; `x[r * d + q]` must be readable for `r < N`, `q < 8`.
+    #[inline(always)]
+    unsafe fn columns8(
+        x: *const Self::Elem,
+        offsets: Self::Offsets,
+        _d: usize,
+        shift: &[f64; 8],
+    ) -> [Self; 8] {
+        // SAFETY: the caller's contract.
+        std::array::from_fn(|q| unsafe { Self::column(x.add(q), offsets, shift[q]) })
+    }
     /// # Safety
     /// As the trait.
     unsafe fn splat(v: Self::Elem) -> Self;
@@ -271,6 +287,51 @@ mod x86 {
                 let at = _mm512_loadu_si512(offsets.as_ptr().cast());
                 let v = _mm512_i64gather_pd::<8>(at, x);
                 F64x8(_mm512_sub_pd(v, _mm512_set1_pd(shift)))
+            }
+        }
+        /// Eight rows loaded whole and transposed in registers: 8 loads
+        /// and 24 shuffles instead of 8 gathers of 8 elements each.
+        #[inline(always)]
+        unsafe fn columns8(x: *const f64, _: [i64; 8], d: usize, shift: &[f64; 8]) -> [Self; 8] {
+            // SAFETY: the caller makes `x[r * d + q]` readable (r, q < 8)
+            // and enables AVX-512F.
+            unsafe {
+                let r: [__m512d; 8] = std::array::from_fn(|i| _mm512_loadu_pd(x.add(i * d)));
+                // Pairs of rows: (r0 r1) features 0 2 4 6 and 1 3 5 7.
+                let lo = |a, b| _mm512_unpacklo_pd(a, b);
+                let hi = |a, b| _mm512_unpackhi_pd(a, b);
+                let t = [
+                    lo(r[0], r[1]),
+                    hi(r[0], r[1]),
+                    lo(r[2], r[3]),
+                    hi(r[2], r[3]),
+                    lo(r[4], r[5]),
+                    hi(r[4], r[5]),
+                    lo(r[6], r[7]),
+                    hi(r[6], r[7]),
+                ];
+                // Quads of rows: features (0, 4), (2, 6) from t0 t2, (1, 5), (3, 7) from t1 t3.
+                let even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+                let odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+                let mix = |idx, a, b| _mm512_permutex2var_pd(a, idx, b);
+                let u = [
+                    mix(even, t[0], t[2]),
+                    mix(even, t[1], t[3]),
+                    mix(odd, t[0], t[2]),
+                    mix(odd, t[1], t[3]),
+                    mix(even, t[4], t[6]),
+                    mix(even, t[5], t[7]),
+                    mix(odd, t[4], t[6]),
+                    mix(odd, t[5], t[7]),
+                ];
+                // All eight rows: feature q from the low halves (q < 4) or high halves.
+                let low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+                let high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+                std::array::from_fn(|q| {
+                    let idx = if q < 4 { low } else { high };
+                    let col = mix(idx, u[q % 4], u[q % 4 + 4]);
+                    F64x8(_mm512_sub_pd(col, _mm512_set1_pd(shift[q])))
+                })
             }
         }
         x86_lanes!(

