@@ -123,11 +123,7 @@ impl Assignment {
         centres: &PackedCentres,
         distance: Distance,
     ) -> Result<(), MixtureError> {
-        // Cosine: rows and centres have unit length, and 1 - cos = ||x - c||^2 / 2.
-        let scale = match distance {
-            Distance::SquaredEuclidean => 1.0,
-            Distance::Cosine => 0.5,
-        };
+        let scale = distance.scale();
         let Self { total, partials } = self;
         total.clear();
         fold_raw_chunks(
@@ -162,10 +158,7 @@ pub(crate) fn tree_pass(
     centres: &PackedCentres,
 ) -> Result<ClusterSums, MixtureError> {
     let level = simd::level();
-    let scale = match data.distance {
-        Distance::SquaredEuclidean => 1.0,
-        Distance::Cosine => 0.5,
-    };
+    let scale = data.distance.scale();
     let (k, d) = (centres.k(), centres.d());
     let step = chunk_rows(d);
     let init = || (Read::default(), Prepare::default(), ClusterSums::new(k, d));

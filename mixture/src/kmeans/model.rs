@@ -79,10 +79,7 @@ impl KMeansModel {
     pub fn transform<'a>(&self, x: impl Into<Data<'a>>) -> Result<Array2<f64>, MixtureError> {
         let (data, packed) = self.prepare(x.into())?;
         let k = packed.k();
-        let scale = match self.distance {
-            Distance::SquaredEuclidean => 1.0,
-            Distance::Cosine => 0.5,
-        };
+        let scale = self.distance.scale();
         let mut out = Vec::with_capacity(data.n_samples() * k);
         let mut partials = vec![Vec::new(); data.n_chunks().clamp(1, WINDOW)];
         fold_chunks(

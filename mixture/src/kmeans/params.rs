@@ -65,6 +65,18 @@ pub enum Distance {
     Cosine,
 }
 
+impl Distance {
+    /// The factor from the squared Euclidean distance of the prepared rows
+    /// and centres to this distance: cosine works on unit-length rows and
+    /// centres, where `1 - cos = ||x - c||^2 / 2`.
+    pub(crate) fn scale(self) -> f64 {
+        match self {
+            Distance::SquaredEuclidean => 1.0,
+            Distance::Cosine => 0.5,
+        }
+    }
+}
+
 impl std::str::FromStr for Init {
     type Err = MixtureError;
 
