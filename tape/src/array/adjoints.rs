@@ -1,9 +1,11 @@
 //! The adjoints of a tape's arrays during and after a reverse sweep, and
 //! the spare buffers that let the next sweep into the same
 //! [`Gradients`](crate::Gradients) allocate nothing.
+//!
+//! An adjoint has the shape of its array's value, so it is kept as flat
+//! row-major elements.
 
-use super::shape::from_buffer;
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 /// The adjoint of one array.
 #[derive(Clone, Debug)]
@@ -15,12 +17,12 @@ pub(crate) enum Adjoint {
     /// A factor times one value per element: neg and scale change the
     /// factor, not the elements, and the next pass that reads the values
     /// applies it.
-    Array(f64, ArrayD<f64>),
+    Array(f64, Vec<f64>),
 }
 
 impl Adjoint {
     /// One value per element, factor 1.
-    pub(crate) fn array(a: ArrayD<f64>) -> Self {
+    pub(crate) fn array(a: Vec<f64>) -> Self {
         Self::Array(1.0, a)
     }
 }
@@ -41,20 +43,22 @@ impl ArrayAdjoints {
     pub(crate) fn reset(&mut self, len: usize) {
         for a in self.slots.drain(..).flatten() {
             if let Adjoint::Array(_, a) = a {
-                self.spare.push(a.into_raw_vec_and_offset().0);
+                self.spare.push(a);
             }
         }
         self.spare.truncate(len);
         self.slots.resize_with(len, || None);
     }
 
-    /// A copy of the adjoint of array `id` of `shape`, if it is not zero.
-    pub(crate) fn to_array(&self, id: usize, shape: &[usize]) -> Option<ArrayD<f64>> {
-        match self.slots.get(id)?.as_ref()? {
-            Adjoint::Fill(c) => Some(ArrayD::from_elem(shape, *c)),
-            Adjoint::Array(h, a) if *h == 1.0 => Some(a.clone()),
-            Adjoint::Array(h, a) => Some(a.mapv(|a| h * a)),
-        }
+    /// A copy of the adjoint of array `id` of shape `dim`, if it is not
+    /// zero.
+    pub(crate) fn to_array(&self, id: usize, dim: &IxDyn) -> Option<ArrayD<f64>> {
+        let values = match self.slots.get(id)?.as_ref()? {
+            Adjoint::Fill(c) => return Some(ArrayD::from_elem(dim.clone(), *c)),
+            Adjoint::Array(h, a) if *h == 1.0 => a.clone(),
+            Adjoint::Array(h, a) => a.iter().map(|a| h * a).collect(),
+        };
+        Some(ArrayD::from_shape_vec(dim.clone(), values).expect("one value per element"))
     }
 
     /// `true` while the adjoint of array `id` is zero.
@@ -67,25 +71,25 @@ impl ArrayAdjoints {
         self.slots[id].take()
     }
 
-    /// `g` as one value per element of `shape`.
-    pub(crate) fn materialise(&mut self, g: Adjoint, shape: &[usize]) -> ArrayD<f64> {
+    /// `g` as one value per element (`len` of them).
+    pub(crate) fn materialise(&mut self, g: Adjoint, len: usize) -> Vec<f64> {
         match g {
-            Adjoint::Fill(c) => self.filled(shape, c),
+            Adjoint::Fill(c) => self.filled(len, c),
             Adjoint::Array(h, mut a) => {
                 if h != 1.0 {
-                    a.mapv_inplace(|a| h * a);
+                    a.iter_mut().for_each(|a| *a *= h);
                 }
                 a
             }
         }
     }
 
-    /// The adjoint of array `id` as one value per element of `shape`,
-    /// created as zeros if still zero.
-    pub(crate) fn array_mut(&mut self, id: usize, shape: &[usize]) -> &mut ArrayD<f64> {
+    /// The adjoint of array `id` (of `len` elements) as one value per
+    /// element, created as zeros if still zero.
+    pub(crate) fn array_mut(&mut self, id: usize, len: usize) -> &mut [f64] {
         let a = match self.slots[id].take() {
-            None => self.filled(shape, 0.0),
-            Some(g) => self.materialise(g, shape),
+            None => self.filled(len, 0.0),
+            Some(g) => self.materialise(g, len),
         };
         match self.slots[id].insert(Adjoint::array(a)) {
             Adjoint::Array(_, a) => a,
@@ -102,19 +106,18 @@ impl ArrayAdjoints {
             (Some(Adjoint::Fill(c)), Adjoint::Array(h, mut a))
             | (Some(Adjoint::Array(h, mut a)), Adjoint::Fill(c)) => {
                 if h == 1.0 {
-                    a += c;
+                    a.iter_mut().for_each(|a| *a += c);
                 } else {
-                    a.mapv_inplace(|a| h * a + c);
+                    a.iter_mut().for_each(|a| *a = h * *a + c);
                 }
                 Adjoint::array(a)
             }
             (Some(Adjoint::Array(k, mut a)), Adjoint::Array(h, g)) => {
+                let pairs = a.iter_mut().zip(&g);
                 if k == 1.0 && h == 1.0 {
-                    a += &g;
+                    pairs.for_each(|(a, &g)| *a += g);
                 } else {
-                    ndarray::Zip::from(&mut a)
-                        .and(&g)
-                        .for_each(|a, &g| *a = k * *a + h * g);
+                    pairs.for_each(|(a, &g)| *a = k * *a + h * g);
                 }
                 self.recycle(g);
                 Adjoint::array(a)
@@ -125,43 +128,33 @@ impl ArrayAdjoints {
 
     /// A copy of `g` (factor included) in a spare buffer: a copy, not a
     /// pass of arithmetic.
-    pub(crate) fn copy(&mut self, h: f64, g: &ArrayD<f64>) -> Adjoint {
-        match g.as_slice() {
-            Some(values) => {
-                let mut b = self.buffer(values.len());
-                b.extend_from_slice(values);
-                Adjoint::Array(h, from_buffer(g.raw_dim(), b))
-            }
-            None => Adjoint::Array(h, g.to_owned()),
-        }
+    pub(crate) fn copy(&mut self, h: f64, g: &[f64]) -> Adjoint {
+        let mut b = self.buffer(g.len());
+        b.extend_from_slice(g);
+        Adjoint::Array(h, b)
     }
 
     /// Adds `f(u)` elementwise to the adjoint of array `id`, in one pass
     /// (no zeros first, no temporary); `u` has the array's shape.
-    pub(crate) fn add_map(&mut self, id: usize, u: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) {
-        let Some(us) = u.as_slice() else {
-            return self.accumulate(id, Adjoint::array(u.mapv(f)));
-        };
+    pub(crate) fn add_map(&mut self, id: usize, u: &[f64], f: impl Fn(f64) -> f64) {
         match &mut self.slots[id] {
             Some(Adjoint::Array(factor, a)) => {
                 let k = *factor;
-                match a.as_slice_mut() {
-                    Some(a) if k == 1.0 => a.iter_mut().zip(us).for_each(|(a, &u)| *a += f(u)),
-                    Some(a) => a.iter_mut().zip(us).for_each(|(a, &u)| *a = k * *a + f(u)),
-                    None => ndarray::Zip::from(&mut *a)
-                        .and(&u)
-                        .for_each(|a, &u| *a = k * *a + f(u)),
+                if k == 1.0 {
+                    a.iter_mut().zip(u).for_each(|(a, &u)| *a += f(u));
+                } else {
+                    a.iter_mut().zip(u).for_each(|(a, &u)| *a = k * *a + f(u));
                 }
                 *factor = 1.0;
             }
             slot => {
                 let fill = slot.take();
-                let mut b = self.buffer(us.len());
+                let mut b = self.buffer(u.len());
                 match fill {
-                    Some(Adjoint::Fill(c)) => b.extend(us.iter().map(|&u| c + f(u))),
-                    _ => b.extend(us.iter().map(|&u| f(u))),
+                    Some(Adjoint::Fill(c)) => b.extend(u.iter().map(|&u| c + f(u))),
+                    _ => b.extend(u.iter().map(|&u| f(u))),
                 }
-                self.slots[id] = Some(Adjoint::array(from_buffer(u.raw_dim(), b)));
+                self.slots[id] = Some(Adjoint::array(b));
             }
         }
     }
@@ -172,8 +165,8 @@ impl ArrayAdjoints {
         &mut self,
         id: usize,
         h: f64,
-        g: ArrayViewD<'_, f64>,
-        w: ArrayViewD<'_, f64>,
+        g: &[f64],
+        w: &[f64],
         f: impl Fn(f64, f64) -> f64,
     ) {
         if h == 1.0 {
@@ -183,49 +176,30 @@ impl ArrayAdjoints {
         }
     }
 
-    fn add_zip_unscaled(
-        &mut self,
-        id: usize,
-        u: ArrayViewD<'_, f64>,
-        w: ArrayViewD<'_, f64>,
-        f: impl Fn(f64, f64) -> f64,
-    ) {
-        let (Some(us), Some(ws)) = (u.as_slice(), w.as_slice()) else {
-            let mut g = u.to_owned();
-            ndarray::Zip::from(&mut g)
-                .and(&w)
-                .for_each(|g, &w| *g = f(*g, w));
-            return self.accumulate(id, Adjoint::array(g));
-        };
+    fn add_zip_unscaled(&mut self, id: usize, u: &[f64], w: &[f64], f: impl Fn(f64, f64) -> f64) {
+        let pairs = u.iter().zip(w);
         match &mut self.slots[id] {
             Some(Adjoint::Array(factor, a)) => {
                 let k = *factor;
-                let pairs = us.iter().zip(ws);
-                match a.as_slice_mut() {
-                    Some(a) if k == 1.0 => a
-                        .iter_mut()
+                if k == 1.0 {
+                    a.iter_mut()
                         .zip(pairs)
-                        .for_each(|(a, (&u, &w))| *a += f(u, w)),
-                    Some(a) => a
-                        .iter_mut()
+                        .for_each(|(a, (&u, &w))| *a += f(u, w));
+                } else {
+                    a.iter_mut()
                         .zip(pairs)
-                        .for_each(|(a, (&u, &w))| *a = k * *a + f(u, w)),
-                    None => ndarray::Zip::from(&mut *a)
-                        .and(&u)
-                        .and(&w)
-                        .for_each(|a, &u, &w| *a = k * *a + f(u, w)),
+                        .for_each(|(a, (&u, &w))| *a = k * *a + f(u, w));
                 }
                 *factor = 1.0;
             }
             slot => {
                 let fill = slot.take();
-                let mut b = self.buffer(us.len());
-                let pairs = us.iter().zip(ws);
+                let mut b = self.buffer(u.len());
                 match fill {
                     Some(Adjoint::Fill(c)) => b.extend(pairs.map(|(&u, &w)| c + f(u, w))),
                     _ => b.extend(pairs.map(|(&u, &w)| f(u, w))),
                 }
-                self.slots[id] = Some(Adjoint::array(from_buffer(u.raw_dim(), b)));
+                self.slots[id] = Some(Adjoint::array(b));
             }
         }
     }
@@ -236,22 +210,19 @@ impl ArrayAdjoints {
         &mut self,
         id: usize,
         h: f64,
-        mut g: ArrayD<f64>,
-        w: ArrayViewD<'_, f64>,
+        mut g: Vec<f64>,
+        w: &[f64],
         f: impl Fn(f64, f64) -> f64,
     ) {
         if !self.is_zero(id) {
-            self.add_zip(id, h, g.view(), w, f);
+            self.add_zip(id, h, &g, w, f);
             return self.recycle(g);
         }
-        match (g.as_slice_mut(), w.as_slice()) {
-            (Some(gs), Some(ws)) if h == 1.0 => {
-                gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(*g, w));
-            }
-            (Some(gs), Some(ws)) => gs.iter_mut().zip(ws).for_each(|(g, &w)| *g = f(h * *g, w)),
-            _ => ndarray::Zip::from(&mut g)
-                .and(&w)
-                .for_each(|g, &w| *g = f(h * *g, w)),
+        let pairs = g.iter_mut().zip(w);
+        if h == 1.0 {
+            pairs.for_each(|(g, &w)| *g = f(*g, w));
+        } else {
+            pairs.for_each(|(g, &w)| *g = f(h * *g, w));
         }
         self.slots[id] = Some(Adjoint::array(g));
     }
@@ -270,28 +241,21 @@ impl ArrayAdjoints {
     }
 
     /// Keeps the buffer of an adjoint that is no longer needed.
-    pub(crate) fn recycle(&mut self, a: ArrayD<f64>) {
-        self.spare.push(a.into_raw_vec_and_offset().0);
+    pub(crate) fn recycle(&mut self, a: Vec<f64>) {
+        self.spare.push(a);
     }
 
-    /// An array of `shape` filled with `value`.
-    pub(crate) fn filled(&mut self, shape: &[usize], value: f64) -> ArrayD<f64> {
-        let len = shape.iter().product();
+    /// `len` copies of `value`.
+    pub(crate) fn filled(&mut self, len: usize, value: f64) -> Vec<f64> {
         let mut b = self.buffer(len);
         b.resize(len, value);
-        from_buffer(IxDyn(shape), b)
+        b
     }
 
-    /// `f` of every element of `g`, in a spare buffer when `g` is in
-    /// standard layout.
-    pub(crate) fn map(&mut self, g: ArrayViewD<'_, f64>, f: impl Fn(f64) -> f64) -> ArrayD<f64> {
-        match g.as_slice() {
-            Some(values) => {
-                let mut b = self.buffer(values.len());
-                b.extend(values.iter().map(|&v| f(v)));
-                from_buffer(g.raw_dim(), b)
-            }
-            None => g.mapv(f),
-        }
+    /// `f` of every element of `g`, in a spare buffer.
+    pub(crate) fn map(&mut self, g: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
+        let mut b = self.buffer(g.len());
+        b.extend(g.iter().map(|&v| f(v)));
+        b
     }
 }

@@ -6,31 +6,37 @@
 //! (constant) operands are never computed.
 
 use super::adjoints::Adjoint;
-use super::shape::{from_buffer, map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::value::{into_vec, Values};
 use super::{ArrayAdjoints, ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Ix1, Ix2, IxDyn, Slice};
+use ndarray::{
+    ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Axis, Ix1, Ix2, Slice,
+};
+use std::ops::Range;
 
 type Adjoints = ArrayAdjoints;
 
-/// Adds `g` (one value per element) to the adjoint of array `id`.
+/// Adds `g` (an array of the operand's shape) to the adjoint of array `id`.
 fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
-    adj.accumulate(id, Adjoint::array(g));
+    adj.accumulate(id, Adjoint::array(into_vec(g)));
 }
 
-/// The adjoint of array `id`, created as zeros of `shape` if still zero.
-fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, shape: &[usize]) -> &'a mut ArrayD<f64> {
-    adj.array_mut(id, shape)
+/// The adjoint of array `id` as an ndarray view, created as zeros if
+/// still zero.
+fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, v: &Values) -> ArrayViewMutD<'a, f64> {
+    let a = adj.array_mut(id, v.len_of(id));
+    ArrayViewMutD::from_shape(v.dim(id).clone(), a).expect("one value per element")
 }
 
-fn matrix(x: &ArrayD<f64>) -> ArrayView2<'_, f64> {
-    x.view()
+fn matrix<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
+    x.clone()
         .into_dimensionality::<Ix2>()
         .expect("rank checked when recorded")
 }
 
-fn vector(x: &ArrayD<f64>) -> ArrayView1<'_, f64> {
-    x.view()
+fn vector<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView1<'a, f64> {
+    x.clone()
         .into_dimensionality::<Ix1>()
         .expect("rank checked when recorded")
 }
@@ -39,7 +45,7 @@ fn vector(x: &ArrayD<f64>) -> ArrayView1<'_, f64> {
 fn scalar(g: &Adjoint) -> f64 {
     match g {
         Adjoint::Fill(c) => *c,
-        Adjoint::Array(h, a) => h * a.iter().next().copied().unwrap_or(0.0),
+        Adjoint::Array(h, a) => h * a.first().copied().unwrap_or(0.0),
     }
 }
 
@@ -53,17 +59,18 @@ fn outer(u: ArrayView1<'_, f64>, v: ArrayView1<'_, f64>) -> ArrayD<f64> {
 fn binary_rhs(
     kind: Binary,
     g: &mut ArrayD<f64>,
-    a: &ArrayD<f64>,
-    b: &ArrayD<f64>,
-    y: &ArrayD<f64>,
+    a: ArrayViewD<'_, f64>,
+    b: ArrayViewD<'_, f64>,
+    y: ArrayViewD<'_, f64>,
 ) {
+    let mut g = g.view_mut();
     match kind {
         Binary::Add => {}
         Binary::Sub => g.mapv_inplace(|g| -g),
-        Binary::Mul => zip_mut(g, a.view(), |g, a| *g *= a),
+        Binary::Mul => zip_mut(&mut g, a, |g, a| *g *= a),
         Binary::Div => {
-            zip_mut(g, y.view(), |g, y| *g *= -y);
-            zip_mut(g, b.view(), |g, b| *g /= b);
+            zip_mut(&mut g, y, |g, y| *g *= -y);
+            zip_mut(&mut g, b, |g, b| *g /= b);
         }
     }
 }
@@ -74,25 +81,29 @@ fn binary_rhs(
 fn rhs_adjoint(
     adj: &mut Adjoints,
     kind: Binary,
-    g: ArrayViewD<'_, f64>,
-    a: &ArrayD<f64>,
-    b: &ArrayD<f64>,
-    y: &ArrayD<f64>,
+    g: &ArrayD<f64>,
+    a: ArrayViewD<'_, f64>,
+    b: ArrayViewD<'_, f64>,
+    y: ArrayViewD<'_, f64>,
 ) -> ArrayD<f64> {
     let same = g.shape() == b.shape();
+    let flat = g.as_slice().expect("adjoints are row-major");
+    // A copy of `g` (negated, for sub) in one pass into a spare buffer.
+    let mut copy = |f: fn(f64) -> f64| {
+        ArrayD::from_shape_vec(g.raw_dim(), adj.map(flat, f)).expect("one value per element")
+    };
     match kind {
-        // Same shape: copied (and negated) in one pass into a spare buffer.
-        Binary::Add if same => adj.map(g, |g| g),
-        Binary::Sub if same => adj.map(g, |g| -g),
-        Binary::Add => unbroadcast_view(g, b.shape()),
+        Binary::Add if same => copy(|g| g),
+        Binary::Sub if same => copy(|g| -g),
+        Binary::Add => unbroadcast_view(g.view(), b.shape()),
         Binary::Sub => {
-            let mut gb = unbroadcast_view(g, b.shape());
+            let mut gb = unbroadcast_view(g.view(), b.shape());
             gb.mapv_inplace(|g| -g);
             gb
         }
         Binary::Mul | Binary::Div => {
-            let mut gb = adj.map(g, |g| g);
-            binary_rhs(kind, &mut gb, a, b, y);
+            let mut gb = copy(|g| g);
+            binary_rhs(kind, &mut gb, a, b.view(), y);
             unbroadcast(gb, b.shape())
         }
     }
@@ -112,11 +123,11 @@ pub(crate) fn backward_step<T: Scalar>(
     match &step.op {
         Op::ToScalar { x, flat, scalar } => {
             let g = scalars[*scalar as usize].value_f64();
-            let xv = &v[*x];
-            if xv.len() == 1 {
+            let len = v.len_of(*x);
+            if len == 1 {
                 // The only element: its adjoint is a constant.
                 adj.accumulate(*x, Adjoint::Fill(g));
-            } else if let Some(e) = adjoint_mut(adj, *x, xv.shape()).iter_mut().nth(*flat) {
+            } else if let Some(e) = adj.array_mut(*x, len).get_mut(*flat) {
                 *e += g;
             }
         }
@@ -140,7 +151,7 @@ pub(crate) fn backward_step<T: Scalar>(
         op => {
             let out = output_of(op);
             if let Some(g) = adj.take(out) {
-                array_rule(op, g, &v[out], v, active, adj);
+                array_rule(op, g, out, v, active, adj);
             }
         }
     }
@@ -177,46 +188,65 @@ fn output_of(op: &Op) -> usize {
 /// the output `y`. Elementwise operations and reductions to a constant take
 /// `g` as it is (a constant stays a constant where it can); the others get
 /// it one value per element.
-fn array_rule(
-    op: &Op,
-    g: Adjoint,
-    y: &ArrayD<f64>,
-    v: &[ArrayD<f64>],
-    active: &[bool],
-    adj: &mut Adjoints,
-) {
+fn array_rule(op: &Op, g: Adjoint, out: usize, v: &Values, active: &[bool], adj: &mut Adjoints) {
     match *op {
-        Op::Unary { kind, x, .. } => unary_rule(kind, g, x, &v[x], y, adj),
+        Op::Unary { kind, x, .. } => unary_rule(kind, g, x, v.data(x), v.data(out), adj),
         Op::Binary { kind, a, b, .. } if kind != Binary::Div => {
-            binary_rule(kind, g, a, b, y, v, active, adj);
+            binary_rule(kind, g, a, b, out, v, active, adj);
         }
         Op::Sum { x, .. } => adj.accumulate(x, Adjoint::Fill(scalar(&g))),
         Op::Mean { x, .. } => {
-            let s = scalar(&g) / v[x].len() as f64;
+            let s = scalar(&g) / v.len_of(x) as f64;
             adj.accumulate(x, Adjoint::Fill(s));
         }
         Op::SqNorm { x, .. } => {
             let s = 2.0 * scalar(&g);
-            adj.add_map(x, v[x].view(), |x| s * x);
+            adj.add_map(x, v.data(x), |x| s * x);
+        }
+        // Row-major elements in a new shape: the adjoint as it is.
+        Op::Reshape { x, .. } => adj.accumulate(x, g),
+        Op::Slice {
+            x,
+            axis: 0,
+            ref range,
+            ..
+        } => {
+            let g = adj.materialise(g, v.len_of(out));
+            rows_rule(x, range, g, v, adj);
         }
         _ => {
-            let g = adj.materialise(g, y.shape());
-            elementwise_rule(op, g, y, v, active, adj);
+            let g = adj.materialise(g, v.len_of(out));
+            let g = ArrayD::from_shape_vec(v.dim(out).clone(), g).expect("one value per element");
+            elementwise_rule(op, g, out, v, active, adj);
         }
     }
+}
+
+/// `y = x[range]` along the first axis: the adjoint of a block of the
+/// row-major elements of `x`.
+fn rows_rule(x: usize, range: &Range<usize>, g: Vec<f64>, v: &Values, adj: &mut Adjoints) {
+    let (shape, len) = (v.shape(x), v.len_of(x));
+    let inner: usize = shape[1..].iter().product();
+    let block = range.start * inner..range.end * inner;
+    if adj.is_zero(x) {
+        // One block between zeros: written in one pass, not zeros and
+        // then a sum.
+        let mut buffer = adj.buffer(len);
+        buffer.resize(block.start, 0.0);
+        buffer.extend_from_slice(&g);
+        buffer.resize(len, 0.0);
+        adj.accumulate(x, Adjoint::array(buffer));
+    } else {
+        let a = &mut adj.array_mut(x, len)[block];
+        a.iter_mut().zip(&g).for_each(|(a, &g)| *a += g);
+    }
+    adj.recycle(g);
 }
 
 /// `y = f(x)` elementwise: `dx += f'(x) g` in one pass over `x` (or `y`)
 /// and `g`; the linear ones turn a constant `g` into a constant, and neg
 /// and scale change only the factor of an array `g`.
-fn unary_rule(
-    kind: Unary,
-    g: Adjoint,
-    x: usize,
-    xv: &ArrayD<f64>,
-    y: &ArrayD<f64>,
-    adj: &mut Adjoints,
-) {
+fn unary_rule(kind: Unary, g: Adjoint, x: usize, xv: &[f64], y: &[f64], adj: &mut Adjoints) {
     let (h, g) = match (kind, g) {
         (Unary::Offset(_), g) => return adj.accumulate(x, g),
         // x^0 is constant: no contribution.
@@ -225,12 +255,12 @@ fn unary_rule(
         (Unary::Scale(s), Adjoint::Fill(c)) => return adj.accumulate(x, Adjoint::Fill(c * s)),
         (_, Adjoint::Fill(c)) => {
             match kind {
-                Unary::Exp => adj.add_map(x, y.view(), |y| c * y),
-                Unary::Ln => adj.add_map(x, xv.view(), |x| c / x),
-                Unary::Sqrt => adj.add_map(x, y.view(), |y| c * (0.5 / y)),
-                Unary::Square => adj.add_map(x, xv.view(), |x| c * (2.0 * x)),
+                Unary::Exp => adj.add_map(x, y, |y| c * y),
+                Unary::Ln => adj.add_map(x, xv, |x| c / x),
+                Unary::Sqrt => adj.add_map(x, y, |y| c * (0.5 / y)),
+                Unary::Square => adj.add_map(x, xv, |x| c * (2.0 * x)),
                 Unary::Powi(n) => {
-                    adj.add_map(x, xv.view(), |x| c * (f64::from(n) * x.powi(n - 1)));
+                    adj.add_map(x, xv, |x| c * (f64::from(n) * x.powi(n - 1)));
                 }
                 Unary::Neg | Unary::Scale(_) | Unary::Offset(_) => unreachable!("matched above"),
             }
@@ -242,14 +272,12 @@ fn unary_rule(
     match kind {
         Unary::Neg => adj.accumulate(x, Adjoint::Array(-h, g)),
         Unary::Scale(s) => adj.accumulate(x, Adjoint::Array(s * h, g)),
-        Unary::Exp => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * y),
-        Unary::Ln => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g / x),
-        Unary::Sqrt => adj.add_zip_owned(x, h, g, y.view(), |g, y| g * (0.5 / y)),
-        Unary::Square => adj.add_zip_owned(x, h, g, xv.view(), |g, x| g * (2.0 * x)),
+        Unary::Exp => adj.add_zip_owned(x, h, g, y, |g, y| g * y),
+        Unary::Ln => adj.add_zip_owned(x, h, g, xv, |g, x| g / x),
+        Unary::Sqrt => adj.add_zip_owned(x, h, g, y, |g, y| g * (0.5 / y)),
+        Unary::Square => adj.add_zip_owned(x, h, g, xv, |g, x| g * (2.0 * x)),
         Unary::Powi(n) => {
-            adj.add_zip_owned(x, h, g, xv.view(), |g, x| {
-                g * (f64::from(n) * x.powi(n - 1))
-            });
+            adj.add_zip_owned(x, h, g, xv, |g, x| g * (f64::from(n) * x.powi(n - 1)));
         }
         Unary::Offset(_) => unreachable!("matched above"),
     }
@@ -266,50 +294,51 @@ fn binary_rule(
     g: Adjoint,
     a: usize,
     b: usize,
-    y: &ArrayD<f64>,
-    v: &[ArrayD<f64>],
+    out: usize,
+    v: &Values,
     active: &[bool],
     adj: &mut Adjoints,
 ) {
-    let (va, vb) = (&v[a], &v[b]);
     let sign = if kind == Binary::Sub { -1.0 } else { 1.0 };
     if let (Adjoint::Fill(c), Binary::Add | Binary::Sub) = (&g, kind) {
         // Each element of an operand reached y.len() / x.len() outputs.
-        let summed = |x: &ArrayD<f64>| match x.len() {
+        let summed = |x: usize| match v.len_of(x) {
             0 => 0.0,
-            n => c * (y.len() / n) as f64,
+            n => c * (v.len_of(out) / n) as f64,
         };
         if active[a] {
-            adj.accumulate(a, Adjoint::Fill(summed(va)));
+            adj.accumulate(a, Adjoint::Fill(summed(a)));
         }
         if active[b] {
-            adj.accumulate(b, Adjoint::Fill(sign * summed(vb)));
+            adj.accumulate(b, Adjoint::Fill(sign * summed(b)));
         }
         return;
     }
-    if va.shape() != y.shape() || vb.shape() != y.shape() {
-        let g = adj.materialise(g, y.shape());
-        return elementwise_rule(&Op::Binary { kind, a, b, out: 0 }, g, y, v, active, adj);
+    if v.shape(a) != v.shape(out) || v.shape(b) != v.shape(out) {
+        let g = adj.materialise(g, v.len_of(out));
+        let g = ArrayD::from_shape_vec(v.dim(out).clone(), g).expect("one value per element");
+        return elementwise_rule(&Op::Binary { kind, a, b, out }, g, out, v, active, adj);
     }
+    let (va, vb) = (v.data(a), v.data(b));
     match (kind, g) {
         // d(ab) = b da + a db with a constant adjoint c.
         (_, Adjoint::Fill(c)) => {
             if active[a] {
-                adj.add_map(a, vb.view(), |b| c * b);
+                adj.add_map(a, vb, |b| c * b);
             }
             if active[b] {
-                adj.add_map(b, va.view(), |a| c * a);
+                adj.add_map(b, va, |a| c * a);
             }
         }
         (Binary::Mul, Adjoint::Array(h, g)) => {
             if active[b] {
                 if !active[a] {
-                    return adj.add_zip_owned(b, h, g, va.view(), |g, a| g * a);
+                    return adj.add_zip_owned(b, h, g, va, |g, a| g * a);
                 }
-                adj.add_zip(b, h, g.view(), va.view(), |g, a| g * a);
+                adj.add_zip(b, h, &g, va, |g, a| g * a);
             }
             if active[a] {
-                adj.add_zip_owned(a, h, g, vb.view(), |g, b| g * b);
+                adj.add_zip_owned(a, h, g, vb, |g, b| g * b);
             }
         }
         // Sums: the left operand takes `g`, the right one `g` or `-g` by
@@ -323,7 +352,7 @@ fn binary_rule(
                     let gb = adj.copy(sign * h, &g);
                     adj.accumulate(b, gb);
                 } else {
-                    adj.add_map(b, g.view(), |g| sign * h * g);
+                    adj.add_map(b, &g, |g| sign * h * g);
                 }
             }
             if active[a] {
@@ -337,11 +366,12 @@ fn binary_rule(
 fn elementwise_rule(
     op: &Op,
     mut g: ArrayD<f64>,
-    y: &ArrayD<f64>,
-    v: &[ArrayD<f64>],
+    out: usize,
+    v: &Values,
     active: &[bool],
     adj: &mut Adjoints,
 ) {
+    let y = v.view(out);
     match *op {
         Op::Binary { kind, a, b, .. } => {
             // d(a+b) = da + db; d(a-b) = da - db; d(ab) = b da + a db;
@@ -350,111 +380,87 @@ fn elementwise_rule(
             // one is computed from a borrow when the left needs `g` too.
             if active[b] {
                 let gb = if active[a] {
-                    rhs_adjoint(adj, kind, g.view(), &v[a], &v[b], y)
+                    rhs_adjoint(adj, kind, &g, v.view(a), v.view(b), y)
                 } else {
                     let mut gb = g;
-                    binary_rhs(kind, &mut gb, &v[a], &v[b], y);
-                    accumulate(adj, b, unbroadcast(gb, v[b].shape()));
+                    binary_rhs(kind, &mut gb, v.view(a), v.view(b), y);
+                    accumulate(adj, b, unbroadcast(gb, v.shape(b)));
                     return;
                 };
                 accumulate(adj, b, gb);
             }
             if active[a] {
+                let mut gv = g.view_mut();
                 match kind {
                     Binary::Add | Binary::Sub => {}
-                    Binary::Mul => zip_mut(&mut g, v[b].view(), |g, b| *g *= b),
-                    Binary::Div => zip_mut(&mut g, v[b].view(), |g, b| *g /= b),
+                    Binary::Mul => zip_mut(&mut gv, v.view(b), |g, b| *g *= b),
+                    Binary::Div => zip_mut(&mut gv, v.view(b), |g, b| *g /= b),
                 }
-                accumulate(adj, a, unbroadcast(g, v[a].shape()));
+                accumulate(adj, a, unbroadcast(g, v.shape(a)));
             }
         }
-        Op::MatMul { a, b, .. } => matmul_rule(a, b, &g, v, active, adj),
+        Op::MatMul { a, b, .. } => matmul_rule(a, b, &g.view(), v, active, adj),
         Op::MatMulAdd { a, b, c, .. } => {
             // Y = A B + C: dA = G B^T, dB = A^T G, dC = G summed over the
             // axes C was broadcast along.
             if active[c] {
-                accumulate(adj, c, unbroadcast_view(g.view(), v[c].shape()));
+                accumulate(adj, c, unbroadcast_view(g.view(), v.shape(c)));
             }
-            matmul_rule(a, b, &g, v, active, adj);
+            matmul_rule(a, b, &g.view(), v, active, adj);
         }
         Op::Transpose { x, .. } => accumulate(adj, x, g.reversed_axes()),
-        Op::Reshape { x, .. } => {
-            let gx = g
-                .to_shape(v[x].shape())
-                .expect("size checked when recorded")
-                .into_owned();
-            accumulate(adj, x, gx);
-        }
         Op::SqNormAxis { x, axis, .. } => {
             // d |x|^2 = 2 x . dx along each lane.
             let lanes = g.view().insert_axis(Axis(axis));
-            let gx = map2(ArrayD::zeros(v[x].shape()), v[x].view(), lanes, |x, g| {
-                2.0 * x * g
-            });
+            let zeros = ArrayD::zeros(v.dim(x).clone());
+            let gx = map2(zeros, v.view(x), lanes, |x, g| 2.0 * x * g);
             accumulate(adj, x, gx);
         }
         Op::SumAxis { x, axis, .. } => {
-            let a = adjoint_mut(adj, x, v[x].shape());
-            zip_mut(a, g.view().insert_axis(Axis(axis)), |a, g| *a += g);
+            let mut a = adjoint_mut(adj, x, v);
+            zip_mut(&mut a, g.view().insert_axis(Axis(axis)), |a, g| *a += g);
         }
         Op::LogSumExp { x, axis, .. } => {
             // d lse = softmax(x) . dx along each lane.
-            let mut gx = v[x].clone();
-            zip_mut(&mut gx, y.view().insert_axis(Axis(axis)), |e, m| *e -= m);
-            zip_mut(&mut gx, g.view().insert_axis(Axis(axis)), |e, g| {
+            let mut gx = v.view(x).to_owned();
+            let mut e = gx.view_mut();
+            zip_mut(&mut e, y.insert_axis(Axis(axis)), |e, m| *e -= m);
+            zip_mut(&mut e, g.view().insert_axis(Axis(axis)), |e, g| {
                 *e = g * e.exp()
             });
             accumulate(adj, x, gx);
         }
         Op::Softmax { x, axis, .. } => {
             // dx = s * (g - sum(g * s)) along each lane, s = softmax(x).
-            let gs = sum_axis((&g * y).view(), axis);
-            zip_mut(&mut g, gs.view().insert_axis(Axis(axis)), |g, t| *g -= t);
-            zip_mut(&mut g, y.view(), |g, s| *g *= s);
+            let gs = sum_axis((&g * &y).view(), axis);
+            let mut gv = g.view_mut();
+            zip_mut(&mut gv, gs.view().insert_axis(Axis(axis)), |g, t| *g -= t);
+            zip_mut(&mut gv, y, |g, s| *g *= s);
             accumulate(adj, x, g);
         }
         Op::LogSoftmax { x, axis, .. } => {
             // dx = g - softmax(x) sum(g) along each lane.
             let total = sum_axis(g.view(), axis);
             let mut s = y.mapv(f64::exp);
-            zip_mut(&mut s, total.view().insert_axis(Axis(axis)), |s, t| *s *= t);
-            zip_mut(&mut g, s.view(), |g, s| *g -= s);
+            zip_mut(
+                &mut s.view_mut(),
+                total.view().insert_axis(Axis(axis)),
+                |s, t| *s *= t,
+            );
+            zip_mut(&mut g.view_mut(), s.view(), |g, s| *g -= s);
             accumulate(adj, x, g);
         }
         Op::Slice {
             x, axis, ref range, ..
         } => {
-            let shape = v[x].shape();
-            // A slice of the first axis of a still-zero adjoint is one block
-            // between zeros: written in one pass, not zeros and then a sum.
-            if let (true, 0, Some(part)) = (adj.is_zero(x), axis, g.as_slice()) {
-                let inner: usize = shape[1..].iter().product();
-                let mut buffer = adj.buffer(v[x].len());
-                buffer.resize(range.start * inner, 0.0);
-                buffer.extend_from_slice(part);
-                buffer.resize(v[x].len(), 0.0);
-                accumulate(adj, x, from_buffer(IxDyn(shape), buffer));
-            } else {
-                let a = adjoint_mut(adj, x, shape);
-                let inner: usize = shape[1..].iter().product();
-                let block = range.start * inner..range.end * inner;
-                match (axis, a.as_slice_mut(), g.as_slice()) {
-                    // Rows of a row-major adjoint: one block, a slice loop.
-                    (0, Some(a), Some(part)) => {
-                        a[block].iter_mut().zip(part).for_each(|(a, &g)| *a += g);
-                    }
-                    _ => {
-                        let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
-                        part += &g;
-                    }
-                }
-            }
-            adj.recycle(g);
+            let mut a = adjoint_mut(adj, x, v);
+            let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
+            part += &g;
         }
         Op::Concat { ref xs, axis, .. } => {
             let mut start = 0;
             for &x in xs {
-                let len = v[x].shape()[axis];
+                let len = v.shape(x)[axis];
                 if active[x] {
                     let part = g.slice_axis(Axis(axis), Slice::from(start..start + len));
                     accumulate(adj, x, part.to_owned());
@@ -463,13 +469,13 @@ fn elementwise_rule(
             }
         }
         Op::TrilExpDiag { x, .. } => {
-            let (g, l) = (matrix(&g), matrix(y));
-            let a = adjoint_mut(adj, x, v[x].shape());
+            let (g, l) = (matrix(&g.view()), matrix(&y));
+            let a = adj.array_mut(x, v.len_of(x));
             let mut k = 0;
             for i in 0..l.nrows() {
                 for j in 0..=i {
                     // The diagonal went through exp: d exp(e) = exp(e) de.
-                    a[[k]] += if i == j {
+                    a[k] += if i == j {
                         g[[i, i]] * l[[i, i]]
                     } else {
                         g[[i, j]]
@@ -479,25 +485,24 @@ fn elementwise_rule(
             }
         }
         Op::Diag { x, .. } => {
-            let a = adjoint_mut(adj, x, v[x].shape());
-            let mut a = a
-                .view_mut()
-                .into_dimensionality::<Ix2>()
-                .expect("rank checked when recorded");
-            let mut d = a.diag_mut();
-            d += &vector(&g);
+            let (rows, cols) = (v.shape(x)[0], v.shape(x)[1]);
+            let a = adj.array_mut(x, v.len_of(x));
+            let mut a =
+                ArrayViewMut2::from_shape((rows, cols), a).expect("rank checked when recorded");
+            let mut diag = a.diag_mut();
+            diag += &vector(&g.view());
         }
         Op::Custom {
             ref op, ref inputs, ..
         } => {
-            let views: Vec<_> = inputs.iter().map(|&i| v[i].view()).collect();
+            let views: Vec<_> = inputs.iter().map(|&i| v.view(i)).collect();
             let wanted: Vec<bool> = inputs.iter().map(|&i| active[i]).collect();
-            let grads = op.backward(&views, y.view(), g.view(), &wanted);
+            let grads = op.backward(&views, y, g.view(), &wanted);
             for ((&i, want), gi) in inputs.iter().zip(wanted).zip(grads) {
                 if let (true, Some(gi)) = (want, gi) {
                     assert_eq!(
                         gi.shape(),
-                        v[i].shape(),
+                        v.shape(i),
                         "custom operation {}: backward returned an adjoint of the wrong shape",
                         op.name()
                     );
@@ -505,7 +510,11 @@ fn elementwise_rule(
                 }
             }
         }
-        Op::Unary { .. } | Op::Sum { .. } | Op::Mean { .. } | Op::SqNorm { .. } => {
+        Op::Unary { .. }
+        | Op::Sum { .. }
+        | Op::Mean { .. }
+        | Op::SqNorm { .. }
+        | Op::Reshape { .. } => {
             unreachable!("handled by array_rule")
         }
         Op::FromScalars { .. } | Op::ToScalar { .. } => {
@@ -518,12 +527,12 @@ fn elementwise_rule(
 fn matmul_rule(
     a: usize,
     b: usize,
-    g: &ArrayD<f64>,
-    v: &[ArrayD<f64>],
+    g: &ArrayViewD<'_, f64>,
+    v: &Values,
     active: &[bool],
     adj: &mut Adjoints,
 ) {
-    let (va, vb) = (&v[a], &v[b]);
+    let (va, vb) = (&v.view(a), &v.view(b));
     let (ga, gb) = match (va.ndim(), vb.ndim()) {
         // Y = A B: dA = G B^T, dB = A^T G.
         (2, 2) => (

@@ -12,15 +12,17 @@ mod backward;
 mod custom;
 mod ops;
 mod shape;
+mod value;
 
 pub(crate) use adjoints::ArrayAdjoints;
 pub(crate) use backward::backward_step;
 pub use custom::CustomOp;
 
 use crate::{Gradients, Tape, TapeError, Var};
-use ndarray::{Array, ArrayD, Dimension};
+use ndarray::{Array, ArrayD, Dimension, IxDyn};
 use std::fmt;
 use std::ops::Range;
+use value::{Value, Values};
 
 /// The kind of a recorded elementwise function of one array.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -199,7 +201,7 @@ pub(crate) struct Step {
 /// variable, and the recorded steps in order.
 #[derive(Debug, Default)]
 pub(crate) struct ArrayArena {
-    pub(crate) values: Vec<ArrayD<f64>>,
+    pub(crate) values: Values,
     pub(crate) active: Vec<bool>,
     pub(crate) steps: Vec<Step>,
     /// Buffers of the values of the last recording, reused by the next one
@@ -225,8 +227,7 @@ impl ArrayArena {
     /// recording).
     pub(crate) fn clear(&mut self) {
         self.pool.clear();
-        for value in self.values.drain(..) {
-            let (buffer, _) = value.into_raw_vec_and_offset();
+        for buffer in self.values.drain().filter_map(Value::into_buffer) {
             if buffer.capacity() >= POOL_MIN {
                 self.pool.push(buffer);
             }
@@ -315,13 +316,13 @@ impl fmt::Debug for ArrayVar<'_> {
 impl Tape<f64> {
     /// A new array of independent variables (gradients are computed for it).
     pub fn array_var<D: Dimension>(&self, value: Array<f64, D>) -> ArrayVar<'_> {
-        self.push_leaf(value.into_dyn(), true)
+        self.push_leaf(Value::from_array(value), true)
     }
 
     /// A constant array (data): recorded for its value, no gradient flows
     /// into it and operations on constants alone record no step.
     pub fn array_const<D: Dimension>(&self, value: Array<f64, D>) -> ArrayVar<'_> {
-        self.push_leaf(value.into_dyn(), false)
+        self.push_leaf(Value::from_array(value), false)
     }
 
     /// An array built from scalar variables (row-major order), so that
@@ -336,12 +337,15 @@ impl Tape<f64> {
         scalars: &[Var<'t, f64>],
         shape: &[usize],
     ) -> Result<ArrayVar<'t>, TapeError> {
-        let value = ArrayD::from_shape_vec(shape, scalars.iter().map(Var::value).collect())
-            .map_err(|_| TapeError::ShapeMismatch {
+        let dim = IxDyn(shape);
+        if dim.size_checked() != Some(scalars.len()) {
+            return Err(TapeError::ShapeMismatch {
                 op: "array_from_scalars",
                 left: vec![scalars.len()],
                 right: shape.to_vec(),
-            })?;
+            });
+        }
+        let value = Value::new(dim, scalars.iter().map(Var::value).collect());
         let mut indices = Vec::with_capacity(scalars.len());
         for s in scalars {
             match s.tape() {
@@ -369,7 +373,7 @@ impl Tape<f64> {
     }
 
     /// Appends an array value that no operation produced.
-    fn push_leaf(&self, value: ArrayD<f64>, active: bool) -> ArrayVar<'_> {
+    fn push_leaf(&self, value: Value, active: bool) -> ArrayVar<'_> {
         let mut arena = self.arrays.borrow_mut();
         let id = arena.values.len();
         arena.values.push(value);
@@ -381,7 +385,7 @@ impl Tape<f64> {
     /// records the step `op(id of the result)` too.
     pub(crate) fn push_op(
         &self,
-        value: ArrayD<f64>,
+        value: Value,
         active: bool,
         op: impl FnOnce(usize) -> Op,
     ) -> ArrayVar<'_> {
@@ -407,27 +411,27 @@ impl Gradients<f64> {
     #[track_caller]
     pub fn wrt_array(&self, a: ArrayVar<'_>) -> ArrayD<f64> {
         self.check_tape(a.tape.recording());
-        let shape = a.shape();
+        let dim = a.tape.arrays.borrow().values.dim(a.id()).clone();
         self.arrays
-            .to_array(a.id(), &shape)
-            .unwrap_or_else(|| ArrayD::zeros(shape))
+            .to_array(a.id(), &dim)
+            .unwrap_or_else(|| ArrayD::zeros(dim))
     }
 }
 
 impl<'t> ArrayVar<'t> {
     /// The shape of the array.
     pub fn shape(&self) -> Vec<usize> {
-        self.tape.arrays.borrow().values[self.id()].shape().to_vec()
+        self.tape.arrays.borrow().values.shape(self.id()).to_vec()
     }
 
     /// A copy of the array's value.
     pub fn value(&self) -> ArrayD<f64> {
-        self.tape.arrays.borrow().values[self.id()].clone()
+        self.tape.arrays.borrow().values.to_array(self.id())
     }
 
-    /// Runs `f` on the array's value without copying it.
+    /// Runs `f` on (a copy of) the array's value.
     pub fn with_value<R>(&self, f: impl FnOnce(&ArrayD<f64>) -> R) -> R {
-        f(&self.tape.arrays.borrow().values[self.id()])
+        f(&self.value())
     }
 
     /// The tape this array is recorded on.

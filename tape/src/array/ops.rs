@@ -2,14 +2,15 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, from_buffer, map_into, map_lanes, sum_axis, triangle_side,
-    zip_into, zip_mut,
+    broadcast_shape, check_axis, map_into, map_lanes, sum_axis, triangle_side, zip_mut, zip_values,
 };
+use super::value::{Value, Values};
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
-    arr0, concatenate, Array2, ArrayD, ArrayViewD, Axis, Dimension, Ix1, Ix2, IxDyn, Slice,
+    concatenate, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, Ix1, Ix2,
+    IxDyn, Slice,
 };
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 
@@ -18,11 +19,13 @@ impl<'t> ArrayVar<'t> {
     fn unary(self, kind: Unary) -> Self {
         let (value, active) = {
             let mut arena = self.tape.arrays.borrow_mut();
-            let len = arena.values[self.id()].len();
-            let out = arena.take_empty(len);
-            let x = &arena.values[self.id()];
+            let len = arena.values.len_of(self.id());
+            let out = arena
+                .take_empty(len)
+                .unwrap_or_else(|| Vec::with_capacity(len));
+            let x = arena.values.data(self.id());
             // One loop per kind (not a match per element), so each vectorises.
-            let value = match kind {
+            let buffer = match kind {
                 Unary::Neg => map_into(out, x, |x| -x),
                 Unary::Exp => map_into(out, x, f64::exp),
                 Unary::Ln => map_into(out, x, f64::ln),
@@ -32,7 +35,8 @@ impl<'t> ArrayVar<'t> {
                 Unary::Scale(c) => map_into(out, x, |x| x * c),
                 Unary::Offset(c) => map_into(out, x, |x| x + c),
             };
-            (value, arena.active[self.id()])
+            let dim = arena.values.dim(self.id()).clone();
+            (Value::new(dim, buffer), arena.active[self.id()])
         };
         let x = self.id();
         self.tape
@@ -94,26 +98,28 @@ impl<'t> ArrayVar<'t> {
         self.same_tape(&other, op)?;
         let (value, active) = {
             let mut arena = self.tape.arrays.borrow_mut();
-            let (x, y) = (&arena.values[self.id()], &arena.values[other.id()]);
-            // Equal shapes (the common case) need no broadcast rule.
-            let dim = if x.shape() == y.shape() {
-                x.raw_dim()
-            } else {
-                IxDyn(&broadcast_shape(op, x.shape(), y.shape())?)
-            };
-            let out = arena.take_empty(dim.size());
             let (x, y) = (
-                arena.values[self.id()].view(),
-                arena.values[other.id()].view(),
+                arena.values.shape(self.id()),
+                arena.values.shape(other.id()),
             );
-            // One loop per kind (not a match per element), so each vectorises.
-            let value = match kind {
-                Binary::Add => zip_into(out, dim, x, y, |a, b| a + b),
-                Binary::Sub => zip_into(out, dim, x, y, |a, b| a - b),
-                Binary::Mul => zip_into(out, dim, x, y, |a, b| a * b),
-                Binary::Div => zip_into(out, dim, x, y, |a, b| a / b),
+            // Equal shapes (the common case) need no broadcast rule.
+            let dim = if x == y {
+                arena.values.dim(self.id()).clone()
+            } else {
+                IxDyn(&broadcast_shape(op, x, y)?)
             };
-            (value, arena.active[self.id()] || arena.active[other.id()])
+            let out = arena
+                .take_empty(dim.size())
+                .unwrap_or_else(|| Vec::with_capacity(dim.size()));
+            let (v, a, b) = (&arena.values, self.id(), other.id());
+            // One loop per kind (not a match per element), so each vectorises.
+            let buffer = match kind {
+                Binary::Add => zip_values(out, &dim, v, a, b, |a, b| a + b),
+                Binary::Sub => zip_values(out, &dim, v, a, b, |a, b| a - b),
+                Binary::Mul => zip_values(out, &dim, v, a, b, |a, b| a * b),
+                Binary::Div => zip_values(out, &dim, v, a, b, |a, b| a / b),
+            };
+            (Value::new(dim, buffer), arena.active[a] || arena.active[b])
         };
         let (a, b) = (self.id(), other.id());
         Ok(self
@@ -130,7 +136,7 @@ impl<'t> ArrayVar<'t> {
     pub fn matmul(self, other: Self) -> Result<Self, TapeError> {
         self.same_tape(&other, "matmul")?;
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let value = matmul_value(&v[self.id()], &v[other.id()])?;
+            let value = Value::from_array(matmul_value(&v.view(self.id()), &v.view(other.id()))?);
             Ok::<_, TapeError>((value, a[self.id()] || a[other.id()]))
         })?;
         let (a, b) = (self.id(), other.id());
@@ -152,8 +158,8 @@ impl<'t> ArrayVar<'t> {
         self.same_tape(&b, "matmul_add")?;
         self.same_tape(&c, "matmul_add")?;
         let shape = self.tape.arrays_with(|v, _| {
-            let (x, y, z) = (&v[self.id()], &v[b.id()], &v[c.id()]);
-            let (x2, y2) = (as_matrix("matmul_add", x)?, as_matrix("matmul_add", y)?);
+            let (x, y, z) = (v.view(self.id()), v.view(b.id()), v.view(c.id()));
+            let (x2, y2) = (as_matrix("matmul_add", &x)?, as_matrix("matmul_add", &y)?);
             let shape = [x2.nrows(), y2.ncols()];
             if x2.ncols() != y2.nrows()
                 || broadcast_shape("matmul_add", &shape, z.shape())? != shape
@@ -168,14 +174,17 @@ impl<'t> ArrayVar<'t> {
         })?;
         let mut out = self.tape.zeros(&shape);
         let (value, active) = self.tape.arrays_with(|v, act| {
-            let (x, y, z) = (&v[self.id()], &v[b.id()], &v[c.id()]);
-            zip_mut(&mut out, z.view(), |o, z| *o = z);
+            let (x, y, z) = (v.view(self.id()), v.view(b.id()), v.view(c.id()));
+            zip_mut(&mut out.view_mut(), z, |o, z| *o = z);
             let mut out2 = out
                 .view_mut()
                 .into_dimensionality::<Ix2>()
                 .expect("two axes");
-            general_mat_mul(1.0, &matrix(x), &matrix(y), 1.0, &mut out2);
-            (out, act[self.id()] || act[b.id()] || act[c.id()])
+            general_mat_mul(1.0, &matrix(&x), &matrix(&y), 1.0, &mut out2);
+            (
+                Value::from_array(out),
+                act[self.id()] || act[b.id()] || act[c.id()],
+            )
         });
         let (a, b, c) = (self.id(), b.id(), c.id());
         Ok(self
@@ -203,9 +212,13 @@ impl<'t> ArrayVar<'t> {
 
     /// Transpose (axes reversed; the usual transpose for a matrix).
     pub fn t(self) -> Self {
-        let (value, active) = self
-            .tape
-            .arrays_with(|v, a| (v[self.id()].t().to_owned(), a[self.id()]));
+        let (value, active) = self.tape.arrays_with(|v, a| {
+            let t = v.view(self.id()).reversed_axes();
+            (
+                Value::from_array(t.as_standard_layout().into_owned()),
+                a[self.id()],
+            )
+        });
         let x = self.id();
         self.tape
             .push_op(value, active, |out| Op::Transpose { x, out })
@@ -218,16 +231,16 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::ShapeMismatch`] when the element counts differ.
     pub fn reshape(self, shape: &[usize]) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            let value = x
-                .to_shape(shape)
-                .map_err(|_| TapeError::ShapeMismatch {
+            let dim = IxDyn(shape);
+            if dim.size_checked() != Some(v.len_of(self.id())) {
+                return Err(TapeError::ShapeMismatch {
                     op: "reshape",
-                    left: x.shape().to_vec(),
+                    left: v.shape(self.id()).to_vec(),
                     right: shape.to_vec(),
-                })?
-                .into_owned();
-            Ok::<_, TapeError>((value, a[self.id()]))
+                });
+            }
+            // Row-major elements in a new shape: the same buffer.
+            Ok((v.part_of(self.id(), dim, 0), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -237,9 +250,12 @@ impl<'t> ArrayVar<'t> {
 
     /// Sum of all elements (0-dimensional).
     pub fn sum(self) -> Self {
-        let (value, active) = self
-            .tape
-            .arrays_with(|v, a| (arr0(v[self.id()].sum()).into_dyn(), a[self.id()]));
+        let (value, active) = self.tape.arrays_with(|v, a| {
+            (
+                scalar(ArrayView1::from(v.data(self.id())).sum()),
+                a[self.id()],
+            )
+        });
         let x = self.id();
         self.tape.push_op(value, active, |out| Op::Sum { x, out })
     }
@@ -250,9 +266,10 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::Empty`] for an array without elements.
     pub fn mean(self) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            let mean = x.mean().ok_or(TapeError::Empty { op: "mean" })?;
-            Ok::<_, TapeError>((arr0(mean).into_dyn(), a[self.id()]))
+            let mean = ArrayView1::from(v.data(self.id()))
+                .mean()
+                .ok_or(TapeError::Empty { op: "mean" })?;
+            Ok::<_, TapeError>((scalar(mean), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self.tape.push_op(value, active, |out| Op::Mean { x, out }))
@@ -261,8 +278,8 @@ impl<'t> ArrayVar<'t> {
     /// Sum of squares of all elements (0-dimensional).
     pub fn sq_norm(self) -> Self {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            (arr0(x.iter().map(|x| x * x).sum()).into_dyn(), a[self.id()])
+            let x = v.data(self.id());
+            (scalar(x.iter().map(|x| x * x).sum()), a[self.id()])
         });
         let x = self.id();
         self.tape
@@ -276,10 +293,10 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`].
     pub fn sq_norm_axis(self, axis: usize) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
+            let x = v.view(self.id());
             check_axis("sq_norm_axis", axis, x.ndim())?;
-            let value = map_lanes(x, axis, |lane| lane.fold(0.0, |s, &e| s + e * e));
-            Ok::<_, TapeError>((value, a[self.id()]))
+            let value = map_lanes(&x, axis, |lane| lane.fold(0.0, |s, &e| s + e * e));
+            Ok::<_, TapeError>((Value::from_array(value), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -293,9 +310,9 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`].
     pub fn sum_axis(self, axis: usize) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
+            let x = v.view(self.id());
             check_axis("sum_axis", axis, x.ndim())?;
-            Ok::<_, TapeError>((sum_axis(x.view(), axis), a[self.id()]))
+            Ok::<_, TapeError>((Value::from_array(sum_axis(x, axis)), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -310,16 +327,16 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`]; [`TapeError::Empty`] for an empty axis.
     pub fn logsumexp_axis(self, axis: usize) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            check_lanes("logsumexp_axis", x, axis)?;
-            let value = map_lanes(x, axis, |lane| {
+            let x = v.view(self.id());
+            check_lanes("logsumexp_axis", &x, axis)?;
+            let value = map_lanes(&x, axis, |lane| {
                 let m = lane.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
                 if m.is_infinite() {
                     return m;
                 }
                 m + lane.fold(0.0, |s, &x| s + (x - m).exp()).ln()
             });
-            Ok::<_, TapeError>((value, a[self.id()]))
+            Ok::<_, TapeError>((Value::from_array(value), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -358,11 +375,11 @@ impl<'t> ArrayVar<'t> {
         op: &'static str,
         axis: usize,
         exp: bool,
-    ) -> Result<(ArrayD<f64>, bool), TapeError> {
+    ) -> Result<(Value, bool), TapeError> {
         self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            check_lanes(op, x, axis)?;
-            let mut value = x.clone();
+            let x = v.view(self.id());
+            check_lanes(op, &x, axis)?;
+            let mut value = x.to_owned();
             for mut lane in value.lanes_mut(Axis(axis)) {
                 let m = lane.fold(f64::NEG_INFINITY, |m, &x| m.max(x));
                 let m = if m.is_finite() { m } else { 0.0 };
@@ -373,7 +390,7 @@ impl<'t> ArrayVar<'t> {
                     lane.mapv_inplace(|x| x - lse);
                 }
             }
-            Ok((value, a[self.id()]))
+            Ok((Value::from_array(value), a[self.id()]))
         })
     }
 
@@ -383,35 +400,31 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::AxisOutOfRange`]; [`TapeError::IndexOutOfRange`] for a
     /// range past the end or reversed.
     pub fn slice_axis(self, axis: usize, range: Range<usize>) -> Result<Self, TapeError> {
-        let (value, active) = {
-            let mut arena = self.tape.arrays.borrow_mut();
-            let x = &arena.values[self.id()];
-            check_axis("slice_axis", axis, x.ndim())?;
-            if range.start > range.end || range.end > x.shape()[axis] {
+        let (value, active) = self.tape.arrays_with(|v, a| {
+            let shape = v.shape(self.id());
+            check_axis("slice_axis", axis, shape.len())?;
+            if range.start > range.end || range.end > shape[axis] {
                 return Err(TapeError::IndexOutOfRange {
                     op: "slice_axis",
                     index: vec![range.start, range.end],
-                    shape: x.shape().to_vec(),
+                    shape: shape.to_vec(),
                 });
             }
-            let mut dim = x.raw_dim();
+            let mut dim = v.dim(self.id()).clone();
             dim[axis] = range.len();
-            let value = match (axis, x.as_slice()) {
-                // Rows of a row-major array are one block: copied as a slice.
-                (0, Some(_)) => {
-                    let inner: usize = x.shape()[1..].iter().product();
-                    let block = range.start * inner..range.end * inner;
-                    let mut buffer = arena.take_empty(block.len()).unwrap_or_default();
-                    let flat = arena.values[self.id()].as_slice().expect("checked above");
-                    buffer.extend_from_slice(&flat[block]);
-                    from_buffer(dim, buffer)
-                }
-                _ => x
-                    .slice_axis(Axis(axis), Slice::from(range.clone()))
-                    .to_owned(),
+            let value = if axis == 0 {
+                // Rows of a row-major array are one block of its buffer.
+                let inner: usize = shape[1..].iter().product();
+                v.part_of(self.id(), dim, range.start * inner)
+            } else {
+                let part = v.view(self.id());
+                Value::from_array(
+                    part.slice_axis(Axis(axis), Slice::from(range.clone()))
+                        .to_owned(),
+                )
             };
-            (value, arena.active[self.id()])
-        };
+            Ok((value, a[self.id()]))
+        })?;
         let x = self.id();
         Ok(self.tape.push_op(value, active, |out| Op::Slice {
             x,
@@ -433,7 +446,7 @@ impl<'t> ArrayVar<'t> {
         }
         let ids: Vec<usize> = xs.iter().map(ArrayVar::id).collect();
         let (value, active) = first.tape.arrays_with(|v, a| {
-            let views: Vec<_> = ids.iter().map(|&i| v[i].view()).collect();
+            let views: Vec<_> = ids.iter().map(|&i| v.view(i)).collect();
             check_axis("concat", axis, views[0].ndim())?;
             let value = concatenate(Axis(axis), &views).map_err(|_| {
                 let bad = views
@@ -453,7 +466,7 @@ impl<'t> ArrayVar<'t> {
                     right: bad.shape().to_vec(),
                 }
             })?;
-            Ok::<_, TapeError>((value, ids.iter().any(|&i| a[i])))
+            Ok::<_, TapeError>((Value::from_array(value), ids.iter().any(|&i| a[i])))
         })?;
         Ok(first
             .tape
@@ -475,7 +488,7 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::TriangularLength`] when its length is not d(d+1)/2.
     pub fn tril_exp_diag(self) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = as_vector("tril_exp_diag", &v[self.id()])?;
+            let x = as_vector("tril_exp_diag", &v.view(self.id()))?;
             let d = triangle_side(x.len())?;
             let mut l = Array2::zeros((d, d));
             for i in 0..d {
@@ -484,7 +497,7 @@ impl<'t> ArrayVar<'t> {
                     l[[i, j]] = if i == j { e.exp() } else { e };
                 }
             }
-            Ok::<_, TapeError>((l.into_dyn(), a[self.id()]))
+            Ok::<_, TapeError>((Value::from_array(l), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self
@@ -498,8 +511,8 @@ impl<'t> ArrayVar<'t> {
     /// [`TapeError::BadRank`] unless a matrix.
     pub fn diag(self) -> Result<Self, TapeError> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = as_matrix("diag", &v[self.id()])?;
-            Ok::<_, TapeError>((x.diag().to_owned().into_dyn(), a[self.id()]))
+            let x = as_matrix("diag", &v.view(self.id()))?;
+            Ok::<_, TapeError>((Value::from_array(x.diag().to_owned()), a[self.id()]))
         })?;
         let x = self.id();
         Ok(self.tape.push_op(value, active, |out| Op::Diag { x, out }))
@@ -544,11 +557,8 @@ impl<'t> ArrayVar<'t> {
     /// scalar input node whose adjoint the `ToScalar` step passes back.
     fn element(self, flat: usize) -> Var<'t, f64> {
         let (value, active) = self.tape.arrays_with(|v, a| {
-            let x = &v[self.id()];
-            (
-                x.iter().nth(flat).copied().unwrap_or(f64::NAN),
-                a[self.id()],
-            )
+            let x = v.data(self.id());
+            (x.get(flat).copied().unwrap_or(f64::NAN), a[self.id()])
         });
         if !active {
             return Var::constant(value);
@@ -562,7 +572,7 @@ impl<'t> ArrayVar<'t> {
 
 impl Tape<f64> {
     /// Runs `f` on the array values and activity flags.
-    pub(crate) fn arrays_with<R>(&self, f: impl FnOnce(&[ArrayD<f64>], &[bool]) -> R) -> R {
+    pub(crate) fn arrays_with<R>(&self, f: impl FnOnce(&Values, &[bool]) -> R) -> R {
         let arena = self.arrays.borrow();
         f(&arena.values, &arena.active)
     }
@@ -592,8 +602,8 @@ impl Tape<f64> {
         }
         let ids: Vec<usize> = inputs.iter().map(ArrayVar::id).collect();
         let (value, active) = self.arrays_with(|v, a| {
-            let views: Vec<ArrayViewD<'_, f64>> = ids.iter().map(|&i| v[i].view()).collect();
-            let value = op.forward(&views)?;
+            let views: Vec<ArrayViewD<'_, f64>> = ids.iter().map(|&i| v.view(i)).collect();
+            let value = Value::from_array(op.forward(&views)?);
             Ok::<_, TapeError>((value, ids.iter().any(|&i| a[i])))
         })?;
         Ok(self.push_op(value, active, |out| Op::Custom {
@@ -605,7 +615,7 @@ impl Tape<f64> {
 }
 
 /// Checks that `axis` exists and has at least one element.
-fn check_lanes(op: &'static str, x: &ArrayD<f64>, axis: usize) -> Result<(), TapeError> {
+fn check_lanes(op: &'static str, x: &ArrayViewD<'_, f64>, axis: usize) -> Result<(), TapeError> {
     check_axis(op, axis, x.ndim())?;
     if x.shape()[axis] == 0 {
         return Err(TapeError::Empty { op });
@@ -613,11 +623,16 @@ fn check_lanes(op: &'static str, x: &ArrayD<f64>, axis: usize) -> Result<(), Tap
     Ok(())
 }
 
+/// A 0-dimensional value.
+fn scalar(x: f64) -> Value {
+    Value::new(IxDyn(&[]), vec![x])
+}
+
 fn as_vector<'a>(
     op: &'static str,
-    x: &'a ArrayD<f64>,
-) -> Result<ndarray::ArrayView1<'a, f64>, TapeError> {
-    x.view()
+    x: &ArrayViewD<'a, f64>,
+) -> Result<ArrayView1<'a, f64>, TapeError> {
+    x.clone()
         .into_dimensionality::<Ix1>()
         .map_err(|_| TapeError::BadRank {
             op,
@@ -627,17 +642,17 @@ fn as_vector<'a>(
 }
 
 /// A matrix operand whose rank was checked.
-fn matrix(x: &ArrayD<f64>) -> ndarray::ArrayView2<'_, f64> {
-    x.view()
+fn matrix<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
+    x.clone()
         .into_dimensionality::<Ix2>()
         .expect("rank checked before")
 }
 
 fn as_matrix<'a>(
     op: &'static str,
-    x: &'a ArrayD<f64>,
-) -> Result<ndarray::ArrayView2<'a, f64>, TapeError> {
-    x.view()
+    x: &ArrayViewD<'a, f64>,
+) -> Result<ArrayView2<'a, f64>, TapeError> {
+    x.clone()
         .into_dimensionality::<Ix2>()
         .map_err(|_| TapeError::BadRank {
             op,
@@ -647,13 +662,16 @@ fn as_matrix<'a>(
 }
 
 /// The product of two 1- or 2-dimensional arrays, by ndarray's `dot`.
-fn matmul_value(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>, TapeError> {
+fn matmul_value(
+    a: &ArrayViewD<'_, f64>,
+    b: &ArrayViewD<'_, f64>,
+) -> Result<ArrayD<f64>, TapeError> {
     let mismatch = || TapeError::ShapeMismatch {
         op: "matmul",
         left: a.shape().to_vec(),
         right: b.shape().to_vec(),
     };
-    let inner = |x: &ArrayD<f64>, last: bool| match (x.ndim(), last) {
+    let inner = |x: &ArrayViewD<'_, f64>, last: bool| match (x.ndim(), last) {
         (1, _) => Ok(x.shape()[0]),
         (2, true) => Ok(x.shape()[1]),
         (2, false) => Ok(x.shape()[0]),
@@ -676,7 +694,7 @@ fn matmul_value(a: &ArrayD<f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>, TapeErr
         (1, 2) => as_vector("matmul", a)?
             .dot(&as_matrix("matmul", b)?)
             .into_dyn(),
-        _ => arr0(as_vector("matmul", a)?.dot(&as_vector("matmul", b)?)).into_dyn(),
+        _ => ndarray::arr0(as_vector("matmul", a)?.dot(&as_vector("matmul", b)?)).into_dyn(),
     })
 }
 

@@ -1,9 +1,10 @@
 //! Shape rules shared by recording (checks) and adjoints (reductions).
 
+use super::value::{into_vec, Values};
 use crate::TapeError;
 use ndarray::{
-    Array1, ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, Axis, Dimension, Ix1, Ix2,
-    IxDyn, Zip,
+    ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, ArrayViewMutD, Axis, Dimension, Ix1,
+    Ix2, IxDyn, Zip,
 };
 
 /// The shape two operands broadcast to (NumPy rules: align trailing axes;
@@ -94,37 +95,25 @@ pub(crate) fn triangle_side(len: usize) -> Result<usize, TapeError> {
 // below view 1- and 2-dimensional operands statically and fall back to
 // IxDyn otherwise.
 
-/// `f(x, y)` elementwise into an array of shape `dim` (both operands
-/// broadcast to it), written into the (empty) buffer `out` when there is
-/// one. Equal shapes in standard layout take one pass; broadcasting fills
-/// zeros first.
-pub(crate) fn zip_into(
-    out: Option<Vec<f64>>,
-    dim: IxDyn,
-    x: ArrayViewD<'_, f64>,
-    y: ArrayViewD<'_, f64>,
+/// `f(a, b)` elementwise for the values `a` and `b` broadcast to the shape
+/// `dim`, written into the (empty) buffer `out`. Equal shapes take one pass
+/// over the flat elements; broadcasting fills zeros first.
+pub(crate) fn zip_values(
+    mut out: Vec<f64>,
+    dim: &IxDyn,
+    values: &Values,
+    a: usize,
+    b: usize,
     f: impl Fn(f64, f64) -> f64,
-) -> ArrayD<f64> {
-    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(dim.size()));
-    if x.shape() == dim.slice() && y.shape() == dim.slice() {
-        if let (Some(a), Some(b)) = (x.as_slice(), y.as_slice()) {
-            buffer.extend(a.iter().zip(b).map(|(&a, &b)| f(a, b)));
-            return from_buffer(dim, buffer);
-        }
+) -> Vec<f64> {
+    if values.shape(a) == dim.slice() && values.shape(b) == dim.slice() {
+        let pairs = values.data(a).iter().zip(values.data(b));
+        out.extend(pairs.map(|(&a, &b)| f(a, b)));
+        return out;
     }
-    buffer.clear();
-    buffer.resize(dim.size(), 0.0);
-    map2(from_buffer(dim, buffer), x, y, f)
-}
-
-/// The row-major array of shape `dim` holding `buffer` (one value per
-/// element); vectors skip ndarray's general layout checks.
-pub(crate) fn from_buffer(dim: IxDyn, buffer: Vec<f64>) -> ArrayD<f64> {
-    if dim.ndim() == 1 {
-        Array1::from(buffer).into_dyn()
-    } else {
-        ArrayD::from_shape_vec(dim, buffer).expect("one value per element")
-    }
+    out.resize(dim.size(), 0.0);
+    let out = ArrayD::from_shape_vec(dim.clone(), out).expect("one value per element");
+    into_vec(map2(out, values.view(a), values.view(b), f))
 }
 
 /// `out = f(x, y)` elementwise; both operands must broadcast to the shape
@@ -141,16 +130,17 @@ pub(crate) fn map2(
     let y = y
         .broadcast(out.raw_dim())
         .expect("shapes checked when recorded");
-    match out.ndim() {
-        1 => Zip::from(&mut fixed_mut::<Ix1>(&mut out))
+    let mut o = out.view_mut();
+    match o.ndim() {
+        1 => Zip::from(&mut fixed_mut::<Ix1>(&mut o))
             .and(&fixed::<Ix1>(x))
             .and(&fixed::<Ix1>(y))
             .for_each(|o, &a, &b| *o = f(a, b)),
-        2 => Zip::from(&mut fixed_mut::<Ix2>(&mut out))
+        2 => Zip::from(&mut fixed_mut::<Ix2>(&mut o))
             .and(&fixed::<Ix2>(x))
             .and(&fixed::<Ix2>(y))
             .for_each(|o, &a, &b| *o = f(a, b)),
-        _ => Zip::from(&mut out)
+        _ => Zip::from(&mut o)
             .and(&x)
             .and(&y)
             .for_each(|o, &a, &b| *o = f(a, b)),
@@ -158,23 +148,18 @@ pub(crate) fn map2(
     out
 }
 
-/// `f` of every element of `x`, in one pass: written into the (empty)
-/// buffer `out` when there is one, else into a fresh array.
-pub(crate) fn map_into(
-    out: Option<Vec<f64>>,
-    x: &ArrayD<f64>,
-    f: impl Fn(f64) -> f64,
-) -> ArrayD<f64> {
-    let mut buffer = out.unwrap_or_else(|| Vec::with_capacity(x.len()));
-    match x.as_slice() {
-        Some(values) => buffer.extend(values.iter().map(|&v| f(v))),
-        None => buffer.extend(x.iter().map(|&v| f(v))),
-    }
-    from_buffer(x.raw_dim(), buffer)
+/// `f` of every element of `x`, in one pass, into the (empty) buffer `out`.
+pub(crate) fn map_into(mut out: Vec<f64>, x: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
+    out.extend(x.iter().map(|&v| f(v)));
+    out
 }
 
 /// `f(&mut out, y)` elementwise, `y` broadcast to the shape of `out`.
-pub(crate) fn zip_mut(out: &mut ArrayD<f64>, y: ArrayViewD<'_, f64>, f: impl Fn(&mut f64, f64)) {
+pub(crate) fn zip_mut(
+    out: &mut ArrayViewMutD<'_, f64>,
+    y: ArrayViewD<'_, f64>,
+    f: impl Fn(&mut f64, f64),
+) {
     // Same shape, both in standard layout: a plain slice loop.
     if out.shape() == y.shape() {
         if let (Some(o), Some(y)) = (out.as_slice_mut(), y.as_slice()) {
@@ -198,7 +183,7 @@ pub(crate) fn zip_mut(out: &mut ArrayD<f64>, y: ArrayViewD<'_, f64>, f: impl Fn(
 
 /// `f(lane)` for every lane along `axis` (the axis disappears).
 pub(crate) fn map_lanes(
-    x: &ArrayD<f64>,
+    x: &ArrayViewD<'_, f64>,
     axis: usize,
     f: impl Fn(ArrayView1<'_, f64>) -> f64,
 ) -> ArrayD<f64> {
@@ -213,7 +198,7 @@ fn fixed<D: Dimension>(x: ArrayViewD<'_, f64>) -> ArrayView<'_, f64, D> {
     x.into_dimensionality::<D>().expect("rank matched")
 }
 
-fn fixed_mut<D: Dimension>(x: &mut ArrayD<f64>) -> ArrayViewMut<'_, f64, D> {
+fn fixed_mut<'a, D: Dimension>(x: &'a mut ArrayViewMutD<'_, f64>) -> ArrayViewMut<'a, f64, D> {
     x.view_mut()
         .into_dimensionality::<D>()
         .expect("rank matched")
