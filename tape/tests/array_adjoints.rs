@@ -205,6 +205,18 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
             false,
             Box::new(move |x| x[0].slice_axis(0, 0..m)? * x[0].slice_axis(0, 1..m + 1)?),
         ),
+        // Views of views: the slices and reshapes share the input's buffer,
+        // each at its own offset.
+        case(
+            "slice of a reshaped slice",
+            vec![vec![m + 2, n]],
+            false,
+            Box::new(move |x| {
+                let flat = x[0].reshape(&[(m + 2) * n])?;
+                let tail = flat.slice_axis(0, n..(m + 2) * n)?.reshape(&[m + 1, n])?;
+                tail.slice_axis(0, 1..m + 1)?.slice_axis(0, 0..m)
+            }),
+        ),
         // Linear steps and squares on one input reached twice: the
         // constant adjoint of an unweighted sum is added to arrays and
         // arrays to it.
@@ -398,6 +410,15 @@ fn values_match_naive_loops() {
         .unwrap()
         .value();
     assert_eq!(l, array![[1.0, 0.0], [2.0, 1f64.exp()]].into_dyn());
+    // Slices of slices and reshapes (views of one buffer) against ndarray's.
+    let a = ndarray::Array::from_shape_fn((5, 3), |(i, j)| (10 * i + j) as f64);
+    let v = tape.array_var(a.clone());
+    let rows = v.slice_axis(0, 1..5).unwrap().slice_axis(0, 2..4).unwrap();
+    assert_eq!(rows.value(), a.slice(ndarray::s![3..5, ..]).into_dyn());
+    let flat = rows.reshape(&[6]).unwrap().slice_axis(0, 1..4).unwrap();
+    assert_eq!(flat.value(), array![31.0, 32.0, 40.0].into_dyn());
+    let cols = rows.slice_axis(1, 1..3).unwrap();
+    assert_eq!(cols.value(), array![[31.0, 32.0], [41.0, 42.0]].into_dyn());
     // Matrix product against the triple loop.
     let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
     let b = array![[1.0, -1.0, 2.0], [0.5, 0.0, 1.0]];
