@@ -245,6 +245,12 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
             Box::new(|x| ArrayVar::concat(1, &[x[0], x[1], x[0]])),
         ),
         case(
+            "concat rows",
+            vec![vec![m, n], vec![2, n]],
+            false,
+            Box::new(|x| ArrayVar::concat(0, &[x[0], x[1], x[0]])),
+        ),
+        case(
             "tril_exp_diag",
             vec![vec![p]],
             false,
@@ -419,6 +425,19 @@ fn values_match_naive_loops() {
     assert_eq!(flat.value(), array![31.0, 32.0, 40.0].into_dyn());
     let cols = rows.slice_axis(1, 1..3).unwrap();
     assert_eq!(cols.value(), array![[31.0, 32.0], [41.0, 42.0]].into_dyn());
+    // Concatenation along either axis against ndarray's.
+    let b = array![[-1.0, -2.0], [-3.0, -4.0]];
+    let (u, w) = (
+        tape.array_var(a.slice(ndarray::s![..2, ..]).to_owned()),
+        tape.array_var(b.clone()),
+    );
+    let joined = ArrayVar::concat(1, &[u, w, u]).unwrap().value();
+    let (a2, b) = (a.slice(ndarray::s![..2, ..]), b.view());
+    let expected = ndarray::concatenate(Axis(1), &[a2, b, a2]).unwrap();
+    assert_eq!(joined, expected.into_dyn());
+    let joined = ArrayVar::concat(0, &[u, u]).unwrap().value();
+    let expected = ndarray::concatenate(Axis(0), &[a2, a2]).unwrap();
+    assert_eq!(joined, expected.into_dyn());
     // Matrix product against the triple loop.
     let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
     let b = array![[1.0, -1.0, 2.0], [0.5, 0.0, 1.0]];

@@ -214,6 +214,10 @@ fn array_rule(op: &Op, g: Adjoint, out: usize, v: &Values, active: &[bool], adj:
             let g = adj.materialise(g, v.len_of(out));
             rows_rule(x, range, g, v, adj);
         }
+        Op::Concat { ref xs, axis, .. } => {
+            let g = adj.materialise(g, v.len_of(out));
+            concat_rule(xs, axis, g, v, active, adj);
+        }
         _ => {
             let g = adj.materialise(g, v.len_of(out));
             let g = ArrayD::from_shape_vec(v.dim(out).clone(), g).expect("one value per element");
@@ -362,6 +366,39 @@ fn binary_rule(
     }
 }
 
+/// `y = concat(xs)` along `axis`: each input's adjoint is its blocks of the
+/// row-major elements of `g`, gathered in one pass over `g`.
+fn concat_rule(
+    xs: &[usize],
+    axis: usize,
+    g: Vec<f64>,
+    v: &Values,
+    active: &[bool],
+    adj: &mut Adjoints,
+) {
+    let outer: usize = v.shape(xs[0])[..axis].iter().product();
+    let mut parts: Vec<Option<Vec<f64>>> = xs
+        .iter()
+        .map(|&x| active[x].then(|| adj.buffer(v.len_of(x))))
+        .collect();
+    for o in 0..outer {
+        let mut start = o * (g.len() / outer);
+        for (&x, part) in xs.iter().zip(&mut parts) {
+            let block = v.len_of(x) / outer;
+            if let Some(part) = part {
+                part.extend_from_slice(&g[start..start + block]);
+            }
+            start += block;
+        }
+    }
+    for (&x, part) in xs.iter().zip(parts) {
+        if let Some(part) = part {
+            adj.accumulate(x, Adjoint::array(part));
+        }
+    }
+    adj.recycle(g);
+}
+
 /// Adjoint rules that need the output adjoint `g` one value per element.
 fn elementwise_rule(
     op: &Op,
@@ -457,17 +494,6 @@ fn elementwise_rule(
             let mut part = a.slice_axis_mut(Axis(axis), Slice::from(range.clone()));
             part += &g;
         }
-        Op::Concat { ref xs, axis, .. } => {
-            let mut start = 0;
-            for &x in xs {
-                let len = v.shape(x)[axis];
-                if active[x] {
-                    let part = g.slice_axis(Axis(axis), Slice::from(start..start + len));
-                    accumulate(adj, x, part.to_owned());
-                }
-                start += len;
-            }
-        }
         Op::TrilExpDiag { x, .. } => {
             let (g, l) = (matrix(&g.view()), matrix(&y));
             let a = adj.array_mut(x, v.len_of(x));
@@ -514,7 +540,8 @@ fn elementwise_rule(
         | Op::Sum { .. }
         | Op::Mean { .. }
         | Op::SqNorm { .. }
-        | Op::Reshape { .. } => {
+        | Op::Reshape { .. }
+        | Op::Concat { .. } => {
             unreachable!("handled by array_rule")
         }
         Op::FromScalars { .. } | Op::ToScalar { .. } => {

@@ -9,8 +9,7 @@ use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
 use crate::{Tape, TapeError, Var};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
-    concatenate, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, Ix1, Ix2,
-    IxDyn, Slice,
+    Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, Axis, Dimension, Ix1, Ix2, IxDyn, Slice,
 };
 use std::ops::{Add, Div, Mul, Neg, Range, Sub};
 
@@ -446,27 +445,35 @@ impl<'t> ArrayVar<'t> {
         }
         let ids: Vec<usize> = xs.iter().map(ArrayVar::id).collect();
         let (value, active) = first.tape.arrays_with(|v, a| {
-            let views: Vec<_> = ids.iter().map(|&i| v.view(i)).collect();
-            check_axis("concat", axis, views[0].ndim())?;
-            let value = concatenate(Axis(axis), &views).map_err(|_| {
-                let bad = views
-                    .iter()
-                    .find(|w| {
-                        w.ndim() != views[0].ndim()
-                            || w.shape()
-                                .iter()
-                                .zip(views[0].shape())
-                                .enumerate()
-                                .any(|(i, (p, q))| i != axis && p != q)
-                    })
-                    .unwrap_or(&views[0]);
-                TapeError::ShapeMismatch {
+            let first = v.shape(ids[0]);
+            check_axis("concat", axis, first.len())?;
+            let fits = |s: &[usize]| {
+                s.len() == first.len()
+                    && s.iter()
+                        .zip(first)
+                        .enumerate()
+                        .all(|(i, (p, q))| i == axis || p == q)
+            };
+            if let Some(&bad) = ids.iter().find(|&&i| !fits(v.shape(i))) {
+                return Err(TapeError::ShapeMismatch {
                     op: "concat",
-                    left: views[0].shape().to_vec(),
-                    right: bad.shape().to_vec(),
+                    left: first.to_vec(),
+                    right: v.shape(bad).to_vec(),
+                });
+            }
+            let mut dim = v.dim(ids[0]).clone();
+            dim[axis] = ids.iter().map(|&i| v.shape(i)[axis]).sum();
+            // Row-major: for every index of the axes before `axis`, the
+            // block of each input in turn.
+            let outer: usize = first[..axis].iter().product();
+            let mut buffer = Vec::with_capacity(dim.size());
+            for o in 0..outer {
+                for &i in &ids {
+                    let block = v.len_of(i) / outer;
+                    buffer.extend_from_slice(&v.data(i)[o * block..(o + 1) * block]);
                 }
-            })?;
-            Ok::<_, TapeError>((Value::from_array(value), ids.iter().any(|&i| a[i])))
+            }
+            Ok((Value::new(dim, buffer), ids.iter().any(|&i| a[i])))
         })?;
         Ok(first
             .tape
