@@ -6,13 +6,11 @@
 //! (constant) operands are never computed.
 
 use super::adjoints::Adjoint;
-use super::shape::{map2, sum_axis, unbroadcast, unbroadcast_view, zip_mut};
+use super::shape::{map2, matrix, sum_axis, unbroadcast, unbroadcast_view, vector, zip_mut};
 use super::value::{into_vec, Values};
 use super::{ArrayAdjoints, ArrayArena, Binary, Op, Step, Unary};
 use admix_dual::Scalar;
-use ndarray::{
-    ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Axis, Ix1, Ix2, Slice,
-};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, ArrayViewMut2, ArrayViewMutD, Axis, Slice};
 use std::ops::Range;
 
 type Adjoints = ArrayAdjoints;
@@ -27,18 +25,6 @@ fn accumulate(adj: &mut Adjoints, id: usize, g: ArrayD<f64>) {
 fn adjoint_mut<'a>(adj: &'a mut Adjoints, id: usize, v: &Values) -> ArrayViewMutD<'a, f64> {
     let a = adj.array_mut(id, v.len_of(id));
     ArrayViewMutD::from_shape(v.dim(id).clone(), a).expect("one value per element")
-}
-
-fn matrix<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
-    x.clone()
-        .into_dimensionality::<Ix2>()
-        .expect("rank checked when recorded")
-}
-
-fn vector<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView1<'a, f64> {
-    x.clone()
-        .into_dimensionality::<Ix1>()
-        .expect("rank checked when recorded")
 }
 
 /// The only element of the adjoint of a one-element array.

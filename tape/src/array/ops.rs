@@ -2,7 +2,8 @@
 //! appends one step (see `backward.rs` for the matching adjoint rules).
 
 use super::shape::{
-    broadcast_shape, check_axis, map_into, map_lanes, sum_axis, triangle_side, zip_mut, zip_values,
+    broadcast_shape, check_axis, map_into, map_lanes, matrix, sum_axis, triangle_side, zip_mut,
+    zip_values,
 };
 use super::value::{Value, Values};
 use super::{ArrayVar, Binary, CustomOp, Op, Step, Unary};
@@ -646,13 +647,6 @@ fn as_vector<'a>(
             expected: "a vector",
             shape: x.shape().to_vec(),
         })
-}
-
-/// A matrix operand whose rank was checked.
-fn matrix<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
-    x.clone()
-        .into_dimensionality::<Ix2>()
-        .expect("rank checked before")
 }
 
 fn as_matrix<'a>(

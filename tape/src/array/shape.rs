@@ -3,8 +3,8 @@
 use super::value::{into_vec, Values};
 use crate::TapeError;
 use ndarray::{
-    ArrayD, ArrayView, ArrayView1, ArrayViewD, ArrayViewMut, ArrayViewMutD, Axis, Dimension, Ix1,
-    Ix2, IxDyn, Zip,
+    ArrayD, ArrayView, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut, ArrayViewMutD, Axis,
+    Dimension, Ix1, Ix2, IxDyn, Zip,
 };
 
 /// The shape two operands broadcast to (NumPy rules: align trailing axes;
@@ -192,6 +192,20 @@ pub(crate) fn map_lanes(
         2 => fixed::<Ix2>(x.view()).map_axis(Axis(axis), f).into_dyn(),
         _ => x.map_axis(Axis(axis), f),
     }
+}
+
+/// A matrix operand whose rank was checked when it was recorded.
+pub(crate) fn matrix<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView2<'a, f64> {
+    x.clone()
+        .into_dimensionality::<Ix2>()
+        .expect("rank checked when recorded")
+}
+
+/// A vector operand whose rank was checked when it was recorded.
+pub(crate) fn vector<'a>(x: &ArrayViewD<'a, f64>) -> ArrayView1<'a, f64> {
+    x.clone()
+        .into_dimensionality::<Ix1>()
+        .expect("rank checked when recorded")
 }
 
 fn fixed<D: Dimension>(x: ArrayViewD<'_, f64>) -> ArrayView<'_, f64, D> {
