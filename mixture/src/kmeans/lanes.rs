@@ -19,6 +19,7 @@ pub(crate) trait Lane:
 {
     const ZERO: Self;
     const INFINITY: Self;
+    const MINUS_TWO: Self;
     /// `x - shift`, computed in `f64` and rounded to `Self`.
     fn centred(self, shift: f64) -> Self;
     /// A centre index, exact below 2^24.
@@ -35,6 +36,7 @@ pub(crate) trait Lane:
 impl Lane for f64 {
     const ZERO: Self = 0.0;
     const INFINITY: Self = f64::INFINITY;
+    const MINUS_TWO: Self = -2.0;
     #[inline(always)]
     fn centred(self, shift: f64) -> Self {
         self - shift
@@ -57,6 +59,7 @@ impl Lane for f64 {
 impl Lane for f32 {
     const ZERO: Self = 0.0;
     const INFINITY: Self = f32::INFINITY;
+    const MINUS_TWO: Self = -2.0;
     #[inline(always)]
     fn centred(self, shift: f64) -> Self {
         (f64::from(self) - shift) as f32
@@ -113,18 +116,19 @@ pub(crate) unsafe trait Lanes: Copy {
         _d: usize,
         shift: &[f64; 8],
     ) -> [Self; 8] {
-        // SAFETY: the caller's contract.
-        std::array::from_fn(|q| unsafe { Self::column(x.add(q), offsets, shift[q]) })
+        // SAFETY: the caller's contract. (A loop, not a closure: a closure
+        // would not get the kernel's target features.)
+        unsafe {
+            let mut out = [Self::splat(Self::Elem::ZERO); 8];
+            for (q, col) in out.iter_mut().enumerate() {
+                *col = Self::column(x.add(q), offsets, shift[q]);
+            }
+            out
+        }
     }
     /// # Safety
     /// As the trait.
     unsafe fn splat(v: Self::Elem) -> Self;
-    /// # Safety
-    /// As the trait.
-    unsafe fn add(self, other: Self) -> Self;
-    /// # Safety
-    /// As the trait.
-    unsafe fn sub(self, other: Self) -> Self;
     /// `self * other + addend`, rounded once (fused multiply-add).
     ///
     /// # Safety
@@ -161,14 +165,6 @@ macro_rules! scalar_lanes {
             #[inline(always)]
             unsafe fn splat(v: $t) -> $t {
                 v
-            }
-            #[inline(always)]
-            unsafe fn add(self, other: $t) -> $t {
-                self + other
-            }
-            #[inline(always)]
-            unsafe fn sub(self, other: $t) -> $t {
-                self - other
             }
             #[inline(always)]
             unsafe fn mul_add(self, other: $t, addend: $t) -> $t {
@@ -222,7 +218,7 @@ mod x86 {
     /// type: `$lt` compares, `$select` takes `b` where the mask `m` is set.
     macro_rules! x86_lanes {
         (
-            $name:ident, $elem:ty, $set1:ident, $add:ident, $sub:ident, $fmadd:ident,
+            $name:ident, $elem:ty, $set1:ident, $fmadd:ident,
             $storeu:ident, $lt:ident, |$m:ident, $a:ident, $b:ident| $select:expr
         ) => {
             #[inline(always)]
@@ -242,16 +238,6 @@ mod x86 {
             unsafe fn splat(v: $elem) -> Self {
                 // SAFETY: the caller runs where the type's instructions are enabled.
                 $name(unsafe { $set1(v) })
-            }
-            #[inline(always)]
-            unsafe fn add(self, other: Self) -> Self {
-                // SAFETY: as `splat`.
-                $name(unsafe { $add(self.0, other.0) })
-            }
-            #[inline(always)]
-            unsafe fn sub(self, other: Self) -> Self {
-                // SAFETY: as `splat`.
-                $name(unsafe { $sub(self.0, other.0) })
             }
             #[inline(always)]
             unsafe fn mul_add(self, other: Self, addend: Self) -> Self {
@@ -296,50 +282,42 @@ mod x86 {
             // SAFETY: the caller makes `x[r * d + q]` readable (r, q < 8)
             // and enables AVX-512F.
             unsafe {
-                let r: [__m512d; 8] = std::array::from_fn(|i| _mm512_loadu_pd(x.add(i * d)));
+                let mut r = [_mm512_setzero_pd(); 8];
+                for (i, r) in r.iter_mut().enumerate() {
+                    *r = _mm512_loadu_pd(x.add(i * d));
+                }
                 // Pairs of rows: (r0 r1) features 0 2 4 6 and 1 3 5 7.
-                let lo = |a, b| _mm512_unpacklo_pd(a, b);
-                let hi = |a, b| _mm512_unpackhi_pd(a, b);
-                let t = [
-                    lo(r[0], r[1]),
-                    hi(r[0], r[1]),
-                    lo(r[2], r[3]),
-                    hi(r[2], r[3]),
-                    lo(r[4], r[5]),
-                    hi(r[4], r[5]),
-                    lo(r[6], r[7]),
-                    hi(r[6], r[7]),
-                ];
+                let mut t = r;
+                for p in (0..8).step_by(2) {
+                    t[p] = _mm512_unpacklo_pd(r[p], r[p + 1]);
+                    t[p + 1] = _mm512_unpackhi_pd(r[p], r[p + 1]);
+                }
                 // Quads of rows: features (0, 4), (2, 6) from t0 t2, (1, 5), (3, 7) from t1 t3.
                 let even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
                 let odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-                let mix = |idx, a, b| _mm512_permutex2var_pd(a, idx, b);
-                let u = [
-                    mix(even, t[0], t[2]),
-                    mix(even, t[1], t[3]),
-                    mix(odd, t[0], t[2]),
-                    mix(odd, t[1], t[3]),
-                    mix(even, t[4], t[6]),
-                    mix(even, t[5], t[7]),
-                    mix(odd, t[4], t[6]),
-                    mix(odd, t[5], t[7]),
-                ];
+                let mut u = t;
+                for h in [0, 4] {
+                    u[h] = _mm512_permutex2var_pd(t[h], even, t[h + 2]);
+                    u[h + 1] = _mm512_permutex2var_pd(t[h + 1], even, t[h + 3]);
+                    u[h + 2] = _mm512_permutex2var_pd(t[h], odd, t[h + 2]);
+                    u[h + 3] = _mm512_permutex2var_pd(t[h + 1], odd, t[h + 3]);
+                }
                 // All eight rows: feature q from the low halves (q < 4) or high halves.
                 let low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
                 let high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-                std::array::from_fn(|q| {
+                let mut out = [F64x8(_mm512_setzero_pd()); 8];
+                for (q, out) in out.iter_mut().enumerate() {
                     let idx = if q < 4 { low } else { high };
-                    let col = mix(idx, u[q % 4], u[q % 4 + 4]);
-                    F64x8(_mm512_sub_pd(col, _mm512_set1_pd(shift[q])))
-                })
+                    let col = _mm512_permutex2var_pd(u[q % 4], idx, u[q % 4 + 4]);
+                    *out = F64x8(_mm512_sub_pd(col, _mm512_set1_pd(shift[q])));
+                }
+                out
             }
         }
         x86_lanes!(
             F64x8,
             f64,
             _mm512_set1_pd,
-            _mm512_add_pd,
-            _mm512_sub_pd,
             _mm512_fmadd_pd,
             _mm512_storeu_pd,
             _mm512_cmp_pd_mask,
@@ -378,8 +356,6 @@ mod x86 {
             F32x16,
             f32,
             _mm512_set1_ps,
-            _mm512_add_ps,
-            _mm512_sub_ps,
             _mm512_fmadd_ps,
             _mm512_storeu_ps,
             _mm512_cmp_ps_mask,
@@ -408,8 +384,6 @@ mod x86 {
             F64x4,
             f64,
             _mm256_set1_pd,
-            _mm256_add_pd,
-            _mm256_sub_pd,
             _mm256_fmadd_pd,
             _mm256_storeu_pd,
             _mm256_cmp_pd,
@@ -446,8 +420,6 @@ mod x86 {
             F32x8,
             f32,
             _mm256_set1_ps,
-            _mm256_add_ps,
-            _mm256_sub_ps,
             _mm256_fmadd_ps,
             _mm256_storeu_ps,
             _mm256_cmp_ps,
