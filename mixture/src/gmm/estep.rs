@@ -40,7 +40,7 @@ use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use crate::data::Element;
 use crate::linalg::{small_gemm, Gemm, Mat, MatMut};
-use crate::simd::exp_nonpositive;
+use crate::simd::{exp_nonpositive, has_fma};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Mul, Sub};
 
@@ -453,12 +453,10 @@ impl<T: Float> Scratch<T> {
             }
         }
         sm.fill(0.0);
-        for lp_j in lp.chunks_exact_mut(b) {
-            for ((v, m), s) in lp_j.iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
-                let e = exp_nonpositive(*v - m);
-                *v = e;
-                *s += e;
-            }
+        if has_fma() {
+            exps::<true>(lp, mx, sm);
+        } else {
+            exps::<false>(lp, mx, sm);
         }
         for ((l, m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
             *l = m + s.ln();
@@ -473,6 +471,20 @@ impl<T: Float> Scratch<T> {
             for (v, s) in lp_j.iter_mut().zip(sm.iter()) {
                 *v *= s;
             }
+        }
+    }
+}
+
+/// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
+/// their sums over the components in `sm` (which starts at 0); `F`: with
+/// fused multiply-adds (for CPUs that have them).
+#[inline(always)]
+fn exps<const F: bool>(lp: &mut [f64], mx: &[f64], sm: &mut [f64]) {
+    for lp_j in lp.chunks_exact_mut(mx.len()) {
+        for ((v, m), s) in lp_j.iter_mut().zip(mx).zip(sm.iter_mut()) {
+            let e = exp_nonpositive::<F>(*v - m);
+            *v = e;
+            *s += e;
         }
     }
 }
