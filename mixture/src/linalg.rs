@@ -232,23 +232,6 @@ fn wide_vectors() -> bool {
     crate::simd::level() == crate::simd::Level::Avx512
 }
 
-/// Whether this CPU has fused multiply-add, which `matrixmultiply`'s
-/// kernels then use (and [`small_gemm`] can match).
-fn has_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(target_arch = "aarch64")]
-    {
-        true
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        false
-    }
-}
-
 /// `c = a b`, or `c += a b` with `add`, for the small products of the EM
 /// kernels, where `matrixmultiply` would spend much of its time packing
 /// (and allocating its packing buffer) for every call: `b` must be
@@ -273,7 +256,7 @@ pub(crate) fn small_gemm<T: Gemm>(
     add: bool,
     c: MatMut<'_, T>,
 ) {
-    if k == 0 || k > GEMM_DEPTH || b.col != 1 || !has_fma() {
+    if k == 0 || k > GEMM_DEPTH || b.col != 1 || !crate::simd::has_fma() {
         let beta = if add { T::ONE } else { T::ZERO };
         return gemm((m, k, n), T::ONE, a, b, beta, c);
     }

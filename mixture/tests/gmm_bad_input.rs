@@ -51,6 +51,50 @@ fn non_finite_data_names_row_and_column() {
     ));
 }
 
+/// `statistics` does not scan the data before its pass: a non-finite value
+/// anywhere (NaN, +inf, -inf; f64 or f32; every covariance type; also in a
+/// row of weight 0, and past the first task of rows) must still come back
+/// as the typed error naming it, never as statistics.
+#[test]
+fn statistics_name_a_non_finite_entry_without_an_up_front_scan() {
+    let x = three_blobs(5000, 2);
+    for ctype in [
+        CovarianceType::Full,
+        CovarianceType::Tied,
+        CovarianceType::Diag,
+        CovarianceType::Spherical,
+    ] {
+        let model = GaussianMixture::params(3)
+            .covariance_type(ctype)
+            .max_iter(5)
+            .fit(x.view())
+            .unwrap();
+        for (row, column) in [(17, 1), (4500, 2)] {
+            for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let mut bad = x.clone();
+                bad[[row, column]] = value;
+                let bad32 = bad.mapv(|v| v as f32);
+                let mut weights = Array1::ones(x.nrows());
+                weights[row] = 0.0;
+                for w in [None, Some(weights.view())] {
+                    for got in [
+                        model.statistics(bad.view(), w),
+                        model.statistics(bad32.view(), w),
+                    ] {
+                        match got {
+                            Err(MixtureError::NonFiniteData {
+                                row: r, column: c, ..
+                            }) if (r, c) == (row, column) => {}
+                            other => panic!("{ctype} {value} {}: {other:?}", w.is_some()),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(model.statistics(x.view(), None).is_ok());
+    }
+}
+
 #[test]
 fn too_few_or_empty_samples() {
     let x = three_blobs(3, 1);

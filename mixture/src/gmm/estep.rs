@@ -40,7 +40,7 @@ use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use crate::data::Element;
 use crate::linalg::{small_gemm, Gemm, Mat, MatMut};
-use crate::simd::exp_nonpositive;
+use crate::simd::{exp_nonpositive, has_fma};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Mul, Sub};
 
@@ -156,8 +156,8 @@ pub(crate) enum Form<T> {
     Full { a: Vec<T> },
     /// `ut`: U^T, (d, d); `offsets`: (k, d).
     Tied { ut: Vec<T>, offsets: Vec<T> },
-    /// `a`: (k, 2d + 1); row j holds m_j P_j, then -P_j / 2, then c_j.
-    Diag { a: Vec<T> },
+    /// `at`: (2d + 1, k); column j holds m_j P_j, then -P_j / 2, then c_j.
+    Diag { at: Vec<T> },
 }
 
 impl Form<f64> {
@@ -170,7 +170,7 @@ impl Form<f64> {
                 ut: round(ut),
                 offsets: round(offsets),
             },
-            Form::Diag { a } => Form::Diag { a: round(a) },
+            Form::Diag { at } => Form::Diag { at: round(at) },
         }
     }
 }
@@ -225,19 +225,18 @@ impl Coefficients {
                     Covariances::Spherical(p) => p[j],
                     _ => unreachable!("matched above"),
                 };
-                let w = 2 * d + 1;
-                let mut a = vec![0.0; k * w];
+                let mut at = vec![0.0; (2 * d + 1) * k];
                 for j in 0..k {
                     for l in 0..d {
                         let u = factor(j, l);
                         let prec = u * u;
-                        a[j * w + l] = m(j, l) * prec;
-                        a[j * w + d + l] = -0.5 * prec;
+                        at[l * k + j] = m(j, l) * prec;
+                        at[(d + l) * k + j] = -0.5 * prec;
                         consts[j] += u.ln() - 0.5 * m(j, l) * m(j, l) * prec;
                     }
-                    a[j * w + 2 * d] = consts[j];
+                    at[2 * d * k + j] = consts[j];
                 }
-                Form::Diag { a }
+                Form::Diag { at }
             }
         };
         Coefficients {
@@ -269,12 +268,14 @@ pub(crate) struct Scratch<T = f64> {
     pub(super) w: usize,
     /// (rows, w): the shifted rows, their squares for diag, and a 1.
     pub(super) xa: Vec<T>,
-    /// (w, rows): `xa` transposed, the row-major operand of the E-step
-    /// products; full: the rows from which the outer products are built.
+    /// Full and tied: (w, rows), `xa` transposed, the row-major operand of
+    /// the E-step products; full: the rows from which the outer products are
+    /// built. Diag and spherical: empty (their products take `xa` as it is).
     pub(super) xt: Vec<T>,
     /// Full: (k d, rows) products, then (d(d+1)/2, rows) upper triangles of the
     /// rows' outer products, one row per pair of features. Tied: (d, rows)
-    /// products, then (rows, d) weighted rows.
+    /// products, then (rows, d) weighted rows. Diag: (rows, k) log-densities,
+    /// row-major, before they are turned into `lp`.
     pub(super) g: Vec<T>,
     /// (k, rows): log-densities, then responsibilities.
     pub(super) lp: Vec<f64>,
@@ -307,15 +308,23 @@ impl<T: Float> Scratch<T> {
         let g = match covariance_type {
             CovarianceType::Full => (k * d).max(triangle(d)),
             CovarianceType::Tied => d,
-            _ => 0,
+            CovarianceType::Diag | CovarianceType::Spherical => k,
         };
+        let diag = matches!(
+            covariance_type,
+            CovarianceType::Diag | CovarianceType::Spherical
+        );
         let full_by_triangles = covariance_type == CovarianceType::Full && k * d >= triangle(d);
         Scratch {
             k,
             d,
             w,
             xa: vec![T::default(); CHUNK * w],
-            xt: vec![T::default(); CHUNK * w],
+            xt: if diag {
+                Vec::new()
+            } else {
+                vec![T::default(); CHUNK * w]
+            },
             g: vec![T::default(); CHUNK * g],
             lp: vec![0.0; CHUNK * k],
             mx: vec![0.0; CHUNK],
@@ -342,31 +351,45 @@ impl<T: Float> Scratch<T> {
     }
 
     /// Copies the rows of `x` (at most CHUNK), shifted (in `f64`, then
-    /// rounded to `T`), into `xa`, and transposed into `xt`.
+    /// rounded to `T`), into `xa` (diag: and their squares), and for full
+    /// and tied transposed into `xt`.
     #[inline(always)]
     pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<T>) {
         let (d, w) = (self.d, self.w);
         let centre = |v: T, s: f64| T::from_f64(v.into() - s);
         for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
-            match row.as_slice() {
-                Some(r) => {
-                    for ((out, &v), &s) in dst.iter_mut().zip(r).zip(shift) {
+            let (lin, rest) = dst.split_at_mut(d);
+            match (row.as_slice(), w > d + 1) {
+                (Some(r), true) => {
+                    // Centred values and their squares in one pass.
+                    for (((out, sq), &v), &s) in
+                        lin.iter_mut().zip(rest.iter_mut()).zip(r).zip(shift)
+                    {
+                        let c = centre(v, s);
+                        *out = c;
+                        *sq = c * c;
+                    }
+                }
+                (Some(r), false) => {
+                    for ((out, &v), &s) in lin.iter_mut().zip(r).zip(shift) {
                         *out = centre(v, s);
                     }
                 }
-                None => {
-                    for ((out, &v), &s) in dst.iter_mut().zip(row.iter()).zip(shift) {
+                (None, squares) => {
+                    for ((out, &v), &s) in lin.iter_mut().zip(row.iter()).zip(shift) {
                         *out = centre(v, s);
                     }
-                }
-            }
-            if w > d + 1 {
-                let (lin, sq) = dst.split_at_mut(d);
-                for (q, &v) in sq.iter_mut().zip(lin.iter()) {
-                    *q = v * v;
+                    if squares {
+                        for (q, &v) in rest.iter_mut().zip(lin.iter()) {
+                            *q = v * v;
+                        }
+                    }
                 }
             }
             dst[w - 1] = T::from_f64(1.0);
+        }
+        if self.xt.is_empty() {
+            return;
         }
         let b = x.nrows();
         for (c, column) in self.xt[..w * b].chunks_exact_mut(b).enumerate() {
@@ -381,14 +404,14 @@ impl<T: Float> Scratch<T> {
     pub(super) fn log_densities(&mut self, prep: &Coefficients, b: usize) {
         let (k, d, w) = (self.k, self.d, self.w);
         let lp = &mut self.lp[..k * b];
-        let xt = Mat::rows(&self.xt[..w * b], b);
+        let xt = || Mat::rows(&self.xt[..w * b], b);
         match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
                 small_gemm(
                     (kd, d + 1, b),
                     Mat::rows(a, d + 1),
-                    xt,
+                    xt(),
                     false,
                     MatMut::rows(&mut self.g, b),
                 );
@@ -412,7 +435,7 @@ impl<T: Float> Scratch<T> {
                 small_gemm(
                     (d, d, b),
                     Mat::rows(ut, d),
-                    xt,
+                    xt(),
                     false,
                     MatMut::rows(&mut self.g, b),
                 );
@@ -433,8 +456,24 @@ impl<T: Float> Scratch<T> {
                     }
                 }
             }
-            Form::Diag { a } => {
-                T::gemm_into_f64((k, w, b), Mat::rows(a, w), xt, false, lp, &mut self.part);
+            Form::Diag { at } => {
+                // (rows, k) = xa A^T from the rows as loaded (no transposed
+                // copy of the chunk), then component-major into `lp`. Each
+                // value is the FMA chain of A xa^T, so the bits do not
+                // depend on the orientation.
+                let g = &mut self.g[..b * k];
+                small_gemm(
+                    (b, w, k),
+                    Mat::rows(&self.xa[..b * w], w),
+                    Mat::rows(at, k),
+                    false,
+                    MatMut::rows(g, k),
+                );
+                for (j, lp_j) in lp.chunks_exact_mut(b).enumerate() {
+                    for (v, g_i) in lp_j.iter_mut().zip(g.chunks_exact(k)) {
+                        *v = g_i[j].into();
+                    }
+                }
             }
         }
     }
@@ -453,12 +492,10 @@ impl<T: Float> Scratch<T> {
             }
         }
         sm.fill(0.0);
-        for lp_j in lp.chunks_exact_mut(b) {
-            for ((v, m), s) in lp_j.iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
-                let e = exp_nonpositive(*v - m);
-                *v = e;
-                *s += e;
-            }
+        if has_fma() {
+            exps::<true>(lp, mx, sm);
+        } else {
+            exps::<false>(lp, mx, sm);
         }
         for ((l, m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
             *l = m + s.ln();
@@ -473,6 +510,20 @@ impl<T: Float> Scratch<T> {
             for (v, s) in lp_j.iter_mut().zip(sm.iter()) {
                 *v *= s;
             }
+        }
+    }
+}
+
+/// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
+/// their sums over the components in `sm` (which starts at 0); `F`: with
+/// fused multiply-adds (for CPUs that have them).
+#[inline(always)]
+fn exps<const F: bool>(lp: &mut [f64], mx: &[f64], sm: &mut [f64]) {
+    for lp_j in lp.chunks_exact_mut(mx.len()) {
+        for ((v, m), s) in lp_j.iter_mut().zip(mx).zip(sm.iter_mut()) {
+            let e = exp_nonpositive::<F>(*v - m);
+            *v = e;
+            *s += e;
         }
     }
 }

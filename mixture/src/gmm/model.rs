@@ -9,8 +9,9 @@ use super::predict::{
     log_likelihoods, responsibilities, total_log_likelihood, weighted_log_densities,
 };
 use super::stats::SufficientStats;
+use crate::data::check_shape;
 use crate::distributed::Shard;
-use crate::{check_features, check_sample_weight, Data, MixtureError};
+use crate::{check_data, check_features, check_sample_weight, Data, MixtureError};
 use admix_optim::linalg::cholesky;
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
@@ -245,19 +246,26 @@ impl GaussianMixtureModel {
         sample_weight: Option<ArrayView1<f64>>,
     ) -> Result<SufficientStats, MixtureError> {
         let x = x.into();
-        check_features(x, self.n_features())?;
+        // The data are not scanned for non-finite values up front (a scan
+        // of the whole data on every call): one makes the sums non-finite,
+        // and only then is the data scanned for the error that names it.
+        check_shape(x, self.n_features())?;
         if let Some(w) = sample_weight {
             check_sample_weight(w, x.nrows())?;
         }
         let shift = self.centre();
         let template = SufficientStats::zeros(self.covariance_type(), self.n_components(), &shift);
-        accumulate(
+        let stats = accumulate(
             Source::EStep(&self.coefficients(&shift)),
             &template,
             x,
             sample_weight,
             TASK_ROWS,
-        )
+        )?;
+        if !stats.is_finite() {
+            check_data(x)?;
+        }
+        Ok(stats)
     }
 
     /// The model after one M-step on `stats` (computed by

@@ -96,6 +96,16 @@ impl SufficientStats {
         }
     }
 
+    /// Whether every sum is finite (a non-finite value in the data makes
+    /// some of them non-finite).
+    pub(crate) fn is_finite(&self) -> bool {
+        [self.weight, self.log_likelihood]
+            .iter()
+            .chain(&self.moments)
+            .chain(&self.second)
+            .all(|v| v.is_finite())
+    }
+
     /// All the sums as one vector, in the order [`add`](Self::add) adds them.
     pub(crate) fn into_words(self) -> Vec<f64> {
         let mut words = Vec::with_capacity(2 + self.moments.len() + self.second.len());
