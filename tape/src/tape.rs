@@ -381,30 +381,46 @@ fn sweep_plain<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut
     }
 }
 
-/// The sweep with a node that [continues the previous
-/// one](continues_previous) handing that contribution over in a register
-/// (`carry`): it is the last one the previous node receives, so adding it
-/// when that adjoint is read gives the same sum in the same order, without
-/// the store-to-load trip on the serial path. The empty carry is -0, which
-/// leaves every sum unchanged.
+/// The sweep along runs of nodes that [continue the previous
+/// one](continues_previous): such a node's first contribution is the last
+/// one the node before receives, so that adjoint is complete once it is
+/// added; while the node before has received nothing else (its adjoint
+/// still zero), the contribution itself is its adjoint and goes on in a
+/// register, off the store-to-load path and without the add. Every
+/// adjoint is still stored, with the plain loop's bits (`held + c`), for
+/// [`Gradients::wrt`] on intermediate nodes. Using `c` for `+0 + c` differs
+/// only in the sign of a zero, which every later sum into the buffer
+/// (never -0: it starts at +0) forgets.
 #[inline]
 fn sweep_chained<T: Scalar>(nodes: &[Node<T>], start: usize, end: usize, adj: &mut [T]) {
-    let empty = -T::zero();
-    let mut carry = empty;
-    for (i, node) in nodes[start..end].iter().enumerate().rev() {
-        let j = start + i;
-        let a = adj[j] + carry;
-        let [p, q] = node.parent_indices();
-        let c = a * node.partials[0];
-        // Never past the segment: the node before it is swept elsewhere.
-        if j > start && continues_previous(node, j) {
-            carry = c;
-        } else {
-            adj[p] += c;
-            carry = empty;
-        }
-        if q != SINK as usize {
-            adj[q] += a * node.partials[1];
+    let nodes = &nodes[..end];
+    let adj = &mut adj[..end];
+    let mut j = end;
+    while j > start {
+        j -= 1;
+        let mut a = adj[j];
+        loop {
+            let node = &nodes[j];
+            let [p, q] = node.parent_indices();
+            let c = a * node.partials[0];
+            // Never past the segment: the node before it is swept elsewhere.
+            if j == start || !continues_previous(node, j) {
+                adj[p] += c;
+                if q != SINK as usize {
+                    adj[q] += a * node.partials[1];
+                }
+                break;
+            }
+            if q != SINK as usize {
+                adj[q] += a * node.partials[1];
+            }
+            let held = adj[j - 1];
+            adj[j - 1] = held + c;
+            if !held.is_zero() {
+                break;
+            }
+            j -= 1;
+            a = c;
         }
     }
 }

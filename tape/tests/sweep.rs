@@ -3,7 +3,7 @@
 //! other tape goes through memory; which loop runs depends on the last
 //! nodes of the tape. Both must give the exact gradient, and the same bits.
 
-use admix_dual::{gradient_of, Scalar, ScalarFn};
+use admix_dual::{gradient_of, Dual, Scalar, ScalarFn};
 use admix_tape::{Tape, Var};
 use approx::assert_relative_eq;
 
@@ -87,5 +87,79 @@ fn both_sweep_loops_give_the_same_bits() {
     let plain = gradient_on(&tape, &x, y);
     for (c, p) in chained.iter().zip(&plain) {
         assert_eq!(c.to_bits(), p.to_bits(), "chained {c:e} vs plain {p:e}");
+    }
+}
+
+/// A sin/cos chain from `x[0]` over `x[1..]` that hands every step's
+/// result to `at(i, step)` (which may replace it); step 5 is read again at
+/// step 30, so that node receives two contributions.
+fn seeded_chain<S: Scalar>(x: &[S], mut at: impl FnMut(usize, S) -> S) -> S {
+    let mut acc = x[0];
+    let mut keep = acc;
+    for (i, &xi) in x.iter().enumerate().skip(1) {
+        acc = if i % 2 == 0 {
+            (acc * xi).sin()
+        } else {
+            (acc * xi).cos()
+        };
+        if i == 30 {
+            acc *= keep;
+        }
+        acc = at(i, acc);
+        if i == 5 {
+            keep = acc;
+        }
+    }
+    acc
+}
+
+/// The adjoints `wrt` reads for every step of `seeded_chain` recorded as
+/// a node; with `trailing`, unrelated nodes follow the chain, so the sweep
+/// takes the plain loop instead of the chained one.
+fn step_adjoints(x0: &[f64], trailing: bool) -> Vec<f64> {
+    let tape = Tape::new();
+    let x = tape.vars(x0);
+    let mut steps = Vec::new();
+    let y = seeded_chain(&x, |_, s| {
+        let s = s.to_node();
+        steps.push(s);
+        s
+    });
+    if trailing {
+        for i in 0..32 {
+            (x[i % 7] * x[i % 5 + 10]).to_node();
+        }
+    }
+    let g = tape.gradient(y);
+    steps.iter().map(|&s| g.wrt(s)).collect()
+}
+
+/// The adjoint of every intermediate node of a serial chain, read with
+/// `wrt` after the sweep that hands adjoints over in registers (it used to
+/// read 0 there): each against forward mode seeded at that step
+/// (`dy/ds_k`), and bitwise against the plain loop.
+#[test]
+fn intermediate_adjoints_survive_the_chained_sweep() {
+    let x0 = inputs();
+    let chained = step_adjoints(&x0, false);
+    let constants: Vec<Dual<f64>> = x0.iter().map(|&v| Dual::new(v, 0.0)).collect();
+    for (k, &adjoint) in chained.iter().enumerate() {
+        let forward = seeded_chain(&constants, |i, s| {
+            if i == k + 1 {
+                Dual::variable(s.re)
+            } else {
+                s
+            }
+        });
+        assert!(forward.eps != 0.0, "step {k} does not reach the output");
+        assert_relative_eq!(adjoint, forward.eps, max_relative = 1e-12);
+    }
+    let plain = step_adjoints(&x0, true);
+    for (k, (c, p)) in chained.iter().zip(&plain).enumerate() {
+        assert_eq!(
+            c.to_bits(),
+            p.to_bits(),
+            "step {k}: chained {c:e} vs plain {p:e}"
+        );
     }
 }
