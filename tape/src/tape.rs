@@ -155,25 +155,28 @@ impl<T: Scalar> Tape<T> {
 
     /// New independent variables, one per value.
     pub fn vars(&self, values: &[T]) -> Vec<Var<'_, T>> {
+        let first = self.push_inputs(values.len());
+        Var::inputs(values, first, self)
+    }
+
+    /// Appends `n` input nodes (all the same leaf) and returns the index of
+    /// the first.
+    fn push_inputs(&self, n: usize) -> u32 {
         let mut nodes = self.nodes.borrow_mut();
         let first = nodes.len();
-        if first + values.len() > INDEX as usize + 1 {
+        if first + n > INDEX as usize + 1 {
             too_many_nodes();
         }
         let leaf = Node {
             parents: [SINK; 2],
             partials: [T::zero(); 2],
         };
-        nodes.resize(first + values.len(), leaf);
+        nodes.resize(first + n, leaf);
         if first == self.leading_inputs.get() + 1 {
             self.leading_inputs.set(nodes.len() - 1);
         }
         // Fits in 31 bits: checked above.
-        let first = first as u32;
-        (first..)
-            .zip(values)
-            .map(|(index, &v)| Var::on_tape(v, index, self))
-            .collect()
+        first as u32
     }
 
     /// Number of recorded scalar operations (inputs included).
@@ -200,10 +203,41 @@ impl<T: Scalar> Tape<T> {
     /// in an optimisation loop. Takes `&mut self`: every handle into the old
     /// recording must be dead.
     pub fn clear(&mut self) {
-        self.nodes.get_mut().truncate(1);
+        self.forget(0);
+    }
+
+    /// [`Tape::clear`], but the first `inputs` input nodes the last
+    /// recording began with (as many as it had) are kept, for
+    /// [`Tape::inputs_from_start`]: every input node is the same leaf, so
+    /// an optimisation loop, with as many inputs each call, writes only the
+    /// handles (chain of 1000 steps: -0.6 us per gradient).
+    pub(crate) fn clear_keeping_inputs(&mut self, inputs: usize) {
+        self.forget(self.leading_inputs.get().min(inputs));
+    }
+
+    /// Input handles for `values` on a tape that holds nothing but the
+    /// inputs kept by [`Tape::clear_keeping_inputs`]: the missing input
+    /// nodes are pushed, the handles number them from 1.
+    ///
+    /// # Panics
+    /// When the tape holds anything else, or more inputs than `values`.
+    pub(crate) fn inputs_from_start(&self, values: &[T]) -> Vec<Var<'_, T>> {
+        let kept = self.len();
+        assert!(
+            kept == self.leading_inputs.get() && kept <= values.len(),
+            "inputs_from_start on a tape holding more than kept inputs"
+        );
+        self.push_inputs(values.len() - kept);
+        Var::inputs(values, 1, self)
+    }
+
+    /// Forgets the recording except its first `inputs` nodes, which are
+    /// leading inputs.
+    fn forget(&mut self, inputs: usize) {
+        self.nodes.get_mut().truncate(1 + inputs);
         self.arrays.get_mut().clear();
         self.recording = next_recording();
-        self.leading_inputs.set(0);
+        self.leading_inputs.set(inputs);
     }
 
     /// The number of the current recording (see [`next_recording`]).
