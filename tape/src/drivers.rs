@@ -156,7 +156,7 @@ impl<T: Scalar> GradientTape<T> {
         self.tape.clear_keeping_inputs(x.len());
         let vars = self.tape.inputs_from_start(x);
         let y = f(&vars);
-        self.tape.gradient_into(y, &mut self.adjoints);
+        self.tape.input_gradient_into(y, &mut self.adjoints);
         // The cleared tape holds the inputs first: nodes 1..=n.
         grad.copy_from_slice(&self.adjoints.scalars[1..=x.len()]);
         y.value()

@@ -4,7 +4,7 @@
 //! nodes of the tape. Both must give the exact gradient, and the same bits.
 
 use admix_dual::{gradient_of, Dual, Scalar, ScalarFn};
-use admix_tape::{Tape, Var};
+use admix_tape::{GradientTape, Tape, Var};
 use approx::assert_relative_eq;
 
 /// A chain with the cases the register hand-over must get right: the
@@ -161,5 +161,82 @@ fn intermediate_adjoints_survive_the_chained_sweep() {
             p.to_bits(),
             "step {k}: chained {c:e} vs plain {p:e}"
         );
+    }
+}
+
+/// `x[1] * x[4]`, then 30 sin/cos steps over `x[5..]`, each a node that
+/// continues the one before; on the tape, `x[1]` passes through an array
+/// (`get` records a new input node whose adjoint an array step reads back),
+/// which the first product continues.
+fn through_an_array<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+    let tape = v[0].tape().expect("the inputs are on a tape");
+    let array = tape
+        .array_from_scalars(&v[..3], &[3])
+        .expect("three scalars fit the shape");
+    let element = array.get(&[1]).expect("index in range");
+    chain_from(element, &v[4..])
+}
+
+fn chain_from<S: Scalar>(first: S, x: &[S]) -> S {
+    let mut acc = first * x[0];
+    for (i, &xi) in x[1..].iter().enumerate().take(30) {
+        acc = if i % 2 == 0 {
+            (acc * xi).sin()
+        } else {
+            (acc * xi).cos()
+        };
+    }
+    acc
+}
+
+struct ThroughAnArray;
+impl ScalarFn for ThroughAnArray {
+    fn eval<S: Scalar>(&self, x: &[S]) -> S {
+        chain_from(x[1], &x[4..])
+    }
+}
+
+/// A function recorded on the inputs' tape.
+type Recorded = for<'t> fn(&[Var<'t, f64>]) -> Var<'t, f64>;
+
+/// A `GradientTape` sweeps without storing the adjoints it hands over in
+/// registers (it reads the inputs only); its gradients have the bits of
+/// `Tape::gradient`, which stores them all, on the chains above and on one
+/// whose first node continues the input node of an array's element (whose
+/// adjoint the array step reads back), first call and with the input nodes
+/// kept.
+#[test]
+fn gradient_workspace_has_the_bits_of_the_full_sweep() {
+    let x0 = inputs();
+    let full = |f: Recorded| {
+        let tape = Tape::new();
+        let x = tape.vars(&x0);
+        let y = f(&x);
+        gradient_on(&tape, &x, y)
+    };
+    let cases: [Recorded; 3] = [
+        |v| chain(v, Var::to_node),
+        |v| seeded_chain(v, |_, s| s.to_node()),
+        through_an_array,
+    ];
+    let mut work = GradientTape::new();
+    for f in cases {
+        let reference = full(f);
+        for call in 0..2 {
+            let (_, g) = work.gradient_with(f, &x0);
+            for (k, (a, b)) in g.iter().zip(&reference).enumerate() {
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "call {call}, input {k}: {a:e} vs {b:e}"
+                );
+            }
+        }
+    }
+    let (_, forward) = gradient_of(&ThroughAnArray, &x0);
+    let (_, g) = work.gradient_with(through_an_array, &x0);
+    assert!(forward[1] != 0.0);
+    for (a, b) in g.iter().zip(&forward) {
+        assert_relative_eq!(*a, *b, max_relative = 1e-12, epsilon = 1e-300);
     }
 }
