@@ -10,7 +10,9 @@
 //!
 //! WORKLOAD: `chain`, `chain-record` (recording only, no sweep),
 //! `chain-primal`, `rosenbrock`, `rosenbrock-record`, `rosenbrock-primal`,
-//! `rosenbrock-array` (array nodes, tape reused). n = 1000, except
+//! `rosenbrock-array` (array nodes, tape reused), `chain-sweep` (one
+//! recording of the chain swept again and again: the sweep alone), `vars`
+//! (1000 inputs recorded on a cleared tape, nothing else). n = 1000, except
 //! `rosenbrock-array-N` (array nodes, n = N: two sizes separate the fixed
 //! cost of the array operations from the cost per element).
 
@@ -64,7 +66,7 @@ struct Workspace {
     x_array: Array1<f64>,
     gradient: GradientTape,
     tape: Tape,
-    /// Adjoints of the array workloads, reused across sweeps.
+    /// Adjoints of the array workloads and `chain-sweep`, reused across sweeps.
     array_grads: Gradients,
     grad: Vec<f64>,
 }
@@ -85,6 +87,16 @@ impl Workspace {
     fn run(&mut self, workload: &str, reps: usize) -> f64 {
         let x = black_box(&self.x);
         let mut sum = 0.0;
+        if workload == "chain-sweep" {
+            self.tape.clear();
+            let v = self.tape.vars(x);
+            let y = Chain.eval(&v).to_node();
+            for _ in 0..reps {
+                self.tape.gradient_into(y, &mut self.array_grads);
+                sum += self.array_grads.wrt(v[3]);
+            }
+            return sum;
+        }
         for _ in 0..reps {
             sum += match workload {
                 "chain" => self
@@ -92,6 +104,7 @@ impl Workspace {
                     .gradient_into(|v| Chain.eval(v), x, &mut self.grad),
                 "chain-record" => record(&mut self.tape, x, |v| Chain.eval(v).value()),
                 "chain-primal" => Chain.eval(x),
+                "vars" => record(&mut self.tape, x, |v| v[7].value()),
                 "rosenbrock" => {
                     self.gradient
                         .gradient_into(|v| Rosenbrock.eval(v), x, &mut self.grad)

@@ -153,10 +153,10 @@ impl<T: Scalar> GradientTape<T> {
             x.len(),
             "gradient_into: the gradient buffer must have one slot per input"
         );
-        self.tape.clear();
-        let vars = self.tape.vars(x);
+        self.tape.clear_keeping_inputs(x.len());
+        let vars = self.tape.inputs_from_start(x);
         let y = f(&vars);
-        self.tape.gradient_into(y, &mut self.adjoints);
+        self.tape.input_gradient_into(y, &mut self.adjoints);
         // The cleared tape holds the inputs first: nodes 1..=n.
         grad.copy_from_slice(&self.adjoints.scalars[1..=x.len()]);
         y.value()

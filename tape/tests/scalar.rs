@@ -264,6 +264,39 @@ fn driver_matches_closed_form_and_reuse_keeps_capacity() {
     }
 }
 
+/// A reused workspace keeps the input nodes of the last call: calls with
+/// more, fewer and as many inputs, and with an input recorded inside the
+/// function after an operation (not one of the kept leading inputs), each
+/// give the closed-form gradient and the node count of a fresh workspace.
+#[test]
+fn reused_workspace_with_changing_input_counts() {
+    let mut work = GradientTape::new();
+    for (call, n) in [6, 3, 9, 9, 2, 0, 4].into_iter().enumerate() {
+        let x: Vec<f64> = (0..n).map(|i| 0.3 + 0.2 * (i + call) as f64).collect();
+        fn f<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+            let extra = match v.first().and_then(|v0| v0.tape()) {
+                Some(tape) => tape.var(3.0) * v[0],
+                None => Var::constant(0.0),
+            };
+            Rosenbrock.eval(v) + extra
+        }
+        let (value, g) = work.gradient_with(f, &x);
+        let mut expected = hand_gradient(&x);
+        if let Some(g0) = expected.first_mut() {
+            *g0 += 3.0;
+        }
+        let extra = x.first().map_or(0.0, |x0| 3.0 * x0);
+        assert_relative_eq!(value, Rosenbrock.eval(&x) + extra, max_relative = 1e-15);
+        assert_eq!(g.len(), n, "call {call}");
+        for (a, b) in g.iter().zip(&expected) {
+            assert_relative_eq!(*a, *b, max_relative = 1e-14);
+        }
+        let mut fresh = GradientTape::new();
+        fresh.gradient_with(f, &x);
+        assert_eq!(work.tape_len(), fresh.tape_len(), "call {call}");
+    }
+}
+
 struct Polar;
 impl VectorFn for Polar {
     fn eval<S: Scalar>(&self, x: &[S]) -> Vec<S> {
