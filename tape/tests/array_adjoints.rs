@@ -156,6 +156,36 @@ fn cases(m: usize, n: usize) -> Vec<Case> {
         ),
         case("mean", vec![vec![m, n]], false, Box::new(|x| x[0].mean())),
         case(
+            "sq_norm axis 0",
+            vec![vec![m, n]],
+            false,
+            Box::new(|x| x[0].sq_norm_axis(0)),
+        ),
+        case(
+            "sq_norm axis 1",
+            vec![vec![m, n]],
+            false,
+            Box::new(|x| x[0].sq_norm_axis(1)),
+        ),
+        case(
+            "matmul_add row",
+            vec![vec![m, n], vec![n, m], vec![1, m]],
+            false,
+            Box::new(|x| x[0].matmul_add(x[1], x[2])),
+        ),
+        case(
+            "matmul_add full",
+            vec![vec![m, n], vec![n, m], vec![m, m]],
+            false,
+            Box::new(|x| x[0].matmul_add(x[1], x[2])),
+        ),
+        case(
+            "matmul_add column",
+            vec![vec![m, n], vec![n, m], vec![m, 1]],
+            false,
+            Box::new(|x| x[0].matmul_add(x[1], x[2])),
+        ),
+        case(
             "sq_norm",
             vec![vec![m, n]],
             false,
