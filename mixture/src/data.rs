@@ -274,6 +274,15 @@ impl<'a> Data<'a> {
 /// values, naming the first offending entry. Streams over the rows.
 pub fn check_data<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError> {
     let x = x.into();
+    check_not_empty(x)?;
+    x.for_each_chunk(SCAN_ROWS, |start, rows| match rows {
+        Rows::F64(r) => first_non_finite(start, r),
+        Rows::F32(r) => first_non_finite(start, r),
+    })
+}
+
+/// At least one row and one column.
+fn check_not_empty(x: Data<'_>) -> Result<(), MixtureError> {
     let (n_samples, n_features) = x.dim();
     if n_samples == 0 || n_features == 0 {
         return Err(MixtureError::EmptyData {
@@ -281,10 +290,7 @@ pub fn check_data<'a>(x: impl Into<Data<'a>>) -> Result<(), MixtureError> {
             n_features,
         });
     }
-    x.for_each_chunk(SCAN_ROWS, |start, rows| match rows {
-        Rows::F64(r) => first_non_finite(start, r),
-        Rows::F32(r) => first_non_finite(start, r),
-    })
+    Ok(())
 }
 
 /// The first entry of `rows` (whose first row is `start`) that is not finite.
@@ -423,13 +429,7 @@ pub fn check_features<'a>(x: impl Into<Data<'a>>, expected: usize) -> Result<(),
 /// for passes that find those themselves (a non-finite value makes their
 /// sums non-finite) and only then call [`check_data`] for the typed error.
 pub(crate) fn check_shape(x: Data<'_>, expected: usize) -> Result<(), MixtureError> {
-    let (n_samples, n_features) = x.dim();
-    if n_samples == 0 || n_features == 0 {
-        return Err(MixtureError::EmptyData {
-            n_samples,
-            n_features,
-        });
-    }
+    check_not_empty(x)?;
     if x.ncols() != expected {
         return Err(MixtureError::DimensionMismatch {
             expected,
