@@ -358,6 +358,85 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
     }
 }
 
+/// One [`small_gemm`] call as a kernel, to run it at a given vector level.
+struct Small<'a, T> {
+    dims: (usize, usize, usize),
+    a: Mat<'a, T>,
+    b: Mat<'a, T>,
+    add: bool,
+    c: &'a mut [T],
+}
+
+impl<T: Gemm> crate::simd::Kernel for Small<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        small_gemm(
+            self.dims,
+            self.a,
+            self.b,
+            self.add,
+            MatMut::rows(self.c, self.dims.2),
+        );
+    }
+}
+
+/// [`small_gemm`] compiled for and run at vector level `level`, as the
+/// kernels run it (they inline it into their dispatched code).
+fn small_gemm_at<T: Gemm>(
+    level: crate::simd::Level,
+    dims: (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: &mut [T],
+) {
+    crate::simd::dispatch(level, Small { dims, a, b, add, c });
+}
+
+/// For `benches/gemm.rs` only (not part of the API): `c = a b` (or
+/// `c += a b` with `add`) by the EM kernels' [`small_gemm`] at their vector
+/// level, `a` row-major or (`a_transposed`) stored as its `k x m`
+/// transpose, `b` and `c` row-major.
+#[doc(hidden)]
+pub fn bench_small_gemm_f64(
+    dims: (usize, usize, usize),
+    (a, a_transposed): (&[f64], bool),
+    b: &[f64],
+    add: bool,
+    c: &mut [f64],
+) {
+    bench_small_gemm(dims, (a, a_transposed), b, add, c);
+}
+
+/// [`bench_small_gemm_f64`] in `f32`.
+#[doc(hidden)]
+pub fn bench_small_gemm_f32(
+    dims: (usize, usize, usize),
+    (a, a_transposed): (&[f32], bool),
+    b: &[f32],
+    add: bool,
+    c: &mut [f32],
+) {
+    bench_small_gemm(dims, (a, a_transposed), b, add, c);
+}
+
+fn bench_small_gemm<T: Gemm>(
+    (m, k, n): (usize, usize, usize),
+    (a, a_transposed): (&[T], bool),
+    b: &[T],
+    add: bool,
+    c: &mut [T],
+) {
+    let a = if a_transposed {
+        Mat::transposed(a, m)
+    } else {
+        Mat::rows(a, k)
+    };
+    let level = crate::simd::level();
+    small_gemm_at(level, (m, k, n), a, Mat::rows(b, n), add, c);
+}
+
 /// Transpose of a square `d x d` row-major matrix.
 pub(crate) fn transpose(a: &[f64], d: usize) -> Vec<f64> {
     let mut t = vec![0.0; d * d];
@@ -386,32 +465,9 @@ pub(crate) fn times_own_transpose(a: &[f64], d: usize) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simd::{self, Kernel};
+    use crate::simd;
     use admix_optim::linalg::cholesky;
     use approx::assert_relative_eq;
-
-    /// One `small_gemm` call as a kernel, to run it at every vector level.
-    struct Small<'a, T> {
-        dims: (usize, usize, usize),
-        a: Mat<'a, T>,
-        b: Mat<'a, T>,
-        add: bool,
-        c: &'a mut [T],
-    }
-
-    impl<T: Gemm> Kernel for Small<'_, T> {
-        type Output = ();
-        #[inline(always)]
-        fn run(self) {
-            small_gemm(
-                self.dims,
-                self.a,
-                self.b,
-                self.add,
-                MatMut::rows(self.c, self.dims.2),
-            );
-        }
-    }
 
     /// `small_gemm` gives `gemm`'s bits (with `beta` 0 and 1) at every vector
     /// level, for shapes that use every kind of tile (whole, half, partial
@@ -444,16 +500,7 @@ mod tests {
                     );
                     for level in simd::supported() {
                         let mut got = start.clone();
-                        simd::dispatch(
-                            level,
-                            Small {
-                                dims: (m, k, n),
-                                a: a_mat,
-                                b: Mat::rows(&b, n),
-                                add,
-                                c: &mut got,
-                            },
-                        );
+                        small_gemm_at(level, (m, k, n), a_mat, Mat::rows(&b, n), add, &mut got);
                         assert_eq!(got, want, "{m}x{k}x{n} {label} add={add} {}", level.name());
                     }
                 }
