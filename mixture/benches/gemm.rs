@@ -1,8 +1,10 @@
 //! Candidate GEMMs timed side by side on the products the EM kernels make
 //! (issue 18: "try a stronger GEMM"), single-threaded, `f64` and `f32`:
 //!
-//! - `small`: the kernels' own `small_gemm` (register tiles, no packing),
-//!   at the vector level they run at (`ADMIX_SIMD` lowers it);
+//! - `tiles`: `small_gemm`'s own register tiles (no packing), at the
+//!   vector level the kernels run at (`ADMIX_SIMD` lowers it);
+//! - `small`: what the kernels call, `small_gemm` (its tiles or faer's
+//!   kernels, whichever measured faster for the shape and level);
 //! - `mm`: `matrixmultiply` 0.3 (`dgemm`/`sgemm`, its AVX-512 kernels on an
 //!   AVX-512 CPU; build with `MMTEST_FEATURE=fma,avx2` for its AVX2 ones);
 //! - `faer`: faer's kernels (`private-gemm-x86`, what `faer::linalg::matmul`
@@ -16,11 +18,12 @@
 //! spherical covariances at d = 16, k = 16 and d = 64, k = 8, with the
 //! operand layouts the kernels use. Each line is the best of several rounds
 //! in which the candidates alternate, so load on the machine hits them all
-//! alike; `vs small` is the candidate's time over `small`'s.
+//! alike; `Nx` is the candidate's time over that of `tiles`, and `=` marks
+//! results bitwise equal to those of `tiles`.
 //!
 //! Run: `cargo bench -p admix-mixture --bench gemm [peak] [kernels]`.
 
-use admix_mixture::{bench_small_gemm_f32, bench_small_gemm_f64};
+use admix_mixture::{bench_gemm_f32, bench_gemm_f64, BenchGemm};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -82,7 +85,7 @@ trait Element: Copy + Default + PartialOrd + std::ops::Sub<Output = Self> + 'sta
     const NAME: &'static str;
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
-    fn small(s: Shape, a: &[Self], b: &[Self], c: &mut [Self]);
+    fn admix(how: BenchGemm, s: Shape, a: &[Self], b: &[Self], c: &mut [Self]);
     /// # Safety
     /// The slices hold the shape's operands.
     unsafe fn mm(s: Shape, a: &[Self], b: &[Self], c: &mut [Self]);
@@ -116,8 +119,8 @@ macro_rules! element {
             fn to_f64(self) -> f64 {
                 self as f64
             }
-            fn small(s: Shape, a: &[$t], b: &[$t], c: &mut [$t]) {
-                $small(s.dims, (a, s.a_transposed), b, s.add, c);
+            fn admix(how: BenchGemm, s: Shape, a: &[$t], b: &[$t], c: &mut [$t]) {
+                $small(how, s.dims, (a, s.a_transposed), b, s.add, c);
             }
             unsafe fn mm(s: Shape, a: &[$t], b: &[$t], c: &mut [$t]) {
                 let (m, k, n) = s.dims;
@@ -178,8 +181,8 @@ macro_rules! element {
     };
 }
 
-element!(f64, "f64", bench_small_gemm_f64, dgemm, execute_f64, F64);
-element!(f32, "f32", bench_small_gemm_f32, sgemm, execute_f32, F32);
+element!(f64, "f64", bench_gemm_f64, dgemm, execute_f64, F64);
+element!(f32, "f32", bench_gemm_f32, sgemm, execute_f32, F32);
 
 /// faer's kernels at AVX-512 on a CPU with it, unless `ADMIX_SIMD` asks for
 /// a lower level (then AVX2, as on a CPU without AVX-512).
@@ -256,7 +259,14 @@ fn candidates<T: Element>() -> Vec<Candidate<T>> {
     // SAFETY (every unsafe call below): the operands come from `operands`,
     // sized for the shape.
     let mut list: Vec<Candidate<T>> = vec![
-        ("small", Box::new(T::small)),
+        (
+            "tiles",
+            Box::new(|s, a, b, c| T::admix(BenchGemm::Tiles, s, a, b, c)),
+        ),
+        (
+            "small",
+            Box::new(|s, a, b, c| T::admix(BenchGemm::Small, s, a, b, c)),
+        ),
         ("mm", Box::new(|s, a, b, c| unsafe { T::mm(s, a, b, c) })),
     ];
     #[cfg(target_arch = "x86_64")]
@@ -316,7 +326,7 @@ fn compare<T: Element>(s: Shape, calls: usize, rounds: usize) {
             }
         }
     }
-    // Agreement: the largest difference from `small`'s result of one call,
+    // Agreement: the largest difference from `tiles`'s result of one call,
     // relative to the largest value.
     let scale = results[0]
         .iter()
@@ -325,7 +335,7 @@ fn compare<T: Element>(s: Shape, calls: usize, rounds: usize) {
     let mut line = format!("{:<5} {:<30} {:>4}x{:>4}x{:>4}", T::NAME, s.what, m, k, n);
     for (((name, _), t), out) in list.iter().zip(&best).zip(&results) {
         let gf = flops / t / 1e9;
-        // `=`: the same bits as `small` (so as the EM kernels today).
+        // `=`: the same bits as `tiles`.
         let mut same = ' ';
         if !out.is_empty() {
             let diff = out
@@ -356,7 +366,7 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
-    println!("times per call, best of alternated rounds; `Nx` = time / small's time");
+    println!("times per call, best of alternated rounds; `Nx` = time / tiles' time");
     #[cfg(target_arch = "x86_64")]
     println!("faer's kernels at {:?}", faer_level());
     if runs("peak") {

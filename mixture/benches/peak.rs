@@ -1,8 +1,9 @@
 //! Achieved GFLOP/s of the EM and K-means kernels against a DGEMM peak
 //! measured in the same run, on the same threads, with the same GEMM the
-//! kernels call (`matrixmultiply::dgemm`, single-threaded per call; the
-//! kernels run one call per rayon worker, so the peak is one large square
-//! product per thread, all threads at once). EM also runs on the same data
+//! kernels call (the crate's `gemm`: faer's kernels, or `matrixmultiply`
+//! on CPUs without AVX2 and FMA; the output names it; single-threaded per
+//! call; the kernels run one call per rayon worker, so the peak is one
+//! large square product per thread, all threads at once). EM also runs on the same data
 //! as `f32`, against an SGEMM peak measured the same way.
 //!
 //! Flop counts per row are those written next to the kernels
@@ -22,7 +23,7 @@
 
 use admix_mixture::gmm::{CovarianceType, Covariances, GaussianMixture, GaussianMixtureModel};
 use admix_mixture::kmeans::{Distance, Lloyd};
-use admix_mixture::Data;
+use admix_mixture::{bench_gemm_f32, bench_gemm_f64, bench_gemm_name, BenchGemm, Data};
 use ndarray::{Array1, Array2, Array3, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -59,24 +60,19 @@ fn process_cpu_seconds() -> Option<f64> {
     Some((user + system) / 100.0)
 }
 
-/// A type whose `matrixmultiply` GEMM the peak is measured with.
+/// A type whose GEMM the peak is measured with.
 trait PeakGemm: Copy + Send + Sync + 'static {
     fn from_f64(v: f64) -> Self;
-    /// `c = a b` for row-major `m x m` matrices.
-    ///
-    /// # Safety
-    /// Each pointer addresses `m * m` values.
-    unsafe fn square(m: usize, a: *const Self, b: *const Self, c: *mut Self);
+    /// `c = a b` for row-major `m x m` matrices, by the kernels' GEMM.
+    fn square(m: usize, a: &[Self], b: &[Self], c: &mut [Self]);
 }
 
 impl PeakGemm for f64 {
     fn from_f64(v: f64) -> Self {
         v
     }
-    unsafe fn square(m: usize, a: *const f64, b: *const f64, c: *mut f64) {
-        let s = m as isize;
-        // SAFETY: passed on from the caller.
-        unsafe { matrixmultiply::dgemm(m, m, m, 1.0, a, s, 1, b, s, 1, 0.0, c, s, 1) }
+    fn square(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+        bench_gemm_f64(BenchGemm::Gemm, (m, m, m), (a, false), b, false, c);
     }
 }
 
@@ -84,10 +80,8 @@ impl PeakGemm for f32 {
     fn from_f64(v: f64) -> Self {
         v as f32
     }
-    unsafe fn square(m: usize, a: *const f32, b: *const f32, c: *mut f32) {
-        let s = m as isize;
-        // SAFETY: passed on from the caller.
-        unsafe { matrixmultiply::sgemm(m, m, m, 1.0, a, s, 1, b, s, 1, 0.0, c, s, 1) }
+    fn square(m: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+        bench_gemm_f32(BenchGemm::Gemm, (m, m, m), (a, false), b, false, c);
     }
 }
 
@@ -109,8 +103,7 @@ fn gemm_peaks<T: PeakGemm>(threads: usize, rounds: usize) -> (f64, f64) {
         std::thread::scope(|s| {
             for c in outs.iter_mut() {
                 let (a, b) = (&a, &b);
-                // SAFETY: a, b and c each hold m x m row-major values.
-                s.spawn(move || unsafe { T::square(m, a.as_ptr(), b.as_ptr(), c.as_mut_ptr()) });
+                s.spawn(move || T::square(m, a, b, c));
             }
         })
     });
@@ -225,7 +218,7 @@ fn main() {
     let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
     let single = gemm_peak::<f64>(1);
     let peak = gemm_peak::<f64>(threads);
-    println!("GEMM: matrixmultiply 0.3 dgemm and sgemm, {PEAK_SIDE}^3 per thread");
+    println!("GEMM: {}, {PEAK_SIDE}^3 per thread", bench_gemm_name());
     println!("DGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak:.2} GFLOP/s on {threads} (the f64 reference below)");
     let peak32 = if runs("em") {
         let single = gemm_peak::<f32>(1);

@@ -38,6 +38,6 @@ pub(crate) use data::check_sample_weight;
 pub use data::{check_data, check_features, Data, Element, RowBuffer, RowSource, Rows};
 pub use error::MixtureError;
 #[doc(hidden)]
-pub use linalg::{bench_small_gemm_f32, bench_small_gemm_f64};
+pub use linalg::{bench_gemm_f32, bench_gemm_f64, bench_gemm_name, BenchGemm};
 pub use pca::PrincipalAxes;
 pub use progress::Progress;

@@ -1,10 +1,12 @@
 //! Small dense linear algebra on row-major slices: the d x d matrices of one
-//! mixture component, a checked front end to `matrixmultiply`'s GEMM (in
-//! `f64`, and in `f32` for `f32` data), and [`small_gemm`], the same products
-//! without packing for the small per-chunk products of the EM passes. Cholesky factors and triangular inverses come from
-//! [`admix_optim::linalg`].
+//! mixture component, [`gemm`], a checked front end to faer's GEMM kernels
+//! (`matrixmultiply` on CPUs without AVX2 and FMA), in `f64`, and in `f32`
+//! for `f32` data, and [`small_gemm`], which multiplies the small per-chunk
+//! products of the EM passes with whichever of those kernels or its own
+//! unpacked register tiles measured faster (`benches/gemm.rs`). Cholesky
+//! factors and triangular inverses come from [`admix_optim::linalg`].
 
-/// A type `matrixmultiply` multiplies: `f64` (dgemm) or `f32` (sgemm).
+/// A type the GEMM kernels multiply: `f64` or `f32`.
 pub(crate) trait Gemm: Copy + 'static + std::ops::Add<Output = Self> {
     /// 0 in this type.
     const ZERO: Self;
@@ -24,15 +26,18 @@ pub(crate) trait Gemm: Copy + 'static + std::ops::Add<Output = Self> {
         c: MatMut<'_, Self>,
     );
 
-    /// `matrixmultiply`'s GEMM for this type, arguments as its own.
+    /// faer's kernels' name for this type.
+    #[cfg(target_arch = "x86_64")]
+    const DTYPE: private_gemm_x86::DType;
+
+    /// `matrixmultiply`'s GEMM for this type (`c = a b + beta c`), arguments
+    /// as its own.
     ///
     /// # Safety
     /// As `matrixmultiply::dgemm`: every index the strides form lies inside
     /// the buffers, and `c` does not alias `a` or `b`.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn raw(
+    unsafe fn matrixmultiply(
         dims: (usize, usize, usize),
-        alpha: Self,
         a: (*const Self, isize, isize),
         b: (*const Self, isize, isize),
         beta: Self,
@@ -64,9 +69,11 @@ impl Gemm for f64 {
             blocks::<f64, 4, 8, 8, 4>(dims, a, b, add, c);
         }
     }
-    unsafe fn raw(
+    #[cfg(target_arch = "x86_64")]
+    const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F64;
+
+    unsafe fn matrixmultiply(
         (m, k, n): (usize, usize, usize),
-        alpha: f64,
         a: (*const f64, isize, isize),
         b: (*const f64, isize, isize),
         beta: f64,
@@ -75,7 +82,7 @@ impl Gemm for f64 {
         // SAFETY: passed on from the caller.
         unsafe {
             matrixmultiply::dgemm(
-                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
             )
         }
     }
@@ -105,9 +112,11 @@ impl Gemm for f32 {
             blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
         }
     }
-    unsafe fn raw(
+    #[cfg(target_arch = "x86_64")]
+    const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F32;
+
+    unsafe fn matrixmultiply(
         (m, k, n): (usize, usize, usize),
-        alpha: f32,
         a: (*const f32, isize, isize),
         b: (*const f32, isize, isize),
         beta: f32,
@@ -116,7 +125,7 @@ impl Gemm for f32 {
         // SAFETY: passed on from the caller.
         unsafe {
             matrixmultiply::sgemm(
-                m, k, n, alpha, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
+                m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
             )
         }
     }
@@ -181,19 +190,120 @@ fn extent(r: usize, c: usize, row: usize, col: usize) -> usize {
     }
 }
 
-/// `c = alpha * a * b + beta * c` with `a` of shape (m, k), `b` (k, n), `c` (m, n).
+/// The instruction set faer's GEMM kernels (`private-gemm-x86`, which
+/// `faer::linalg::matmul` calls for all but tiny products) run at: AVX-512
+/// at that vector level, else AVX2, on CPUs with AVX2 and FMA; `None`
+/// elsewhere, where [`gemm`] calls `matrixmultiply`.
+///
+/// Their blocks are 512 deep (their `kc`) at both sets, and each element
+/// of a block is one fused multiply-add chain over the depth in order from
+/// 0, so both give the same bits (tested).
+#[cfg(target_arch = "x86_64")]
+fn faer_kernels() -> Option<private_gemm_x86::InstrSet> {
+    use std::arch::is_x86_feature_detected as has;
+    if !(has!("avx2") && has!("fma")) {
+        return None;
+    }
+    Some(if wide_vectors() {
+        private_gemm_x86::InstrSet::Avx512
+    } else {
+        private_gemm_x86::InstrSet::Avx256
+    })
+}
+
+/// `c = a b`, or `c += a b` with `add`, with `a` of shape (m, k), `b` (k, n),
+/// `c` (m, n): faer's kernels single-threaded (so results do not depend
+/// on the thread count), or `matrixmultiply` where they do not run.
 ///
 /// # Panics
 /// When a matrix reaches past the end of its slice (a programming error).
 #[track_caller]
 pub(crate) fn gemm<T: Gemm>(
     (m, k, n): (usize, usize, usize),
-    alpha: T,
     a: Mat<'_, T>,
     b: Mat<'_, T>,
-    beta: T,
+    add: bool,
     c: MatMut<'_, T>,
 ) {
+    check((m, k, n), a, b, &c);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !add {
+            c.data[..extent(m, n, c.cols, 1)].fill(T::ZERO);
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(set) = faer_kernels() {
+        return faer_gemm(set, (m, k, n), a, b, add, c);
+    }
+    let beta = if add { T::ONE } else { T::ZERO };
+    // SAFETY: `check` keeps every index matrixmultiply forms inside the
+    // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`.
+    unsafe {
+        T::matrixmultiply(
+            (m, k, n),
+            (a.data.as_ptr(), a.row as isize, a.col as isize),
+            (b.data.as_ptr(), b.row as isize, b.col as isize),
+            beta,
+            (c.data.as_mut_ptr(), c.cols as isize, 1),
+        );
+    }
+}
+
+/// [`gemm`] by faer's kernels at instruction set `set` (one of this CPU's),
+/// on one thread, for `m`, `k` and `n` above 0 and operands [`check`]ed.
+#[cfg(target_arch = "x86_64")]
+fn faer_gemm<T: Gemm>(
+    set: private_gemm_x86::InstrSet,
+    (m, k, n): (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    use private_gemm_x86::{Accum, DstKind, IType};
+    let accum = if add { Accum::Add } else { Accum::Replace };
+    let one = T::ONE;
+    // SAFETY: the caller checked that every index the strides form lies in
+    // the slices, and `c` is borrowed mutably so it cannot alias `a` or `b`;
+    // `set` is supported by this CPU; one thread; no index lists, no diagonal.
+    unsafe {
+        private_gemm_x86::gemm(
+            T::DTYPE,
+            IType::U64,
+            set,
+            m,
+            n,
+            k,
+            c.data.as_mut_ptr().cast(),
+            c.cols as isize,
+            1,
+            std::ptr::null(),
+            std::ptr::null(),
+            DstKind::Full,
+            accum,
+            a.data.as_ptr().cast(),
+            a.row as isize,
+            a.col as isize,
+            false,
+            std::ptr::null(),
+            0,
+            b.data.as_ptr().cast(),
+            b.row as isize,
+            b.col as isize,
+            false,
+            (&raw const one).cast(),
+            1,
+        );
+    }
+}
+
+/// Panics unless `a`, `b` and `c` hold a product of shape `(m, k, n)`.
+#[track_caller]
+fn check<T>((m, k, n): (usize, usize, usize), a: Mat<'_, T>, b: Mat<'_, T>, c: &MatMut<'_, T>) {
     assert!(
         extent(m, k, a.row, a.col) <= a.data.len(),
         "gemm: a too short"
@@ -203,25 +313,11 @@ pub(crate) fn gemm<T: Gemm>(
         "gemm: b too short"
     );
     assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY: the asserts above keep every index matrixmultiply forms inside the
-    // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`.
-    unsafe {
-        T::raw(
-            (m, k, n),
-            alpha,
-            (a.data.as_ptr(), a.row as isize, a.col as isize),
-            (b.data.as_ptr(), b.row as isize, b.col as isize),
-            beta,
-            (c.data.as_mut_ptr(), c.cols as isize, 1),
-        );
-    }
 }
 
-/// Depth of `matrixmultiply`'s blocks (its `kc`, 256 for `f64` and `f32`):
-/// a product no deeper is one fused multiply-add chain per element.
+/// Depth up to which both GEMMs [`gemm`] may call compute each element as
+/// one fused multiply-add chain (`matrixmultiply`'s block depth, 256, is
+/// the shallower): a product no deeper has the same bits from either.
 const GEMM_DEPTH: usize = 256;
 
 /// Whether the kernels run with 512-bit vectors (the level they are
@@ -233,17 +329,20 @@ fn wide_vectors() -> bool {
 }
 
 /// `c = a b`, or `c += a b` with `add`, for the small products of the EM
-/// kernels, where `matrixmultiply` would spend much of its time packing
-/// (and allocating its packing buffer) for every call: `b` must be
-/// row-major, and the product is computed straight from the operands in
-/// register blocks, inlined into the caller (so compiled for its vector
-/// level).
+/// kernels: by [`gemm`] where its kernels measured faster, else straight
+/// from the operands (`b` row-major) in register blocks without packing,
+/// inlined into the caller (so compiled for its vector level).
 ///
-/// Bitwise the same as [`gemm`] with `alpha` 1 and `beta` 0 or 1: on a
-/// CPU with FMA, `matrixmultiply` computes each element as one fused
-/// multiply-add chain over the depth in order from 0 (for a depth up to its
-/// block depth), then stores it or adds it to `c`, and so does this. Without
-/// FMA, deeper than a block, or for a column-major `b`, it calls [`gemm`].
+/// `benches/gemm.rs` on the EM products (chunks of 128 rows; d = 16, k = 16
+/// and d = 64, k = 8) found faer's kernels faster than these tiles on every
+/// product at AVX-512, and at AVX2 on the products with few rows (`m` <= 16,
+/// the M-step's, by 8-22%), but slower at AVX2 on the E-step's and the
+/// triangles' (by 3-22% at d = 16); see [`faster_by_gemm`].
+///
+/// Either way bitwise the same as [`gemm`]: on a CPU with FMA, both compute
+/// each element as one fused multiply-add chain over the depth in order
+/// from 0 (for a depth up to [`GEMM_DEPTH`]), then store it or add it to
+/// `c`. Without FMA, deeper, or for a column-major `b`, it calls [`gemm`].
 ///
 /// # Panics
 /// As [`gemm`].
@@ -256,17 +355,44 @@ pub(crate) fn small_gemm<T: Gemm>(
     add: bool,
     c: MatMut<'_, T>,
 ) {
-    if k == 0 || k > GEMM_DEPTH || b.col != 1 || !crate::simd::has_fma() {
-        let beta = if add { T::ONE } else { T::ZERO };
-        return gemm((m, k, n), T::ONE, a, b, beta, c);
+    if faster_by_gemm(m) {
+        return gemm((m, k, n), a, b, add, c);
     }
-    assert!(
-        extent(m, k, a.row, a.col) <= a.data.len(),
-        "gemm: a too short"
-    );
-    assert!(extent(k, n, b.row, 1) <= b.data.len(), "gemm: b too short");
-    assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
+    tiles((m, k, n), a, b, add, c);
+}
+
+/// [`small_gemm`] by its own register tiles, where they give the bits of
+/// [`gemm`]; else by [`gemm`].
+#[inline(always)]
+#[track_caller]
+fn tiles<T: Gemm>(
+    (m, k, n): (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    if k == 0 || k > GEMM_DEPTH || b.col != 1 || !crate::simd::has_fma() {
+        return gemm((m, k, n), a, b, add, c);
+    }
+    check((m, k, n), a, b, &c);
     T::small_gemm_blocks((m, k, n), a, b, add, c);
+}
+
+/// Whether [`gemm`] multiplies an `m`-row product faster than
+/// [`small_gemm`]'s tiles (measured, see there): with faer's kernels at
+/// AVX-512, or for at most 16 rows.
+#[inline(always)]
+fn faster_by_gemm(m: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        faer_kernels().is_some() && (wide_vectors() || m <= 16)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = m;
+        false
+    }
 }
 
 /// [`small_gemm`] in tiles of `R` rows and `C` columns; the columns past
@@ -358,8 +484,9 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
     }
 }
 
-/// One [`small_gemm`] call as a kernel, to run it at a given vector level.
-struct Small<'a, T> {
+/// One product as a kernel, to run it at a given vector level.
+struct Product<'a, T> {
+    how: BenchGemm,
     dims: (usize, usize, usize),
     a: Mat<'a, T>,
     b: Mat<'a, T>,
@@ -367,61 +494,79 @@ struct Small<'a, T> {
     c: &'a mut [T],
 }
 
-impl<T: Gemm> crate::simd::Kernel for Small<'_, T> {
+impl<T: Gemm> crate::simd::Kernel for Product<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        small_gemm(
-            self.dims,
-            self.a,
-            self.b,
-            self.add,
-            MatMut::rows(self.c, self.dims.2),
-        );
+        let c = MatMut::rows(self.c, self.dims.2);
+        let (dims, a, b, add) = (self.dims, self.a, self.b, self.add);
+        match self.how {
+            BenchGemm::Small => small_gemm(dims, a, b, add, c),
+            BenchGemm::Tiles => tiles(dims, a, b, add, c),
+            BenchGemm::Gemm => gemm(dims, a, b, add, c),
+        }
     }
 }
 
-/// [`small_gemm`] compiled for and run at vector level `level`, as the
-/// kernels run it (they inline it into their dispatched code).
-fn small_gemm_at<T: Gemm>(
-    level: crate::simd::Level,
-    dims: (usize, usize, usize),
-    a: Mat<'_, T>,
-    b: Mat<'_, T>,
-    add: bool,
-    c: &mut [T],
-) {
-    crate::simd::dispatch(level, Small { dims, a, b, add, c });
+/// For `benches/` only (not part of the API): which of the products of
+/// this module [`bench_gemm_f64`] runs.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchGemm {
+    /// What the EM kernels call: `small_gemm`.
+    Small,
+    /// `small_gemm`'s own register tiles, where they apply.
+    Tiles,
+    /// The general GEMM: faer's kernels, or `matrixmultiply`.
+    Gemm,
 }
 
-/// For `benches/gemm.rs` only (not part of the API): `c = a b` (or
-/// `c += a b` with `add`) by the EM kernels' [`small_gemm`] at their vector
-/// level, `a` row-major or (`a_transposed`) stored as its `k x m`
-/// transpose, `b` and `c` row-major.
+/// For `benches/` only (not part of the API): the GEMM the kernels use,
+/// by name.
 #[doc(hidden)]
-pub fn bench_small_gemm_f64(
+pub fn bench_gemm_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    match faer_kernels() {
+        Some(private_gemm_x86::InstrSet::Avx512) => {
+            return "faer 0.24's kernels (private-gemm-x86 0.1) at AVX-512"
+        }
+        Some(_) => return "faer 0.24's kernels (private-gemm-x86 0.1) at AVX2",
+        None => {}
+    }
+    "matrixmultiply 0.3"
+}
+
+/// For `benches/` only (not part of the API): `c = a b` (or `c += a b`
+/// with `add`) by `how`, compiled for and run at the kernels' vector level,
+/// `a` row-major or (`a_transposed`) stored as its `k x m` transpose, `b`
+/// and `c` row-major.
+#[doc(hidden)]
+pub fn bench_gemm_f64(
+    how: BenchGemm,
     dims: (usize, usize, usize),
     (a, a_transposed): (&[f64], bool),
     b: &[f64],
     add: bool,
     c: &mut [f64],
 ) {
-    bench_small_gemm(dims, (a, a_transposed), b, add, c);
+    bench_gemm(how, dims, (a, a_transposed), b, add, c);
 }
 
-/// [`bench_small_gemm_f64`] in `f32`.
+/// [`bench_gemm_f64`] in `f32`.
 #[doc(hidden)]
-pub fn bench_small_gemm_f32(
+pub fn bench_gemm_f32(
+    how: BenchGemm,
     dims: (usize, usize, usize),
     (a, a_transposed): (&[f32], bool),
     b: &[f32],
     add: bool,
     c: &mut [f32],
 ) {
-    bench_small_gemm(dims, (a, a_transposed), b, add, c);
+    bench_gemm(how, dims, (a, a_transposed), b, add, c);
 }
 
-fn bench_small_gemm<T: Gemm>(
+fn bench_gemm<T: Gemm>(
+    how: BenchGemm,
     (m, k, n): (usize, usize, usize),
     (a, a_transposed): (&[T], bool),
     b: &[T],
@@ -433,8 +578,19 @@ fn bench_small_gemm<T: Gemm>(
     } else {
         Mat::rows(a, k)
     };
-    let level = crate::simd::level();
-    small_gemm_at(level, (m, k, n), a, Mat::rows(b, n), add, c);
+    let dims = (m, k, n);
+    let b = Mat::rows(b, n);
+    crate::simd::dispatch(
+        crate::simd::level(),
+        Product {
+            how,
+            dims,
+            a,
+            b,
+            add,
+            c,
+        },
+    );
 }
 
 /// Transpose of a square `d x d` row-major matrix.
@@ -453,10 +609,9 @@ pub(crate) fn times_own_transpose(a: &[f64], d: usize) -> Vec<f64> {
     let mut out = vec![0.0; d * d];
     gemm(
         (d, d, d),
-        1.0,
         Mat::rows(a, d),
         Mat::transposed(a, d),
-        0.0,
+        false,
         MatMut::rows(&mut out, d),
     );
     out
@@ -469,11 +624,48 @@ mod tests {
     use admix_optim::linalg::cholesky;
     use approx::assert_relative_eq;
 
-    /// `small_gemm` gives `gemm`'s bits (with `beta` 0 and 1) at every vector
-    /// level, for shapes that use every kind of tile (whole, half, partial
-    /// column blocks; whole and single row blocks), a transposed `a`, and a
-    /// `b` whose last partial block ends at the end of its slice.
-    fn small_gemm_matches_gemm<T: Gemm + std::fmt::Debug + PartialEq>(from: fn(f64) -> T) {
+    /// `c = a b` (or `c += a b`) element by element, each a fused
+    /// multiply-add chain over the depth in blocks of `block`, in order
+    /// from 0, each block's chain started from 0 and then added to `c`:
+    /// the reference the GEMMs must match bitwise.
+    fn chains<T: Gemm>(
+        (m, k, n): (usize, usize, usize),
+        a: Mat<'_, T>,
+        b: &[T],
+        add: bool,
+        c: &mut [T],
+        block: usize,
+    ) {
+        for i in 0..m {
+            for j in 0..n {
+                let at = |p: usize| a.data[i * a.row + p * a.col];
+                for start in (0..k).step_by(block) {
+                    let chain = (start..k.min(start + block))
+                        .fold(T::ZERO, |s, p| T::fma(at(p), b[p * n + j], s));
+                    let o = &mut c[i * n + j];
+                    *o = if add || start > 0 { *o + chain } else { chain };
+                }
+            }
+        }
+    }
+
+    /// Seeded values on a grid of 1/7, so the products round.
+    fn values<T: Gemm>(from: fn(f64) -> T, len: usize, salt: usize) -> Vec<T> {
+        (0..len)
+            .map(|i| from((((i + salt) * 37 + 11) % 101) as f64 / 7.0 - 7.1))
+            .collect()
+    }
+
+    /// `gemm`, and `small_gemm` and its tiles at every vector level, give the bits of one
+    /// fused multiply-add chain per element (on a CPU with FMA; without,
+    /// `small_gemm` calls `gemm`), for shapes that use every kind of tile
+    /// (whole, half, partial column blocks; whole and single row blocks),
+    /// products of at most 16 rows (which `small_gemm` gives to `gemm`),
+    /// single rows, columns and depths, a transposed `a`, and a `b` whose
+    /// last partial block ends at the end of its slice.
+    fn small_gemm_and_gemm_are_fma_chains<T: Gemm + std::fmt::Debug + PartialEq>(
+        from: fn(f64) -> T,
+    ) {
         for (m, k, n) in [
             (16, 33, 128),
             (256, 17, 37),
@@ -481,27 +673,44 @@ mod tests {
             (13, 128, 136),
             (5, 1, 1),
             (9, 40, 47),
+            (1, 128, 17),
+            (40, 256, 1),
+            (17, 65, 8),
         ] {
-            let value = |i: usize| from(((i * 37 + 11) % 101) as f64 / 7.0 - 7.1);
-            let a: Vec<T> = (0..m * k).map(value).collect();
-            let b: Vec<T> = (0..k * n).map(|i| value(i + 5)).collect();
-            let start: Vec<T> = (0..m * n).map(|i| value(i + 9)).collect();
+            let a = values(from, m * k, 0);
+            let b = values(from, k * n, 5);
+            let start = values(from, m * n, 9);
             for (a_mat, label) in [(Mat::rows(&a, k), "a"), (Mat::transposed(&a, m), "a^T")] {
                 for add in [false, true] {
                     let mut want = start.clone();
-                    let beta = if add { T::ONE } else { T::ZERO };
                     gemm(
                         (m, k, n),
-                        T::ONE,
                         a_mat,
                         Mat::rows(&b, n),
-                        beta,
+                        add,
                         MatMut::rows(&mut want, n),
                     );
-                    for level in simd::supported() {
+                    if simd::has_fma() {
+                        let mut chain = start.clone();
+                        chains((m, k, n), a_mat, &b, add, &mut chain, k);
+                        assert_eq!(want, chain, "gemm {m}x{k}x{n} {label} add={add}");
+                    }
+                    for (level, how) in simd::supported()
+                        .into_iter()
+                        .flat_map(|l| [(l, BenchGemm::Small), (l, BenchGemm::Tiles)])
+                    {
                         let mut got = start.clone();
-                        small_gemm_at(level, (m, k, n), a_mat, Mat::rows(&b, n), add, &mut got);
-                        assert_eq!(got, want, "{m}x{k}x{n} {label} add={add} {}", level.name());
+                        let product = Product {
+                            how,
+                            dims: (m, k, n),
+                            a: a_mat,
+                            b: Mat::rows(&b, n),
+                            add,
+                            c: &mut got,
+                        };
+                        simd::dispatch(level, product);
+                        let level = level.name();
+                        assert_eq!(got, want, "{m}x{k}x{n} {label} add={add} {level} {how:?}");
                     }
                 }
             }
@@ -509,9 +718,50 @@ mod tests {
     }
 
     #[test]
-    fn small_gemm_gives_the_bits_of_gemm_in_f64_and_f32() {
-        small_gemm_matches_gemm::<f64>(|v| v);
-        small_gemm_matches_gemm::<f32>(|v| v as f32);
+    fn small_gemm_and_gemm_are_fma_chains_in_f64_and_f32() {
+        small_gemm_and_gemm_are_fma_chains::<f64>(|v| v);
+        small_gemm_and_gemm_are_fma_chains::<f32>(|v| v as f32);
+    }
+
+    /// faer's kernels give the same bits at AVX2 and AVX-512 (so results do
+    /// not depend on the vector level), also deeper than one of their
+    /// blocks: chains over blocks of 512, each added to `c`.
+    #[cfg(target_arch = "x86_64")]
+    fn faer_sets_agree<T: Gemm + std::fmt::Debug + PartialEq>(from: fn(f64) -> T) {
+        use private_gemm_x86::InstrSet;
+        let sets: &[InstrSet] = match faer_kernels() {
+            None => return,
+            Some(InstrSet::Avx512) => &[InstrSet::Avx256, InstrSet::Avx512],
+            Some(_) => &[InstrSet::Avx256],
+        };
+        for (m, k, n) in [(7, 600, 5), (70, 1100, 33), (33, 512, 64), (200, 300, 9)] {
+            let a = values(from, m * k, 1);
+            let b = values(from, k * n, 2);
+            for add in [false, true] {
+                let mut want = values(from, m * n, 3);
+                chains((m, k, n), Mat::rows(&a, k), &b, add, &mut want, 512);
+                for &set in sets {
+                    let mut got = values(from, m * n, 3);
+                    let dims = (m, k, n);
+                    faer_gemm(
+                        set,
+                        dims,
+                        Mat::rows(&a, k),
+                        Mat::rows(&b, n),
+                        add,
+                        MatMut::rows(&mut got, n),
+                    );
+                    assert_eq!(got, want, "{m}x{k}x{n} add={add} {set:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn faer_kernels_agree_at_avx2_and_avx512_in_f64_and_f32() {
+        faer_sets_agree::<f64>(|v| v);
+        faer_sets_agree::<f32>(|v| v as f32);
     }
 
     #[test]
@@ -522,18 +772,17 @@ mod tests {
         for (x, y) in back.iter().zip(&a) {
             assert_relative_eq!(x, y, epsilon = 1e-14);
         }
-        // (2 x 3) times the transpose of a (2 x 3): hand-computed products.
+        // 1 + (2 x 3) times the transpose of a (2 x 3): hand-computed products.
         let m = [1.0, 2.0, 3.0, -1.0, 0.5, 2.0];
         let mut c = vec![1.0; 4];
         gemm(
             (2, 3, 2),
-            2.0,
             Mat::rows(&m, 3),
             Mat::transposed(&m, 3),
-            1.0,
+            true,
             MatMut::rows(&mut c, 2),
         );
-        assert_eq!(c, vec![29.0, 13.0, 13.0, 11.5]);
+        assert_eq!(c, vec![15.0, 7.0, 7.0, 6.25]);
         assert_eq!(transpose(&transpose(&a, 3), 3), a.to_vec());
     }
 }
