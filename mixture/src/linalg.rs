@@ -334,10 +334,11 @@ fn wide_vectors() -> bool {
 /// inlined into the caller (so compiled for its vector level).
 ///
 /// `benches/gemm.rs` on the EM products (chunks of 128 rows; d = 16, k = 16
-/// and d = 64, k = 8) found faer's kernels faster than these tiles on every
-/// product at AVX-512, and at AVX2 on the products with few rows (`m` <= 16,
-/// the M-step's, by 8-22%), but slower at AVX2 on the E-step's and the
-/// triangles' (by 3-22% at d = 16); see [`faster_by_gemm`].
+/// and d = 64, k = 8) found faer's kernels faster than these tiles at
+/// AVX-512 on every product but one (a tie), and at AVX2 on the products
+/// with few rows (`m` <= 16, the M-step's, by 7-22%), but slower at AVX2 on
+/// the E-step's and the triangles' at d = 16 (by 6-22%); see
+/// [`faster_by_gemm`].
 ///
 /// Either way bitwise the same as [`gemm`]: on a CPU with FMA, both compute
 /// each element as one fused multiply-add chain over the depth in order
