@@ -256,14 +256,7 @@ impl<T: Float> Scratch<T> {
         T::flush(&mut self.lp[..k * b]);
         let lp = &self.lp[..k * b];
         // Moments += R xa: first moments, diagonal second moments, resp sums.
-        T::gemm_into_f64(
-            (k, b, w),
-            Mat::rows(lp, b),
-            Mat::rows(&self.xa, w),
-            true,
-            &mut stats.moments,
-            &mut self.part,
-        );
+        T::add_moments((k, b, w), lp, &self.xa, &mut stats.moments, &mut self.part);
         match stats.covariance_type {
             CovarianceType::Full if self.zsum.is_empty() => {
                 // The upper triangles of the rows' outer products, one

@@ -93,6 +93,20 @@ pub(crate) trait Float:
         out: &mut [f64],
         part: &mut Vec<Self>,
     );
+
+    /// `moments += r xa` for the `b` loaded rows: `r` (k, b) the
+    /// responsibilities, `xa` (b, w) the rows, whose last column is 1 (so
+    /// the product's last column holds the responsibility sums), `moments`
+    /// (k, w). `f64`: one GEMM. `f32`: a GEMM over the first `w - 1`
+    /// columns (whole 32-column AVX-512 tiles for d = 16, where the 1s
+    /// would take a tile of their own) and the sums in 16 lanes.
+    fn add_moments(
+        dims: (usize, usize, usize),
+        r: &[Self],
+        xa: &[Self],
+        moments: &mut [f64],
+        part: &mut Vec<Self>,
+    );
 }
 
 impl Float for f64 {
@@ -122,6 +136,24 @@ impl Float for f64 {
         _: &mut Vec<f64>,
     ) {
         small_gemm((m, k, n), a, b, add, MatMut::rows(out, n));
+    }
+
+    #[inline(always)]
+    fn add_moments(
+        (k, b, w): (usize, usize, usize),
+        r: &[f64],
+        xa: &[f64],
+        moments: &mut [f64],
+        part: &mut Vec<f64>,
+    ) {
+        Self::gemm_into_f64(
+            (k, b, w),
+            Mat::rows(r, b),
+            Mat::rows(xa, w),
+            true,
+            moments,
+            part,
+        );
     }
 }
 
@@ -175,6 +207,54 @@ impl Float for f32 {
                 .for_each(|(o, &p)| *o = f64::from(p));
         }
     }
+
+    #[inline(always)]
+    fn add_moments(
+        (k, b, w): (usize, usize, usize),
+        r: &[f32],
+        xa: &[f32],
+        moments: &mut [f64],
+        part: &mut Vec<f32>,
+    ) {
+        let n = w - 1;
+        part.resize(k * n, 0.0);
+        small_gemm(
+            (k, b, n),
+            Mat::rows(r, b),
+            Mat::rows(xa, w),
+            false,
+            MatMut::rows(part, n),
+        );
+        for ((m_j, p_j), r_j) in moments
+            .chunks_exact_mut(w)
+            .zip(part.chunks_exact(n))
+            .zip(r.chunks_exact(b))
+        {
+            for (m, &p) in m_j.iter_mut().zip(p_j) {
+                *m += f64::from(p);
+            }
+            m_j[n] += f64::from(lane_sum(r_j));
+        }
+    }
+}
+
+/// The sum of `v` in 16 lanes (one AVX-512 register of `f32`), the lanes
+/// then added in order: the same bits at every vector level.
+#[inline(always)]
+fn lane_sum(v: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [0.0f32; LANES];
+    let whole = v.chunks_exact(LANES);
+    let rest = whole.remainder();
+    for c in whole {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a += x;
+    }
+    acc.iter().fold(0.0, |s, &a| s + a)
 }
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
