@@ -52,8 +52,10 @@ use std::ops::{Add, Div, Mul, Sub};
 /// what is dropped is far below `f32`'s resolution of any sum it joins.
 pub(crate) const FLUSH: f64 = 5.421_010_862_427_522e-20;
 
-/// ln [`FLUSH`] = -64 ln 2, rounded up in `f32`: exps of `f32`
-/// log-densities below it (relative to the row's largest) are 0.
+/// ln [`FLUSH`] = -64 ln 2 (to `f32` precision): exps of `f32`
+/// log-densities below it (relative to the row's largest) are 0, and the
+/// few just above it that still come out below [`FLUSH`] are flushed with
+/// the responsibilities.
 const LN_FLUSH: f32 = -44.361_42;
 
 /// The element type the E-step and the products with the rows run in:
