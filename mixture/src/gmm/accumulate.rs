@@ -488,10 +488,10 @@ mod tests {
     }
 
     /// A component so far from the rows that their responsibilities for it
-    /// (about e^-78 to e^-102) would often be subnormal `f32`s: they are 0
-    /// before the `f32` products, so no responsibility, no operand and no
-    /// product of the M-step is subnormal (denormal arithmetic is many
-    /// times slower).
+    /// (about e^-78 to e^-102, times a sample weight of 1/4) would often be
+    /// subnormal `f32`s: they are 0 before the `f32` products, so no
+    /// responsibility, no operand and no product of the M-step is subnormal
+    /// (denormal arithmetic is many times slower).
     #[test]
     fn responsibilities_of_a_far_component_never_reach_f32_products_as_subnormals() {
         let n = 256;
@@ -512,15 +512,17 @@ mod tests {
             let template = SufficientStats::zeros(ctype, 2, &[0.0, 0.0]);
             let mut scratch = Scratch::<f32>::new(ctype, 2, 2);
             let mut stats = template.clone();
+            let weights = Array1::from_elem(n, 0.25);
             for start in (0..n).step_by(CHUNK) {
                 let rows = x.slice(s![start..start + CHUNK, ..]);
+                let w = Some(weights.slice(s![start..start + CHUNK]));
                 scratch.load(&template.shift, rows);
                 scratch.log_densities(&coefficients, CHUNK);
-                scratch.normalise(CHUNK, None);
+                scratch.normalise(CHUNK, w);
                 for v in &scratch.lp {
                     assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
                 }
-                scratch.accumulate(&mut stats, None, CHUNK);
+                scratch.accumulate(&mut stats, w, CHUNK);
                 for v in scratch.lp.iter().chain(&scratch.part) {
                     assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
                 }
@@ -533,7 +535,7 @@ mod tests {
                 .map(|row| {
                     let (a, b) = (f64::from(row[0]), f64::from(row[1]));
                     let lr = ((a * a + b * b) - ((a - 13.4).powi(2) + b * b)) / 2.0;
-                    lr.exp() / (1.0 + lr.exp())
+                    0.25 * lr.exp() / (1.0 + lr.exp())
                 })
                 .filter(|&r| r > 0.0 && r < f64::from(f32::MIN_POSITIVE))
                 .count();
