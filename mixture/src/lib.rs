@@ -22,10 +22,10 @@
 //! covariances (each relative to the largest magnitude of the `f64` fit's),
 //! and 1e-5 in the mean log-likelihood (tested on iris, Old Faithful and
 //! synthetic data for all four covariance types; measured differences were
-//! 7 to 1000 times smaller). The `f32` log-likelihood is noisy at about
-//! 1e-7 per row, so a `tol` below that may not be reached. `f32` data whose
-//! largest deviation from the mean exceeds 2^50, or whose spread is below
-//! 2^-31, is refused ([`MixtureError::DataScale`]): convert it to `f64`.
+//! 7 to 1000 times smaller). The `f32` log-likelihood carries `f32` rounding
+//! (about 1e-7 of each row's log-density), so a `tol` below that may not be
+//! reached. `f32` data whose largest deviation from the mean exceeds 2^50,
+//! or whose spread is below 2^-31, is refused ([`MixtureError::DataScale`]): convert it to `f64`.
 
 mod data;
 pub mod distributed;
