@@ -25,7 +25,8 @@
 //! 7 to 1000 times smaller). The `f32` log-likelihood carries `f32` rounding
 //! (about 1e-7 of each row's log-density), so a `tol` below that may not be
 //! reached. `f32` data whose largest deviation from the mean exceeds 2^50,
-//! or whose spread is below 2^-31, is refused ([`MixtureError::DataScale`]): convert it to `f64`.
+//! or whose spread is below 2^-31, is refused
+//! ([`MixtureError::DataScale`]): convert it to `f64`.
 
 mod data;
 pub mod distributed;
