@@ -184,7 +184,7 @@ fn task<T: Float>(
                 };
             }
             Source::Nearest(centres) => {
-                scratch.lp[..k * b].fill(0.0);
+                scratch.lp[..k * b].fill(T::default());
                 for (i, row) in rows.outer_iter().enumerate() {
                     let nearest = centres
                         .outer_iter()
@@ -202,23 +202,22 @@ fn task<T: Float>(
                                 best
                             }
                         });
-                    scratch.lp[nearest.0 * b + i] = w.map_or(1.0, |w| w[i]);
+                    scratch.lp[nearest.0 * b + i] = T::from_f64(w.map_or(1.0, |w| w[i]));
                 }
             }
             Source::Random(seed) => {
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
                 for i in 0..b {
-                    // Two 32-bit words per f64, k numbers per row.
-                    rng.set_word_pos(2 * (k * (first_row + start + i)) as u128);
-                    let mut sum = 0.0;
+                    // Two 32-bit words per f64, k numbers per row: read
+                    // twice, for their sum and then scaled by it.
+                    let position = 2 * (k * (first_row + start + i)) as u128;
+                    rng.set_word_pos(position);
+                    let sum: f64 = (0..k).map(|_| rng.random::<f64>()).sum();
+                    let scale = w.map_or(1.0, |w| w[i]) / sum;
+                    rng.set_word_pos(position);
                     for j in 0..k {
                         let u: f64 = rng.random();
-                        scratch.lp[j * b + i] = u;
-                        sum += u;
-                    }
-                    let scale = w.map_or(1.0, |w| w[i]) / sum;
-                    for j in 0..k {
-                        scratch.lp[j * b + i] *= scale;
+                        scratch.lp[j * b + i] = T::from_f64(u * scale);
                     }
                 }
             }
@@ -254,16 +253,10 @@ impl<T: Float> Scratch<T> {
         b: usize,
     ) {
         let (k, d, w) = (self.k, self.d, self.w);
-        let lp = T::operands(&self.lp[..k * b], &mut self.r);
+        T::flush(&mut self.lp[..k * b]);
+        let lp = &self.lp[..k * b];
         // Moments += R xa: first moments, diagonal second moments, resp sums.
-        T::gemm_into_f64(
-            (k, b, w),
-            Mat::rows(lp, b),
-            Mat::rows(&self.xa, w),
-            true,
-            &mut stats.moments,
-            &mut self.part,
-        );
+        T::add_moments((k, b, w), lp, &self.xa, &mut stats.moments, &mut self.part);
         match stats.covariance_type {
             CovarianceType::Full if self.zsum.is_empty() => {
                 // The upper triangles of the rows' outer products, one
@@ -495,9 +488,10 @@ mod tests {
     }
 
     /// A component so far from the rows that their responsibilities for it
-    /// (about e^-76 to e^-103) would be subnormal `f32`s: they are flushed
-    /// to 0 before the `f32` products, so no operand and no product of the
-    /// M-step is subnormal (denormal arithmetic is many times slower).
+    /// (about e^-78 to e^-102, times a sample weight of 1/4) would often be
+    /// subnormal `f32`s: they are 0 before the `f32` products, so no
+    /// responsibility, no operand and no product of the M-step is subnormal
+    /// (denormal arithmetic is many times slower).
     #[test]
     fn responsibilities_of_a_far_component_never_reach_f32_products_as_subnormals() {
         let n = 256;
@@ -517,23 +511,34 @@ mod tests {
                 Coefficients::new(array![0.5, 0.5].view(), means.view(), &u, &[0.0, 0.0]);
             let template = SufficientStats::zeros(ctype, 2, &[0.0, 0.0]);
             let mut scratch = Scratch::<f32>::new(ctype, 2, 2);
-            let mut subnormal_in_f64 = 0;
             let mut stats = template.clone();
+            let weights = Array1::from_elem(n, 0.25);
             for start in (0..n).step_by(CHUNK) {
                 let rows = x.slice(s![start..start + CHUNK, ..]);
+                let w = Some(weights.slice(s![start..start + CHUNK]));
                 scratch.load(&template.shift, rows);
                 scratch.log_densities(&coefficients, CHUNK);
-                scratch.normalise(CHUNK, None);
-                subnormal_in_f64 += scratch.lp[CHUNK..2 * CHUNK]
-                    .iter()
-                    .filter(|&&r| r > 0.0 && r < f32::MIN_POSITIVE as f64)
-                    .count();
-                scratch.accumulate(&mut stats, None, CHUNK);
-                for v in scratch.r.iter().chain(&scratch.part) {
+                scratch.normalise(CHUNK, w);
+                for v in &scratch.lp {
+                    assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
+                }
+                scratch.accumulate(&mut stats, w, CHUNK);
+                for v in scratch.lp.iter().chain(&scratch.part) {
                     assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
                 }
             }
-            // Without the flush these would have been subnormal f32 operands.
+            // The exact responsibilities of the far component, e^lr / (1 +
+            // e^lr) with lr = (|x - m_1|^2 - |x - m_2|^2) / 2, many of them
+            // in the f32 subnormal range.
+            let subnormal_in_f64 = x
+                .outer_iter()
+                .map(|row| {
+                    let (a, b) = (f64::from(row[0]), f64::from(row[1]));
+                    let lr = ((a * a + b * b) - ((a - 13.4).powi(2) + b * b)) / 2.0;
+                    0.25 * lr.exp() / (1.0 + lr.exp())
+                })
+                .filter(|&r| r > 0.0 && r < f64::from(f32::MIN_POSITIVE))
+                .count();
             assert!(subnormal_in_f64 > 20, "{ctype}: {subnormal_in_f64}");
             assert!(stats.moments.iter().all(|v| v.is_finite()));
         }

@@ -28,21 +28,23 @@
 //! rows and stays in cache.
 //!
 //! # float32
-//! For `f32` data the rows are centred (in `f64`, then rounded) and every
-//! product with them runs in `f32` ([`Float`]): the GEMMs, the squared norms
-//! (each square in `f32`, summed in `f64`), and the M-step's products of the
-//! responsibilities with the rows, whose chunk results are added into the
-//! `f64` statistics. The log-sum-exp, the responsibilities and the
-//! log-likelihoods stay in `f64`; responsibilities below [`FLUSH`] are
-//! flushed to 0 before they meet the `f32` rows, so no product is subnormal.
+//! For `f32` data the rows are centred (in `f64`, then rounded) and the
+//! E-step runs in `f32` ([`Float`]): the GEMMs, the squared norms, the
+//! log-densities, their maximum, the exps (16 lanes with AVX-512) and the
+//! responsibilities, which are the `f32` operands of the M-step's products
+//! with the rows; those products' chunk results are added into the `f64`
+//! statistics. Each row's log-likelihood is formed in `f64` from its `f32`
+//! maximum and sum of exps (`max + ln sum`) and summed in `f64`.
+//! Responsibilities below [`FLUSH`] are 0 (exps below it are not computed),
+//! so no product is subnormal.
 
 use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use crate::data::Element;
 use crate::linalg::{small_gemm, Gemm, Mat, MatMut};
-use crate::simd::{exp_nonpositive, has_fma};
+use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma};
 use ndarray::{ArrayView1, ArrayView2};
-use std::ops::{Add, Mul, Sub};
+use std::ops::{Add, Div, Mul, Sub};
 
 /// Responsibilities below this (2^-64) become 0 before they multiply `f32`
 /// rows: a product of one with a centred value or a square above 2^-62
@@ -50,17 +52,37 @@ use std::ops::{Add, Mul, Sub};
 /// what is dropped is far below `f32`'s resolution of any sum it joins.
 pub(crate) const FLUSH: f64 = 5.421_010_862_427_522e-20;
 
-/// The element type the products with the rows run in: `f64`, or `f32` for
-/// `f32` data. The statistics are `f64` either way.
+/// ln [`FLUSH`] = -64 ln 2 (to `f32` precision): exps of `f32`
+/// log-densities below it (relative to the row's largest) are 0, and the
+/// few just above it that still come out below [`FLUSH`] are flushed with
+/// the responsibilities.
+const LN_FLUSH: f32 = -44.361_42;
+
+/// The element type the E-step and the products with the rows run in:
+/// `f64`, or `f32` for `f32` data. The statistics and the log-likelihoods
+/// are `f64` either way.
 pub(crate) trait Float:
-    Element + Gemm + Default + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
+    Element
+    + Gemm
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
 {
     /// The E-step coefficients in this type.
     fn form(c: &Coefficients) -> &Form<Self>;
 
-    /// Responsibilities (`f64`) as operands of this type: `lp` itself for
-    /// `f64`; for `f32` a rounded copy in `buffer`, below [`FLUSH`] set to 0.
-    fn operands<'s>(lp: &'s [f64], buffer: &'s mut Vec<Self>) -> &'s [Self];
+    /// `exp(x)` of a log-density minus its row's largest (`x <= 0`); `F`:
+    /// with fused multiply-adds. `f32`: 0 below [`LN_FLUSH`].
+    fn exp_shifted<const F: bool>(x: Self) -> Self;
+
+    /// Responsibilities as operands of the products with the rows: for
+    /// `f32` those below [`FLUSH`] set to 0 (`f64`: unchanged).
+    fn flush(r: &mut [Self]);
+
+    /// The values as `f64`: `v` itself for `f64`, else widened into `buffer`.
+    fn widen<'s>(v: &'s [Self], buffer: &'s mut Vec<f64>) -> &'s [f64];
 
     /// `out = a b` (or `out += a b` with `add`), `out` (m, n) row-major in
     /// `f64`: one GEMM for `f64`; for `f32` a GEMM into `part`, then added
@@ -73,6 +95,20 @@ pub(crate) trait Float:
         out: &mut [f64],
         part: &mut Vec<Self>,
     );
+
+    /// `moments += r xa` for the `b` loaded rows: `r` (k, b) the
+    /// responsibilities, `xa` (b, w) the rows, whose last column is 1 (so
+    /// the product's last column holds the responsibility sums), `moments`
+    /// (k, w). `f64`: one GEMM. `f32`: a GEMM over the first `w - 1`
+    /// columns (whole 32-column AVX-512 tiles for d = 16, where the 1s
+    /// would take a tile of their own) and the sums in 16 lanes.
+    fn add_moments(
+        dims: (usize, usize, usize),
+        r: &[Self],
+        xa: &[Self],
+        moments: &mut [f64],
+        part: &mut Vec<Self>,
+    );
 }
 
 impl Float for f64 {
@@ -80,8 +116,16 @@ impl Float for f64 {
         &c.form
     }
 
-    fn operands<'s>(lp: &'s [f64], _: &'s mut Vec<f64>) -> &'s [f64] {
-        lp
+    #[inline(always)]
+    fn exp_shifted<const F: bool>(x: f64) -> f64 {
+        exp_nonpositive::<F>(x)
+    }
+
+    #[inline(always)]
+    fn flush(_: &mut [f64]) {}
+
+    fn widen<'s>(v: &'s [f64], _: &'s mut Vec<f64>) -> &'s [f64] {
+        v
     }
 
     #[inline(always)]
@@ -95,6 +139,24 @@ impl Float for f64 {
     ) {
         small_gemm((m, k, n), a, b, add, MatMut::rows(out, n));
     }
+
+    #[inline(always)]
+    fn add_moments(
+        (k, b, w): (usize, usize, usize),
+        r: &[f64],
+        xa: &[f64],
+        moments: &mut [f64],
+        part: &mut Vec<f64>,
+    ) {
+        Self::gemm_into_f64(
+            (k, b, w),
+            Mat::rows(r, b),
+            Mat::rows(xa, w),
+            true,
+            moments,
+            part,
+        );
+    }
 }
 
 impl Float for f32 {
@@ -103,9 +165,25 @@ impl Float for f32 {
     }
 
     #[inline(always)]
-    fn operands<'s>(lp: &'s [f64], buffer: &'s mut Vec<f32>) -> &'s [f32] {
+    fn exp_shifted<const F: bool>(x: f32) -> f32 {
+        if x < LN_FLUSH {
+            0.0
+        } else {
+            exp_nonpositive_f32::<F>(x)
+        }
+    }
+
+    #[inline(always)]
+    fn flush(r: &mut [f32]) {
+        let flush = FLUSH as f32;
+        for v in r {
+            *v = if *v < flush { 0.0 } else { *v };
+        }
+    }
+
+    fn widen<'s>(v: &'s [f32], buffer: &'s mut Vec<f64>) -> &'s [f64] {
         buffer.clear();
-        buffer.extend(lp.iter().map(|&r| if r < FLUSH { 0.0 } else { r as f32 }));
+        buffer.extend(v.iter().map(|&x| f64::from(x)));
         buffer
     }
 
@@ -131,6 +209,54 @@ impl Float for f32 {
                 .for_each(|(o, &p)| *o = f64::from(p));
         }
     }
+
+    #[inline(always)]
+    fn add_moments(
+        (k, b, w): (usize, usize, usize),
+        r: &[f32],
+        xa: &[f32],
+        moments: &mut [f64],
+        part: &mut Vec<f32>,
+    ) {
+        let n = w - 1;
+        part.resize(k * n, 0.0);
+        small_gemm(
+            (k, b, n),
+            Mat::rows(r, b),
+            Mat::rows(xa, w),
+            false,
+            MatMut::rows(part, n),
+        );
+        for ((m_j, p_j), r_j) in moments
+            .chunks_exact_mut(w)
+            .zip(part.chunks_exact(n))
+            .zip(r.chunks_exact(b))
+        {
+            for (m, &p) in m_j.iter_mut().zip(p_j) {
+                *m += f64::from(p);
+            }
+            m_j[n] += f64::from(lane_sum(r_j));
+        }
+    }
+}
+
+/// The sum of `v` in 16 lanes (one AVX-512 register of `f32`), the lanes
+/// then added in order: the same bits at every vector level.
+#[inline(always)]
+fn lane_sum(v: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut acc = [0.0f32; LANES];
+    let whole = v.chunks_exact(LANES);
+    let rest = whole.remainder();
+    for c in whole {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += x;
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a += x;
+    }
+    acc.iter().fold(0.0, |s, &a| s + a)
 }
 
 /// Rows per chunk: the scratch of one chunk (about k d + 2 d + 2 k values per
@@ -278,11 +404,11 @@ pub(crate) struct Scratch<T = f64> {
     /// row-major, before they are turned into `lp`.
     pub(super) g: Vec<T>,
     /// (k, rows): log-densities, then responsibilities.
-    pub(super) lp: Vec<f64>,
-    /// (rows): running maximum, then the normaliser of each row.
-    pub(super) mx: Vec<f64>,
+    pub(super) lp: Vec<T>,
+    /// (rows): running maximum of the log-densities.
+    pub(super) mx: Vec<T>,
     /// (rows): sum of densities, then its inverse times the sample weight.
-    pub(super) sm: Vec<f64>,
+    pub(super) sm: Vec<T>,
     /// (rows): log-likelihood of each row.
     pub(super) ll: Vec<f64>,
     /// Full covariances with few components (k d < d(d+1)/2): (d, k d) running
@@ -296,8 +422,6 @@ pub(crate) struct Scratch<T = f64> {
     /// Full covariances with many components: (d(d+1)/2, k) second moments
     /// of a chunk, transposed, before they are added to the statistics. Else empty.
     pub(super) st: Vec<f64>,
-    /// `f32` only: the responsibilities as `f32` operands.
-    pub(super) r: Vec<T>,
     /// `f32` only: one product of a chunk before it is added in `f64`.
     pub(super) part: Vec<T>,
 }
@@ -326,9 +450,9 @@ impl<T: Float> Scratch<T> {
                 vec![T::default(); CHUNK * w]
             },
             g: vec![T::default(); CHUNK * g],
-            lp: vec![0.0; CHUNK * k],
-            mx: vec![0.0; CHUNK],
-            sm: vec![0.0; CHUNK],
+            lp: vec![T::default(); CHUNK * k],
+            mx: vec![T::default(); CHUNK],
+            sm: vec![T::default(); CHUNK],
             ll: vec![0.0; CHUNK],
             zsum: if covariance_type == CovarianceType::Full && !full_by_triangles {
                 vec![0.0; d * k * d]
@@ -345,7 +469,6 @@ impl<T: Float> Scratch<T> {
             } else {
                 Vec::new()
             },
-            r: Vec::new(),
             part: Vec::new(),
         }
     }
@@ -415,19 +538,20 @@ impl<T: Float> Scratch<T> {
                     false,
                     MatMut::rows(&mut self.g, b),
                 );
-                for ((lp_j, g_j), c) in lp
+                for ((lp_j, g_j), &c) in lp
                     .chunks_exact_mut(b)
                     .zip(self.g.chunks_exact(d * b))
                     .zip(&prep.consts)
                 {
-                    lp_j.fill(0.0);
+                    lp_j.fill(T::default());
                     for g_jl in g_j.chunks_exact(b) {
                         for (acc, &v) in lp_j.iter_mut().zip(g_jl) {
-                            *acc += (v * v).into();
+                            *acc = *acc + v * v;
                         }
                     }
+                    let (c, half) = (T::from_f64(c), T::from_f64(0.5));
                     for v in lp_j.iter_mut() {
-                        *v = c - 0.5 * *v;
+                        *v = c - half * *v;
                     }
                 }
             }
@@ -439,20 +563,21 @@ impl<T: Float> Scratch<T> {
                     false,
                     MatMut::rows(&mut self.g, b),
                 );
-                for ((lp_j, off), c) in lp
+                for ((lp_j, off), &c) in lp
                     .chunks_exact_mut(b)
                     .zip(offsets.chunks_exact(d))
                     .zip(&prep.consts)
                 {
-                    lp_j.fill(0.0);
+                    lp_j.fill(T::default());
                     for (g_l, &o) in self.g.chunks_exact(b).zip(off) {
                         for (acc, &v) in lp_j.iter_mut().zip(g_l) {
                             let t = v - o;
-                            *acc += (t * t).into();
+                            *acc = *acc + t * t;
                         }
                     }
+                    let (c, half) = (T::from_f64(c), T::from_f64(0.5));
                     for v in lp_j.iter_mut() {
-                        *v = c - 0.5 * *v;
+                        *v = c - half * *v;
                     }
                 }
             }
@@ -471,7 +596,7 @@ impl<T: Float> Scratch<T> {
                 );
                 for (j, lp_j) in lp.chunks_exact_mut(b).enumerate() {
                     for (v, g_i) in lp_j.iter_mut().zip(g.chunks_exact(k)) {
-                        *v = g_i[j].into();
+                        *v = g_i[j];
                     }
                 }
             }
@@ -491,24 +616,24 @@ impl<T: Float> Scratch<T> {
                 *m = if v > *m { v } else { *m };
             }
         }
-        sm.fill(0.0);
+        sm.fill(T::default());
         if has_fma() {
-            exps::<true>(lp, mx, sm);
+            exps::<T, true>(lp, mx, sm);
         } else {
-            exps::<false>(lp, mx, sm);
+            exps::<T, false>(lp, mx, sm);
         }
-        for ((l, m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
-            *l = m + s.ln();
-            *s = 1.0 / *s;
+        for ((l, &m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
+            *l = m.into() + (*s).into().ln();
+            *s = T::ONE / *s;
         }
         if let Some(w) = weights {
-            for (s, wi) in sm.iter_mut().zip(w.iter()) {
-                *s *= wi;
+            for (s, &wi) in sm.iter_mut().zip(w.iter()) {
+                *s = *s * T::from_f64(wi);
             }
         }
         for lp_j in lp.chunks_exact_mut(b) {
-            for (v, s) in lp_j.iter_mut().zip(sm.iter()) {
-                *v *= s;
+            for (v, &s) in lp_j.iter_mut().zip(sm.iter()) {
+                *v = *v * s;
             }
         }
     }
@@ -518,12 +643,12 @@ impl<T: Float> Scratch<T> {
 /// their sums over the components in `sm` (which starts at 0); `F`: with
 /// fused multiply-adds (for CPUs that have them).
 #[inline(always)]
-fn exps<const F: bool>(lp: &mut [f64], mx: &[f64], sm: &mut [f64]) {
+fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T]) {
     for lp_j in lp.chunks_exact_mut(mx.len()) {
-        for ((v, m), s) in lp_j.iter_mut().zip(mx).zip(sm.iter_mut()) {
-            let e = exp_nonpositive::<F>(*v - m);
+        for ((v, &m), s) in lp_j.iter_mut().zip(mx).zip(sm.iter_mut()) {
+            let e = T::exp_shifted::<F>(*v - m);
             *v = e;
-            *s += e;
+            *s = *s + e;
         }
     }
 }

@@ -86,9 +86,10 @@ fn map_rows_in<T: Float>(
                 (
                     Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
                     RowBuffer::default(),
+                    Vec::new(),
                 )
             },
-            |(scratch, buffer), (c, o)| {
+            |(scratch, buffer, wide), (c, o)| {
                 let start = c * CHUNK;
                 let rows = x.rows(start..start + o.nrows(), buffer)?;
                 let rows = T::view(rows).expect("rows of the type the pass runs in");
@@ -101,7 +102,7 @@ fn map_rows_in<T: Float>(
                         normalise,
                     },
                 );
-                finish(&scratch.lp, &scratch.ll, rows.nrows(), o);
+                finish(T::widen(&scratch.lp, wide), &scratch.ll, rows.nrows(), o);
                 Ok(())
             },
         )
