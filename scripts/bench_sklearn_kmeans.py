@@ -10,6 +10,9 @@ Run: pip install scikit-learn threadpoolctl
      python3 scripts/bench_sklearn_kmeans.py [threads]
 Per-iteration time is (t(long) - t(short)) / (difference in iterations),
 which removes the fixed cost of a fit (checks, copies, the final E-step).
+First it prints the DGEMM and SGEMM peak of numpy's BLAS (OpenBLAS in
+numpy's wheels) on the same threads: the peer reference beside the peak
+bench's own, whose GEMM is the one the kernels call.
 """
 
 import sys
@@ -17,7 +20,7 @@ import time
 
 import numpy as np
 from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 
 def blobs(n, d, k, seed=1):
@@ -40,9 +43,26 @@ def fit_seconds(x, start, iters, repeats=5):
     return np.array([wall, cpu])
 
 
+def blas_peak(dtype, side=2048, repeats=5):
+    """GFLOP/s of numpy's matrix product on two square matrices (best of repeats)."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((side, side)).astype(dtype) for _ in range(2))
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t)
+    return 2 * side**3 / best / 1e9
+
+
 def main():
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     with threadpool_limits(threads):
+        blas = ", ".join(f"{i['internal_api']} {i.get('version')}" for i in threadpool_info()
+                         if i["user_api"] == "blas" and "numpy" in i["filepath"])
+        peaks = {"DGEMM": blas_peak(np.float64), "SGEMM": blas_peak(np.float32)}
+        print(f"numpy's BLAS ({blas}) on {threads} threads, one 2048^3 product: "
+              + ", ".join(f"{name} {g:.2f} GFLOP/s" for name, g in peaks.items()))
         for n, d, k in [(200_000, 16, 16), (50_000, 64, 8)]:
             x = blobs(n, d, k)
             start = x[np.arange(k) * 7].copy()
