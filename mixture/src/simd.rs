@@ -123,26 +123,56 @@ pub(crate) fn dispatch<K: Kernel>(level: Level, kernel: K) -> K::Output {
     kernel.run()
 }
 
-/// `exp(x)` for `x <= 0` (including -inf), to about 1 ulp, in straight-line
-/// code that vectorises: `x = n ln 2 + r` with |r| <= ln 2 / 2, a degree-13
-/// Taylor polynomial for `exp(r)` in Horner form, and `2^n` built in the
-/// exponent bits. With `FUSED` each Horner step is one fused multiply-add
-/// (half the operations and one rounding each; for CPUs with FMA, see
-/// [`has_fma`]), else a multiply and an add. Values below -708 give 0
-/// (their true value is below 1e-307).
-#[inline(always)]
-pub(crate) fn exp_nonpositive<const FUSED: bool>(x: f64) -> f64 {
-    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5 * 2^52: rounds to integer
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let in_range = x > -708.0;
-    let xc = if in_range { x } else { -708.0 };
-    let t = xc * std::f64::consts::LOG2_E + MAGIC;
-    let n = t - MAGIC;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    // Horner form of sum r^i / i!, i = 0..=13.
-    let mut p: f64 = 1.0 / 6_227_020_800.0;
-    for inv_fact in [
+/// Defines an `exp(x)` for `x <= 0` (including -inf) of one float type, to
+/// about 1 ulp, in straight-line code that vectorises: `x = n ln 2 + r` with
+/// |r| <= ln 2 / 2 (ln 2 split in a high part whose multiples by `n` are
+/// exact and a low part), a Taylor polynomial for `exp(r)` in Horner form
+/// (its `1 / i!` from the highest degree down), and `2^n` built in the
+/// exponent bits, by adding 1.5 times `2^mantissa` to `x log2(e)` (which
+/// rounds it to the integer `n` in the low bits). With `FUSED` each Horner
+/// step is one fused multiply-add (half the operations and one rounding
+/// each; for CPUs with FMA, see [`has_fma`]), else a multiply and an add.
+/// Values at or below `floor` give 0.
+macro_rules! exp_nonpositive {
+    ($(#[$doc:meta])* $name:ident: $t:ty, mantissa $mantissa:expr, bias $bias:expr,
+     log2e $log2e:expr, ln2 $hi:expr, $lo:expr, floor $floor:expr,
+     horner [$top:expr $(, $c:expr)*]) => {
+        $(#[$doc])*
+        #[inline(always)]
+        pub(crate) fn $name<const FUSED: bool>(x: $t) -> $t {
+            const MAGIC: $t = 1.5 * (1u64 << $mantissa) as $t;
+            let in_range = x > $floor;
+            let xc = if in_range { x } else { $floor };
+            let t = xc * $log2e + MAGIC;
+            let n = t - MAGIC;
+            let r = (xc - n * $hi) - n * $lo;
+            let mut p: $t = $top;
+            for inv_fact in [$($c),*] {
+                p = if FUSED {
+                    p.mul_add(r, inv_fact)
+                } else {
+                    p * r + inv_fact
+                };
+            }
+            let bits = t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add($bias);
+            let scale = <$t>::from_bits(bits << $mantissa);
+            if in_range {
+                p * scale
+            } else {
+                0.0
+            }
+        }
+    };
+}
+
+exp_nonpositive! {
+    /// `exp(x)` in `f64` for `x <= 0`, to about 1 ulp: a degree-13
+    /// polynomial; values below -708 give 0 (their true value is below
+    /// 1e-307).
+    exp_nonpositive: f64, mantissa 52, bias 1023, log2e std::f64::consts::LOG2_E,
+    ln2 0.693_147_180_369_123_8, 1.908_214_929_270_587_7e-10, floor -708.0,
+    horner [
+        1.0 / 6_227_020_800.0,
         1.0 / 479_001_600.0,
         1.0 / 39_916_800.0,
         1.0 / 3_628_800.0,
@@ -155,61 +185,28 @@ pub(crate) fn exp_nonpositive<const FUSED: bool>(x: f64) -> f64 {
         1.0 / 6.0,
         0.5,
         1.0,
-        1.0,
-    ] {
-        p = if FUSED {
-            p.mul_add(r, inv_fact)
-        } else {
-            p * r + inv_fact
-        };
-    }
-    let scale = f64::from_bits(t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(1023) << 52);
-    if in_range {
-        p * scale
-    } else {
-        0.0
-    }
+        1.0
+    ]
 }
 
-/// `exp(x)` in `f32` for `x <= 0` (including -inf), to about 1 ulp, the
-/// same way as [`exp_nonpositive`]: `x = n ln 2 + r` with |r| <= ln 2 / 2, a
-/// degree-7 Taylor polynomial for `exp(r)` (its truncation error is below
-/// 0.15 ulp), `2^n` in the exponent bits. Vectorises 16 lanes wide with
-/// AVX-512, 8 with AVX2. Values below -87 give 0 (their true value is
-/// below 2^-125, near the subnormals).
-#[inline(always)]
-pub(crate) fn exp_nonpositive_f32<const FUSED: bool>(x: f32) -> f32 {
-    const MAGIC: f32 = 12_582_912.0; // 1.5 * 2^23: rounds to integer
-    const LN2_HI: f32 = 0.693_359_4; // 355 / 512: n * LN2_HI is exact
-    const LN2_LO: f32 = -2.121_944_4e-4; // ln 2 - LN2_HI
-    let in_range = x > -87.0;
-    let xc = if in_range { x } else { -87.0 };
-    let t = xc * std::f32::consts::LOG2_E + MAGIC;
-    let n = t - MAGIC;
-    let r = (xc - n * LN2_HI) - n * LN2_LO;
-    // Horner form of sum r^i / i!, i = 0..=7.
-    let mut p: f32 = 1.0 / 5_040.0;
-    for inv_fact in [
+exp_nonpositive! {
+    /// `exp(x)` in `f32` for `x <= 0`, to about 1 ulp: a degree-7
+    /// polynomial (its truncation error is below 0.15 ulp), ln 2's high
+    /// part 355 / 512; vectorises 16 lanes wide with AVX-512, 8 with AVX2.
+    /// Values below -87 give 0 (their true value is below 2^-125, near the
+    /// subnormals).
+    exp_nonpositive_f32: f32, mantissa 23, bias 127, log2e std::f32::consts::LOG2_E,
+    ln2 0.693_359_4, -2.121_944_4e-4, floor -87.0,
+    horner [
+        1.0 / 5_040.0,
         1.0 / 720.0,
         1.0 / 120.0,
         1.0 / 24.0,
         1.0 / 6.0,
         0.5,
         1.0,
-        1.0,
-    ] {
-        p = if FUSED {
-            p.mul_add(r, inv_fact)
-        } else {
-            p * r + inv_fact
-        };
-    }
-    let scale = f32::from_bits(t.to_bits().wrapping_sub(MAGIC.to_bits()).wrapping_add(127) << 23);
-    if in_range {
-        p * scale
-    } else {
-        0.0
-    }
+        1.0
+    ]
 }
 
 #[cfg(test)]
