@@ -298,6 +298,10 @@ fn faer_gemm<T: Gemm>(
             (&raw const one).cast(),
             1,
         );
+        // The kernels return with the upper halves of the vector registers
+        // set; clear them, or every legacy-SSE instruction after (code
+        // built without AVX: the portable level, libm calls) pays for it.
+        std::arch::x86_64::_mm256_zeroupper();
     }
 }
 
