@@ -232,17 +232,60 @@ mod tests {
         assert_eq!(choose(Some("avx2"), &all[..1]), Level::Scalar);
     }
 
-    /// `exp_nonpositive` of a slice, in place, as a kernel.
-    struct Exps<'a, const F: bool>(&'a mut [f64]);
+    /// `exp_nonpositive` of each value, as a kernel.
+    struct Exps<const F: bool>(Vec<f64>);
 
-    impl<const F: bool> Kernel for Exps<'_, F> {
-        type Output = ();
+    impl<const F: bool> Kernel for Exps<F> {
+        type Output = Vec<f64>;
         #[inline(always)]
-        fn run(self) {
+        fn run(mut self) -> Vec<f64> {
             for v in self.0.iter_mut() {
                 *v = exp_nonpositive::<F>(*v);
             }
+            self.0
         }
+    }
+
+    /// `exp_nonpositive_f32` of each value, as a kernel.
+    struct Exps32<const F: bool>(Vec<f32>);
+
+    impl<const F: bool> Kernel for Exps32<F> {
+        type Output = Vec<f32>;
+        #[inline(always)]
+        fn run(mut self) -> Vec<f32> {
+            for v in self.0.iter_mut() {
+                *v = exp_nonpositive_f32::<F>(*v);
+            }
+            self.0
+        }
+    }
+
+    /// 2 x 10^6 seeded arguments, alternately uniform over `ranges[0]` and
+    /// `ranges[1]`.
+    fn seeded_args<T>(ranges: [std::ops::RangeInclusive<T>; 2]) -> Vec<T>
+    where
+        T: rand::distr::uniform::SampleUniform + PartialOrd + Clone,
+    {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
+        (0..2_000_000)
+            .map(|i| rng.random_range(ranges[i % 2].clone()))
+            .collect()
+    }
+
+    /// The kernel `exps` makes of `args` run at the scalar level, after
+    /// checking that every supported level gives the same bits.
+    fn same_at_every_level<T, K>(args: &[T], exps: impl Fn(Vec<T>) -> K) -> Vec<T>
+    where
+        T: Clone + PartialEq,
+        K: Kernel<Output = Vec<T>>,
+    {
+        let scalar = dispatch(Level::Scalar, exps(args.to_vec()));
+        for l in supported() {
+            let got = dispatch(l, exps(args.to_vec()));
+            assert!(got == scalar, "{}: not the scalar bits", l.name());
+        }
+        scalar
     }
 
     /// Distance in units in the last place between two positive finite values.
@@ -256,24 +299,11 @@ mod tests {
     /// are not negligible; both variants, at every level (which agree bit
     /// for bit).
     fn exp_max_ulps<const F: bool>() -> u64 {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
-        let args: Vec<f64> = (0..2_000_000)
-            .map(|i| {
-                let low = if i % 2 == 0 { -708.0 } else { -40.0 };
-                rng.random_range(low..=0.0)
-            })
-            .collect();
-        let mut scalar = args.clone();
-        dispatch(Level::Scalar, Exps::<F>(&mut scalar));
-        for l in supported() {
-            let mut got = args.clone();
-            dispatch(l, Exps::<F>(&mut got));
-            assert!(got == scalar, "{}: not the scalar bits", l.name());
-        }
+        let args = seeded_args([-708.0..=0.0, -40.0..=0.0]);
+        let got = same_at_every_level(&args, Exps::<F>);
         let worst = args
             .iter()
-            .zip(&scalar)
+            .zip(&got)
             .map(|(&x, &got)| ulps(got, x.exp()))
             .max()
             .unwrap();
@@ -283,43 +313,17 @@ mod tests {
         worst
     }
 
-    /// `exp_nonpositive_f32` of a slice, in place, as a kernel.
-    struct Exps32<'a, const F: bool>(&'a mut [f32]);
-
-    impl<const F: bool> Kernel for Exps32<'_, F> {
-        type Output = ();
-        #[inline(always)]
-        fn run(self) {
-            for v in self.0.iter_mut() {
-                *v = exp_nonpositive_f32::<F>(*v);
-            }
-        }
-    }
-
     /// The largest error in ulp of `exp_nonpositive_f32` against `f64` `exp`
     /// rounded to `f32` over 2 x 10^6 seeded arguments: half uniform over its
     /// whole range [-87, 0], half over [-44.4, 0] (down to 2^-64, where the
     /// E-step flushes responsibilities); both variants, every level bit for
     /// bit equal to the scalar one.
     fn exp_f32_max_ulps<const F: bool>() -> u32 {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(18);
-        let args: Vec<f32> = (0..2_000_000)
-            .map(|i| {
-                let low = if i % 2 == 0 { -87.0 } else { -44.4 };
-                rng.random_range(low..=0.0)
-            })
-            .collect();
-        let mut scalar = args.clone();
-        dispatch(Level::Scalar, Exps32::<F>(&mut scalar));
-        for l in supported() {
-            let mut got = args.clone();
-            dispatch(l, Exps32::<F>(&mut got));
-            assert!(got == scalar, "{}: not the scalar bits", l.name());
-        }
+        let args = seeded_args([-87.0f32..=0.0, -44.4..=0.0]);
+        let got = same_at_every_level(&args, Exps32::<F>);
         let worst = args
             .iter()
-            .zip(&scalar)
+            .zip(&got)
             .map(|(&x, &got)| {
                 got.to_bits()
                     .abs_diff((f64::from(x).exp() as f32).to_bits())
