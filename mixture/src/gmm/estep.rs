@@ -484,18 +484,19 @@ impl<T: Float> Scratch<T> {
             let (lin, rest) = dst.split_at_mut(d);
             match (row.as_slice(), w > d + 1) {
                 (Some(r), true) => {
-                    // Centred values and their squares in one pass.
-                    for (((out, sq), &v), &s) in
-                        lin.iter_mut().zip(rest.iter_mut()).zip(r).zip(shift)
-                    {
-                        let c = centre(v, s);
-                        *out = c;
-                        *sq = c * c;
+                    // Centred values and their squares in one pass, by
+                    // index over slices of one length (so that it vectorises).
+                    let (r, shift, sq) = (&r[..d], &shift[..d], &mut rest[..d]);
+                    for l in 0..d {
+                        let c = centre(r[l], shift[l]);
+                        lin[l] = c;
+                        sq[l] = c * c;
                     }
                 }
                 (Some(r), false) => {
-                    for ((out, &v), &s) in lin.iter_mut().zip(r).zip(shift) {
-                        *out = centre(v, s);
+                    let (r, shift) = (&r[..d], &shift[..d]);
+                    for l in 0..d {
+                        lin[l] = centre(r[l], shift[l]);
                     }
                 }
                 (None, squares) => {
@@ -515,11 +516,7 @@ impl<T: Float> Scratch<T> {
             return;
         }
         let b = x.nrows();
-        for (c, column) in self.xt[..w * b].chunks_exact_mut(b).enumerate() {
-            for (v, row) in column.iter_mut().zip(self.xa.chunks_exact(w)) {
-                *v = row[c];
-            }
-        }
+        transpose(&self.xa[..b * w], &mut self.xt[..w * b], b);
     }
 
     /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows, component-major.
@@ -594,11 +591,7 @@ impl<T: Float> Scratch<T> {
                     false,
                     MatMut::rows(g, k),
                 );
-                for (j, lp_j) in lp.chunks_exact_mut(b).enumerate() {
-                    for (v, g_i) in lp_j.iter_mut().zip(g.chunks_exact(k)) {
-                        *v = g_i[j];
-                    }
-                }
+                transpose(g, lp, b);
             }
         }
     }
@@ -639,6 +632,33 @@ impl<T: Float> Scratch<T> {
     }
 }
 
+/// `to` (c, b) = `from` (b, c) transposed, eight rows at a time: each
+/// column's eight values of a block go out as one vector store, and the
+/// block (eight rows of `from`) is read from L1. (Row by row, or column by
+/// column over all of `from`, the diag E-step with d = k = 16 took 10%
+/// longer.)
+#[inline(always)]
+fn transpose<T: Copy>(from: &[T], to: &mut [T], b: usize) {
+    const ROWS: usize = 8;
+    let c = to.len() / b;
+    let whole = b - b % ROWS;
+    for (i0, block) in (0..whole).step_by(ROWS).zip(from.chunks_exact(ROWS * c)) {
+        for (j, to_j) in to.chunks_exact_mut(b).enumerate() {
+            for (t, v) in to_j[i0..i0 + ROWS].iter_mut().enumerate() {
+                *v = block[t * c + j];
+            }
+        }
+    }
+    for (j, to_j) in to.chunks_exact_mut(b).enumerate() {
+        for (v, row) in to_j[whole..]
+            .iter_mut()
+            .zip(from[whole * c..].chunks_exact(c))
+        {
+            *v = row[j];
+        }
+    }
+}
+
 /// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
 /// their sums over the components in `sm` (which starts at 0); `F`: with
 /// fused multiply-adds (for CPUs that have them).
@@ -649,6 +669,31 @@ fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T]) {
             let e = T::exp_shifted::<F>(*v - m);
             *v = e;
             *s = *s + e;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transpose;
+
+    /// Every shape the chunks take: whole blocks of eight rows, a part
+    /// block, fewer rows than a block, one column.
+    #[test]
+    fn transpose_moves_every_value_to_its_place() {
+        for (b, c) in [(128, 16), (13, 33), (5, 3), (8, 1), (17, 7)] {
+            let from: Vec<f64> = (0..b * c).map(|v| v as f64).collect();
+            let mut to = vec![f64::NAN; c * b];
+            transpose(&from, &mut to, b);
+            for i in 0..b {
+                for j in 0..c {
+                    assert_eq!(
+                        to[j * b + i],
+                        from[i * c + j],
+                        "b={b} c={c} row {i} col {j}"
+                    );
+                }
+            }
         }
     }
 }
