@@ -5,7 +5,7 @@
 //! depend on the number of threads or processes.
 
 use super::covariance::CovarianceType;
-use super::estep::{Coefficients, Float, Scratch, CHUNK};
+use super::estep::{transpose, Coefficients, Float, Scratch, CHUNK};
 use super::stats::{triangle, SufficientStats};
 use crate::distributed::{tree_sum, Shard};
 use crate::linalg::Mat;
@@ -277,11 +277,7 @@ impl<T: Float> Scratch<T> {
                         }
                     }
                 }
-                for (i, rt_row) in self.rt.chunks_exact_mut(k).take(b).enumerate() {
-                    for (j, r) in rt_row.iter_mut().enumerate() {
-                        *r = lp[j * b + i];
-                    }
-                }
+                transpose(lp, &mut self.rt[..b * k], k);
                 T::gemm_into_f64(
                     (t, b, k),
                     Mat::rows(&self.g, b),

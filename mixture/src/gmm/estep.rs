@@ -638,7 +638,7 @@ impl<T: Float> Scratch<T> {
 /// column over all of `from`, the diag E-step with d = k = 16 took 10%
 /// longer.)
 #[inline(always)]
-fn transpose<T: Copy>(from: &[T], to: &mut [T], b: usize) {
+pub(super) fn transpose<T: Copy>(from: &[T], to: &mut [T], b: usize) {
     const ROWS: usize = 8;
     let c = to.len() / b;
     let whole = b - b % ROWS;
