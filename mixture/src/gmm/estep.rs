@@ -615,8 +615,11 @@ impl<T: Float> Scratch<T> {
         } else {
             exps::<T, false>(lp, mx, sm);
         }
-        for ((l, &m), s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter_mut()) {
-            *l = m.into() + (*s).into().ln();
+        for ((l, &m), &s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter()) {
+            *l = m.into() + s.into().ln();
+        }
+        // Apart from the scalar `ln` calls, so that it vectorises.
+        for s in sm.iter_mut() {
             *s = T::ONE / *s;
         }
         if let Some(w) = weights {
