@@ -643,6 +643,9 @@ impl<T: Float> Scratch<T> {
 #[inline(always)]
 pub(super) fn transpose<T: Copy>(from: &[T], to: &mut [T], b: usize) {
     const ROWS: usize = 8;
+    if b == 0 {
+        return;
+    }
     let c = to.len() / b;
     let whole = b - b % ROWS;
     for (i0, block) in (0..whole).step_by(ROWS).zip(from.chunks_exact(ROWS * c)) {
