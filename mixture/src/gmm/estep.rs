@@ -684,10 +684,10 @@ mod tests {
     use super::transpose;
 
     /// Every shape the chunks take: whole blocks of eight rows, a part
-    /// block, fewer rows than a block, one column.
+    /// block, fewer rows than a block, one column, no rows.
     #[test]
     fn transpose_moves_every_value_to_its_place() {
-        for (b, c) in [(128, 16), (13, 33), (5, 3), (8, 1), (17, 7)] {
+        for (b, c) in [(128, 16), (13, 33), (5, 3), (8, 1), (17, 7), (0, 4)] {
             let from: Vec<f64> = (0..b * c).map(|v| v as f64).collect();
             let mut to = vec![f64::NAN; c * b];
             transpose(&from, &mut to, b);
