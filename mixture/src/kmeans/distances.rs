@@ -453,17 +453,29 @@ impl<V: Lanes> TileSink<V> for Lowest<'_, V> {
     unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]) {
         // SAFETY: the caller's contract.
         unsafe {
-            // The first minimum of each tile on its own (the tiles' chains of
-            // comparisons do not wait on one another), then tile after tile
-            // against the running one, a strictly lower value winning: the
-            // first minimum over all centres in index order.
-            let none = (V::splat(V::Elem::INFINITY), V::splat(V::Elem::ZERO));
-            let mut tile = [none; G];
+            // The first minimum of each tile on its own, as a tree: pairs of
+            // neighbouring centres, then pairs of pairs, the later one of
+            // each pair winning only when strictly lower. That is the first
+            // minimum in index order, as one chain of comparisons would give,
+            // in three steps instead of eight (the chain's latency, not the
+            // comparisons, was the cost). The tiles do not wait on one
+            // another; then tile after tile against the running minimum.
+            let mut tile = [(V::splat(V::Elem::ZERO), V::splat(V::Elem::ZERO)); G];
             for (g, (lowest, v)) in tile.iter_mut().zip(v).enumerate() {
-                for (q, &vq) in v.iter().enumerate() {
-                    let index = V::splat(self.indices[first + g * TILE + q]);
-                    *lowest = V::lower(*lowest, vq, index);
+                let indices: &[V::Elem; TILE] = self.indices[first + g * TILE..][..TILE]
+                    .try_into()
+                    .expect("a tile of indices");
+                let mut level: [(V, V); TILE] =
+                    std::array::from_fn(|q| (v[q], V::splat(indices[q])));
+                let mut len = TILE;
+                while len > 1 {
+                    len /= 2;
+                    for q in 0..len {
+                        let (value, index) = level[2 * q + 1];
+                        level[q] = V::lower(level[2 * q], value, index);
+                    }
                 }
+                *lowest = level[0];
             }
             for (value, index) in tile {
                 (self.value, self.index) = V::lower((self.value, self.index), value, index);
@@ -958,10 +970,12 @@ mod tests {
                 let first = c.row(1).to_owned();
                 c.row_mut(6).assign(&first);
             }
-            // A row equal to a tied centre, so the tie decides its label.
+            // Rows equal to tied centres, so the ties decide their labels.
             if n > 5 && k > 12 {
                 let tied = c.row(3).to_owned();
                 x.row_mut(5).assign(&tied);
+                let tied = c.row(1).to_owned();
+                x.row_mut(2).assign(&tied);
             }
             let packed = PackedCentres::new(c.view());
             let rows: Vec<f32> = x.iter().map(|&v| v as f32).collect();
@@ -977,6 +991,10 @@ mod tests {
                 &mut values,
                 &mut sq,
             );
+            if n > 5 && k > 12 {
+                // At distance 0 from both centres of a tie: the lower index.
+                assert_eq!((labels[5], labels[2]), (3, 1));
+            }
             for level in simd::supported() {
                 let mut at_level = (vec![0; n], vec![0.0f32; n]);
                 let (labels_at, values_at) = (&mut at_level.0, &mut at_level.1);
