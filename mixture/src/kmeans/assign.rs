@@ -377,6 +377,8 @@ impl<T: Vectors> Outputs<T> {
 /// that it vectorises, and the search only when there is one.)
 #[inline(always)]
 fn first_not_finite<T: Lane>(values: &[T]) -> Option<usize> {
+    // `s - s` on purpose: 0 exactly when `s` is finite.
+    #[allow(clippy::eq_op)]
     let bits = |s: T| {
         let s: f64 = s.into();
         (s - s).to_bits()
