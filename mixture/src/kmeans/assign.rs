@@ -367,17 +367,7 @@ impl<T: Vectors> Outputs<T> {
         if let Some(i) = first_not_finite(sq_norms) {
             return Err(i);
         }
-        // Rows of 8 or 16 features take a copy compiled for their width: the
-        // loop over pieces of a row, whose length the compiler does not
-        // know, got overlap checks on every row (one thread, f64 k = 16:
-        // 8-9% less time per Lloyd pass at d = 8 and 16). Wider fixed copies
-        // measured slower (d = 32: +20%, d = 64: +18%).
-        let scale = *scale;
-        match rows.shift.len() {
-            8 => accumulate::<T, 8>(rows, sq_norms, labels, values, scale, part, inertia, lines),
-            16 => accumulate::<T, 16>(rows, sq_norms, labels, values, scale, part, inertia, lines),
-            _ => accumulate::<T, 0>(rows, sq_norms, labels, values, scale, part, inertia, lines),
-        }
+        accumulate(rows, sq_norms, labels, values, *scale, part, inertia, lines);
         Ok(())
     }
 }
@@ -412,10 +402,16 @@ struct Stretch<'a, T> {
 /// Adds the rows of a stretch to the sums of their nearest centres
 /// (`labels`, `values`, `sq_norms` from the kernel) in `f64` (into
 /// `lines`; their weights into `part`), and their weighted distances to them
-/// to `inertia`, row after row; rows of `D` features (`D = 0`: any number).
+/// to `inertia`, row after row.
+///
+/// Rows of 8 or 16 features take a copy compiled for their width, which
+/// adds the whole row at once: the compiler guarded a loop over pieces of a
+/// row of unknown length with overlap checks on every row (one thread, f64
+/// k = 16: 8-9% less time per Lloyd pass at d = 8 and 16). Whole-row copies
+/// for 32 and 64 features measured 18-20% slower than pieces.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn accumulate<T: Lane, const D: usize>(
+fn accumulate<T: Lane>(
     rows: Stretch<T>,
     sq_norms: &[T],
     labels: &[usize],
@@ -424,6 +420,29 @@ fn accumulate<T: Lane, const D: usize>(
     part: &mut ClusterSums,
     inertia: &mut f64,
     lines: &mut LineSums,
+) {
+    let args = (sq_norms, labels, values, scale, part, inertia, lines);
+    match rows.shift.len() {
+        8 => accumulate_width::<T, 8>(rows, args),
+        16 => accumulate_width::<T, 16>(rows, args),
+        _ => accumulate_width::<T, 0>(rows, args),
+    }
+}
+
+/// [`accumulate`] for rows of `D` features (`D = 0`: any number).
+#[allow(clippy::type_complexity)]
+#[inline(always)]
+fn accumulate_width<T: Lane, const D: usize>(
+    rows: Stretch<T>,
+    (sq_norms, labels, values, scale, part, inertia, lines): (
+        &[T],
+        &[usize],
+        &[T],
+        f64,
+        &mut ClusterSums,
+        &mut f64,
+        &mut LineSums,
+    ),
 ) {
     let Stretch { x, shift, weights } = rows;
     let d = shift.len();
@@ -454,33 +473,34 @@ fn accumulate<T: Lane, const D: usize>(
 /// `sums += w * (x - shift)` in `f64` (an `f32` row is widened first, so
 /// its centred values are not rounded to `f32` here as in the kernel: the
 /// sums of a stretch are those of the same rows centred in `f64`), for rows
-/// of `D` features (`D = 0`: any number).
+/// of `D` features (`D = 0`: any number, in pieces of 8 loaded whole before
+/// they are stored: no overlap checks within a piece, whole vectors).
 #[inline(always)]
 fn add_centred<T: Lane, const D: usize>(sums: &mut [f64], x: &[T], shift: &[f64], w: f64) {
-    if D == 0 {
-        // Pieces of 8 loaded whole before they are stored, so that the
-        // compiler needs no overlap checks within one and uses whole vectors.
-        const PIECE: usize = 8;
-        let mut sums = sums.chunks_exact_mut(PIECE);
-        let mut x = x.chunks_exact(PIECE);
-        let mut shift = shift.chunks_exact(PIECE);
-        for ((s, x), sh) in (&mut sums).zip(&mut x).zip(&mut shift) {
-            let add: [f64; PIECE] = std::array::from_fn(|i| centred_times(x[i], sh[i], w));
-            for (s, a) in s.iter_mut().zip(add) {
-                *s += a;
-            }
-        }
-        let rest = sums.into_remainder().iter_mut().zip(x.remainder());
-        for ((s, &xv), &sh) in rest.zip(shift.remainder()) {
-            *s += centred_times(xv, sh, w);
+    if D > 0 {
+        let (sums, x): (&mut [f64; D], &[T; D]) = (sums.try_into().unwrap(), x.try_into().unwrap());
+        let shift: &[f64; D] = shift.try_into().unwrap();
+        let add: [f64; D] = std::array::from_fn(|i| centred_times(x[i], shift[i], w));
+        for (s, a) in sums.iter_mut().zip(add) {
+            *s += a;
         }
         return;
     }
-    let (sums, x): (&mut [f64; D], &[T; D]) = (sums.try_into().unwrap(), x.try_into().unwrap());
-    let shift: &[f64; D] = shift.try_into().unwrap();
-    let add: [f64; D] = std::array::from_fn(|i| centred_times(x[i], shift[i], w));
-    for (s, a) in sums.iter_mut().zip(add) {
-        *s += a;
+    const PIECE: usize = 8;
+    let whole = x.len() / PIECE * PIECE;
+    for piece in 0..x.len() / PIECE {
+        let p = piece * PIECE;
+        let s: &mut [f64; PIECE] = (&mut sums[p..p + PIECE]).try_into().unwrap();
+        let x: &[T; PIECE] = x[p..p + PIECE].try_into().unwrap();
+        let sh: &[f64; PIECE] = shift[p..p + PIECE].try_into().unwrap();
+        let add: [f64; PIECE] = std::array::from_fn(|i| centred_times(x[i], sh[i], w));
+        for (s, a) in s.iter_mut().zip(add) {
+            *s += a;
+        }
+    }
+    let rest = sums[whole..].iter_mut().zip(&x[whole..]);
+    for ((s, &xv), &sh) in rest.zip(&shift[whole..]) {
+        *s += centred_times(xv, sh, w);
     }
 }
 
@@ -525,38 +545,16 @@ mod tests {
                 shift: &shift,
                 weights,
             };
-            match d {
-                8 => accumulate::<T, 8>(
-                    rows,
-                    &sq_norms,
-                    &labels,
-                    &values,
-                    scale,
-                    &mut part,
-                    &mut inertia,
-                    &mut lines,
-                ),
-                16 => accumulate::<T, 16>(
-                    rows,
-                    &sq_norms,
-                    &labels,
-                    &values,
-                    scale,
-                    &mut part,
-                    &mut inertia,
-                    &mut lines,
-                ),
-                _ => accumulate::<T, 0>(
-                    rows,
-                    &sq_norms,
-                    &labels,
-                    &values,
-                    scale,
-                    &mut part,
-                    &mut inertia,
-                    &mut lines,
-                ),
-            }
+            accumulate(
+                rows,
+                &sq_norms,
+                &labels,
+                &values,
+                scale,
+                &mut part,
+                &mut inertia,
+                &mut lines,
+            );
             lines.copy_to(&mut part.sums, d);
             let mut expected = ClusterSums::new(k, d);
             let mut expected_inertia = 0.0;
@@ -580,7 +578,7 @@ mod tests {
             assert_eq!(bits(&part.weights), bits(&expected.weights));
             assert_eq!(inertia.to_bits(), expected_inertia.to_bits());
         }
-        for d in [1, 3, 8, 11, 16, 24, 64] {
+        for d in [1, 3, 8, 11, 16, 24, 32, 64] {
             for weighted in [false, true] {
                 check::<f64>(d, weighted, |v| v);
                 check::<f32>(d, weighted, |v| v as f32);
