@@ -358,7 +358,7 @@ impl<T: Vectors> Outputs<T> {
         level: Level,
         rows: Stretch<T>,
         centres: &PackedCentres,
-        (part, inertia, scale, lines): &mut Sums,
+        sums: &mut Sums,
     ) -> Result<(), usize> {
         let m = rows.x.len() / rows.shift.len();
         let (labels, values) = (&mut self.labels[..m], &mut self.values[..m]);
@@ -367,7 +367,7 @@ impl<T: Vectors> Outputs<T> {
         if let Some(i) = first_not_finite(sq_norms) {
             return Err(i);
         }
-        accumulate(rows, sq_norms, labels, values, *scale, part, inertia, lines);
+        accumulate(rows, sq_norms, labels, values, sums);
         Ok(())
     }
 }
@@ -400,50 +400,39 @@ struct Stretch<'a, T> {
 }
 
 /// Adds the rows of a stretch to the sums of their nearest centres
-/// (`labels`, `values`, `sq_norms` from the kernel) in `f64` (into
-/// `lines`; their weights into `part`), and their weighted distances to them
-/// to `inertia`, row after row.
+/// (`labels`, `values`, `sq_norms` from the kernel) in `f64`, and their
+/// weighted distances to them to the inertia, row after row ([`Sums`]).
 ///
 /// Rows of 8 or 16 features take a copy compiled for their width, which
 /// adds the whole row at once: the compiler guarded a loop over pieces of a
 /// row of unknown length with overlap checks on every row (one thread, f64
 /// k = 16: 8-9% less time per Lloyd pass at d = 8 and 16). Whole-row copies
 /// for 32 and 64 features measured 18-20% slower than pieces.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn accumulate<T: Lane>(
     rows: Stretch<T>,
     sq_norms: &[T],
     labels: &[usize],
     values: &[T],
-    scale: f64,
-    part: &mut ClusterSums,
-    inertia: &mut f64,
-    lines: &mut LineSums,
+    sums: &mut Sums,
 ) {
-    let args = (sq_norms, labels, values, scale, part, inertia, lines);
     match rows.shift.len() {
-        8 => accumulate_width::<T, 8>(rows, args),
-        16 => accumulate_width::<T, 16>(rows, args),
-        _ => accumulate_width::<T, 0>(rows, args),
+        8 => accumulate_width::<T, 8>(rows, sq_norms, labels, values, sums),
+        16 => accumulate_width::<T, 16>(rows, sq_norms, labels, values, sums),
+        _ => accumulate_width::<T, 0>(rows, sq_norms, labels, values, sums),
     }
 }
 
 /// [`accumulate`] for rows of `D` features (`D = 0`: any number).
-#[allow(clippy::type_complexity)]
 #[inline(always)]
 fn accumulate_width<T: Lane, const D: usize>(
     rows: Stretch<T>,
-    (sq_norms, labels, values, scale, part, inertia, lines): (
-        &[T],
-        &[usize],
-        &[T],
-        f64,
-        &mut ClusterSums,
-        &mut f64,
-        &mut LineSums,
-    ),
+    sq_norms: &[T],
+    labels: &[usize],
+    values: &[T],
+    (part, inertia, scale, lines): &mut Sums,
 ) {
+    let scale = *scale;
     let Stretch { x, shift, weights } = rows;
     let d = shift.len();
     let stride = lines.stride;
@@ -454,7 +443,7 @@ fn accumulate_width<T: Lane, const D: usize>(
         None => {
             for (((xi, &label), &v), &sq) in rows {
                 let dist: f64 = (sq + v).into();
-                *inertia += dist.max(0.0) * scale;
+                **inertia += dist.max(0.0) * scale;
                 part.weights[label] += 1.0;
                 add_centred::<T, D>(&mut sums[label * stride..][..d], xi, shift, 1.0);
             }
@@ -462,7 +451,7 @@ fn accumulate_width<T: Lane, const D: usize>(
         Some(weights) => {
             for ((((xi, &label), &v), &sq), &w) in rows.zip(weights) {
                 let dist: f64 = (sq + v).into();
-                *inertia += w * (dist.max(0.0) * scale);
+                **inertia += w * (dist.max(0.0) * scale);
                 part.weights[label] += w;
                 add_centred::<T, D>(&mut sums[label * stride..][..d], xi, shift, w);
             }
@@ -540,21 +529,13 @@ mod tests {
             let weights = weighted.then_some(&w[..]);
             let (mut part, mut lines, mut inertia) =
                 (ClusterSums::new(k, d), LineSums::new(k, d), 0.0);
+            let mut sums = (&mut part, &mut inertia, scale, &mut lines);
             let rows = Stretch {
                 x: &x,
                 shift: &shift,
                 weights,
             };
-            accumulate(
-                rows,
-                &sq_norms,
-                &labels,
-                &values,
-                scale,
-                &mut part,
-                &mut inertia,
-                &mut lines,
-            );
+            accumulate(rows, &sq_norms, &labels, &values, &mut sums);
             lines.copy_to(&mut part.sums, d);
             let mut expected = ClusterSums::new(k, d);
             let mut expected_inertia = 0.0;

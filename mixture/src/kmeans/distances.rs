@@ -456,10 +456,12 @@ impl<V: Lanes> TileSink<V> for Lowest<'_, V> {
             // The first minimum of each tile on its own, as a tree: pairs of
             // neighbouring centres, then pairs of pairs, the later one of
             // each pair winning only when strictly lower. That is the first
-            // minimum in index order, as one chain of comparisons would give,
-            // in three steps instead of eight (the chain's latency, not the
-            // comparisons, was the cost). The tiles do not wait on one
-            // another; then tile after tile against the running minimum.
+            // minimum in index order, as one chain of comparisons would give
+            // (values are never NaN: finite rows and centres give finite or
+            // infinite `v`), in three steps instead of eight (the chain's
+            // latency, not the comparisons, was the cost). The tiles do not
+            // wait on one another; then tile after tile against the running
+            // minimum.
             let mut tile = [(V::splat(V::Elem::ZERO), V::splat(V::Elem::ZERO)); G];
             for (g, (lowest, v)) in tile.iter_mut().zip(v).enumerate() {
                 let indices: &[V::Elem; TILE] = self.indices[first + g * TILE..][..TILE]
