@@ -3,11 +3,15 @@
 //! (`matrixmultiply` on CPUs without AVX2 and FMA), in `f64`, and in `f32`
 //! for `f32` data, and [`small_gemm`], which multiplies the small per-chunk
 //! products of the EM passes with whichever of those kernels or its own
-//! unpacked register tiles measured faster (`benches/gemm.rs`). Cholesky
+//! unpacked register tiles measured faster (`benches/gemm.rs`), and
+//! [`small_gemm_square_sums`], sums of squares of a product's columns
+//! from those tiles without storing the product. Cholesky
 //! factors and triangular inverses come from [`admix_optim::linalg`].
 
 /// A type the GEMM kernels multiply: `f64` or `f32`.
-pub(crate) trait Gemm: Copy + 'static + std::ops::Add<Output = Self> {
+pub(crate) trait Gemm:
+    Copy + 'static + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+{
     /// 0 in this type.
     const ZERO: Self;
     /// 1 in this type.
@@ -24,6 +28,16 @@ pub(crate) trait Gemm: Copy + 'static + std::ops::Add<Output = Self> {
         b: Mat<'_, Self>,
         add: bool,
         c: MatMut<'_, Self>,
+    );
+
+    /// [`small_gemm_square_sums`] for this type, in tiles sized for its
+    /// vector registers.
+    fn square_sum_blocks(
+        dims: (usize, usize, usize),
+        group: usize,
+        a: Mat<'_, Self>,
+        b: Mat<'_, Self>,
+        out: &mut [Self],
     );
 
     /// faer's kernels' name for this type.
@@ -69,6 +83,20 @@ impl Gemm for f64 {
             blocks::<f64, 4, 8, 8, 4>(dims, a, b, add, c);
         }
     }
+    #[inline(always)]
+    fn square_sum_blocks(
+        dims: (usize, usize, usize),
+        group: usize,
+        a: Mat<'_, f64>,
+        b: Mat<'_, f64>,
+        out: &mut [f64],
+    ) {
+        if wide_vectors() {
+            square_sum_blocks::<f64, 8, 16>(dims, group, a, b, out);
+        } else {
+            square_sum_blocks::<f64, 4, 8>(dims, group, a, b, out);
+        }
+    }
     #[cfg(target_arch = "x86_64")]
     const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F64;
 
@@ -110,6 +138,20 @@ impl Gemm for f32 {
             blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
         } else {
             blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
+        }
+    }
+    #[inline(always)]
+    fn square_sum_blocks(
+        dims: (usize, usize, usize),
+        group: usize,
+        a: Mat<'_, f32>,
+        b: Mat<'_, f32>,
+        out: &mut [f32],
+    ) {
+        if wide_vectors() {
+            square_sum_blocks::<f32, 8, 32>(dims, group, a, b, out);
+        } else {
+            square_sum_blocks::<f32, 4, 16>(dims, group, a, b, out);
         }
     }
     #[cfg(target_arch = "x86_64")]
@@ -308,6 +350,13 @@ fn faer_gemm<T: Gemm>(
 /// Panics unless `a`, `b` and `c` hold a product of shape `(m, k, n)`.
 #[track_caller]
 fn check<T>((m, k, n): (usize, usize, usize), a: Mat<'_, T>, b: Mat<'_, T>, c: &MatMut<'_, T>) {
+    check_operands((m, k, n), a, b);
+    assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
+}
+
+/// Panics unless `a` and `b` hold the operands of a product of shape `(m, k, n)`.
+#[track_caller]
+fn check_operands<T>((m, k, n): (usize, usize, usize), a: Mat<'_, T>, b: Mat<'_, T>) {
     assert!(
         extent(m, k, a.row, a.col) <= a.data.len(),
         "gemm: a too short"
@@ -316,7 +365,6 @@ fn check<T>((m, k, n): (usize, usize, usize), a: Mat<'_, T>, b: Mat<'_, T>, c: &
         extent(k, n, b.row, b.col) <= b.data.len(),
         "gemm: b too short"
     );
-    assert!(extent(m, n, c.cols, 1) <= c.data.len(), "gemm: c too short");
 }
 
 /// Depth up to which both GEMMs [`gemm`] may call compute each element as
@@ -457,6 +505,28 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
     c: &mut [T],
     ldc: usize,
 ) {
+    let acc = chains::<T, R, C>((i, j), (k, valid), a, b);
+    for (r, acc_r) in acc.iter().enumerate() {
+        let out = &mut c[(i + r) * ldc + j..][..valid];
+        if add {
+            for (o, &v) in out.iter_mut().zip(acc_r) {
+                *o = *o + v;
+            }
+        } else {
+            out.copy_from_slice(&acc_r[..valid]);
+        }
+    }
+}
+
+/// The `R x C` tile of `a b` at `(i, j)` in registers (see [`tile`]):
+/// each element one fused multiply-add chain over the depth `k` from 0.
+#[inline(always)]
+fn chains<T: Gemm, const R: usize, const C: usize>(
+    (i, j): (usize, usize),
+    (k, valid): (usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+) -> [[T; C]; R] {
     let mut acc = [[T::ZERO; C]; R];
     for p in 0..k {
         let start = p * b.row + j;
@@ -477,14 +547,68 @@ fn tile<T: Gemm, const R: usize, const C: usize>(
             }
         }
     }
-    for (r, acc_r) in acc.iter().enumerate() {
-        let out = &mut c[(i + r) * ldc + j..][..valid];
-        if add {
-            for (o, &v) in out.iter_mut().zip(acc_r) {
-                *o = *o + v;
+    acc
+}
+
+/// `out[g n + j]` = the sum of the squares of column `j` of the `group`
+/// rows `g group ..` of `a b` (`(m, k, n)`, `m` a multiple of `group`,
+/// `b` row-major), for CPUs with FMA: each element of `a b` is the fused
+/// multiply-add chain of [`gemm`] (so the same bits), and its square is
+/// added to the sum in row order from 0 (a multiply, then an add). The
+/// product's tiles stay in registers: the full-covariance E-step wants
+/// only these sums, and writing the whole product to memory and reading
+/// it back cost more than the sums themselves.
+///
+/// # Panics
+/// When the operands do not hold the product, `b` is not row-major, `k`
+/// is beyond [`GEMM_DEPTH`] or the CPU lacks FMA.
+#[inline(always)]
+#[track_caller]
+pub(crate) fn small_gemm_square_sums<T: Gemm>(
+    (m, k, n): (usize, usize, usize),
+    group: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    out: &mut [T],
+) {
+    assert!(group > 0 && m % group == 0, "groups of rows must tile a b");
+    assert!(b.col == 1 && k <= GEMM_DEPTH && crate::simd::has_fma());
+    check_operands((m, k, n), a, b);
+    assert!(out.len() >= m / group * n, "square sums: out too short");
+    T::square_sum_blocks((m, k, n), group, a, b, out);
+}
+
+/// [`small_gemm_square_sums`] in tiles of `R` rows and `C` columns (the
+/// rows of a group past its last whole `R` one at a time).
+#[inline(always)]
+fn square_sum_blocks<T: Gemm, const R: usize, const C: usize>(
+    (m, k, n): (usize, usize, usize),
+    group: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    out: &mut [T],
+) {
+    #[inline(always)]
+    fn add_squares<T: Gemm, const R: usize, const C: usize>(sums: &mut [T; C], tile: [[T; C]; R]) {
+        for row in &tile {
+            for c in 0..C {
+                sums[c] = sums[c] + row[c] * row[c];
             }
-        } else {
-            out.copy_from_slice(&acc_r[..valid]);
+        }
+    }
+    for (g, out_g) in out.chunks_exact_mut(n).take(m / group).enumerate() {
+        for j in (0..n).step_by(C) {
+            let valid = C.min(n - j);
+            let mut sums = [T::ZERO; C];
+            let mut i = g * group;
+            while i + R <= (g + 1) * group {
+                add_squares(&mut sums, chains::<T, R, C>((i, j), (k, valid), a, b));
+                i += R;
+            }
+            for i in i..(g + 1) * group {
+                add_squares(&mut sums, chains::<T, 1, C>((i, j), (k, valid), a, b));
+            }
+            out_g[j..j + valid].copy_from_slice(&sums[..valid]);
         }
     }
 }
@@ -726,6 +850,84 @@ mod tests {
     fn small_gemm_and_gemm_are_fma_chains_in_f64_and_f32() {
         small_gemm_and_gemm_are_fma_chains::<f64>(|v| v);
         small_gemm_and_gemm_are_fma_chains::<f32>(|v| v as f32);
+    }
+
+    /// `small_gemm_square_sums` as a kernel, to run it at a vector level.
+    struct SquareSums<'a, T> {
+        dims: (usize, usize, usize),
+        group: usize,
+        a: &'a [T],
+        b: &'a [T],
+        out: &'a mut [T],
+    }
+
+    impl<T: Gemm> simd::Kernel for SquareSums<'_, T> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            let (_, k, n) = self.dims;
+            let (a, b) = (Mat::rows(self.a, k), Mat::rows(self.b, n));
+            small_gemm_square_sums(self.dims, self.group, a, b, self.out);
+        }
+    }
+
+    /// At every vector level, each sum is the squares of one group's
+    /// column of `a b` added in row order from 0, each element of `a b` one
+    /// fused multiply-add chain (computed here element by element), for
+    /// groups that fill whole tiles of rows or leave rows over, whole and
+    /// partial column blocks, and single rows, columns and depths.
+    fn square_sums_are_sums_of_fma_chains<T: Gemm + std::fmt::Debug + PartialEq>(
+        from: fn(f64) -> T,
+    ) {
+        if !simd::has_fma() {
+            return;
+        }
+        for (groups, group, k, n) in [
+            (16, 16, 17, 128),
+            (3, 5, 9, 37),
+            (2, 9, 17, 13),
+            (1, 1, 1, 1),
+            (4, 8, 33, 16),
+            (5, 3, 64, 40),
+        ] {
+            let m = groups * group;
+            let a = values(from, m * k, 3);
+            let b = values(from, k * n, 8);
+            let mut product = vec![T::ZERO; m * n];
+            chains((m, k, n), Mat::rows(&a, k), &b, false, &mut product, k);
+            let want: Vec<T> = (0..groups * n)
+                .map(|q| {
+                    let (g, j) = (q / n, q % n);
+                    (g * group..(g + 1) * group)
+                        .map(|i| product[i * n + j])
+                        .fold(T::ZERO, |s, v| s + v * v)
+                })
+                .collect();
+            for level in simd::supported() {
+                let mut got = vec![T::ZERO; groups * n];
+                let (dims, (a, b), out) = ((m, k, n), (&a[..], &b[..]), &mut got[..]);
+                simd::dispatch(
+                    level,
+                    SquareSums {
+                        dims,
+                        group,
+                        a,
+                        b,
+                        out,
+                    },
+                );
+                assert_eq!(
+                    got, want,
+                    "{groups}x{group} rows, {k} deep, {n} columns, {level:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn square_sums_are_sums_of_fma_chains_in_f64_and_f32() {
+        square_sums_are_sums_of_fma_chains::<f64>(|v| v);
+        square_sums_are_sums_of_fma_chains::<f32>(|v| v as f32);
     }
 
     /// faer's kernels give the same bits at AVX2 and AVX-512 (so results do

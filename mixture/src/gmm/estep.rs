@@ -17,7 +17,7 @@
 //! | step | flops per row | exps |
 //! |---|---|---|
 //! | `load` (shift; diag also squares) | `d` (diag `2d`) | |
-//! | full `log_densities`: GEMM `(k d) x (d+1)`, then squares | `2 k d (d+1) + 2 k d + 2 k` | |
+//! | full `log_densities`: GEMM `(k d) x (d+1)`, then squares (fused: the product stays in registers) | `2 k d (d+1) + 2 k d + 2 k` | |
 //! | tied `log_densities`: GEMM `d x d`, then offsets and squares | `2 d^2 + 3 k d + 2 k` | |
 //! | diag `log_densities`: GEMM `k x (2d+1)` | `2 k (2d+1)` | |
 //! | `normalise` (shift, sum, scale; one `ln` per row; `k` comparisons) | `3 k + 2` | `k` |
@@ -41,7 +41,7 @@
 use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use crate::data::Element;
-use crate::linalg::{small_gemm, Gemm, Mat, MatMut};
+use crate::linalg::{small_gemm, small_gemm_square_sums, Gemm, Mat, MatMut};
 use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Div, Mul, Sub};
@@ -398,7 +398,8 @@ pub(crate) struct Scratch<T = f64> {
     /// the E-step products; full: the rows from which the outer products are
     /// built. Diag and spherical: empty (their products take `xa` as it is).
     pub(super) xt: Vec<T>,
-    /// Full: (k d, rows) products, then (d(d+1)/2, rows) upper triangles of the
+    /// Full: (k d, rows) products (on CPUs without FMA; with it their squares
+    /// are summed in registers), then (d(d+1)/2, rows) upper triangles of the
     /// rows' outer products, one row per pair of features. Tied: (d, rows)
     /// products, then (rows, d) weighted rows. Diag: (rows, k) log-densities,
     /// row-major, before they are turned into `lp`.
@@ -528,24 +529,26 @@ impl<T: Float> Scratch<T> {
         match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
-                small_gemm(
-                    (kd, d + 1, b),
-                    Mat::rows(a, d + 1),
-                    xt(),
-                    false,
-                    MatMut::rows(&mut self.g, b),
-                );
-                for ((lp_j, g_j), &c) in lp
-                    .chunks_exact_mut(b)
-                    .zip(self.g.chunks_exact(d * b))
-                    .zip(&prep.consts)
-                {
-                    lp_j.fill(T::default());
-                    for g_jl in g_j.chunks_exact(b) {
-                        for (acc, &v) in lp_j.iter_mut().zip(g_jl) {
-                            *acc = *acc + v * v;
+                if has_fma() {
+                    small_gemm_square_sums((kd, d + 1, b), d, Mat::rows(a, d + 1), xt(), lp);
+                } else {
+                    small_gemm(
+                        (kd, d + 1, b),
+                        Mat::rows(a, d + 1),
+                        xt(),
+                        false,
+                        MatMut::rows(&mut self.g, b),
+                    );
+                    for (lp_j, g_j) in lp.chunks_exact_mut(b).zip(self.g.chunks_exact(d * b)) {
+                        lp_j.fill(T::default());
+                        for g_jl in g_j.chunks_exact(b) {
+                            for (acc, &v) in lp_j.iter_mut().zip(g_jl) {
+                                *acc = *acc + v * v;
+                            }
                         }
                     }
+                }
+                for (lp_j, &c) in lp.chunks_exact_mut(b).zip(&prep.consts) {
                     let (c, half) = (T::from_f64(c), T::from_f64(0.5));
                     for v in lp_j.iter_mut() {
                         *v = c - half * *v;
