@@ -226,7 +226,7 @@ fn task<T: Float>(
         scratch.accumulate(&mut stats, w, b);
         start = end;
     }
-    scratch.fold_zsum(&mut stats);
+    scratch.fold_second(&mut stats);
     stats
 }
 
@@ -282,15 +282,10 @@ impl<T: Float> Scratch<T> {
                     (t, b, k),
                     Mat::rows(&self.g, b),
                     Mat::rows(&self.rt, k),
-                    false,
+                    true,
                     &mut self.st,
                     &mut self.part,
                 );
-                for (second_j, j) in stats.second.chunks_exact_mut(t).zip(0..k) {
-                    for (s, st_q) in second_j.iter_mut().zip(self.st.chunks_exact(k)) {
-                        *s += st_q[j];
-                    }
-                }
             }
             CovarianceType::Full => {
                 // Few components: the triangles would cost more to build than
@@ -349,14 +344,25 @@ impl<T: Float> Scratch<T> {
         }
     }
 
-    /// Moves the task's running (d, k d) sums into the triangles of `stats`.
+    /// Moves the task's running sums of full second moments, (d(d+1)/2, k)
+    /// or (d, k d), into the triangles of `stats` (which hold none before:
+    /// each chunk's sums are added in order either way, so the bits are
+    /// those of adding every chunk to `stats`, at a fraction of the cost).
     #[inline(always)]
-    pub(super) fn fold_zsum(&mut self, stats: &mut SufficientStats) {
+    pub(super) fn fold_second(&mut self, stats: &mut SufficientStats) {
+        let (k, d) = (self.k, self.d);
+        let t = triangle(d);
+        if !self.st.is_empty() {
+            for (second_j, j) in stats.second.chunks_exact_mut(t).zip(0..k) {
+                for (s, st_q) in second_j.iter_mut().zip(self.st.chunks_exact(k)) {
+                    *s += st_q[j];
+                }
+            }
+            self.st.fill(0.0);
+        }
         if self.zsum.is_empty() {
             return;
         }
-        let (k, d) = (self.k, self.d);
-        let t = triangle(d);
         for j in 0..k {
             let mut idx = j * t;
             for a in 0..d {

@@ -420,8 +420,9 @@ pub(crate) struct Scratch<T = f64> {
     /// responsibilities (of `lp`, as operands), the right operand of the
     /// second moments' product. Else empty.
     pub(super) rt: Vec<T>,
-    /// Full covariances with many components: (d(d+1)/2, k) second moments
-    /// of a chunk, transposed, before they are added to the statistics. Else empty.
+    /// Full covariances with many components: (d(d+1)/2, k) running sums of
+    /// the second moments over the chunks of a task, transposed, folded into
+    /// the statistics at the end of the task. Else empty.
     pub(super) st: Vec<f64>,
     /// `f32` only: one product of a chunk before it is added in `f64`.
     pub(super) part: Vec<T>,
