@@ -481,44 +481,68 @@ impl<T: Float> Scratch<T> {
     #[inline(always)]
     pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<T>) {
         let (d, w) = (self.d, self.w);
-        let centre = |v: T, s: f64| T::from_f64(v.into() - s);
-        for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
-            let (lin, rest) = dst.split_at_mut(d);
-            match (row.as_slice(), w > d + 1) {
-                (Some(r), true) => {
-                    // Centred values and their squares in one pass, by
-                    // index over slices of one length (so that it vectorises).
-                    let (r, shift, sq) = (&r[..d], &shift[..d], &mut rest[..d]);
-                    for l in 0..d {
-                        let c = centre(r[l], shift[l]);
-                        lin[l] = c;
-                        sq[l] = c * c;
-                    }
-                }
-                (Some(r), false) => {
-                    let (r, shift) = (&r[..d], &shift[..d]);
-                    for l in 0..d {
-                        lin[l] = centre(r[l], shift[l]);
-                    }
-                }
-                (None, squares) => {
+        match x.as_slice() {
+            // Rows of 8 or 16 features by a copy compiled for their width
+            // (whole rows in vector registers); a loop over a row of unknown
+            // length took a third of the diag E-step's time outside the GEMMs.
+            Some(rows) if d == 8 => self.load_rows::<8>(shift, rows),
+            Some(rows) if d == 16 => self.load_rows::<16>(shift, rows),
+            Some(rows) => self.load_rows::<0>(shift, rows),
+            None => {
+                for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
+                    let (lin, rest) = dst.split_at_mut(d);
                     for ((out, &v), &s) in lin.iter_mut().zip(row.iter()).zip(shift) {
                         *out = centre(v, s);
                     }
-                    if squares {
+                    if w > d + 1 {
                         for (q, &v) in rest.iter_mut().zip(lin.iter()) {
                             *q = v * v;
                         }
                     }
+                    dst[w - 1] = T::ONE;
                 }
             }
-            dst[w - 1] = T::from_f64(1.0);
         }
         if self.xt.is_empty() {
             return;
         }
         let b = x.nrows();
         transpose(&self.xa[..b * w], &mut self.xt[..w * b], b);
+    }
+
+    /// [`Scratch::load`] of rows stored one after another, `D` features
+    /// each (`D = 0`: any number, in pieces of 8 loaded whole).
+    #[inline(always)]
+    fn load_rows<const D: usize>(&mut self, shift: &[f64], rows: &[T]) {
+        let (d, w) = (self.d, self.w);
+        let squares = w > d + 1;
+        for (r, dst) in rows.chunks_exact(d).zip(self.xa.chunks_exact_mut(w)) {
+            let (lin, rest) = dst.split_at_mut(d);
+            if D > 0 {
+                let sq = if squares { Some(&mut rest[..d]) } else { None };
+                centre_piece::<T, D>(r, shift, lin, sq);
+            } else {
+                const PIECE: usize = 8;
+                let whole = d / PIECE * PIECE;
+                for p in (0..whole).step_by(PIECE) {
+                    let sq = if squares {
+                        Some(&mut rest[p..p + PIECE])
+                    } else {
+                        None
+                    };
+                    let (r, shift) = (&r[p..p + PIECE], &shift[p..p + PIECE]);
+                    centre_piece::<T, PIECE>(r, shift, &mut lin[p..p + PIECE], sq);
+                }
+                for l in whole..d {
+                    let c = centre(r[l], shift[l]);
+                    lin[l] = c;
+                    if squares {
+                        rest[l] = c * c;
+                    }
+                }
+            }
+            dst[w - 1] = T::ONE;
+        }
     }
 
     /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows, component-major.
@@ -639,6 +663,30 @@ impl<T: Float> Scratch<T> {
     }
 }
 
+/// `v - s` in `f64`, rounded to `T`: a value of a row centred.
+#[inline(always)]
+fn centre<T: Float>(v: T, s: f64) -> T {
+    T::from_f64(v.into() - s)
+}
+
+/// `N` values of a row centred into `lin`, and their squares into `sq`
+/// when given, loaded and stored as whole arrays.
+#[inline(always)]
+fn centre_piece<T: Float, const N: usize>(
+    r: &[T],
+    shift: &[f64],
+    lin: &mut [T],
+    sq: Option<&mut [T]>,
+) {
+    let (r, shift): (&[T; N], &[f64; N]) = (r.try_into().unwrap(), shift.try_into().unwrap());
+    let c: [T; N] = std::array::from_fn(|l| centre(r[l], shift[l]));
+    lin.copy_from_slice(&c);
+    if let Some(sq) = sq {
+        let squares: [T; N] = std::array::from_fn(|l| c[l] * c[l]);
+        sq.copy_from_slice(&squares);
+    }
+}
+
 /// `to` (c, b) = `from` (b, c) transposed, eight rows at a time: each
 /// column's eight values of a block go out as one vector store, and the
 /// block (eight rows of `from`) is read from L1. (Row by row, or column by
@@ -685,7 +733,40 @@ fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T]) {
 
 #[cfg(test)]
 mod tests {
-    use super::transpose;
+    use super::{transpose, CovarianceType, Scratch};
+    use ndarray::{s, Array2};
+
+    /// Every width `load` compiles a copy for (8, 16, pieces of 8 with and
+    /// without a rest) and rows that are not stored one after another give
+    /// each row centred, then (diag) its squares, then a 1: the values
+    /// computed here one by one in `f64`.
+    #[test]
+    fn load_centres_and_squares_rows_of_every_width() {
+        for d in [1, 3, 8, 11, 16, 24] {
+            let b = 13;
+            let x =
+                Array2::from_shape_fn((b, 2 * d), |(i, l)| (i * 31 + l * 7) as f64 * 0.37 - 9.0);
+            let shift: Vec<f64> = (0..d).map(|l| 0.25 * l as f64 - 1.0).collect();
+            let contiguous = x.slice(s![.., ..d]).to_owned();
+            let strided = x.slice(s![.., ..;2]);
+            for (rows, label) in [(contiguous.view(), "contiguous"), (strided, "strided")] {
+                for ctype in [CovarianceType::Diag, CovarianceType::Full] {
+                    let mut scratch = Scratch::<f64>::new(ctype, 2, d);
+                    scratch.load(&shift, rows);
+                    let w = scratch.w;
+                    for (i, got) in scratch.xa.chunks_exact(w).take(b).enumerate() {
+                        let centred: Vec<f64> = (0..d).map(|l| rows[[i, l]] - shift[l]).collect();
+                        let mut want = centred.clone();
+                        if ctype == CovarianceType::Diag {
+                            want.extend(centred.iter().map(|c| c * c));
+                        }
+                        want.push(1.0);
+                        assert_eq!(got, &want[..], "d={d} {label} {ctype:?} row {i}");
+                    }
+                }
+            }
+        }
+    }
 
     /// Every shape the chunks take: whole blocks of eight rows, a part
     /// block, fewer rows than a block, one column, no rows.
