@@ -3,7 +3,9 @@
 //! kernels call (the crate's `gemm`: faer's kernels, or `matrixmultiply`
 //! on CPUs without AVX2 and FMA; the output names it; single-threaded per
 //! call; the kernels run one call per rayon worker, so the peak is one
-//! large square product per thread, all threads at once). EM also runs on the same data
+//! large square product per thread, all threads at once; measured before
+//! and after the kernels, the higher of the two the reference, since a busy
+//! machine slows a measurement and never speeds it). EM also runs on the same data
 //! as `f32`, against an SGEMM peak measured the same way.
 //!
 //! Flop counts per row are those written next to the kernels
@@ -202,6 +204,115 @@ fn report(what: &str, seconds: f64, flops: f64, peak: f64) {
     );
 }
 
+/// The GEMM peaks the kernels are measured against (GFLOP/s, or GFLOP per
+/// CPU-second); `NAN` where not measured.
+struct Peaks {
+    single: f64,
+    wall: f64,
+    single32: f64,
+    wall32: f64,
+    cpu: f64,
+    cpu32: f64,
+}
+
+impl Peaks {
+    /// DGEMM on one thread and on `threads`; with `em`, also SGEMM and
+    /// both per CPU-second.
+    fn measure(threads: usize, em: bool) -> Peaks {
+        let (single, wall) = (gemm_peak::<f64>(1), gemm_peak::<f64>(threads));
+        let nan = f64::NAN;
+        if !em {
+            let (single32, wall32, cpu, cpu32) = (nan, nan, nan, nan);
+            return Peaks {
+                single,
+                wall,
+                single32,
+                wall32,
+                cpu,
+                cpu32,
+            };
+        }
+        Peaks {
+            single,
+            wall,
+            single32: gemm_peak::<f32>(1),
+            wall32: gemm_peak::<f32>(threads),
+            cpu: gemm_peak_per_cpu_second::<f64>(threads),
+            cpu32: gemm_peak_per_cpu_second::<f32>(threads),
+        }
+    }
+
+    /// The higher of each pair.
+    fn higher(&self, other: &Peaks) -> Peaks {
+        Peaks {
+            single: self.single.max(other.single),
+            wall: self.wall.max(other.wall),
+            single32: self.single32.max(other.single32),
+            wall32: self.wall32.max(other.wall32),
+            cpu: self.cpu.max(other.cpu),
+            cpu32: self.cpu32.max(other.cpu32),
+        }
+    }
+}
+
+/// One line of the report, kept until the peaks are known.
+enum Line {
+    /// An EM iteration: wall and CPU seconds; `single`: on `f32` data.
+    Em {
+        what: String,
+        seconds: f64,
+        cpu: f64,
+        flops: f64,
+        single: bool,
+    },
+    /// A Lloyd iteration, and the CPU seconds over all threads if known.
+    Lloyd {
+        what: String,
+        seconds: f64,
+        flops: f64,
+        cpu: Option<f64>,
+    },
+    Note(String),
+}
+
+impl Line {
+    fn print(&self, peaks: &Peaks) {
+        match self {
+            Line::Em {
+                what,
+                seconds,
+                cpu,
+                flops,
+                single,
+            } => {
+                let (peak, cpu_peak) = if *single {
+                    (peaks.wall32, peaks.cpu32)
+                } else {
+                    (peaks.wall, peaks.cpu)
+                };
+                report(what, *seconds, *flops, peak);
+                println!(
+                    "  per CPU-second: {cpu:.5} CPU s/iter {:>7.2} GFLOP {:>5.1}% of the per-CPU peak",
+                    flops / cpu / 1e9,
+                    100.0 * flops / cpu / 1e9 / cpu_peak
+                );
+            }
+            Line::Lloyd {
+                what,
+                seconds,
+                flops,
+                cpu,
+            } => {
+                report(what, *seconds, *flops, peaks.wall);
+                if let Some(cpu) = cpu {
+                    println!("  (mean CPU over all threads: {cpu:.5} s/iter)");
+                }
+            }
+            Line::Note(line) => println!("{line}"),
+        }
+    }
+}
+
 fn main() {
     let threads: usize = std::env::var("ADMIX_BENCH_THREADS")
         .ok()
@@ -216,32 +327,10 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
-    let single = gemm_peak::<f64>(1);
-    let peak = gemm_peak::<f64>(threads);
-    println!("GEMM: {}, {PEAK_SIDE}^3 per thread", bench_gemm_name());
-    println!("DGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak:.2} GFLOP/s on {threads} (the f64 reference below)");
-    let peak32 = if runs("em") {
-        let single = gemm_peak::<f32>(1);
-        let peak32 = gemm_peak::<f32>(threads);
-        println!("SGEMM peak: {single:.2} GFLOP/s on 1 thread, {peak32:.2} GFLOP/s on {threads} (the f32 reference below)");
-        peak32
-    } else {
-        f64::NAN
-    };
-
-    let (cpu_peak, cpu_peak32) = if runs("em") {
-        let peaks = (
-            gemm_peak_per_cpu_second::<f64>(threads),
-            gemm_peak_per_cpu_second::<f32>(threads),
-        );
-        println!(
-            "Per CPU-second: DGEMM {:.2}, SGEMM {:.2} GFLOP (the references of the CPU figures below)",
-            peaks.0, peaks.1
-        );
-        peaks
-    } else {
-        (f64::NAN, f64::NAN)
-    };
+    let first = Peaks::measure(threads, runs("em"));
+    // What each kernel took, printed once the peaks are measured again
+    // after them.
+    let mut results: Vec<Line> = Vec::new();
 
     let (n, d, k) = (200_000, 16, 16);
     for ctype in [
@@ -280,24 +369,22 @@ fn main() {
         let (seconds, cpu) = iteration(x.view().into());
         let (seconds32, cpu32) = iteration(x32.view().into());
         let flops = (n * em_flops_per_row(ctype, d, k)) as f64;
-        for (dtype, s, p, c, cp) in [
-            ("f64", seconds, peak, cpu, cpu_peak),
-            ("f32", seconds32, peak32, cpu32, cpu_peak32),
+        for (dtype, seconds, cpu, single) in [
+            ("f64", seconds, cpu, false),
+            ("f32", seconds32, cpu32, true),
         ] {
-            report(
-                &format!("EM {} {dtype} n={n} d={d} k={k}", ctype.name()),
-                s,
+            results.push(Line::Em {
+                what: format!("EM {} {dtype} n={n} d={d} k={k}", ctype.name()),
+                seconds,
+                cpu,
                 flops,
-                p,
-            );
-            println!(
-                "  per CPU-second: {:.5} CPU s/iter {:>7.2} GFLOP {:>5.1}% of the per-CPU peak",
-                c,
-                flops / c / 1e9,
-                100.0 * flops / c / 1e9 / cp
-            );
+                single,
+            });
         }
-        println!("  f32 is {:.2}x faster than f64", seconds / seconds32);
+        results.push(Line::Note(format!(
+            "  f32 is {:.2}x faster than f64",
+            seconds / seconds32
+        )));
     }
 
     for (n, d, k) in [(200_000, 16, 16), (50_000, 64, 8)] {
@@ -317,19 +404,41 @@ fn main() {
                 black_box(lloyd.step().unwrap());
             });
             let cpu_end = process_cpu_seconds();
-            report(
-                &format!("K-means Lloyd {what} n={n} d={d} k={k}"),
+            results.push(Line::Lloyd {
+                what: format!("K-means Lloyd {what} n={n} d={d} k={k}"),
                 seconds,
                 flops,
-                peak,
-            );
-            if let (Some(a), Some(b)) = (cpu_start, cpu_end) {
-                println!(
-                    "  (mean CPU over all threads: {:.5} s/iter)",
-                    (b - a) / reps as f64
-                );
-            }
+                cpu: cpu_start.zip(cpu_end).map(|(a, b)| (b - a) / reps as f64),
+            });
         }
+    }
+
+    let last = Peaks::measure(threads, runs("em"));
+    let peaks = first.higher(&last);
+    println!("GEMM: {}, {PEAK_SIDE}^3 per thread", bench_gemm_name());
+    println!(
+        "Peaks measured before and after the kernels, the higher of each pair the reference (a busy \
+         machine slows a measurement, never speeds it):"
+    );
+    for (name, a, b, c) in [
+        ("DGEMM 1 thread", first.single, last.single, peaks.single),
+        ("DGEMM", first.wall, last.wall, peaks.wall),
+        (
+            "SGEMM 1 thread",
+            first.single32,
+            last.single32,
+            peaks.single32,
+        ),
+        ("SGEMM", first.wall32, last.wall32, peaks.wall32),
+        ("DGEMM per CPU-second", first.cpu, last.cpu, peaks.cpu),
+        ("SGEMM per CPU-second", first.cpu32, last.cpu32, peaks.cpu32),
+    ] {
+        if !c.is_nan() {
+            println!("  {name:<22} {a:>7.2} then {b:>7.2}: {c:.2} GFLOP/s ({threads} threads unless said)");
+        }
+    }
+    for result in &results {
+        result.print(&peaks);
     }
 
     if let (true, Ok(python)) = (runs("kmeans"), std::env::var("ADMIX_BENCH_PYTHON")) {
