@@ -30,16 +30,6 @@ pub(crate) trait Gemm:
         c: MatMut<'_, Self>,
     );
 
-    /// [`small_gemm_square_sums`] for this type, in tiles sized for its
-    /// vector registers.
-    fn square_sum_blocks(
-        dims: (usize, usize, usize),
-        group: usize,
-        a: Mat<'_, Self>,
-        b: Mat<'_, Self>,
-        out: &mut [Self],
-    );
-
     /// faer's kernels' name for this type.
     #[cfg(target_arch = "x86_64")]
     const DTYPE: private_gemm_x86::DType;
@@ -83,20 +73,6 @@ impl Gemm for f64 {
             blocks::<f64, 4, 8, 8, 4>(dims, a, b, add, c);
         }
     }
-    #[inline(always)]
-    fn square_sum_blocks(
-        dims: (usize, usize, usize),
-        group: usize,
-        a: Mat<'_, f64>,
-        b: Mat<'_, f64>,
-        out: &mut [f64],
-    ) {
-        if wide_vectors() {
-            square_sum_blocks::<f64, 8, 16>(dims, group, a, b, out);
-        } else {
-            square_sum_blocks::<f64, 4, 8>(dims, group, a, b, out);
-        }
-    }
     #[cfg(target_arch = "x86_64")]
     const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F64;
 
@@ -138,20 +114,6 @@ impl Gemm for f32 {
             blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
         } else {
             blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
-        }
-    }
-    #[inline(always)]
-    fn square_sum_blocks(
-        dims: (usize, usize, usize),
-        group: usize,
-        a: Mat<'_, f32>,
-        b: Mat<'_, f32>,
-        out: &mut [f32],
-    ) {
-        if wide_vectors() {
-            square_sum_blocks::<f32, 8, 32>(dims, group, a, b, out);
-        } else {
-            square_sum_blocks::<f32, 4, 16>(dims, group, a, b, out);
         }
     }
     #[cfg(target_arch = "x86_64")]
@@ -575,7 +537,15 @@ pub(crate) fn small_gemm_square_sums<T: Gemm>(
     assert!(b.col == 1 && k <= GEMM_DEPTH && crate::simd::has_fma());
     check_operands((m, k, n), a, b);
     assert!(out.len() >= m / group * n, "square sums: out too short");
-    T::square_sum_blocks((m, k, n), group, a, b, out);
+    // Accumulators: 8 rows of two vectors with AVX-512 (16 of its 32
+    // registers), 4 rows of two with AVX2 (8 of 16).
+    let dims = (m, k, n);
+    match (wide_vectors(), size_of::<T>()) {
+        (true, 8) => square_sum_blocks::<T, 8, 16>(dims, group, a, b, out),
+        (true, _) => square_sum_blocks::<T, 8, 32>(dims, group, a, b, out),
+        (false, 8) => square_sum_blocks::<T, 4, 8>(dims, group, a, b, out),
+        (false, _) => square_sum_blocks::<T, 4, 16>(dims, group, a, b, out),
+    }
 }
 
 /// [`small_gemm_square_sums`] in tiles of `R` rows and `C` columns (the
