@@ -482,12 +482,11 @@ impl<T: Float> Scratch<T> {
     pub(super) fn load(&mut self, shift: &[f64], x: ArrayView2<T>) {
         let (d, w) = (self.d, self.w);
         match x.as_slice() {
-            // Rows of 8 or 16 features by a copy compiled for their width
-            // (whole rows in vector registers); a loop over a row of unknown
-            // length took a third of the diag E-step's time outside the GEMMs.
-            Some(rows) if d == 8 => self.load_rows::<8>(shift, rows),
+            // Rows in pieces of 8 features, or of 16 for rows of 16 (whole
+            // rows in vector registers); a loop over a row of unknown length
+            // took a third of the diag E-step's time outside the GEMMs.
             Some(rows) if d == 16 => self.load_rows::<16>(shift, rows),
-            Some(rows) => self.load_rows::<0>(shift, rows),
+            Some(rows) => self.load_rows::<8>(shift, rows),
             None => {
                 for (row, dst) in x.outer_iter().zip(self.xa.chunks_exact_mut(w)) {
                     let (lin, rest) = dst.split_at_mut(d);
@@ -510,35 +509,25 @@ impl<T: Float> Scratch<T> {
         transpose(&self.xa[..b * w], &mut self.xt[..w * b], b);
     }
 
-    /// [`Scratch::load`] of rows stored one after another, `D` features
-    /// each (`D = 0`: any number, in pieces of 8 loaded whole).
+    /// [`Scratch::load`] of rows stored one after another, in pieces of `P`
+    /// features loaded whole, the features past the last whole piece one by one.
     #[inline(always)]
-    fn load_rows<const D: usize>(&mut self, shift: &[f64], rows: &[T]) {
+    fn load_rows<const P: usize>(&mut self, shift: &[f64], rows: &[T]) {
         let (d, w) = (self.d, self.w);
         let squares = w > d + 1;
+        let whole = d / P * P;
         for (r, dst) in rows.chunks_exact(d).zip(self.xa.chunks_exact_mut(w)) {
             let (lin, rest) = dst.split_at_mut(d);
-            if D > 0 {
-                let sq = if squares { Some(&mut rest[..d]) } else { None };
-                centre_piece::<T, D>(r, shift, lin, sq);
-            } else {
-                const PIECE: usize = 8;
-                let whole = d / PIECE * PIECE;
-                for p in (0..whole).step_by(PIECE) {
-                    let sq = if squares {
-                        Some(&mut rest[p..p + PIECE])
-                    } else {
-                        None
-                    };
-                    let (r, shift) = (&r[p..p + PIECE], &shift[p..p + PIECE]);
-                    centre_piece::<T, PIECE>(r, shift, &mut lin[p..p + PIECE], sq);
-                }
-                for l in whole..d {
-                    let c = centre(r[l], shift[l]);
-                    lin[l] = c;
-                    if squares {
-                        rest[l] = c * c;
-                    }
+            for p in (0..whole).step_by(P) {
+                let sq = squares.then(|| &mut rest[p..p + P]);
+                let (r, shift) = (&r[p..p + P], &shift[p..p + P]);
+                centre_piece::<T, P>(r, shift, &mut lin[p..p + P], sq);
+            }
+            for l in whole..d {
+                let c = centre(r[l], shift[l]);
+                lin[l] = c;
+                if squares {
+                    rest[l] = c * c;
                 }
             }
             dst[w - 1] = T::ONE;
@@ -736,8 +725,8 @@ mod tests {
     use super::{transpose, CovarianceType, Scratch};
     use ndarray::{s, Array2};
 
-    /// Every width `load` compiles a copy for (8, 16, pieces of 8 with and
-    /// without a rest) and rows that are not stored one after another give
+    /// Every way `load` takes rows (one piece of 16, pieces of 8 with and
+    /// without a rest, fewer than 8) and rows that are not stored one after another give
     /// each row centred, then (diag) its squares, then a 1: the values
     /// computed here one by one in `f64`.
     #[test]
