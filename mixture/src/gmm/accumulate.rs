@@ -5,8 +5,9 @@
 //! depend on the number of threads or processes.
 
 use super::covariance::CovarianceType;
-use super::estep::{transpose, Coefficients, Float, Scratch, CHUNK};
+use super::estep::{Coefficients, Float, Scratch, CHUNK};
 use super::stats::{triangle, SufficientStats};
+use super::transpose::transpose;
 use crate::distributed::{tree_sum, Shard};
 use crate::linalg::Mat;
 use crate::simd::{self, Kernel, Level};

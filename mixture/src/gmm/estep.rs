@@ -40,6 +40,7 @@
 
 use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
+use super::transpose::transpose;
 use crate::data::Element;
 use crate::linalg::{small_gemm, small_gemm_square_sums, Gemm, Mat, MatMut};
 use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma};
@@ -676,36 +677,6 @@ fn centre_piece<T: Float, const N: usize>(
     }
 }
 
-/// `to` (c, b) = `from` (b, c) transposed, eight rows at a time: each
-/// column's eight values of a block go out as one vector store, and the
-/// block (eight rows of `from`) is read from L1. (Row by row, or column by
-/// column over all of `from`, the diag E-step with d = k = 16 took 10%
-/// longer.)
-#[inline(always)]
-pub(super) fn transpose<T: Copy>(from: &[T], to: &mut [T], b: usize) {
-    const ROWS: usize = 8;
-    if b == 0 {
-        return;
-    }
-    let c = to.len() / b;
-    let whole = b - b % ROWS;
-    for (i0, block) in (0..whole).step_by(ROWS).zip(from.chunks_exact(ROWS * c)) {
-        for (j, to_j) in to.chunks_exact_mut(b).enumerate() {
-            for (t, v) in to_j[i0..i0 + ROWS].iter_mut().enumerate() {
-                *v = block[t * c + j];
-            }
-        }
-    }
-    for (j, to_j) in to.chunks_exact_mut(b).enumerate() {
-        for (v, row) in to_j[whole..]
-            .iter_mut()
-            .zip(from[whole * c..].chunks_exact(c))
-        {
-            *v = row[j];
-        }
-    }
-}
-
 /// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
 /// their sums over the components in `sm` (which starts at 0); `F`: with
 /// fused multiply-adds (for CPUs that have them).
@@ -722,7 +693,7 @@ fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{transpose, CovarianceType, Scratch};
+    use super::{CovarianceType, Scratch};
     use ndarray::{s, Array2};
 
     /// Every way `load` takes rows (one piece of 16, pieces of 8 with and
@@ -752,26 +723,6 @@ mod tests {
                         want.push(1.0);
                         assert_eq!(got, &want[..], "d={d} {label} {ctype:?} row {i}");
                     }
-                }
-            }
-        }
-    }
-
-    /// Every shape the chunks take: whole blocks of eight rows, a part
-    /// block, fewer rows than a block, one column, no rows.
-    #[test]
-    fn transpose_moves_every_value_to_its_place() {
-        for (b, c) in [(128, 16), (13, 33), (5, 3), (8, 1), (17, 7), (0, 4)] {
-            let from: Vec<f64> = (0..b * c).map(|v| v as f64).collect();
-            let mut to = vec![f64::NAN; c * b];
-            transpose(&from, &mut to, b);
-            for i in 0..b {
-                for j in 0..c {
-                    assert_eq!(
-                        to[j * b + i],
-                        from[i * c + j],
-                        "b={b} c={c} row {i} col {j}"
-                    );
                 }
             }
         }

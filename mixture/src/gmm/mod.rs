@@ -14,6 +14,7 @@
 //! em.rs          the loop: initialise, then per iteration
 //! accumulate.rs    one pass in parallel tasks, chunk by chunk:
 //! estep.rs           log-densities and responsibilities of a chunk
+//! transpose.rs       (its per-row and per-component arrays transposed)
 //! accumulate.rs      their products with the rows, merged in task order
 //! stats.rs         SufficientStats --M-step--> weights, means, covariances
 //! model.rs       GaussianMixtureModel (predict.rs: per-sample outputs)
@@ -58,6 +59,7 @@ mod params;
 mod predict;
 mod sample;
 mod stats;
+mod transpose;
 
 /// The fused E-step pass, shared with gradient fitting (its gradient is a
 /// function of the same sufficient statistics).
