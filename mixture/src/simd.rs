@@ -209,6 +209,123 @@ exp_nonpositive! {
     ]
 }
 
+/// Square blocks transposed in vector registers, for the kernels that turn
+/// rows into columns (K-means' row-per-lane blocks, the EM chunk's
+/// per-component arrays). Register operations only: the callers load and
+/// store. `inline(always)` functions, not closures, so that they inline
+/// into the kernels' AVX2 and AVX-512 copies.
+#[cfg(target_arch = "x86_64")]
+pub(crate) mod registers {
+    use std::arch::x86_64::*;
+
+    /// The 4 x 4 `f64` block whose rows are `r`, transposed: pairs of rows
+    /// interleaved, then 128-bit halves exchanged (8 shuffles).
+    ///
+    /// # Safety
+    /// AVX is enabled.
+    #[inline(always)]
+    pub(crate) unsafe fn transpose4_pd(r: [__m256d; 4]) -> [__m256d; 4] {
+        // SAFETY: register operations under the caller's AVX.
+        unsafe {
+            let (t0, t1) = (
+                _mm256_unpacklo_pd(r[0], r[1]),
+                _mm256_unpackhi_pd(r[0], r[1]),
+            );
+            let (t2, t3) = (
+                _mm256_unpacklo_pd(r[2], r[3]),
+                _mm256_unpackhi_pd(r[2], r[3]),
+            );
+            [
+                _mm256_permute2f128_pd::<0x20>(t0, t2),
+                _mm256_permute2f128_pd::<0x20>(t1, t3),
+                _mm256_permute2f128_pd::<0x31>(t0, t2),
+                _mm256_permute2f128_pd::<0x31>(t1, t3),
+            ]
+        }
+    }
+
+    /// The 8 x 8 `f32` block whose rows are `r`, transposed: pairs of rows
+    /// interleaved, then pairs of pairs, then 128-bit halves (24 shuffles).
+    ///
+    /// # Safety
+    /// AVX is enabled.
+    #[inline(always)]
+    pub(crate) unsafe fn transpose8_ps(r: [__m256; 8]) -> [__m256; 8] {
+        // SAFETY: register operations under the caller's AVX.
+        unsafe {
+            // u[q] (v[q]): column q of rows 0..4 (4..8) in the low half,
+            // column q + 4 in the high half.
+            let (u, v) = (
+                quad_ps(r[0], r[1], r[2], r[3]),
+                quad_ps(r[4], r[5], r[6], r[7]),
+            );
+            let mut out = r;
+            for q in 0..4 {
+                out[q] = _mm256_permute2f128_ps::<0x20>(u[q], v[q]);
+                out[q + 4] = _mm256_permute2f128_ps::<0x31>(u[q], v[q]);
+            }
+            out
+        }
+    }
+
+    /// Four rows of 8 `f32` as four registers, the `q`th holding column `q`
+    /// in its low half and column `q + 4` in its high half.
+    ///
+    /// # Safety
+    /// AVX is enabled.
+    #[inline(always)]
+    unsafe fn quad_ps(a: __m256, b: __m256, c: __m256, d: __m256) -> [__m256; 4] {
+        // SAFETY: register operations under the caller's AVX.
+        unsafe {
+            let (lo_ab, hi_ab) = (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
+            let (lo_cd, hi_cd) = (_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
+            [
+                _mm256_shuffle_ps::<0x44>(lo_ab, lo_cd),
+                _mm256_shuffle_ps::<0xEE>(lo_ab, lo_cd),
+                _mm256_shuffle_ps::<0x44>(hi_ab, hi_cd),
+                _mm256_shuffle_ps::<0xEE>(hi_ab, hi_cd),
+            ]
+        }
+    }
+
+    /// The 8 x 8 `f64` block whose rows are `r`, transposed: pairs of rows
+    /// interleaved, then quads, then halves (24 shuffles).
+    ///
+    /// # Safety
+    /// AVX-512F is enabled.
+    #[inline(always)]
+    pub(crate) unsafe fn transpose8_pd(r: [__m512d; 8]) -> [__m512d; 8] {
+        // SAFETY: register operations under the caller's AVX-512F.
+        unsafe {
+            // Pairs of rows: (r0 r1) features 0 2 4 6 and 1 3 5 7.
+            let mut t = r;
+            for p in (0..8).step_by(2) {
+                t[p] = _mm512_unpacklo_pd(r[p], r[p + 1]);
+                t[p + 1] = _mm512_unpackhi_pd(r[p], r[p + 1]);
+            }
+            // Quads of rows: features (0, 4), (2, 6) from t0 t2, (1, 5), (3, 7) from t1 t3.
+            let even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+            let odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+            let mut u = t;
+            for h in [0, 4] {
+                u[h] = _mm512_permutex2var_pd(t[h], even, t[h + 2]);
+                u[h + 1] = _mm512_permutex2var_pd(t[h + 1], even, t[h + 3]);
+                u[h + 2] = _mm512_permutex2var_pd(t[h], odd, t[h + 2]);
+                u[h + 3] = _mm512_permutex2var_pd(t[h + 1], odd, t[h + 3]);
+            }
+            // All eight rows: feature q from the low halves (q < 4) or high halves.
+            let low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+            let high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+            let mut out = r;
+            for (q, out) in out.iter_mut().enumerate() {
+                let idx = if q < 4 { low } else { high };
+                *out = _mm512_permutex2var_pd(u[q % 4], idx, u[q % 4 + 4]);
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

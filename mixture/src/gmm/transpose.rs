@@ -57,6 +57,7 @@ fn blocks<T: Float>(from: &[T], to: &mut [T], b: usize, c: usize) -> (usize, usi
 mod x86 {
     //! Intrinsics in `inline(always)` functions only (no closures): they
     //! inline into the kernels' AVX2 and AVX-512 copies, never into calls.
+    use crate::simd::registers::{transpose4_pd, transpose8_ps};
     use std::arch::x86_64::*;
 
     /// 4 x 4 blocks of `f64`, `from` (b, c) to `to` (c, b); returns the rows
@@ -75,32 +76,18 @@ mod x86 {
         for i in (0..rows).step_by(4) {
             for j in (0..cols).step_by(4) {
                 // SAFETY: rows i..i+4 and columns j..j+4 lie in both arrays.
-                unsafe { block_f64(from.add(i * c + j), c, to.add(j * b + i), b) }
+                unsafe {
+                    let mut r = [_mm256_setzero_pd(); 4];
+                    for (q, r) in r.iter_mut().enumerate() {
+                        *r = _mm256_loadu_pd(from.add((i + q) * c + j));
+                    }
+                    for (q, col) in transpose4_pd(r).into_iter().enumerate() {
+                        _mm256_storeu_pd(to.add((j + q) * b + i), col);
+                    }
+                }
             }
         }
         (rows, cols)
-    }
-
-    /// One 4 x 4 block: rows `stride` apart at `from`, columns `out` apart
-    /// at `to`. Pairs of rows interleaved, then their 128-bit halves swapped.
-    ///
-    /// # Safety
-    /// AVX2 is available and the block lies in both arrays.
-    #[inline(always)]
-    unsafe fn block_f64(from: *const f64, stride: usize, to: *mut f64, out: usize) {
-        // SAFETY: the caller's.
-        unsafe {
-            let r0 = _mm256_loadu_pd(from);
-            let r1 = _mm256_loadu_pd(from.add(stride));
-            let r2 = _mm256_loadu_pd(from.add(2 * stride));
-            let r3 = _mm256_loadu_pd(from.add(3 * stride));
-            let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
-            let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
-            _mm256_storeu_pd(to, _mm256_permute2f128_pd::<0x20>(t0, t2));
-            _mm256_storeu_pd(to.add(out), _mm256_permute2f128_pd::<0x20>(t1, t3));
-            _mm256_storeu_pd(to.add(2 * out), _mm256_permute2f128_pd::<0x31>(t0, t2));
-            _mm256_storeu_pd(to.add(3 * out), _mm256_permute2f128_pd::<0x31>(t1, t3));
-        }
     }
 
     /// 8 x 8 blocks of `f32`, as [`blocks_f64`].
@@ -119,44 +106,17 @@ mod x86 {
             for j in (0..cols).step_by(8) {
                 // SAFETY: rows i..i+8 and columns j..j+8 lie in both arrays.
                 unsafe {
-                    let top = quad_f32(from.add(i * c + j), c);
-                    let bottom = quad_f32(from.add((i + 4) * c + j), c);
-                    let to = to.add(j * b + i);
-                    for q in 0..4 {
-                        let low = _mm256_permute2f128_ps::<0x20>(top[q], bottom[q]);
-                        let high = _mm256_permute2f128_ps::<0x31>(top[q], bottom[q]);
-                        _mm256_storeu_ps(to.add(q * b), low);
-                        _mm256_storeu_ps(to.add((q + 4) * b), high);
+                    let mut r = [_mm256_setzero_ps(); 8];
+                    for (q, r) in r.iter_mut().enumerate() {
+                        *r = _mm256_loadu_ps(from.add((i + q) * c + j));
+                    }
+                    for (q, col) in transpose8_ps(r).into_iter().enumerate() {
+                        _mm256_storeu_ps(to.add((j + q) * b + i), col);
                     }
                 }
             }
         }
         (rows, cols)
-    }
-
-    /// Four rows of 8 `f32` (`stride` apart) as four registers, the `q`th
-    /// holding column `q` of the rows in its low half and column `q + 4` in
-    /// its high half: pairs of rows interleaved, then pairs of pairs.
-    ///
-    /// # Safety
-    /// AVX2 is available and the rows lie in the array.
-    #[inline(always)]
-    unsafe fn quad_f32(from: *const f32, stride: usize) -> [__m256; 4] {
-        // SAFETY: the caller's.
-        unsafe {
-            let a = _mm256_loadu_ps(from);
-            let b = _mm256_loadu_ps(from.add(stride));
-            let c = _mm256_loadu_ps(from.add(2 * stride));
-            let d = _mm256_loadu_ps(from.add(3 * stride));
-            let (lo_ab, hi_ab) = (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b));
-            let (lo_cd, hi_cd) = (_mm256_unpacklo_ps(c, d), _mm256_unpackhi_ps(c, d));
-            [
-                _mm256_shuffle_ps::<0x44>(lo_ab, lo_cd),
-                _mm256_shuffle_ps::<0xEE>(lo_ab, lo_cd),
-                _mm256_shuffle_ps::<0x44>(hi_ab, hi_cd),
-                _mm256_shuffle_ps::<0xEE>(hi_ab, hi_cd),
-            ]
-        }
     }
 }
 

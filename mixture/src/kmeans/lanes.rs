@@ -199,6 +199,7 @@ mod x86 {
     //! operation; `x86_lanes!` writes the methods the types share.
 
     use super::Lanes;
+    use crate::simd::registers::{transpose4_pd, transpose8_pd};
     use std::arch::x86_64::*;
 
     /// 8 `f64` rows in an AVX-512 register.
@@ -258,43 +259,6 @@ mod x86 {
         std::array::from_fn(|r| (r * d) as i64)
     }
 
-    /// The 8 x 8 `f64` block whose rows are `r`, transposed: pairs of rows
-    /// interleaved, then quads, then halves (24 shuffles).
-    ///
-    /// # Safety
-    /// AVX-512F is enabled.
-    #[inline(always)]
-    unsafe fn transpose8(r: [__m512d; 8]) -> [__m512d; 8] {
-        // SAFETY: register operations under the caller's AVX-512F.
-        unsafe {
-            // Pairs of rows: (r0 r1) features 0 2 4 6 and 1 3 5 7.
-            let mut t = r;
-            for p in (0..8).step_by(2) {
-                t[p] = _mm512_unpacklo_pd(r[p], r[p + 1]);
-                t[p + 1] = _mm512_unpackhi_pd(r[p], r[p + 1]);
-            }
-            // Quads of rows: features (0, 4), (2, 6) from t0 t2, (1, 5), (3, 7) from t1 t3.
-            let even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
-            let odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-            let mut u = t;
-            for h in [0, 4] {
-                u[h] = _mm512_permutex2var_pd(t[h], even, t[h + 2]);
-                u[h + 1] = _mm512_permutex2var_pd(t[h + 1], even, t[h + 3]);
-                u[h + 2] = _mm512_permutex2var_pd(t[h], odd, t[h + 2]);
-                u[h + 3] = _mm512_permutex2var_pd(t[h + 1], odd, t[h + 3]);
-            }
-            // All eight rows: feature q from the low halves (q < 4) or high halves.
-            let low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
-            let high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
-            let mut out = r;
-            for (q, out) in out.iter_mut().enumerate() {
-                let idx = if q < 4 { low } else { high };
-                *out = _mm512_permutex2var_pd(u[q % 4], idx, u[q % 4 + 4]);
-            }
-            out
-        }
-    }
-
     /// Features `0..8` of the 8 `f32` rows at `x` (`d` apart), widened to
     /// `f64`, feature by feature. (A function, not a closure: a closure
     /// would not get the kernel's target features.)
@@ -309,7 +273,7 @@ mod x86 {
             for (i, r) in r.iter_mut().enumerate() {
                 *r = _mm512_cvtps_pd(_mm256_loadu_ps(x.add(i * d)));
             }
-            transpose8(r)
+            transpose8_pd(r)
         }
     }
 
@@ -341,7 +305,7 @@ mod x86 {
                 for (i, r) in r.iter_mut().enumerate() {
                     *r = _mm512_loadu_pd(x.add(i * d));
                 }
-                let cols = transpose8(r);
+                let cols = transpose8_pd(r);
                 let mut out = [F64x8(_mm512_setzero_pd()); 8];
                 for (q, out) in out.iter_mut().enumerate() {
                     *out = F64x8(_mm512_sub_pd(cols[q], _mm512_set1_pd(shift[q])));
@@ -445,6 +409,26 @@ mod x86 {
                 F64x4(_mm256_sub_pd(v, _mm256_set1_pd(shift)))
             }
         }
+        /// Four rows loaded whole, 4 features at a time, and transposed in
+        /// registers: 8 loads and 16 shuffles instead of 8 gathers.
+        #[inline(always)]
+        unsafe fn columns8(x: *const f64, _: [i64; 4], d: usize, shift: &[f64; 8]) -> [Self; 8] {
+            // SAFETY: the caller makes `x[r * d + q]` readable (r < 4, q < 8)
+            // and enables AVX2.
+            unsafe {
+                let mut out = [F64x4(_mm256_setzero_pd()); 8];
+                for h in [0, 4] {
+                    let mut rows = [_mm256_setzero_pd(); 4];
+                    for (r, row) in rows.iter_mut().enumerate() {
+                        *row = _mm256_loadu_pd(x.add(r * d + h));
+                    }
+                    for (q, col) in transpose4_pd(rows).into_iter().enumerate() {
+                        out[h + q] = F64x4(_mm256_sub_pd(col, _mm256_set1_pd(shift[h + q])));
+                    }
+                }
+                out
+            }
+        }
         x86_lanes!(
             F64x4,
             f64,
@@ -479,6 +463,37 @@ mod x86 {
                 let high = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
                 let high = _mm256_cvtpd_ps(_mm256_sub_pd(high, s));
                 F32x8(_mm256_set_m128(high, low))
+            }
+        }
+        /// Eight rows loaded whole, widened to `f64` and transposed in
+        /// registers 4 x 4 at a time, centred in `f64` (as
+        /// [`column`](Lanes::column)): 8 loads and 32 shuffles instead of 8
+        /// gathers.
+        #[inline(always)]
+        unsafe fn columns8(x: *const f32, _: [i32; 8], d: usize, shift: &[f64; 8]) -> [Self; 8] {
+            // SAFETY: the caller makes `x[r * d + q]` readable (r, q < 8)
+            // and enables AVX2.
+            unsafe {
+                // wide[h][r]: features 4h..4h+4 of row r, in f64.
+                let mut wide = [[_mm256_setzero_pd(); 8]; 2];
+                let [low, high] = &mut wide;
+                for (r, (low, high)) in low.iter_mut().zip(high).enumerate() {
+                    let v = _mm256_loadu_ps(x.add(r * d));
+                    *low = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+                    *high = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
+                }
+                let mut out = [F32x8(_mm256_setzero_ps()); 8];
+                for (h, wide) in wide.iter().enumerate() {
+                    let top = transpose4_pd([wide[0], wide[1], wide[2], wide[3]]);
+                    let bottom = transpose4_pd([wide[4], wide[5], wide[6], wide[7]]);
+                    for q in 0..4 {
+                        let s = _mm256_set1_pd(shift[4 * h + q]);
+                        let low = _mm256_cvtpd_ps(_mm256_sub_pd(top[q], s));
+                        let high = _mm256_cvtpd_ps(_mm256_sub_pd(bottom[q], s));
+                        out[4 * h + q] = F32x8(_mm256_set_m128(high, low));
+                    }
+                }
+                out
             }
         }
         x86_lanes!(
