@@ -41,12 +41,14 @@ fn blocks<T: Float>(from: &[T], to: &mut [T], b: usize, c: usize) -> (usize, usi
     #[cfg(target_arch = "x86_64")]
     if crate::simd::level() >= crate::simd::Level::Avx2 {
         let (from_p, to_p) = (from.as_ptr(), to.as_mut_ptr());
-        return match size_of::<T>() {
-            // SAFETY: the level proves AVX2; `T` is `f64` or `f32` (the
-            // `Float` types) by its size; `from` holds b c values (asserted
-            // by the caller) and `to` c b; the blocks lie within both.
-            8 => unsafe { x86::blocks_f64(from_p.cast(), to_p.cast(), b, c) },
-            _ => unsafe { x86::blocks_f32(from_p.cast(), to_p.cast(), b, c) },
+        // SAFETY: the level proves AVX2; `T` is `f64` or `f32` (the `Float`
+        // types) by its size; `from` holds b c values (asserted by the
+        // caller) and `to` c b.
+        return unsafe {
+            match size_of::<T>() {
+                8 => x86::blocks::<f64>(from_p.cast(), to_p.cast(), b, c),
+                _ => x86::blocks::<f32>(from_p.cast(), to_p.cast(), b, c),
+            }
         };
     }
     let _ = (from, to, b, c);
@@ -60,60 +62,69 @@ mod x86 {
     use crate::simd::registers::{transpose4_pd, transpose8_ps};
     use std::arch::x86_64::*;
 
-    /// 4 x 4 blocks of `f64`, `from` (b, c) to `to` (c, b); returns the rows
+    /// An element type whose square blocks one AVX register per row holds.
+    pub(super) trait Block: Sized {
+        /// Rows (and columns) per block.
+        const SIDE: usize;
+        /// Moves the block whose rows start `stride` apart at `from` to the
+        /// columns `out` apart at `to`, transposed.
+        ///
+        /// # Safety
+        /// AVX2 is available and the block lies in both arrays.
+        unsafe fn block(from: *const Self, stride: usize, to: *mut Self, out: usize);
+    }
+
+    impl Block for f64 {
+        const SIDE: usize = 4;
+        #[inline(always)]
+        unsafe fn block(from: *const f64, stride: usize, to: *mut f64, out: usize) {
+            // SAFETY: the caller's.
+            unsafe {
+                let mut r = [_mm256_setzero_pd(); 4];
+                for (q, r) in r.iter_mut().enumerate() {
+                    *r = _mm256_loadu_pd(from.add(q * stride));
+                }
+                for (q, col) in transpose4_pd(r).into_iter().enumerate() {
+                    _mm256_storeu_pd(to.add(q * out), col);
+                }
+            }
+        }
+    }
+
+    impl Block for f32 {
+        const SIDE: usize = 8;
+        #[inline(always)]
+        unsafe fn block(from: *const f32, stride: usize, to: *mut f32, out: usize) {
+            // SAFETY: the caller's.
+            unsafe {
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (q, r) in r.iter_mut().enumerate() {
+                    *r = _mm256_loadu_ps(from.add(q * stride));
+                }
+                for (q, col) in transpose8_ps(r).into_iter().enumerate() {
+                    _mm256_storeu_ps(to.add(q * out), col);
+                }
+            }
+        }
+    }
+
+    /// The whole blocks of `from` (b, c) into `to` (c, b); returns the rows
     /// and columns covered.
     ///
     /// # Safety
     /// AVX2 is available; `from` points to `b c` values and `to` to `c b`.
     #[inline(always)]
-    pub(super) unsafe fn blocks_f64(
-        from: *const f64,
-        to: *mut f64,
+    pub(super) unsafe fn blocks<T: Block>(
+        from: *const T,
+        to: *mut T,
         b: usize,
         c: usize,
     ) -> (usize, usize) {
-        let (rows, cols) = (b - b % 4, c - c % 4);
-        for i in (0..rows).step_by(4) {
-            for j in (0..cols).step_by(4) {
-                // SAFETY: rows i..i+4 and columns j..j+4 lie in both arrays.
-                unsafe {
-                    let mut r = [_mm256_setzero_pd(); 4];
-                    for (q, r) in r.iter_mut().enumerate() {
-                        *r = _mm256_loadu_pd(from.add((i + q) * c + j));
-                    }
-                    for (q, col) in transpose4_pd(r).into_iter().enumerate() {
-                        _mm256_storeu_pd(to.add((j + q) * b + i), col);
-                    }
-                }
-            }
-        }
-        (rows, cols)
-    }
-
-    /// 8 x 8 blocks of `f32`, as [`blocks_f64`].
-    ///
-    /// # Safety
-    /// As [`blocks_f64`].
-    #[inline(always)]
-    pub(super) unsafe fn blocks_f32(
-        from: *const f32,
-        to: *mut f32,
-        b: usize,
-        c: usize,
-    ) -> (usize, usize) {
-        let (rows, cols) = (b - b % 8, c - c % 8);
-        for i in (0..rows).step_by(8) {
-            for j in (0..cols).step_by(8) {
-                // SAFETY: rows i..i+8 and columns j..j+8 lie in both arrays.
-                unsafe {
-                    let mut r = [_mm256_setzero_ps(); 8];
-                    for (q, r) in r.iter_mut().enumerate() {
-                        *r = _mm256_loadu_ps(from.add((i + q) * c + j));
-                    }
-                    for (q, col) in transpose8_ps(r).into_iter().enumerate() {
-                        _mm256_storeu_ps(to.add((j + q) * b + i), col);
-                    }
-                }
+        let (rows, cols) = (b - b % T::SIDE, c - c % T::SIDE);
+        for i in (0..rows).step_by(T::SIDE) {
+            for j in (0..cols).step_by(T::SIDE) {
+                // SAFETY: rows i.. and columns j.. of the block lie in both arrays.
+                unsafe { T::block(from.add(i * c + j), c, to.add(j * b + i), b) }
             }
         }
         (rows, cols)
