@@ -277,6 +277,39 @@ mod x86 {
         }
     }
 
+    /// 16 `f32` lanes from two halves of 8 rows widened to `f64`: each
+    /// centred by `shift` in `f64`, then rounded (as `Lane::centred`).
+    ///
+    /// # Safety
+    /// AVX-512F is enabled.
+    #[inline(always)]
+    unsafe fn centred16(low: __m512d, high: __m512d, shift: __m512d) -> F32x16 {
+        // SAFETY: register operations under the caller's AVX-512F.
+        unsafe {
+            let low = _mm512_cvtpd_ps(_mm512_sub_pd(low, shift));
+            let high = _mm512_cvtpd_ps(_mm512_sub_pd(high, shift));
+            let both = _mm512_insertf64x4::<1>(
+                _mm512_castpd256_pd512(_mm256_castps_pd(low)),
+                _mm256_castps_pd(high),
+            );
+            F32x16(_mm512_castpd_ps(both))
+        }
+    }
+
+    /// [`centred16`] for 8 lanes from two halves of 4 rows (AVX2).
+    ///
+    /// # Safety
+    /// AVX is enabled.
+    #[inline(always)]
+    unsafe fn centred8(low: __m256d, high: __m256d, shift: __m256d) -> F32x8 {
+        // SAFETY: register operations under the caller's AVX.
+        unsafe {
+            let low = _mm256_cvtpd_ps(_mm256_sub_pd(low, shift));
+            let high = _mm256_cvtpd_ps(_mm256_sub_pd(high, shift));
+            F32x8(_mm256_set_m128(high, low))
+        }
+    }
+
     // SAFETY: AVX-512F instructions only, called under the contract of the trait.
     unsafe impl Lanes for F64x8 {
         type Elem = f64;
@@ -339,16 +372,9 @@ mod x86 {
             // enables AVX-512F.
             unsafe {
                 let at = _mm512_loadu_si512(offsets.as_ptr().cast());
-                let s = _mm512_set1_pd(shift);
                 let low = _mm512_cvtps_pd(_mm512_i64gather_ps::<4>(at, x));
-                let low = _mm512_cvtpd_ps(_mm512_sub_pd(low, s));
                 let high = _mm512_cvtps_pd(_mm512_i64gather_ps::<4>(at, x.offset(half as isize)));
-                let high = _mm512_cvtpd_ps(_mm512_sub_pd(high, s));
-                let both = _mm512_insertf64x4::<1>(
-                    _mm512_castpd256_pd512(_mm256_castps_pd(low)),
-                    _mm256_castps_pd(high),
-                );
-                F32x16(_mm512_castpd_ps(both))
+                centred16(low, high, _mm512_set1_pd(shift))
             }
         }
         /// Sixteen rows loaded whole, widened to `f64` and transposed in
@@ -369,14 +395,7 @@ mod x86 {
                 let (low, high) = (widened8(x, d), widened8(x.add(8 * d), d));
                 let mut out = [F32x16(_mm512_setzero_ps()); 8];
                 for (q, out) in out.iter_mut().enumerate() {
-                    let s = _mm512_set1_pd(shift[q]);
-                    let low = _mm512_cvtpd_ps(_mm512_sub_pd(low[q], s));
-                    let high = _mm512_cvtpd_ps(_mm512_sub_pd(high[q], s));
-                    let both = _mm512_insertf64x4::<1>(
-                        _mm512_castpd256_pd512(_mm256_castps_pd(low)),
-                        _mm256_castps_pd(high),
-                    );
-                    *out = F32x16(_mm512_castpd_ps(both));
+                    *out = centred16(low[q], high[q], _mm512_set1_pd(shift[q]));
                 }
                 out
             }
@@ -457,12 +476,9 @@ mod x86 {
             unsafe {
                 let at = _mm256_loadu_si256(offsets.as_ptr().cast());
                 let v = _mm256_i32gather_ps::<4>(x, at);
-                let s = _mm256_set1_pd(shift);
                 let low = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
-                let low = _mm256_cvtpd_ps(_mm256_sub_pd(low, s));
                 let high = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
-                let high = _mm256_cvtpd_ps(_mm256_sub_pd(high, s));
-                F32x8(_mm256_set_m128(high, low))
+                centred8(low, high, _mm256_set1_pd(shift))
             }
         }
         /// Eight rows loaded whole, widened to `f64` and transposed in
@@ -488,9 +504,7 @@ mod x86 {
                     let bottom = transpose4_pd([wide[4], wide[5], wide[6], wide[7]]);
                     for q in 0..4 {
                         let s = _mm256_set1_pd(shift[4 * h + q]);
-                        let low = _mm256_cvtpd_ps(_mm256_sub_pd(top[q], s));
-                        let high = _mm256_cvtpd_ps(_mm256_sub_pd(bottom[q], s));
-                        out[4 * h + q] = F32x8(_mm256_set_m128(high, low));
+                        out[4 * h + q] = centred8(top[q], bottom[q], s);
                     }
                 }
                 out
