@@ -558,13 +558,21 @@ fn square_sum_blocks<T: Gemm, const R: usize, const C: usize>(
     b: Mat<'_, T>,
     out: &mut [T],
 ) {
+    // `sums` passes by value and is written out element by element: a
+    // mutable borrow of it or a copy of a slice of it made LLVM keep it
+    // on the stack in pieces of odd sizes, whose reloads missed store
+    // forwarding (about 4% of the full E-step at AVX-512).
     #[inline(always)]
-    fn add_squares<T: Gemm, const R: usize, const C: usize>(sums: &mut [T; C], tile: [[T; C]; R]) {
+    fn add_squares<T: Gemm, const R: usize, const C: usize>(
+        mut sums: [T; C],
+        tile: [[T; C]; R],
+    ) -> [T; C] {
         for row in &tile {
             for c in 0..C {
                 sums[c] = sums[c] + row[c] * row[c];
             }
         }
+        sums
     }
     for (g, out_g) in out.chunks_exact_mut(n).take(m / group).enumerate() {
         for j in (0..n).step_by(C) {
@@ -572,13 +580,15 @@ fn square_sum_blocks<T: Gemm, const R: usize, const C: usize>(
             let mut sums = [T::ZERO; C];
             let mut i = g * group;
             while i + R <= (g + 1) * group {
-                add_squares(&mut sums, chains::<T, R, C>((i, j), (k, valid), a, b));
+                sums = add_squares(sums, chains::<T, R, C>((i, j), (k, valid), a, b));
                 i += R;
             }
             for i in i..(g + 1) * group {
-                add_squares(&mut sums, chains::<T, 1, C>((i, j), (k, valid), a, b));
+                sums = add_squares(sums, chains::<T, 1, C>((i, j), (k, valid), a, b));
             }
-            out_g[j..j + valid].copy_from_slice(&sums[..valid]);
+            for (o, s) in out_g[j..j + valid].iter_mut().zip(sums) {
+                *o = s;
+            }
         }
     }
 }
