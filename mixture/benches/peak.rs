@@ -121,9 +121,11 @@ fn gemm_peaks<T: PeakGemm>(threads: usize, rounds: usize) -> (f64, f64) {
 }
 
 /// GFLOP/s of `threads` simultaneous single-threaded square GEMMs in `T`
-/// (best of three).
+/// (best of [`FITS`]: as many tries at a quiet moment as each kernel gets;
+/// with 3, on a machine losing a fifth of its time to other guests, the
+/// peak fell further than the kernels and EM full read 89-95% of it).
 fn gemm_peak<T: PeakGemm>(threads: usize) -> f64 {
-    gemm_peaks::<T>(threads, 3).0
+    gemm_peaks::<T>(threads, FITS).0
 }
 
 /// GFLOP per CPU-second of `threads` simultaneous single-threaded square
