@@ -41,7 +41,8 @@ const ITERATIONS: usize = 10;
 
 /// Fits of each length timed, the fastest counted: on a shared machine a
 /// neighbour only slows a fit, and with 3 the same build moved 10-20%
-/// between rounds.
+/// between rounds. Also the number of products the GEMM peak is the best of
+/// ([`gemm_peak`]), so that it gets as many tries as the kernels.
 const FITS: usize = 7;
 
 /// Best wall time of `reps` calls of `f`, in seconds.
