@@ -17,8 +17,8 @@
 //! does: one pass and one M-step, without the per-call data checks of
 //! `statistics`.
 //!
-//! Run: `cargo bench -p admix-mixture --bench peak [em] [kmeans]` (no
-//! name: both)
+//! Run: `cargo bench -p admix-mixture --bench peak [em] [kmeans] [full]
+//! [diag] [spherical]` (no part named: both; no covariance type: all three)
 //! (`ADMIX_BENCH_THREADS`, default 2; with `ADMIX_BENCH_PYTHON` naming a
 //! Python that has scikit-learn, `scripts/bench_sklearn_kmeans.py` runs
 //! right after, in the same run).
@@ -334,7 +334,9 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let runs = |part: &str| only.is_empty() || only.iter().any(|a| a == part);
+    let runs = |part: &str| {
+        only.iter().all(|a| a.parse::<CovarianceType>().is_ok()) || only.iter().any(|a| a == part)
+    };
     let first = Peaks::measure(threads, runs("em"));
     // What each kernel took, printed once the peaks are measured again
     // after them.
@@ -348,6 +350,14 @@ fn main() {
     ] {
         if !runs("em") {
             break;
+        }
+        // `em diag` (or `full`, `spherical`): only those covariance types.
+        let types: Vec<&String> = only
+            .iter()
+            .filter(|a| a.parse::<CovarianceType>().is_ok())
+            .collect();
+        if !types.is_empty() && !types.iter().any(|a| *a == ctype.name()) {
+            continue;
         }
         let (x, model) = em_problem(n, d, k, ctype);
         // The same values in f32: one EM iteration on each, same run.

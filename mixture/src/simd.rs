@@ -123,6 +123,21 @@ pub(crate) fn dispatch<K: Kernel>(level: Level, kernel: K) -> K::Output {
     kernel.run()
 }
 
+/// Asks for the cache line that holds `p` to be brought into the first-level
+/// cache, so that a kernel can fetch the rows it reads next while it
+/// computes (nothing on CPUs other than x86-64).
+#[inline(always)]
+pub(crate) fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and never faults, whatever the address.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Defines an `exp(x)` for `x <= 0` (including -inf) of one float type, to
 /// about 1 ulp, in straight-line code that vectorises: `x = n ln 2 + r` with
 /// |r| <= ln 2 / 2 (ln 2 split in a high part whose multiples by `n` are

@@ -174,7 +174,12 @@ fn task<T: Float>(
         match source {
             Source::EStep(p) => {
                 scratch.log_densities(p, b);
-                scratch.normalise(b, w);
+                // The next chunk's rows, fetched during this chunk's exps.
+                let next = s![
+                    end - range.start..(end + CHUNK).min(range.end) - range.start,
+                    ..
+                ];
+                scratch.normalise(b, w, x.slice(next).to_slice().unwrap_or_default());
                 stats.log_likelihood += match w {
                     Some(w) => scratch.ll[..b]
                         .iter()
@@ -521,7 +526,7 @@ mod tests {
                 let w = Some(weights.slice(s![start..start + CHUNK]));
                 scratch.load(&template.shift, rows);
                 scratch.log_densities(&coefficients, CHUNK);
-                scratch.normalise(CHUNK, w);
+                scratch.normalise(CHUNK, w, &[]);
                 for v in &scratch.lp {
                     assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
                 }

@@ -43,7 +43,7 @@ use super::stats::{triangle, width};
 use super::transpose::transpose;
 use crate::data::Element;
 use crate::linalg::{small_gemm, small_gemm_square_sums, Gemm, Mat, MatMut};
-use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma};
+use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma, prefetch};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -615,9 +615,12 @@ impl<T: Float> Scratch<T> {
     }
 
     /// Turns `lp` into responsibilities (times the sample weights) and fills
-    /// `ll` with the log-likelihood of each row.
+    /// `ll` with the log-likelihood of each row, prefetching the values of
+    /// `ahead` (the rows of the next chunk, or none) on the way: the chunk's
+    /// exps then hide the time those rows take to come from memory, which
+    /// `load` would otherwise wait for.
     #[inline(always)]
-    pub(super) fn normalise(&mut self, b: usize, weights: Option<ArrayView1<f64>>) {
+    pub(super) fn normalise(&mut self, b: usize, weights: Option<ArrayView1<f64>>, ahead: &[T]) {
         let k = self.k;
         let lp = &mut self.lp[..k * b];
         let (mx, sm) = (&mut self.mx[..b], &mut self.sm[..b]);
@@ -629,9 +632,9 @@ impl<T: Float> Scratch<T> {
         }
         sm.fill(T::default());
         if has_fma() {
-            exps::<T, true>(lp, mx, sm);
+            exps::<T, true>(lp, mx, sm, ahead);
         } else {
-            exps::<T, false>(lp, mx, sm);
+            exps::<T, false>(lp, mx, sm, ahead);
         }
         for ((l, &m), &s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter()) {
             *l = m.into() + s.into().ln();
@@ -679,10 +682,20 @@ fn centre_piece<T: Float, const N: usize>(
 
 /// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
 /// their sums over the components in `sm` (which starts at 0); `F`: with
-/// fused multiply-adds (for CPUs that have them).
+/// fused multiply-adds (for CPUs that have them). The cache lines of
+/// `ahead` are prefetched a few before each component, so that the
+/// requests go out among the exps (all at once, they would fill the
+/// line-fill buffers and stall them).
 #[inline(always)]
-fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T]) {
-    for lp_j in lp.chunks_exact_mut(mx.len()) {
+fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T], ahead: &[T]) {
+    let lines = std::mem::size_of_val(ahead).div_ceil(64);
+    let k = lp.len() / mx.len().max(1);
+    let per = lines.div_ceil(k.max(1));
+    let at: *const u8 = ahead.as_ptr().cast();
+    for (j, lp_j) in lp.chunks_exact_mut(mx.len()).enumerate() {
+        for line in j * per..((j + 1) * per).min(lines) {
+            prefetch(at.wrapping_add(64 * line));
+        }
         for ((v, &m), s) in lp_j.iter_mut().zip(mx).zip(sm.iter_mut()) {
             let e = T::exp_shifted::<F>(*v - m);
             *v = e;

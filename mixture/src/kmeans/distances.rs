@@ -372,14 +372,7 @@ impl Ahead {
     #[inline(always)]
     fn line(self, i: usize) {
         if i < self.lines {
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a prefetch reads nothing and never faults, whatever the address.
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(self.at.wrapping_add(64 * i).cast());
-            }
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = self.at;
+            crate::simd::prefetch(self.at.wrapping_add(64 * i));
         }
     }
 }
