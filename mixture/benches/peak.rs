@@ -340,9 +340,12 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let runs = |part: &str| {
-        only.iter().all(|a| a.parse::<CovarianceType>().is_ok()) || only.iter().any(|a| a == part)
-    };
+    // Parts (`em`, `kmeans`) and covariance types (`full`, `diag`,
+    // `spherical`); none named of either: all of them.
+    let (types, parts): (Vec<&String>, Vec<&String>) = only
+        .iter()
+        .partition(|a| a.parse::<CovarianceType>().is_ok());
+    let runs = |part: &str| parts.is_empty() || parts.iter().any(|a| *a == part);
     let first = Peaks::measure(threads, runs("em"));
     // What each kernel took, printed once the peaks are measured again
     // after them.
@@ -357,11 +360,6 @@ fn main() {
         if !runs("em") {
             break;
         }
-        // `em diag` (or `full`, `spherical`): only those covariance types.
-        let types: Vec<&String> = only
-            .iter()
-            .filter(|a| a.parse::<CovarianceType>().is_ok())
-            .collect();
         if !types.is_empty() && !types.iter().any(|a| *a == ctype.name()) {
             continue;
         }
