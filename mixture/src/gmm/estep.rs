@@ -43,7 +43,7 @@ use super::stats::{triangle, width};
 use super::transpose::transpose;
 use crate::data::Element;
 use crate::linalg::{small_gemm, small_gemm_square_sums, Gemm, Mat, MatMut};
-use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma, prefetch};
+use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma, ln, prefetch};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -636,10 +636,11 @@ impl<T: Float> Scratch<T> {
         } else {
             exps::<T, false>(lp, mx, sm, ahead);
         }
-        for ((l, &m), &s) in self.ll[..b].iter_mut().zip(mx.iter()).zip(sm.iter()) {
-            *l = m.into() + s.into().ln();
+        if has_fma() {
+            log_likelihoods::<T, true>(&mut self.ll[..b], mx, sm);
+        } else {
+            log_likelihoods::<T, false>(&mut self.ll[..b], mx, sm);
         }
-        // Apart from the scalar `ln` calls, so that it vectorises.
         for s in sm.iter_mut() {
             *s = T::ONE / *s;
         }
@@ -701,6 +702,15 @@ fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T], ahead: &[
             *v = e;
             *s = *s + e;
         }
+    }
+}
+
+/// `ll = mx + ln(sm)` per row, in `f64`: the rows' log-likelihoods from
+/// their largest log-density and the sum of the exps shifted by it.
+#[inline(always)]
+fn log_likelihoods<T: Float, const F: bool>(ll: &mut [f64], mx: &[T], sm: &[T]) {
+    for ((l, &m), &s) in ll.iter_mut().zip(mx).zip(sm) {
+        *l = m.into() + ln::<F>(s.into());
     }
 }
 
