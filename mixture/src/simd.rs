@@ -232,14 +232,15 @@ exp_nonpositive! {
 }
 
 /// `ln(x)` in `f64` to within 1 ulp, in straight-line code that vectorises
-/// (the E-step takes one per row, and glibc's is a scalar call). `x = 2^e m` with `m` in [sqrt(1/2), sqrt(2)),
-/// found by integer operations on the bits only (no 64-bit integer to float
-/// conversion, which AVX2 lacks); then `ln(m) = ln(1 + f) = 2 atanh(u)` with
-/// `u = f / (2 + f)`, |u| <= 0.172, from the atanh series
-/// `2u + 2u^3/3 + ... + 2u^21/21` (the next term is below 2^-60 relative).
-/// The series' head is kept apart as `f - f^2/2 + u (f^2/2 + R)`, which is
-/// exact in exact arithmetic and leaves the rounding on the small terms; `e`
-/// times ln 2 uses the same two-part ln 2 as the exps. `FUSED` as for them.
+/// (the E-step takes one per row, and glibc's is a scalar call).
+/// `x = 2^e m` with `m` in [sqrt(1/2), sqrt(2)), found by integer operations
+/// on the bits only (no 64-bit integer to float conversion, which AVX2
+/// lacks); then `ln(m) = ln(1 + f) = 2 atanh(u) = 2u + u r` with
+/// `u = f / (2 + f)`, |u| <= 0.172, and `r = u^2 (2/3 + 2u^2/5 + ... +
+/// 2u^18/21)` (the series' next term is below 2^-60 relative). The sum is
+/// formed as `f - (f^2/2 - u (f^2/2 + r))`, equal to it since
+/// `u f = (1 - u) f^2/2`, so that the rounding falls on the small terms;
+/// `e ln 2` takes the same two-part ln 2 as the exps. `FUSED` as for them.
 /// Subnormals, 0, infinity, negative values and NaN give what `f64::ln` does.
 #[inline(always)]
 pub(crate) fn ln<const FUSED: bool>(x: f64) -> f64 {
