@@ -631,15 +631,11 @@ impl<T: Float> Scratch<T> {
             }
         }
         sm.fill(T::default());
+        let ll = &mut self.ll[..b];
         if has_fma() {
-            exps::<T, true>(lp, mx, sm, ahead);
+            exps::<T, true>(lp, mx, sm, ll, ahead);
         } else {
-            exps::<T, false>(lp, mx, sm, ahead);
-        }
-        if has_fma() {
-            log_likelihoods::<T, true>(&mut self.ll[..b], mx, sm);
-        } else {
-            log_likelihoods::<T, false>(&mut self.ll[..b], mx, sm);
+            exps::<T, false>(lp, mx, sm, ll, ahead);
         }
         for s in sm.iter_mut() {
             *s = T::ONE / *s;
@@ -681,14 +677,21 @@ fn centre_piece<T: Float, const N: usize>(
     }
 }
 
-/// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, and
-/// their sums over the components in `sm` (which starts at 0); `F`: with
-/// fused multiply-adds (for CPUs that have them). The cache lines of
+/// `lp_j = exp(lp_j - mx)` for each component's row `lp_j` of `lp`, their
+/// sums over the components in `sm` (which starts at 0), and the rows'
+/// log-likelihoods `ll = mx + ln(sm)` in `f64`; `F`: with fused
+/// multiply-adds (for CPUs that have them). The cache lines of
 /// `ahead` are prefetched a few before each component, so that the
 /// requests go out among the exps (all at once, they would fill the
 /// line-fill buffers and stall them).
 #[inline(always)]
-fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T], ahead: &[T]) {
+fn exps<T: Float, const F: bool>(
+    lp: &mut [T],
+    mx: &[T],
+    sm: &mut [T],
+    ll: &mut [f64],
+    ahead: &[T],
+) {
     let lines = std::mem::size_of_val(ahead).div_ceil(64);
     let k = lp.len() / mx.len().max(1);
     let per = lines.div_ceil(k.max(1));
@@ -703,13 +706,7 @@ fn exps<T: Float, const F: bool>(lp: &mut [T], mx: &[T], sm: &mut [T], ahead: &[
             *s = *s + e;
         }
     }
-}
-
-/// `ll = mx + ln(sm)` per row, in `f64`: the rows' log-likelihoods from
-/// their largest log-density and the sum of the exps shifted by it.
-#[inline(always)]
-fn log_likelihoods<T: Float, const F: bool>(ll: &mut [f64], mx: &[T], sm: &[T]) {
-    for ((l, &m), &s) in ll.iter_mut().zip(mx).zip(sm) {
+    for ((l, &m), &s) in ll.iter_mut().zip(mx).zip(sm.iter()) {
         *l = m.into() + ln::<F>(s.into());
     }
 }
