@@ -121,9 +121,9 @@ impl Gemm for f32 {
     ) {
         // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2;
         // products one AVX-512 register wide in 16 (see `x86::rows_of_16`).
-        let (m, k, n) = dims;
         #[cfg(target_arch = "x86_64")]
-        if Self::one_register_wide(n) {
+        if Self::one_register_wide(dims.2) {
+            let (m, k, n) = dims;
             // SAFETY: AVX-512 is the kernels' level (`wide_vectors`) and FMA
             // is there (`tiles`); the operands hold the product (`check`)
             // and `b` is row-major with 16 columns.
@@ -868,7 +868,8 @@ mod tests {
     /// `gemm`, and `small_gemm` and its tiles at every vector level, give the bits of one
     /// fused multiply-add chain per element (on a CPU with FMA; without,
     /// `small_gemm` calls `gemm`), for shapes that use every kind of tile
-    /// (whole, half, partial column blocks; whole and single row blocks),
+    /// (whole, half, partial column blocks; whole and single row blocks;
+    /// at AVX-512, `f32` products of 16 columns in whole 16-row tiles and the rows after),
     /// products of at most 16 rows (which `small_gemm` gives to `gemm`),
     /// single rows, columns and depths, a transposed `a`, and a `b` whose
     /// last partial block ends at the end of its slice.
