@@ -77,6 +77,12 @@ fn em_shapes(d: usize, k: usize) -> Vec<Shape> {
         false,
         true,
     ));
+    shapes.push(shape(
+        "diag/sph M f32: R [X X^2]",
+        (k, b, 2 * d),
+        false,
+        false,
+    ));
     shapes
 }
 

@@ -10,7 +10,7 @@
 
 /// A type the GEMM kernels multiply: `f64` or `f32`.
 pub(crate) trait Gemm:
-    Copy + 'static + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self>
+    Copy + 'static + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> + Lanes
 {
     /// 0 in this type.
     const ZERO: Self;
@@ -29,11 +29,6 @@ pub(crate) trait Gemm:
         add: bool,
         c: MatMut<'_, Self>,
     );
-
-    /// Whether an `n`-column product is one vector register wide and
-    /// [`small_gemm`]'s tiles of such rows measured faster than faer's
-    /// kernels (see [`faster_by_gemm`]).
-    fn one_register_wide(n: usize) -> bool;
 
     /// faer's kernels' name for this type.
     #[cfg(target_arch = "x86_64")]
@@ -79,10 +74,6 @@ impl Gemm for f64 {
         }
     }
 
-    #[inline(always)]
-    fn one_register_wide(_: usize) -> bool {
-        false
-    }
     #[cfg(target_arch = "x86_64")]
     const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F64;
 
@@ -119,22 +110,7 @@ impl Gemm for f32 {
         add: bool,
         c: MatMut<'_, f32>,
     ) {
-        // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2;
-        // products one AVX-512 register wide in 16 (see `x86::rows_of_16`).
-        #[cfg(target_arch = "x86_64")]
-        if Self::one_register_wide(dims.2) {
-            let (m, k, n) = dims;
-            // SAFETY: AVX-512 is the kernels' level (`wide_vectors`) and FMA
-            // is there (`tiles`); the operands hold the product (`check`)
-            // and `b` is row-major with 16 columns.
-            let done = unsafe { x86::rows_of_16(dims, a, b, add, &mut *c.data, c.cols) };
-            let a = Mat {
-                data: &a.data[done * a.row..],
-                ..a
-            };
-            let c = MatMut::rows(&mut c.data[done * c.cols..], c.cols);
-            return blocks::<f32, 4, 32, 8, 16>((m - done, k, n), a, b, add, c);
-        }
+        // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2.
         if wide_vectors() {
             blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
         } else {
@@ -142,10 +118,6 @@ impl Gemm for f32 {
         }
     }
 
-    #[inline(always)]
-    fn one_register_wide(n: usize) -> bool {
-        cfg!(target_arch = "x86_64") && n == 16 && wide_vectors()
-    }
     #[cfg(target_arch = "x86_64")]
     const DTYPE: private_gemm_x86::DType = private_gemm_x86::DType::F32;
 
@@ -162,6 +134,32 @@ impl Gemm for f32 {
                 m, k, n, 1.0, a.0, a.1, a.2, b.0, b.1, b.2, beta, c.0, c.1, c.2,
             )
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+use x86::Lanes;
+
+/// Elsewhere than x86-64, no intrinsics tiles.
+#[cfg(not(target_arch = "x86_64"))]
+pub(crate) trait Lanes {}
+#[cfg(not(target_arch = "x86_64"))]
+impl<T> Lanes for T {}
+
+/// Whether [`small_gemm`] multiplies an `n`-column product in the
+/// intrinsics tiles of `x86::register_rows`: one or two AVX-512 registers
+/// wide, where they measured faster than faer's kernels and the plain
+/// tiles (see [`faster_by_gemm`]).
+#[inline(always)]
+fn wide_tiles<T: Gemm>(n: usize) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        (n == T::LANES || n == 2 * T::LANES) && wide_vectors()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = n;
+        false
     }
 }
 
@@ -382,10 +380,13 @@ fn wide_vectors() -> bool {
 /// AVX-512 on every product but one (a tie), and at AVX2 on the products
 /// with few rows (`m` <= 16, the M-step's, by 7-22%), but slower at AVX2 on
 /// the E-step's and the triangles' at d = 16 (by 6-22%); see
-/// [`faster_by_gemm`]. The exception at AVX-512: `f32` products of 16
-/// columns (the diag E-step's and the triangles' at k = 16), which tiles
-/// of 16 rows (`x86::rows_of_16`) multiplied 1.8x and 1.2x faster than
-/// faer's kernels.
+/// [`faster_by_gemm`]. The exception at AVX-512: products one or two
+/// registers wide (`f32` of 16 or 32 columns, `f64` of 8 or 16), which
+/// intrinsics tiles of 16 accumulators (`x86::register_rows`) multiplied
+/// faster than faer's kernels: in `f32` the diag E-step's 1.8x, the
+/// triangles' 1.2x, the diag M-step's (32 columns, without the 1s) 1.5x;
+/// in `f64` the diag E-step's 1.17x at d = 16 and 1.08x at d = 64, the
+/// triangles' a tie.
 ///
 /// Either way bitwise the same as [`gemm`]: on a CPU with FMA, both compute
 /// each element as one fused multiply-add chain over the depth in order
@@ -424,20 +425,34 @@ fn tiles<T: Gemm>(
         return gemm((m, k, n), a, b, add, c);
     }
     check((m, k, n), a, b, &c);
+    #[cfg(target_arch = "x86_64")]
+    if wide_tiles::<T>(n) {
+        // SAFETY: AVX-512 is the kernels' level (`wide_tiles`), FMA is
+        // there (above), the operands hold the product (`check`), `b` is
+        // row-major and the depth at most `GEMM_DEPTH` (above).
+        let done = unsafe { x86::wide_rows((m, k, n), a, b, add, &mut *c.data, c.cols) };
+        let a = Mat {
+            data: &a.data[done * a.row..],
+            ..a
+        };
+        let c = MatMut::rows(&mut c.data[done * c.cols..], c.cols);
+        return T::small_gemm_blocks((m - done, k, n), a, b, add, c);
+    }
     T::small_gemm_blocks((m, k, n), a, b, add, c);
 }
 
 /// Whether [`gemm`] multiplies an `m x _ x n` product faster than
 /// [`small_gemm`]'s tiles (measured, see there): with faer's kernels at
-/// AVX-512, or for at most 16 rows; but not an `f32` product of 16
-/// columns at AVX-512, which faer turns into tiles of 16 x 4 (it makes
-/// the destination column-major, so our 16 columns become its rows): four
-/// accumulators, too few to hide the latency of the multiply-adds.
+/// AVX-512, or for at most 16 rows; but not a product one or two
+/// registers wide at AVX-512 ([`wide_tiles`]), which faer turns into
+/// tiles of one or two registers by 4 (it makes the destination
+/// column-major, so our columns become its rows): four or eight
+/// accumulators, too few to keep two FMA ports busy.
 #[inline(always)]
 fn faster_by_gemm<T: Gemm>(m: usize, n: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        faer_kernels().is_some() && (wide_vectors() || m <= 16) && !T::one_register_wide(n)
+        faer_kernels().is_some() && (wide_vectors() || m <= 16) && !wide_tiles::<T>(n)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -631,61 +646,166 @@ fn square_sum_blocks<T: Gemm, const R: usize, const C: usize>(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    //! Intrinsics in an `inline(always)` function only: it inlines into the
+    //! Intrinsics in `inline(always)` functions only: they inline into the
     //! kernels' AVX-512 copies.
     use super::{Mat, GEMM_DEPTH};
     use std::arch::x86_64::*;
 
-    /// Rows per tile: 16 accumulators, twice the multiply-adds in flight
-    /// that two FMA ports of latency 4 need.
-    const ROWS: usize = 16;
+    /// The AVX-512 operations of [`register_rows`] for one element type.
+    pub(crate) trait Lanes: Copy {
+        /// Elements per register.
+        const LANES: usize;
+        /// One register of them.
+        type V: Copy;
+        /// # Safety
+        /// For all: AVX-512F is available; pointers hold a register's worth.
+        unsafe fn vzero() -> Self::V;
+        unsafe fn vload(p: *const Self) -> Self::V;
+        unsafe fn vsplat(v: Self) -> Self::V;
+        /// `a b + c` with one rounding per lane.
+        unsafe fn vfma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+        unsafe fn vadd(a: Self::V, b: Self::V) -> Self::V;
+        unsafe fn vstore(p: *mut Self, v: Self::V);
+    }
 
-    /// `c = a b` (or `c += a b` with `add`) for `b` of 16 columns, in
-    /// tiles of 16 rows: each row of the tile one register (the 16 columns),
-    /// each element the fused multiply-add chain over the depth in order
-    /// from 0 of [`super::small_gemm`]. Returns the rows done (the whole
-    /// tiles); the caller multiplies the rest.
-    ///
-    /// In a plain-Rust tile (`chains`) LLVM did not keep 16 rows of
-    /// accumulators in registers; these tiles computed the diag E-step's
-    /// product (128 x 33 x 16) in about 0.6 times faer's time.
+    macro_rules! lanes {
+        ($t:ty, $lanes:literal, $v:ty, $zero:ident, $load:ident, $splat:ident,
+         $fma:ident, $add:ident, $store:ident) => {
+            impl Lanes for $t {
+                const LANES: usize = $lanes;
+                type V = $v;
+                #[inline(always)]
+                unsafe fn vzero() -> $v {
+                    // SAFETY: for all: the caller's.
+                    unsafe { $zero() }
+                }
+                #[inline(always)]
+                unsafe fn vload(p: *const $t) -> $v {
+                    unsafe { $load(p) }
+                }
+                #[inline(always)]
+                unsafe fn vsplat(v: $t) -> $v {
+                    unsafe { $splat(v) }
+                }
+                #[inline(always)]
+                unsafe fn vfma(a: $v, b: $v, c: $v) -> $v {
+                    unsafe { $fma(a, b, c) }
+                }
+                #[inline(always)]
+                unsafe fn vadd(a: $v, b: $v) -> $v {
+                    unsafe { $add(a, b) }
+                }
+                #[inline(always)]
+                unsafe fn vstore(p: *mut $t, v: $v) {
+                    unsafe { $store(p, v) }
+                }
+            }
+        };
+    }
+
+    lanes!(
+        f32,
+        16,
+        __m512,
+        _mm512_setzero_ps,
+        _mm512_loadu_ps,
+        _mm512_set1_ps,
+        _mm512_fmadd_ps,
+        _mm512_add_ps,
+        _mm512_storeu_ps
+    );
+    lanes!(
+        f64,
+        8,
+        __m512d,
+        _mm512_setzero_pd,
+        _mm512_loadu_pd,
+        _mm512_set1_pd,
+        _mm512_fmadd_pd,
+        _mm512_add_pd,
+        _mm512_storeu_pd
+    );
+
+    /// [`register_rows`] for `b` one (16 rows a tile) or two (8 rows)
+    /// registers wide; returns the rows done, 0 for other widths.
     ///
     /// # Safety
-    /// AVX-512F and FMA are available; `a` (m, k), `b` (k, 16, row-major)
-    /// and `c` (m, 16, `ldc` apart) hold the product; `k` is at most
-    /// [`GEMM_DEPTH`].
+    /// As [`register_rows`].
     #[inline(always)]
-    pub(super) unsafe fn rows_of_16(
-        (m, k, n): (usize, usize, usize),
-        a: Mat<'_, f32>,
-        b: Mat<'_, f32>,
+    pub(super) unsafe fn wide_rows<T: Lanes>(
+        dims: (usize, usize, usize),
+        a: Mat<'_, T>,
+        b: Mat<'_, T>,
         add: bool,
-        c: &mut [f32],
+        c: &mut [T],
         ldc: usize,
     ) -> usize {
-        debug_assert!(n == 16 && b.col == 1 && k <= GEMM_DEPTH);
+        // SAFETY: passed on from the caller.
+        unsafe {
+            if dims.2 == T::LANES {
+                register_rows::<T, 16, 1>(dims, a, b, add, c, ldc)
+            } else if dims.2 == 2 * T::LANES {
+                register_rows::<T, 8, 2>(dims, a, b, add, c, ldc)
+            } else {
+                0
+            }
+        }
+    }
+
+    /// `c = a b` (or `c += a b` with `add`) for `b` of `V` registers' worth
+    /// of columns, in tiles of `R` rows: `R V` accumulators (16: twice the
+    /// multiply-adds in flight that two FMA ports of latency 4 need), each
+    /// element the fused multiply-add chain over the depth in order from 0
+    /// of [`super::small_gemm`]. Returns the rows done (the whole tiles);
+    /// the caller multiplies the rest.
+    ///
+    /// In plain-Rust tiles (`chains`) LLVM did not keep 16 accumulators
+    /// in registers (it spilled them); faer's kernels make the destination
+    /// column-major, so a product of one or two registers' worth of
+    /// columns runs there as tiles of one or two registers by 4 columns:
+    /// 4 or 8 accumulators.
+    ///
+    /// # Safety
+    /// AVX-512F and FMA are available; `a` (m, k), `b` (k, n, row-major)
+    /// and `c` (m, n, `ldc` apart) hold the product; `k` is at most
+    /// [`GEMM_DEPTH`].
+    #[inline(always)]
+    pub(super) unsafe fn register_rows<T: Lanes, const R: usize, const V: usize>(
+        (m, k, n): (usize, usize, usize),
+        a: Mat<'_, T>,
+        b: Mat<'_, T>,
+        add: bool,
+        c: &mut [T],
+        ldc: usize,
+    ) -> usize {
+        debug_assert!(n == V * T::LANES && b.col == 1 && k <= GEMM_DEPTH);
         let (ap, bp, cp) = (a.data.as_ptr(), b.data.as_ptr(), c.as_mut_ptr());
-        let whole = m - m % ROWS;
-        for i in (0..whole).step_by(ROWS) {
-            // SAFETY: rows i..i + 16 and depth 0..k lie in the operands (the
-            // caller's), and the CPU has AVX-512F and FMA.
+        let whole = m - m % R;
+        for i in (0..whole).step_by(R) {
+            // SAFETY: rows i..i + R, depth 0..k and columns 0..n lie in the
+            // operands (the caller's), and the CPU has AVX-512F and FMA.
             unsafe {
-                let mut acc = [_mm512_setzero_ps(); ROWS];
+                let mut acc = [[T::vzero(); V]; R];
                 for p in 0..k {
-                    let row = _mm512_loadu_ps(bp.add(p * b.row));
+                    let row: [T::V; V] =
+                        std::array::from_fn(|v| T::vload(bp.add(p * b.row + v * T::LANES)));
                     for (r, acc) in acc.iter_mut().enumerate() {
-                        let av = _mm512_set1_ps(*ap.add((i + r) * a.row + p * a.col));
-                        *acc = _mm512_fmadd_ps(av, row, *acc);
+                        let av = T::vsplat(*ap.add((i + r) * a.row + p * a.col));
+                        for (acc, &row) in acc.iter_mut().zip(&row) {
+                            *acc = T::vfma(av, row, *acc);
+                        }
                     }
                 }
                 for (r, acc) in acc.into_iter().enumerate() {
-                    let out = cp.add((i + r) * ldc);
-                    let v = if add {
-                        _mm512_add_ps(_mm512_loadu_ps(out), acc)
-                    } else {
-                        acc
-                    };
-                    _mm512_storeu_ps(out, v);
+                    for (v, acc) in acc.into_iter().enumerate() {
+                        let out = cp.add((i + r) * ldc + v * T::LANES);
+                        let v = if add {
+                            T::vadd(T::vload(out), acc)
+                        } else {
+                            acc
+                        };
+                        T::vstore(out, v);
+                    }
                 }
             }
         }
@@ -869,7 +989,8 @@ mod tests {
     /// fused multiply-add chain per element (on a CPU with FMA; without,
     /// `small_gemm` calls `gemm`), for shapes that use every kind of tile
     /// (whole, half, partial column blocks; whole and single row blocks;
-    /// at AVX-512, `f32` products of 16 columns in whole 16-row tiles and the rows after),
+    /// at AVX-512, products one or two registers wide in whole intrinsics
+    /// tiles and the rows after),
     /// products of at most 16 rows (which `small_gemm` gives to `gemm`),
     /// single rows, columns and depths, a transposed `a`, and a `b` whose
     /// last partial block ends at the end of its slice.
@@ -888,6 +1009,9 @@ mod tests {
             (17, 65, 8),
             (128, 33, 16),
             (41, 20, 16),
+            (16, 128, 32),
+            (35, 9, 32),
+            (37, 10, 8),
         ] {
             let a = values(from, m * k, 0);
             let b = values(from, k * n, 5);
