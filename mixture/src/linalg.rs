@@ -430,7 +430,15 @@ fn tiles<T: Gemm>(
         // SAFETY: AVX-512 is the kernels' level (`wide_tiles`), FMA is
         // there (above), the operands hold the product (`check`), `b` is
         // row-major and the depth at most `GEMM_DEPTH` (above).
-        let done = unsafe { x86::wide_rows((m, k, n), a, b, add, &mut *c.data, c.cols) };
+        // Tiles of 16 rows of one register, or 8 rows of two.
+        let done = unsafe {
+            let (dims, ldc) = ((m, k, n), c.cols);
+            if n == T::LANES {
+                x86::register_rows::<T, 16, 1>(dims, a, b, add, &mut *c.data, ldc)
+            } else {
+                x86::register_rows::<T, 8, 2>(dims, a, b, add, &mut *c.data, ldc)
+            }
+        };
         let a = Mat {
             data: &a.data[done * a.row..],
             ..a
@@ -744,32 +752,6 @@ mod x86 {
         _mm512_mul_pd,
         _mm512_storeu_pd
     );
-
-    /// [`register_rows`] for `b` one (16 rows a tile) or two (8 rows)
-    /// registers wide; returns the rows done, 0 for other widths.
-    ///
-    /// # Safety
-    /// As [`register_rows`].
-    #[inline(always)]
-    pub(super) unsafe fn wide_rows<T: Lanes>(
-        dims: (usize, usize, usize),
-        a: Mat<'_, T>,
-        b: Mat<'_, T>,
-        add: bool,
-        c: &mut [T],
-        ldc: usize,
-    ) -> usize {
-        // SAFETY: passed on from the caller.
-        unsafe {
-            if dims.2 == T::LANES {
-                register_rows::<T, 16, 1>(dims, a, b, add, c, ldc)
-            } else if dims.2 == 2 * T::LANES {
-                register_rows::<T, 8, 2>(dims, a, b, add, c, ldc)
-            } else {
-                0
-            }
-        }
-    }
 
     /// `c = a b` (or `c += a b` with `add`) for `b` of `V` registers' worth
     /// of columns, in tiles of `R` rows: `R V` accumulators (16: twice the
