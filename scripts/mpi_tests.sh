@@ -4,7 +4,7 @@
 # (four covariance types, every initialisation), L-BFGS and K-means write a
 # model file byte for byte equal to the one-process fit; plus the failure cases.
 #
-# Run: cargo build --release --features mpi --bin admix
+# Run: cargo build --release --features mpi --bin admix (CI runs the debug build)
 #      bash scripts/mpi_tests.sh [target/release/admix]
 set -uo pipefail
 cd "$(dirname "$0")/.."

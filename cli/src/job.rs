@@ -10,7 +10,7 @@ use ndarray::{s, ArrayView2, ArrayViewMut2};
 use std::ops::Range;
 
 #[cfg(feature = "mpi")]
-use admix::mixture::distributed::{mpi, MpiCommunicator};
+use crate::rsmpi::MpiCommunicator;
 
 /// MPI kept initialised while the program runs (finalised on drop).
 #[cfg(feature = "mpi")]

@@ -22,6 +22,8 @@ mod model_io;
 mod online;
 mod plot;
 mod progress;
+#[cfg(feature = "mpi")]
+mod rsmpi;
 mod select;
 mod teach;
 

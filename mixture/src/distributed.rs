@@ -13,16 +13,8 @@
 //! whole tasks, folds the largest subtrees inside its share, and the
 //! processes exchange those O(log n) partial sums to finish the same tree.
 //!
-//! With the `mpi` feature, `MpiCommunicator` makes an rsmpi communicator
-//! a [`Communicator`] (and `mpi` re-exports rsmpi, so a program uses the same
-//! version).
-
-#[cfg(feature = "mpi")]
-mod rsmpi;
-#[cfg(feature = "mpi")]
-pub use mpi;
-#[cfg(feature = "mpi")]
-pub use rsmpi::{MpiCommunicator, Traffic};
+//! The crate knows no engine: the `admix` program's `cli/src/rsmpi.rs` makes
+//! an rsmpi (Open MPI) communicator a [`Communicator`], in 130 lines.
 
 use crate::{Data, MixtureError, RowBuffer};
 use ndarray::Array2;

@@ -1,8 +1,9 @@
-//! An rsmpi communicator as a [`Communicator`]: gathers are MPI's
-//! allgather of the counts, then allgatherv of the values.
+//! An rsmpi (Open MPI) communicator as the mixture crate's [`Communicator`]:
+//! gathers are MPI's allgather of the counts, then allgatherv of the values.
+//! The library knows no engine; this is the one place that binds MPI.
 
-use super::Communicator;
-use crate::MixtureError;
+use admix::mixture::distributed::Communicator;
+use anyhow::{anyhow, Result};
 use mpi::datatype::PartitionMut;
 use mpi::environment::{threading_support, Threading};
 use mpi::topology::SimpleCommunicator;
@@ -45,19 +46,17 @@ impl MpiCommunicator {
     /// Wraps `comm`, checking that MPI allows calls from any thread.
     ///
     /// # Errors
-    /// [`MixtureError::InvalidHyperparameter`] when MPI was initialised with
-    /// less than `Threading::Serialized`.
-    pub fn new(comm: SimpleCommunicator) -> Result<Self, MixtureError> {
+    /// When MPI was initialised with less than `Threading::Serialized`.
+    pub fn new(comm: SimpleCommunicator) -> Result<Self> {
         match threading_support() {
             Threading::Serialized | Threading::Multiple => Ok(MpiCommunicator {
                 comm,
                 traffic: Default::default(),
             }),
-            level => Err(MixtureError::InvalidHyperparameter {
-                name: "MPI threading",
-                value: format!("{level:?}"),
-                valid: "Serialized or Multiple: start MPI with mpi::initialize_with_threading",
-            }),
+            level => Err(anyhow!(
+                "MPI threading is {level:?}: a fit needs Serialized or Multiple \
+                 (start MPI with mpi::initialize_with_threading)"
+            )),
         }
     }
 
@@ -71,11 +70,6 @@ impl MpiCommunicator {
             bytes_received: received,
             seconds: nanos as f64 * 1e-9,
         }
-    }
-
-    /// The rsmpi communicator.
-    pub fn inner(&self) -> &SimpleCommunicator {
-        &self.comm
     }
 }
 
