@@ -8,6 +8,8 @@
 //! from those tiles without storing the product. Cholesky
 //! factors and triangular inverses come from [`admix_optim::linalg`].
 
+use crate::simd::Level;
+
 /// A type the GEMM kernels multiply: `f64` or `f32`.
 pub(crate) trait Gemm:
     Copy + 'static + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> + Lanes
@@ -373,7 +375,8 @@ fn wide_vectors() -> bool {
 /// `c = a b`, or `c += a b` with `add`, for the small products of the EM
 /// kernels: by [`gemm`] where its kernels measured faster, else straight
 /// from the operands (`b` row-major) in register blocks without packing,
-/// inlined into the caller (so compiled for its vector level).
+/// inlined into the caller (so compiled for its vector level; the EM
+/// kernels call it through [`small_gemm_at`], once per level).
 ///
 /// `benches/gemm.rs` on the EM products (chunks of 128 rows; d = 16, k = 16
 /// and d = 64, k = 8) found faer's kernels faster than these tiles at
@@ -876,6 +879,56 @@ mod x86 {
     }
 }
 
+/// [`small_gemm`] compiled for `level`, in a function of its own (one per
+/// level and type), which is how the EM kernels call it: inlined at each of
+/// their call sites, the product's tiles were copied a dozen times into
+/// every kernel at every level, and compiling those copies took most of the
+/// crate's build time. A call per product of a chunk costs nothing
+/// measurable; the bits are the same (only where the code sits changes).
+pub(crate) fn small_gemm_at<T: Gemm>(
+    level: Level,
+    dims: (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    let how = BenchGemm::Small;
+    crate::simd::dispatch(
+        level,
+        Product {
+            how,
+            dims,
+            a,
+            b,
+            add,
+            c,
+        },
+    );
+}
+
+/// [`small_gemm_square_sums`] compiled for `level`, in a function of its own
+/// (see [`small_gemm_at`]).
+pub(crate) fn small_gemm_square_sums_at<T: Gemm>(
+    level: Level,
+    dims: (usize, usize, usize),
+    group: usize,
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    out: &mut [T],
+) {
+    crate::simd::dispatch(
+        level,
+        SquareSums {
+            dims,
+            group,
+            a,
+            b,
+            out,
+        },
+    );
+}
+
 /// One product as a kernel, to run it at a given vector level.
 struct Product<'a, T> {
     how: BenchGemm,
@@ -883,20 +936,36 @@ struct Product<'a, T> {
     a: Mat<'a, T>,
     b: Mat<'a, T>,
     add: bool,
-    c: &'a mut [T],
+    c: MatMut<'a, T>,
 }
 
 impl<T: Gemm> crate::simd::Kernel for Product<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let c = MatMut::rows(self.c, self.dims.2);
-        let (dims, a, b, add) = (self.dims, self.a, self.b, self.add);
+        let (dims, a, b, add, c) = (self.dims, self.a, self.b, self.add, self.c);
         match self.how {
             BenchGemm::Small => small_gemm(dims, a, b, add, c),
             BenchGemm::Tiles => tiles(dims, a, b, add, c),
             BenchGemm::Gemm => gemm(dims, a, b, add, c),
         }
+    }
+}
+
+/// [`small_gemm_square_sums`] as a kernel, to run it at a given vector level.
+struct SquareSums<'a, T> {
+    dims: (usize, usize, usize),
+    group: usize,
+    a: Mat<'a, T>,
+    b: Mat<'a, T>,
+    out: &'a mut [T],
+}
+
+impl<T: Gemm> crate::simd::Kernel for SquareSums<'_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        small_gemm_square_sums(self.dims, self.group, self.a, self.b, self.out);
     }
 }
 
@@ -971,7 +1040,7 @@ fn bench_gemm<T: Gemm>(
         Mat::rows(a, k)
     };
     let dims = (m, k, n);
-    let b = Mat::rows(b, n);
+    let (b, c) = (Mat::rows(b, n), MatMut::rows(c, n));
     crate::simd::dispatch(
         crate::simd::level(),
         Product {
@@ -1105,7 +1174,7 @@ mod tests {
                             a: a_mat,
                             b: Mat::rows(&b, n),
                             add,
-                            c: &mut got,
+                            c: MatMut::rows(&mut got, n),
                         };
                         simd::dispatch(level, product);
                         let level = level.name();
@@ -1120,25 +1189,6 @@ mod tests {
     fn small_gemm_and_gemm_are_fma_chains_in_f64_and_f32() {
         small_gemm_and_gemm_are_fma_chains::<f64>(|v| v);
         small_gemm_and_gemm_are_fma_chains::<f32>(|v| v as f32);
-    }
-
-    /// `small_gemm_square_sums` as a kernel, to run it at a vector level.
-    struct SquareSums<'a, T> {
-        dims: (usize, usize, usize),
-        group: usize,
-        a: &'a [T],
-        b: &'a [T],
-        out: &'a mut [T],
-    }
-
-    impl<T: Gemm> simd::Kernel for SquareSums<'_, T> {
-        type Output = ();
-        #[inline(always)]
-        fn run(self) {
-            let (_, k, n) = self.dims;
-            let (a, b) = (Mat::rows(self.a, k), Mat::rows(self.b, n));
-            small_gemm_square_sums(self.dims, self.group, a, b, self.out);
-        }
     }
 
     /// At every vector level, each sum is the squares of one group's
@@ -1178,17 +1228,8 @@ mod tests {
                 .collect();
             for level in simd::supported() {
                 let mut got = vec![T::ZERO; groups * n];
-                let (dims, (a, b), out) = ((m, k, n), (&a[..], &b[..]), &mut got[..]);
-                simd::dispatch(
-                    level,
-                    SquareSums {
-                        dims,
-                        group,
-                        a,
-                        b,
-                        out,
-                    },
-                );
+                let (a, b) = (Mat::rows(&a, k), Mat::rows(&b, n));
+                small_gemm_square_sums_at(level, (m, k, n), group, a, b, &mut got);
                 assert_eq!(
                     got, want,
                     "{groups}x{group} rows, {k} deep, {n} columns, {level:?}"

@@ -99,15 +99,20 @@ pub(crate) trait Kernel {
     fn run(self) -> Self::Output;
 }
 
-/// Runs `kernel` compiled for `level`.
+/// Runs `kernel` compiled for `level`. Each level's copy is a function of
+/// its own, never inlined, so that a kernel called from others (the
+/// products inside the E- and M-step kernels) is compiled once per level.
+#[inline(never)]
 pub(crate) fn dispatch<K: Kernel>(level: Level, kernel: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f,avx2,fma")]
+        #[inline(never)]
         fn avx512<K: Kernel>(kernel: K) -> K::Output {
             kernel.run()
         }
         #[target_feature(enable = "avx2,fma")]
+        #[inline(never)]
         fn avx2<K: Kernel>(kernel: K) -> K::Output {
             kernel.run()
         }

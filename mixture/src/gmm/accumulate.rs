@@ -96,7 +96,7 @@ fn pass<T: Float>(
     let sum = tree_sum(
         shard,
         task_rows,
-        || (Scratch::<T>::new(ctype, k, d), RowBuffer::default()),
+        || (Scratch::<T>::new(level, ctype, k, d), RowBuffer::default()),
         |(scratch, buffer), range| {
             let rows = x.rows(range.clone(), buffer)?;
             let x = T::view(rows).expect("rows of the type the pass runs in");
@@ -258,11 +258,18 @@ impl<T: Float> Scratch<T> {
         weights: Option<ArrayView1<f64>>,
         b: usize,
     ) {
-        let (k, d, w) = (self.k, self.d, self.w);
+        let (k, d, w, level) = (self.k, self.d, self.w, self.level);
         T::flush(&mut self.lp[..k * b]);
         let lp = &self.lp[..k * b];
         // Moments += R xa: first moments, diagonal second moments, resp sums.
-        T::add_moments((k, b, w), lp, &self.xa, &mut stats.moments, &mut self.part);
+        T::add_moments(
+            level,
+            (k, b, w),
+            lp,
+            &self.xa,
+            &mut stats.moments,
+            &mut self.part,
+        );
         match stats.covariance_type {
             CovarianceType::Full if self.zsum.is_empty() => {
                 // The upper triangles of the rows' outer products, one
@@ -285,6 +292,7 @@ impl<T: Float> Scratch<T> {
                 }
                 transpose(lp, &mut self.rt[..b * k], k);
                 T::gemm_into_f64(
+                    level,
                     (t, b, k),
                     Mat::rows(&self.g, b),
                     Mat::rows(&self.rt, k),
@@ -312,6 +320,7 @@ impl<T: Float> Scratch<T> {
                     }
                 }
                 T::gemm_into_f64(
+                    level,
                     (d, b, kd),
                     Mat::transposed(&self.xa, w),
                     Mat::rows(&self.g, kd),
@@ -338,6 +347,7 @@ impl<T: Float> Scratch<T> {
                     None => Mat::rows(&self.xa, w),
                 };
                 T::gemm_into_f64(
+                    level,
                     (d, b, d),
                     Mat::transposed(&self.xa, w),
                     z,
@@ -401,7 +411,7 @@ mod tests {
             let centres = x.slice(s![..k, ..]).to_owned();
             let shift: Vec<f64> = (0..d).map(|l| 0.1 * l as f64).collect();
             let template = SufficientStats::zeros(CovarianceType::Full, k, &shift);
-            let mut scratch = Scratch::<f64>::new(CovarianceType::Full, k, d);
+            let mut scratch = Scratch::<f64>::new(simd::level(), CovarianceType::Full, k, d);
             assert_eq!(scratch.zsum.is_empty(), k * d >= d * (d + 1) / 2);
             let stats = task(
                 &mut scratch,
@@ -518,7 +528,7 @@ mod tests {
             let coefficients =
                 Coefficients::new(array![0.5, 0.5].view(), means.view(), &u, &[0.0, 0.0]);
             let template = SufficientStats::zeros(ctype, 2, &[0.0, 0.0]);
-            let mut scratch = Scratch::<f32>::new(ctype, 2, 2);
+            let mut scratch = Scratch::<f32>::new(simd::level(), ctype, 2, 2);
             let mut stats = template.clone();
             let weights = Array1::from_elem(n, 0.25);
             for start in (0..n).step_by(CHUNK) {

@@ -42,8 +42,8 @@ use super::covariance::{CovarianceType, Covariances};
 use super::stats::{triangle, width};
 use super::transpose::transpose;
 use crate::data::Element;
-use crate::linalg::{small_gemm, small_gemm_square_sums, Gemm, Mat, MatMut};
-use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma, ln, prefetch};
+use crate::linalg::{small_gemm_at, small_gemm_square_sums_at, Gemm, Mat, MatMut};
+use crate::simd::{exp_nonpositive, exp_nonpositive_f32, has_fma, ln, prefetch, Level};
 use ndarray::{ArrayView1, ArrayView2};
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -87,8 +87,9 @@ pub(crate) trait Float:
 
     /// `out = a b` (or `out += a b` with `add`), `out` (m, n) row-major in
     /// `f64`: one GEMM for `f64`; for `f32` a GEMM into `part`, then added
-    /// into `out` in `f64`.
+    /// into `out` in `f64`. The products run at `level`.
     fn gemm_into_f64(
+        level: Level,
         dims: (usize, usize, usize),
         a: Mat<'_, Self>,
         b: Mat<'_, Self>,
@@ -104,6 +105,7 @@ pub(crate) trait Float:
     /// columns (whole 32-column AVX-512 tiles for d = 16, where the 1s
     /// would take a tile of their own) and the sums in 16 lanes.
     fn add_moments(
+        level: Level,
         dims: (usize, usize, usize),
         r: &[Self],
         xa: &[Self],
@@ -131,6 +133,7 @@ impl Float for f64 {
 
     #[inline(always)]
     fn gemm_into_f64(
+        level: Level,
         (m, k, n): (usize, usize, usize),
         a: Mat<'_, f64>,
         b: Mat<'_, f64>,
@@ -138,11 +141,12 @@ impl Float for f64 {
         out: &mut [f64],
         _: &mut Vec<f64>,
     ) {
-        small_gemm((m, k, n), a, b, add, MatMut::rows(out, n));
+        small_gemm_at(level, (m, k, n), a, b, add, MatMut::rows(out, n));
     }
 
     #[inline(always)]
     fn add_moments(
+        level: Level,
         (k, b, w): (usize, usize, usize),
         r: &[f64],
         xa: &[f64],
@@ -150,6 +154,7 @@ impl Float for f64 {
         part: &mut Vec<f64>,
     ) {
         Self::gemm_into_f64(
+            level,
             (k, b, w),
             Mat::rows(r, b),
             Mat::rows(xa, w),
@@ -190,6 +195,7 @@ impl Float for f32 {
 
     #[inline(always)]
     fn gemm_into_f64(
+        level: Level,
         (m, k, n): (usize, usize, usize),
         a: Mat<'_, f32>,
         b: Mat<'_, f32>,
@@ -198,7 +204,7 @@ impl Float for f32 {
         part: &mut Vec<f32>,
     ) {
         part.resize(m * n, 0.0);
-        small_gemm((m, k, n), a, b, false, MatMut::rows(part, n));
+        small_gemm_at(level, (m, k, n), a, b, false, MatMut::rows(part, n));
         let out = &mut out[..m * n];
         if add {
             out.iter_mut()
@@ -213,6 +219,7 @@ impl Float for f32 {
 
     #[inline(always)]
     fn add_moments(
+        level: Level,
         (k, b, w): (usize, usize, usize),
         r: &[f32],
         xa: &[f32],
@@ -221,7 +228,8 @@ impl Float for f32 {
     ) {
         let n = w - 1;
         part.resize(k * n, 0.0);
-        small_gemm(
+        small_gemm_at(
+            level,
             (k, b, n),
             Mat::rows(r, b),
             Mat::rows(xa, w),
@@ -389,6 +397,9 @@ impl Coefficients {
 /// Per-component arrays are stored component-major, `(k, rows)`, so that the
 /// log-sum-exp runs along contiguous rows and vectorises.
 pub(crate) struct Scratch<T = f64> {
+    /// The vector level the kernel that uses these buffers runs at, which
+    /// its products run at too.
+    pub(super) level: Level,
     pub(super) k: usize,
     pub(super) d: usize,
     /// Values per loaded row.
@@ -430,7 +441,7 @@ pub(crate) struct Scratch<T = f64> {
 }
 
 impl<T: Float> Scratch<T> {
-    pub(crate) fn new(covariance_type: CovarianceType, k: usize, d: usize) -> Self {
+    pub(crate) fn new(level: Level, covariance_type: CovarianceType, k: usize, d: usize) -> Self {
         let w = width(covariance_type, d);
         let g = match covariance_type {
             CovarianceType::Full => (k * d).max(triangle(d)),
@@ -443,6 +454,7 @@ impl<T: Float> Scratch<T> {
         );
         let full_by_triangles = covariance_type == CovarianceType::Full && k * d >= triangle(d);
         Scratch {
+            level,
             k,
             d,
             w,
@@ -538,16 +550,18 @@ impl<T: Float> Scratch<T> {
     /// `lp` = log(w_j N(x_i | j)) for the `b` loaded rows, component-major.
     #[inline(always)]
     pub(super) fn log_densities(&mut self, prep: &Coefficients, b: usize) {
-        let (k, d, w) = (self.k, self.d, self.w);
+        let (k, d, w, level) = (self.k, self.d, self.w, self.level);
         let lp = &mut self.lp[..k * b];
         let xt = || Mat::rows(&self.xt[..w * b], b);
         match T::form(prep) {
             Form::Full { a } => {
                 let kd = k * d;
                 if has_fma() {
-                    small_gemm_square_sums((kd, d + 1, b), d, Mat::rows(a, d + 1), xt(), lp);
+                    let a = Mat::rows(a, d + 1);
+                    small_gemm_square_sums_at(level, (kd, d + 1, b), d, a, xt(), lp);
                 } else {
-                    small_gemm(
+                    small_gemm_at(
+                        level,
                         (kd, d + 1, b),
                         Mat::rows(a, d + 1),
                         xt(),
@@ -571,7 +585,8 @@ impl<T: Float> Scratch<T> {
                 }
             }
             Form::Tied { ut, offsets } => {
-                small_gemm(
+                small_gemm_at(
+                    level,
                     (d, d, b),
                     Mat::rows(ut, d),
                     xt(),
@@ -602,7 +617,8 @@ impl<T: Float> Scratch<T> {
                 // value is the FMA chain of A xa^T, so the bits do not
                 // depend on the orientation.
                 let g = &mut self.g[..b * k];
-                small_gemm(
+                small_gemm_at(
+                    level,
                     (b, w, k),
                     Mat::rows(&self.xa[..b * w], w),
                     Mat::rows(at, k),
@@ -731,7 +747,7 @@ mod tests {
             let strided = x.slice(s![.., ..;2]);
             for (rows, label) in [(contiguous.view(), "contiguous"), (strided, "strided")] {
                 for ctype in [CovarianceType::Diag, CovarianceType::Full] {
-                    let mut scratch = Scratch::<f64>::new(ctype, 2, d);
+                    let mut scratch = Scratch::<f64>::new(crate::simd::level(), ctype, 2, d);
                     scratch.load(&shift, rows);
                     let w = scratch.w;
                     for (i, got) in scratch.xa.chunks_exact(w).take(b).enumerate() {

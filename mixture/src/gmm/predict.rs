@@ -84,7 +84,7 @@ fn map_rows_in<T: Float>(
         .try_for_each_init(
             || {
                 (
-                    Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                    Scratch::<T>::new(level, prep.covariance_type(), prep.k, prep.d),
                     RowBuffer::default(),
                     Vec::new(),
                 )
@@ -188,7 +188,7 @@ fn total_in<T: Float>(level: Level, prep: &Coefficients, x: Data<'_>) -> Result<
         TASK_ROWS,
         || {
             (
-                Scratch::<T>::new(prep.covariance_type(), prep.k, prep.d),
+                Scratch::<T>::new(level, prep.covariance_type(), prep.k, prep.d),
                 RowBuffer::default(),
             )
         },
