@@ -14,7 +14,7 @@
 //! processes exchange those O(log n) partial sums to finish the same tree.
 //!
 //! The crate knows no engine: the `admix` program's `cli/src/rsmpi.rs` makes
-//! an rsmpi (Open MPI) communicator a [`Communicator`], in 130 lines.
+//! an rsmpi (Open MPI) communicator a [`Communicator`].
 
 use crate::{Data, MixtureError, RowBuffer};
 use ndarray::Array2;
