@@ -23,8 +23,9 @@ pub(crate) trait Gemm:
     fn fma(a: Self, b: Self, c: Self) -> Self;
 
     /// [`small_gemm`] for this type: blocks of rows and columns sized for
-    /// its vector registers.
+    /// its vector registers at `level`.
     fn small_gemm_blocks(
+        level: Level,
         dims: (usize, usize, usize),
         a: Mat<'_, Self>,
         b: Mat<'_, Self>,
@@ -62,6 +63,7 @@ impl Gemm for f64 {
 
     #[inline(always)]
     fn small_gemm_blocks(
+        level: Level,
         dims: (usize, usize, usize),
         a: Mat<'_, f64>,
         b: Mat<'_, f64>,
@@ -69,7 +71,7 @@ impl Gemm for f64 {
         c: MatMut<'_, f64>,
     ) {
         // Eight accumulator registers: 4 x 16 with AVX-512, 4 x 8 with AVX2.
-        if wide_vectors() {
+        if wide_vectors(level) {
             blocks::<f64, 4, 16, 8, 8>(dims, a, b, add, c);
         } else {
             blocks::<f64, 4, 8, 8, 4>(dims, a, b, add, c);
@@ -106,6 +108,7 @@ impl Gemm for f32 {
 
     #[inline(always)]
     fn small_gemm_blocks(
+        level: Level,
         dims: (usize, usize, usize),
         a: Mat<'_, f32>,
         b: Mat<'_, f32>,
@@ -113,7 +116,7 @@ impl Gemm for f32 {
         c: MatMut<'_, f32>,
     ) {
         // Eight accumulator registers: 4 x 32 with AVX-512, 4 x 16 with AVX2.
-        if wide_vectors() {
+        if wide_vectors(level) {
             blocks::<f32, 4, 32, 8, 16>(dims, a, b, add, c);
         } else {
             blocks::<f32, 4, 16, 4, 8>(dims, a, b, add, c);
@@ -153,14 +156,14 @@ impl<T> Lanes for T {}
 /// wide, where they measured faster than faer's kernels and the plain
 /// tiles (see [`faster_by_gemm`]).
 #[inline(always)]
-fn wide_tiles<T: Gemm>(n: usize) -> bool {
+fn wide_tiles<T: Gemm>(level: Level, n: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        (n == T::LANES || n == 2 * T::LANES) && wide_vectors()
+        (n == T::LANES || n == 2 * T::LANES) && wide_vectors(level)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = n;
+        let _ = (level, n);
         false
     }
 }
@@ -225,20 +228,20 @@ fn extent(r: usize, c: usize, row: usize, col: usize) -> usize {
 }
 
 /// The instruction set faer's GEMM kernels (`private-gemm-x86`, which
-/// `faer::linalg::matmul` calls for all but tiny products) run at: AVX-512
-/// at that vector level, else AVX2, on CPUs with AVX2 and FMA; `None`
-/// elsewhere, where [`gemm`] calls `matrixmultiply`.
+/// `faer::linalg::matmul` calls for all but tiny products) run at for
+/// products at `level`: AVX-512 at that level, else AVX2, on CPUs with
+/// AVX2 and FMA; `None` elsewhere, where [`gemm`] calls `matrixmultiply`.
 ///
 /// Their blocks are 512 deep (their `kc`) at both sets, and each element
 /// of a block is one fused multiply-add chain over the depth in order from
 /// 0, so both give the same bits (tested).
 #[cfg(target_arch = "x86_64")]
-fn faer_kernels() -> Option<private_gemm_x86::InstrSet> {
+fn faer_kernels(level: Level) -> Option<private_gemm_x86::InstrSet> {
     use std::arch::is_x86_feature_detected as has;
     if !(has!("avx2") && has!("fma")) {
         return None;
     }
-    Some(if wide_vectors() {
+    Some(if wide_vectors(level) {
         private_gemm_x86::InstrSet::Avx512
     } else {
         private_gemm_x86::InstrSet::Avx256
@@ -253,6 +256,19 @@ fn faer_kernels() -> Option<private_gemm_x86::InstrSet> {
 /// When a matrix reaches past the end of its slice (a programming error).
 #[track_caller]
 pub(crate) fn gemm<T: Gemm>(
+    dims: (usize, usize, usize),
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    add: bool,
+    c: MatMut<'_, T>,
+) {
+    gemm_at(crate::simd::level(), dims, a, b, add, c);
+}
+
+/// [`gemm`] with faer's kernels at the instruction set of `level`.
+#[track_caller]
+fn gemm_at<T: Gemm>(
+    level: Level,
     (m, k, n): (usize, usize, usize),
     a: Mat<'_, T>,
     b: Mat<'_, T>,
@@ -270,9 +286,11 @@ pub(crate) fn gemm<T: Gemm>(
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if let Some(set) = faer_kernels() {
+    if let Some(set) = faer_kernels(level) {
         return faer_gemm(set, (m, k, n), a, b, add, c);
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = level;
     let beta = if add { T::ONE } else { T::ZERO };
     // SAFETY: `check` keeps every index matrixmultiply forms inside the
     // slices, and `c` is borrowed mutably so it cannot alias `a` or `b`.
@@ -364,12 +382,13 @@ fn check_operands<T>((m, k, n): (usize, usize, usize), a: Mat<'_, T>, b: Mat<'_,
 /// the shallower): a product no deeper has the same bits from either.
 const GEMM_DEPTH: usize = 256;
 
-/// Whether the kernels run with 512-bit vectors (the level they are
-/// dispatched at), which sets the tiles of [`small_gemm`]: too large a
-/// tile for the registers spills. The tiles change speed, never results.
+/// Whether products at `level` (the level their kernel is dispatched at)
+/// run with 512-bit vectors, which sets the tiles of [`small_gemm`]: too
+/// large a tile for the registers spills. The tiles change speed, never
+/// results.
 #[inline(always)]
-fn wide_vectors() -> bool {
-    crate::simd::level() == crate::simd::Level::Avx512
+fn wide_vectors(level: Level) -> bool {
+    level == Level::Avx512
 }
 
 /// `c = a b`, or `c += a b` with `add`, for the small products of the EM
@@ -401,16 +420,17 @@ fn wide_vectors() -> bool {
 #[inline(always)]
 #[track_caller]
 pub(crate) fn small_gemm<T: Gemm>(
+    level: Level,
     (m, k, n): (usize, usize, usize),
     a: Mat<'_, T>,
     b: Mat<'_, T>,
     add: bool,
     c: MatMut<'_, T>,
 ) {
-    if faster_by_gemm::<T>(m, n) {
-        return gemm((m, k, n), a, b, add, c);
+    if faster_by_gemm::<T>(level, m, n) {
+        return gemm_at(level, (m, k, n), a, b, add, c);
     }
-    tiles((m, k, n), a, b, add, c);
+    tiles(level, (m, k, n), a, b, add, c);
 }
 
 /// [`small_gemm`] by its own register tiles, where they give the bits of
@@ -418,6 +438,7 @@ pub(crate) fn small_gemm<T: Gemm>(
 #[inline(always)]
 #[track_caller]
 fn tiles<T: Gemm>(
+    level: Level,
     (m, k, n): (usize, usize, usize),
     a: Mat<'_, T>,
     b: Mat<'_, T>,
@@ -425,12 +446,12 @@ fn tiles<T: Gemm>(
     c: MatMut<'_, T>,
 ) {
     if k == 0 || k > GEMM_DEPTH || b.col != 1 || !crate::simd::has_fma() {
-        return gemm((m, k, n), a, b, add, c);
+        return gemm_at(level, (m, k, n), a, b, add, c);
     }
     check((m, k, n), a, b, &c);
     #[cfg(target_arch = "x86_64")]
-    if wide_tiles::<T>(n) {
-        // SAFETY: AVX-512 is the kernels' level (`wide_tiles`), FMA is
+    if wide_tiles::<T>(level, n) {
+        // SAFETY: AVX-512 is the level (`wide_tiles`), so this CPU has it; FMA is
         // there (above), the operands hold the product (`check`), `b` is
         // row-major and the depth at most `GEMM_DEPTH` (above).
         // Tiles of 16 rows of one register, or 8 rows of two.
@@ -447,9 +468,9 @@ fn tiles<T: Gemm>(
             ..a
         };
         let c = MatMut::rows(&mut c.data[done * c.cols..], c.cols);
-        return T::small_gemm_blocks((m - done, k, n), a, b, add, c);
+        return T::small_gemm_blocks(level, (m - done, k, n), a, b, add, c);
     }
-    T::small_gemm_blocks((m, k, n), a, b, add, c);
+    T::small_gemm_blocks(level, (m, k, n), a, b, add, c);
 }
 
 /// Whether [`gemm`] multiplies an `m x _ x n` product faster than
@@ -460,14 +481,16 @@ fn tiles<T: Gemm>(
 /// column-major, so our columns become its rows): four or eight
 /// accumulators, too few to keep two FMA ports busy.
 #[inline(always)]
-fn faster_by_gemm<T: Gemm>(m: usize, n: usize) -> bool {
+fn faster_by_gemm<T: Gemm>(level: Level, m: usize, n: usize) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        faer_kernels().is_some() && (wide_vectors() || m <= 16) && !wide_tiles::<T>(n)
+        faer_kernels(level).is_some()
+            && (wide_vectors(level) || m <= 16)
+            && !wide_tiles::<T>(level, n)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (m, n);
+        let _ = (level, m, n);
         false
     }
 }
@@ -594,6 +617,7 @@ fn chains<T: Gemm, const R: usize, const C: usize>(
 #[inline(always)]
 #[track_caller]
 pub(crate) fn small_gemm_square_sums<T: Gemm>(
+    level: Level,
     (m, k, n): (usize, usize, usize),
     group: usize,
     a: Mat<'_, T>,
@@ -606,15 +630,15 @@ pub(crate) fn small_gemm_square_sums<T: Gemm>(
     assert!(out.len() >= m / group * n, "square sums: out too short");
     let dims = (m, k, n);
     #[cfg(target_arch = "x86_64")]
-    if wide_vectors() && group.is_multiple_of(8) && n.is_multiple_of(2 * T::LANES) {
-        // SAFETY: AVX-512 is the kernels' level, FMA is there (above), the
+    if wide_vectors(level) && group.is_multiple_of(8) && n.is_multiple_of(2 * T::LANES) {
+        // SAFETY: AVX-512 is the level (so this CPU has it), FMA is there (above), the
         // operands and `out` hold the product and its sums (above), and
         // the tiles divide the group and the columns.
         return unsafe { x86::square_sums::<T, 8, 2>(dims, group, a, b, out) };
     }
     // Accumulators: 8 rows of two vectors with AVX-512 (16 of its 32
     // registers), 4 rows of two with AVX2 (8 of 16).
-    match (wide_vectors(), size_of::<T>()) {
+    match (wide_vectors(level), size_of::<T>()) {
         (true, 8) => square_sum_blocks::<T, 8, 16>(dims, group, a, b, out),
         (true, _) => square_sum_blocks::<T, 8, 32>(dims, group, a, b, out),
         (false, 8) => square_sum_blocks::<T, 4, 8>(dims, group, a, b, out),
@@ -897,6 +921,7 @@ pub(crate) fn small_gemm_at<T: Gemm>(
     crate::simd::dispatch(
         level,
         Product {
+            level,
             how,
             dims,
             a,
@@ -920,6 +945,7 @@ pub(crate) fn small_gemm_square_sums_at<T: Gemm>(
     crate::simd::dispatch(
         level,
         SquareSums {
+            level,
             dims,
             group,
             a,
@@ -931,6 +957,8 @@ pub(crate) fn small_gemm_square_sums_at<T: Gemm>(
 
 /// One product as a kernel, to run it at a given vector level.
 struct Product<'a, T> {
+    /// The level the kernel is dispatched at, which chooses its tiles.
+    level: Level,
     how: BenchGemm,
     dims: (usize, usize, usize),
     a: Mat<'a, T>,
@@ -943,17 +971,20 @@ impl<T: Gemm> crate::simd::Kernel for Product<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        let (dims, a, b, add, c) = (self.dims, self.a, self.b, self.add, self.c);
+        let (level, dims, a, b) = (self.level, self.dims, self.a, self.b);
+        let (add, c) = (self.add, self.c);
         match self.how {
-            BenchGemm::Small => small_gemm(dims, a, b, add, c),
-            BenchGemm::Tiles => tiles(dims, a, b, add, c),
-            BenchGemm::Gemm => gemm(dims, a, b, add, c),
+            BenchGemm::Small => small_gemm(level, dims, a, b, add, c),
+            BenchGemm::Tiles => tiles(level, dims, a, b, add, c),
+            BenchGemm::Gemm => gemm_at(level, dims, a, b, add, c),
         }
     }
 }
 
 /// [`small_gemm_square_sums`] as a kernel, to run it at a given vector level.
 struct SquareSums<'a, T> {
+    /// The level the kernel is dispatched at, which chooses its tiles.
+    level: Level,
     dims: (usize, usize, usize),
     group: usize,
     a: Mat<'a, T>,
@@ -965,7 +996,8 @@ impl<T: Gemm> crate::simd::Kernel for SquareSums<'_, T> {
     type Output = ();
     #[inline(always)]
     fn run(self) {
-        small_gemm_square_sums(self.dims, self.group, self.a, self.b, self.out);
+        let (level, dims, group) = (self.level, self.dims, self.group);
+        small_gemm_square_sums(level, dims, group, self.a, self.b, self.out);
     }
 }
 
@@ -987,7 +1019,7 @@ pub enum BenchGemm {
 #[doc(hidden)]
 pub fn bench_gemm_name() -> &'static str {
     #[cfg(target_arch = "x86_64")]
-    match faer_kernels() {
+    match faer_kernels(crate::simd::level()) {
         Some(private_gemm_x86::InstrSet::Avx512) => {
             return "faer 0.24's kernels (private-gemm-x86 0.1) at AVX-512"
         }
@@ -1041,9 +1073,11 @@ fn bench_gemm<T: Gemm>(
     };
     let dims = (m, k, n);
     let (b, c) = (Mat::rows(b, n), MatMut::rows(c, n));
+    let level = crate::simd::level();
     crate::simd::dispatch(
-        crate::simd::level(),
+        level,
         Product {
+            level,
             how,
             dims,
             a,
@@ -1169,6 +1203,7 @@ mod tests {
                     {
                         let mut got = start.clone();
                         let product = Product {
+                            level,
                             how,
                             dims: (m, k, n),
                             a: a_mat,
@@ -1250,7 +1285,7 @@ mod tests {
     #[cfg(target_arch = "x86_64")]
     fn faer_sets_agree<T: Gemm + std::fmt::Debug + PartialEq>(from: fn(f64) -> T) {
         use private_gemm_x86::InstrSet;
-        let sets: &[InstrSet] = match faer_kernels() {
+        let sets: &[InstrSet] = match faer_kernels(simd::level()) {
             None => return,
             Some(InstrSet::Avx512) => &[InstrSet::Avx256, InstrSet::Avx512],
             Some(_) => &[InstrSet::Avx256],

@@ -179,7 +179,8 @@ fn task<T: Float>(
                     end - range.start..(end + CHUNK).min(range.end) - range.start,
                     ..
                 ];
-                scratch.normalise(b, w, x.slice(next).to_slice().unwrap_or_default());
+                let ahead = x.slice(next).to_slice().unwrap_or_default();
+                scratch.normalise(b, w, ahead, true);
                 stats.log_likelihood += match w {
                     Some(w) => scratch.ll[..b]
                         .iter()
@@ -208,7 +209,8 @@ fn task<T: Float>(
                                 best
                             }
                         });
-                    scratch.lp[nearest.0 * b + i] = T::from_f64(w.map_or(1.0, |w| w[i]));
+                    let r = T::from_f64(w.map_or(1.0, |w| w[i]));
+                    scratch.lp[nearest.0 * b + i] = T::operand(r);
                 }
             }
             Source::Random(seed) => {
@@ -223,7 +225,7 @@ fn task<T: Float>(
                     rng.set_word_pos(position);
                     for j in 0..k {
                         let u: f64 = rng.random();
-                        scratch.lp[j * b + i] = T::from_f64(u * scale);
+                        scratch.lp[j * b + i] = T::operand(T::from_f64(u * scale));
                     }
                 }
             }
@@ -238,7 +240,7 @@ fn task<T: Float>(
 
 impl<T: Float> Scratch<T> {
     /// Adds the statistics of the `b` loaded rows, whose (weighted)
-    /// responsibilities are in `lp`, to `stats`.
+    /// responsibilities are in `lp` as [`Float::operand`]s, to `stats`.
     ///
     /// Flops per row (`w` = `d + 1` for full and tied, `2d + 1` for diag and
     /// spherical; `t = d (d+1) / 2`): the moments GEMM `2 k w`, plus
@@ -259,7 +261,6 @@ impl<T: Float> Scratch<T> {
         b: usize,
     ) {
         let (k, d, w, level) = (self.k, self.d, self.w, self.level);
-        T::flush(&mut self.lp[..k * b]);
         let lp = &self.lp[..k * b];
         // Moments += R xa: first moments, diagonal second moments, resp sums.
         T::add_moments(
@@ -290,7 +291,7 @@ impl<T: Float> Scratch<T> {
                         }
                     }
                 }
-                transpose(lp, &mut self.rt[..b * k], k);
+                transpose(level, lp, &mut self.rt[..b * k], k);
                 T::gemm_into_f64(
                     level,
                     (t, b, k),
@@ -536,7 +537,7 @@ mod tests {
                 let w = Some(weights.slice(s![start..start + CHUNK]));
                 scratch.load(&template.shift, rows);
                 scratch.log_densities(&coefficients, CHUNK);
-                scratch.normalise(CHUNK, w, &[]);
+                scratch.normalise(CHUNK, w, &[], true);
                 for v in &scratch.lp {
                     assert!(!v.is_subnormal(), "{ctype}: subnormal {v:e}");
                 }

@@ -78,9 +78,9 @@ pub(crate) trait Float:
     /// with fused multiply-adds. `f32`: 0 below [`LN_FLUSH`].
     fn exp_shifted<const F: bool>(x: Self) -> Self;
 
-    /// Responsibilities as operands of the products with the rows: for
-    /// `f32` those below [`FLUSH`] set to 0 (`f64`: unchanged).
-    fn flush(r: &mut [Self]);
+    /// A responsibility as an operand of the products with the rows: for
+    /// `f32` 0 below [`FLUSH`] (`f64`: unchanged).
+    fn operand(r: Self) -> Self;
 
     /// The values as `f64`: `v` itself for `f64`, else widened into `buffer`.
     fn widen<'s>(v: &'s [Self], buffer: &'s mut Vec<f64>) -> &'s [f64];
@@ -125,7 +125,9 @@ impl Float for f64 {
     }
 
     #[inline(always)]
-    fn flush(_: &mut [f64]) {}
+    fn operand(r: f64) -> f64 {
+        r
+    }
 
     fn widen<'s>(v: &'s [f64], _: &'s mut Vec<f64>) -> &'s [f64] {
         v
@@ -180,10 +182,11 @@ impl Float for f32 {
     }
 
     #[inline(always)]
-    fn flush(r: &mut [f32]) {
-        let flush = FLUSH as f32;
-        for v in r {
-            *v = if *v < flush { 0.0 } else { *v };
+    fn operand(r: f32) -> f32 {
+        if r < FLUSH as f32 {
+            0.0
+        } else {
+            r
         }
     }
 
@@ -519,7 +522,7 @@ impl<T: Float> Scratch<T> {
             return;
         }
         let b = x.nrows();
-        transpose(&self.xa[..b * w], &mut self.xt[..w * b], b);
+        transpose(self.level, &self.xa[..b * w], &mut self.xt[..w * b], b);
     }
 
     /// [`Scratch::load`] of rows stored one after another, in pieces of `P`
@@ -625,7 +628,7 @@ impl<T: Float> Scratch<T> {
                     false,
                     MatMut::rows(g, k),
                 );
-                transpose(g, lp, b);
+                transpose(level, g, lp, b);
             }
         }
     }
@@ -634,9 +637,17 @@ impl<T: Float> Scratch<T> {
     /// `ll` with the log-likelihood of each row, prefetching the values of
     /// `ahead` (the rows of the next chunk, or none) on the way: the chunk's
     /// exps then hide the time those rows take to come from memory, which
-    /// `load` would otherwise wait for.
+    /// `load` would otherwise wait for. With `operands`, the
+    /// responsibilities are made [`Float::operand`]s as they are scaled,
+    /// in the same pass (not one of their own, with masked stores).
     #[inline(always)]
-    pub(super) fn normalise(&mut self, b: usize, weights: Option<ArrayView1<f64>>, ahead: &[T]) {
+    pub(super) fn normalise(
+        &mut self,
+        b: usize,
+        weights: Option<ArrayView1<f64>>,
+        ahead: &[T],
+        operands: bool,
+    ) {
         let k = self.k;
         let lp = &mut self.lp[..k * b];
         let (mx, sm) = (&mut self.mx[..b], &mut self.sm[..b]);
@@ -663,7 +674,8 @@ impl<T: Float> Scratch<T> {
         }
         for lp_j in lp.chunks_exact_mut(b) {
             for (v, &s) in lp_j.iter_mut().zip(sm.iter()) {
-                *v = *v * s;
+                let r = *v * s;
+                *v = if operands { T::operand(r) } else { r };
             }
         }
     }

@@ -41,7 +41,7 @@ fn e_chunk<T: Float>(
     scratch.load(&prep.shift, rows);
     scratch.log_densities(prep, b);
     if normalise {
-        scratch.normalise(b, None, &[]);
+        scratch.normalise(b, None, &[], false);
     }
 }
 

@@ -6,15 +6,17 @@
 //! Pure data movement: every level gives the same values.
 
 use super::estep::Float;
+use crate::simd::Level;
 
-/// `to` (c, b) = `from` (b, c) transposed (`c = to.len() / b`).
+/// `to` (c, b) = `from` (b, c) transposed (`c = to.len() / b`), by a
+/// kernel dispatched at `level`.
 ///
 /// With AVX2 the blocks of 4 x 4 `f64` (8 x 8 `f32`) go through registers:
 /// one load per row of a block, shuffles, one store per column. Element by
 /// element, the stores of the diag E-step's (128, 16) log-densities took a
 /// quarter of its time outside the products in `f32`.
 #[inline(always)]
-pub(super) fn transpose<T: Float>(from: &[T], to: &mut [T], b: usize) {
+pub(super) fn transpose<T: Float>(level: Level, from: &[T], to: &mut [T], b: usize) {
     if b == 0 {
         return;
     }
@@ -23,7 +25,7 @@ pub(super) fn transpose<T: Float>(from: &[T], to: &mut [T], b: usize) {
         from.len() >= b * c,
         "transpose: from holds fewer than b c values"
     );
-    let (rows, cols) = blocks(from, to, b, c);
+    let (rows, cols) = blocks(level, from, to, b, c);
     // The columns right of the blocks, then the rows below them.
     for (j, to_j) in to.chunks_exact_mut(b).enumerate() {
         let start = if j < cols { rows } else { 0 };
@@ -33,15 +35,16 @@ pub(super) fn transpose<T: Float>(from: &[T], to: &mut [T], b: usize) {
     }
 }
 
-/// Moves the whole blocks of `from` to `to` by vector shuffles where the CPU
-/// has AVX2 (the kernels' level, so that a lower `ADMIX_SIMD` keeps portable
-/// code) and returns how many rows and columns of `from` they covered.
+/// Moves the whole blocks of `from` to `to` by vector shuffles at `level`
+/// AVX2 and above (so that a lower `ADMIX_SIMD`, or a kernel dispatched
+/// lower, keeps portable code) and returns how many rows and columns of
+/// `from` they covered.
 #[inline(always)]
-fn blocks<T: Float>(from: &[T], to: &mut [T], b: usize, c: usize) -> (usize, usize) {
+fn blocks<T: Float>(level: Level, from: &[T], to: &mut [T], b: usize, c: usize) -> (usize, usize) {
     #[cfg(target_arch = "x86_64")]
-    if crate::simd::level() >= crate::simd::Level::Avx2 {
+    if level >= Level::Avx2 {
         let (from_p, to_p) = (from.as_ptr(), to.as_mut_ptr());
-        // SAFETY: the level proves AVX2; `T` is `f64` or `f32` (the `Float`
+        // SAFETY: the level proves AVX2 (a `Level` is one this CPU has); `T` is `f64` or `f32` (the `Float`
         // types) by its size; `from` holds b c values (asserted by the
         // caller) and `to` c b.
         return unsafe {
@@ -51,7 +54,7 @@ fn blocks<T: Float>(from: &[T], to: &mut [T], b: usize, c: usize) -> (usize, usi
             }
         };
     }
-    let _ = (from, to, b, c);
+    let _ = (level, from, to, b, c);
     (0, 0)
 }
 
@@ -138,7 +141,8 @@ mod tests {
 
     /// Every shape the chunks take: whole blocks, part blocks of rows and
     /// of columns, fewer rows or columns than a block, one column, no rows;
-    /// in `f64` (4 x 4 blocks) and `f32` (8 x 8), against the definition.
+    /// in `f64` (4 x 4 blocks) and `f32` (8 x 8), at every vector level,
+    /// against the definition.
     fn moves_every_value_to_its_place<T: Float + PartialEq>(from_f64: fn(f64) -> T) {
         let shapes = [
             (128, 16),
@@ -152,14 +156,17 @@ mod tests {
         ];
         for (b, c) in shapes {
             let from: Vec<T> = (0..b * c).map(|v| from_f64(v as f64)).collect();
-            let mut to = vec![from_f64(f64::NAN); c * b];
-            transpose(&from, &mut to, b);
-            for i in 0..b {
-                for j in 0..c {
-                    assert!(
-                        to[j * b + i] == from[i * c + j],
-                        "b={b} c={c} row {i} col {j}"
-                    );
+            for level in crate::simd::supported() {
+                let mut to = vec![from_f64(f64::NAN); c * b];
+                transpose(level, &from, &mut to, b);
+                for i in 0..b {
+                    for j in 0..c {
+                        assert!(
+                            to[j * b + i] == from[i * c + j],
+                            "b={b} c={c} row {i} col {j} {}",
+                            level.name()
+                        );
+                    }
                 }
             }
         }
