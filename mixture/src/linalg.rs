@@ -451,9 +451,9 @@ fn tiles<T: Gemm>(
     check((m, k, n), a, b, &c);
     #[cfg(target_arch = "x86_64")]
     if wide_tiles::<T>(level, n) {
-        // SAFETY: AVX-512 is the level (`wide_tiles`), so this CPU has it; FMA is
-        // there (above), the operands hold the product (`check`), `b` is
-        // row-major and the depth at most `GEMM_DEPTH` (above).
+        // SAFETY: AVX-512 is the level (`wide_tiles`), so this CPU has it;
+        // FMA is there (above), the operands hold the product (`check`),
+        // `b` is row-major and the depth at most `GEMM_DEPTH` (above).
         // Tiles of 16 rows of one register, or 8 rows of two.
         let done = unsafe {
             let (dims, ldc) = ((m, k, n), c.cols);
@@ -631,9 +631,9 @@ pub(crate) fn small_gemm_square_sums<T: Gemm>(
     let dims = (m, k, n);
     #[cfg(target_arch = "x86_64")]
     if wide_vectors(level) && group.is_multiple_of(8) && n.is_multiple_of(2 * T::LANES) {
-        // SAFETY: AVX-512 is the level (so this CPU has it), FMA is there (above), the
-        // operands and `out` hold the product and its sums (above), and
-        // the tiles divide the group and the columns.
+        // SAFETY: AVX-512 is the level (so this CPU has it), FMA is there
+        // (above), the operands and `out` hold the product and its sums
+        // (above), and the tiles divide the group and the columns.
         return unsafe { x86::square_sums::<T, 8, 2>(dims, group, a, b, out) };
     }
     // Accumulators: 8 rows of two vectors with AVX-512 (16 of its 32
@@ -918,18 +918,16 @@ pub(crate) fn small_gemm_at<T: Gemm>(
     c: MatMut<'_, T>,
 ) {
     let how = BenchGemm::Small;
-    crate::simd::dispatch(
+    Product {
         level,
-        Product {
-            level,
-            how,
-            dims,
-            a,
-            b,
-            add,
-            c,
-        },
-    );
+        how,
+        dims,
+        a,
+        b,
+        add,
+        c,
+    }
+    .dispatch();
 }
 
 /// [`small_gemm_square_sums`] compiled for `level`, in a function of its own
@@ -942,22 +940,20 @@ pub(crate) fn small_gemm_square_sums_at<T: Gemm>(
     b: Mat<'_, T>,
     out: &mut [T],
 ) {
-    crate::simd::dispatch(
+    SquareSums {
         level,
-        SquareSums {
-            level,
-            dims,
-            group,
-            a,
-            b,
-            out,
-        },
-    );
+        dims,
+        group,
+        a,
+        b,
+        out,
+    }
+    .dispatch();
 }
 
 /// One product as a kernel, to run it at a given vector level.
 struct Product<'a, T> {
-    /// The level the kernel is dispatched at, which chooses its tiles.
+    /// The level the kernel is dispatched at, which also chooses its tiles.
     level: Level,
     how: BenchGemm,
     dims: (usize, usize, usize),
@@ -965,6 +961,13 @@ struct Product<'a, T> {
     b: Mat<'a, T>,
     add: bool,
     c: MatMut<'a, T>,
+}
+
+impl<T: Gemm> Product<'_, T> {
+    /// Runs the product compiled for its level.
+    fn dispatch(self) {
+        crate::simd::dispatch(self.level, self);
+    }
 }
 
 impl<T: Gemm> crate::simd::Kernel for Product<'_, T> {
@@ -983,13 +986,20 @@ impl<T: Gemm> crate::simd::Kernel for Product<'_, T> {
 
 /// [`small_gemm_square_sums`] as a kernel, to run it at a given vector level.
 struct SquareSums<'a, T> {
-    /// The level the kernel is dispatched at, which chooses its tiles.
+    /// The level the kernel is dispatched at, which also chooses its tiles.
     level: Level,
     dims: (usize, usize, usize),
     group: usize,
     a: Mat<'a, T>,
     b: Mat<'a, T>,
     out: &'a mut [T],
+}
+
+impl<T: Gemm> SquareSums<'_, T> {
+    /// Runs the sums compiled for their level.
+    fn dispatch(self) {
+        crate::simd::dispatch(self.level, self);
+    }
 }
 
 impl<T: Gemm> crate::simd::Kernel for SquareSums<'_, T> {
@@ -1073,19 +1083,16 @@ fn bench_gemm<T: Gemm>(
     };
     let dims = (m, k, n);
     let (b, c) = (Mat::rows(b, n), MatMut::rows(c, n));
-    let level = crate::simd::level();
-    crate::simd::dispatch(
-        level,
-        Product {
-            level,
-            how,
-            dims,
-            a,
-            b,
-            add,
-            c,
-        },
-    );
+    Product {
+        level: crate::simd::level(),
+        how,
+        dims,
+        a,
+        b,
+        add,
+        c,
+    }
+    .dispatch();
 }
 
 /// Transpose of a square `d x d` row-major matrix.
@@ -1211,7 +1218,7 @@ mod tests {
                             add,
                             c: MatMut::rows(&mut got, n),
                         };
-                        simd::dispatch(level, product);
+                        product.dispatch();
                         let level = level.name();
                         assert_eq!(got, want, "{m}x{k}x{n} {label} add={add} {level} {how:?}");
                     }

@@ -44,9 +44,9 @@ fn blocks<T: Float>(level: Level, from: &[T], to: &mut [T], b: usize, c: usize) 
     #[cfg(target_arch = "x86_64")]
     if level >= Level::Avx2 {
         let (from_p, to_p) = (from.as_ptr(), to.as_mut_ptr());
-        // SAFETY: the level proves AVX2 (a `Level` is one this CPU has); `T` is `f64` or `f32` (the `Float`
-        // types) by its size; `from` holds b c values (asserted by the
-        // caller) and `to` c b.
+        // SAFETY: the level proves AVX2 (a `Level` is one this CPU has);
+        // `T` is `f64` or `f32` (the `Float` types) by its size; `from`
+        // holds b c values (asserted by the caller) and `to` c b.
         return unsafe {
             match size_of::<T>() {
                 8 => x86::blocks::<f64>(from_p.cast(), to_p.cast(), b, c),
