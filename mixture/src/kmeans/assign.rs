@@ -367,8 +367,41 @@ impl<T: Vectors> Outputs<T> {
         if let Some(i) = first_not_finite(sq_norms) {
             return Err(i);
         }
-        accumulate(rows, sq_norms, labels, values, sums);
+        simd::dispatch(
+            level,
+            Accumulate {
+                rows,
+                sq_norms,
+                labels,
+                values,
+                sums,
+            },
+        );
         Ok(())
+    }
+}
+
+/// [`accumulate`] as a kernel of its own, compiled apart from the distance
+/// kernel (registers allocated for its loop alone).
+struct Accumulate<'a, 'p, 's, T> {
+    rows: Stretch<'a, T>,
+    sq_norms: &'a [T],
+    labels: &'a [usize],
+    values: &'a [T],
+    sums: &'s mut Sums<'p>,
+}
+
+impl<T: Lane> Kernel for Accumulate<'_, '_, '_, T> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        accumulate(
+            self.rows,
+            self.sq_norms,
+            self.labels,
+            self.values,
+            self.sums,
+        )
     }
 }
 

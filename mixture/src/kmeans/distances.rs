@@ -604,12 +604,8 @@ impl<T: Vectors> Nearest<'_, T> {
                 let rows = b + i * V::N..b + (i + 1) * V::N;
                 best.value.store(self.values[rows.clone()].as_mut_ptr());
                 norm.store(self.sq_norms[rows.clone()].as_mut_ptr());
-                let mut index = [T::ZERO; MAX_LANES];
-                best.index.store(index[..V::N].as_mut_ptr());
-                for (label, &i) in self.labels[rows].iter_mut().zip(&index) {
-                    // SAFETY: the lanes hold entries of `indices`, made by `index`.
-                    *label = i.to_index();
-                }
+                // SAFETY: the lanes hold entries of `indices`, made by `index`.
+                best.index.store_indices(self.labels[rows].as_mut_ptr());
             }
         }
     }

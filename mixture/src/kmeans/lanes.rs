@@ -145,6 +145,25 @@ pub(crate) unsafe trait Lanes: Copy {
     /// # Safety
     /// As the trait; `to[0..N]` must be writable.
     unsafe fn store(self, to: *mut Self::Elem);
+    /// Writes the centre indices in the `N` lanes (made by
+    /// [`Lane::index`]) to `to[0..N]`. Vector types convert them in
+    /// registers: lane by lane, the conversions and stores took as many
+    /// instructions per row as the minimum over the centres.
+    ///
+    /// # Safety
+    /// As the trait; `to[0..N]` must be writable and the lanes must hold
+    /// indices.
+    #[inline(always)]
+    unsafe fn store_indices(self, to: *mut usize) {
+        let mut lanes = [Self::Elem::ZERO; 16];
+        // SAFETY: the caller's contract; `N` is at most 16.
+        unsafe {
+            self.store(lanes[..Self::N].as_mut_ptr());
+            for (r, &index) in lanes[..Self::N].iter().enumerate() {
+                *to.add(r) = index.to_index();
+            }
+        }
+    }
 }
 
 /// One row at a time, portable.
@@ -346,6 +365,15 @@ mod x86 {
                 out
             }
         }
+        #[inline(always)]
+        unsafe fn store_indices(self, to: *mut usize) {
+            // SAFETY: AVX-512F under the caller's contract; indices are
+            // below 2^24, so they convert exactly through 32 bits.
+            unsafe {
+                let wide = _mm512_cvtepu32_epi64(_mm512_cvttpd_epi32(self.0));
+                _mm512_storeu_si512(to.cast(), wide);
+            }
+        }
         x86_lanes!(
             F64x8,
             f64,
@@ -400,6 +428,18 @@ mod x86 {
                 out
             }
         }
+        #[inline(always)]
+        unsafe fn store_indices(self, to: *mut usize) {
+            // SAFETY: AVX-512F under the caller's contract; indices are
+            // below 2^24, so they convert exactly through 32 bits.
+            unsafe {
+                let narrow = _mm512_cvttps_epi32(self.0);
+                let low = _mm512_cvtepu32_epi64(_mm512_castsi512_si256(narrow));
+                let high = _mm512_cvtepu32_epi64(_mm512_extracti64x4_epi64::<1>(narrow));
+                _mm512_storeu_si512(to.cast(), low);
+                _mm512_storeu_si512(to.add(8).cast(), high);
+            }
+        }
         x86_lanes!(
             F32x16,
             f32,
@@ -446,6 +486,15 @@ mod x86 {
                     }
                 }
                 out
+            }
+        }
+        #[inline(always)]
+        unsafe fn store_indices(self, to: *mut usize) {
+            // SAFETY: AVX2 under the caller's contract; indices are below
+            // 2^24, so they convert exactly through 32 bits.
+            unsafe {
+                let wide = _mm256_cvtepu32_epi64(_mm256_cvttpd_epi32(self.0));
+                _mm256_storeu_si256(to.cast(), wide);
             }
         }
         x86_lanes!(
@@ -508,6 +557,18 @@ mod x86 {
                     }
                 }
                 out
+            }
+        }
+        #[inline(always)]
+        unsafe fn store_indices(self, to: *mut usize) {
+            // SAFETY: AVX2 under the caller's contract; indices are below
+            // 2^24, so they convert exactly through 32 bits.
+            unsafe {
+                let narrow = _mm256_cvttps_epi32(self.0);
+                let low = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(narrow));
+                let high = _mm256_cvtepu32_epi64(_mm256_extracti128_si256::<1>(narrow));
+                _mm256_storeu_si256(to.cast(), low);
+                _mm256_storeu_si256(to.add(4).cast(), high);
             }
         }
         x86_lanes!(
