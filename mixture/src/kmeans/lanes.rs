@@ -147,8 +147,8 @@ pub(crate) unsafe trait Lanes: Copy {
     unsafe fn store(self, to: *mut Self::Elem);
     /// Writes the centre indices in the `N` lanes (made by
     /// [`Lane::index`]) to `to[0..N]`. Vector types convert them in
-    /// registers: lane by lane, the conversions and stores took as many
-    /// instructions per row as the minimum over the centres.
+    /// registers, a few instructions per register, where lane by lane took
+    /// a store, a load, a conversion and a store per row.
     ///
     /// # Safety
     /// As the trait; `to[0..N]` must be writable and the lanes must hold
