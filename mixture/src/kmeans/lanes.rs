@@ -153,17 +153,7 @@ pub(crate) unsafe trait Lanes: Copy {
     /// # Safety
     /// As the trait; `to[0..N]` must be writable and the lanes must hold
     /// indices.
-    #[inline(always)]
-    unsafe fn store_indices(self, to: *mut usize) {
-        let mut lanes = [Self::Elem::ZERO; 16];
-        // SAFETY: the caller's contract; `N` is at most 16.
-        unsafe {
-            self.store(lanes[..Self::N].as_mut_ptr());
-            for (r, &index) in lanes[..Self::N].iter().enumerate() {
-                *to.add(r) = index.to_index();
-            }
-        }
-    }
+    unsafe fn store_indices(self, to: *mut usize);
 }
 
 /// One row at a time, portable.
@@ -201,6 +191,11 @@ macro_rules! scalar_lanes {
             unsafe fn store(self, to: *mut $t) {
                 // SAFETY: the caller makes `to[0]` writable.
                 unsafe { *to = self }
+            }
+            #[inline(always)]
+            unsafe fn store_indices(self, to: *mut usize) {
+                // SAFETY: the caller makes `to[0]` writable and `self` an index.
+                unsafe { *to = self.to_index() }
             }
         }
     };
