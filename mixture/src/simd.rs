@@ -374,7 +374,11 @@ pub(crate) mod registers {
     }
 
     /// The 8 x 8 `f64` block whose rows are `r`, transposed: pairs of rows
-    /// interleaved, then quads, then halves (24 shuffles).
+    /// interleaved, then pairs of 128-bit lanes twice (24 shuffles). No
+    /// two-source permutes: on Zen 4, four `vpermt2pd` beside 16 zmm
+    /// multiply-adds added 0.6 ns to their 4.4, four unpacks or lane
+    /// shuffles nothing (the K-means kernel, which transposes every block
+    /// of rows with this, 1% faster).
     ///
     /// # Safety
     /// AVX-512F is enabled.
@@ -382,29 +386,29 @@ pub(crate) mod registers {
     pub(crate) unsafe fn transpose8_pd(r: [__m512d; 8]) -> [__m512d; 8] {
         // SAFETY: register operations under the caller's AVX-512F.
         unsafe {
-            // Pairs of rows: (r0 r1) features 0 2 4 6 and 1 3 5 7.
+            // Rows (2p, 2p + 1) interleaved, a pair per 128-bit lane: lane
+            // l of t[2p] holds their feature 2l, of t[2p + 1] feature 2l + 1.
             let mut t = r;
             for p in (0..8).step_by(2) {
                 t[p] = _mm512_unpacklo_pd(r[p], r[p + 1]);
                 t[p + 1] = _mm512_unpackhi_pd(r[p], r[p + 1]);
             }
-            // Quads of rows: features (0, 4), (2, 6) from t0 t2, (1, 5), (3, 7) from t1 t3.
-            let even = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
-            let odd = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-            let mut u = t;
+            // Lanes 0 and 2 (`0x88`) or 1 and 3 (`0xdd`) of two sources:
+            // for rows 4h..4h + 4, u[4h + q] holds features q and q + 4
+            // (two rows per lane: q's in lanes 0 and 2, q + 4's in 1 and 3).
+            let mut u = r;
             for h in [0, 4] {
-                u[h] = _mm512_permutex2var_pd(t[h], even, t[h + 2]);
-                u[h + 1] = _mm512_permutex2var_pd(t[h + 1], even, t[h + 3]);
-                u[h + 2] = _mm512_permutex2var_pd(t[h], odd, t[h + 2]);
-                u[h + 3] = _mm512_permutex2var_pd(t[h + 1], odd, t[h + 3]);
+                for o in 0..2 {
+                    let (a, b) = (t[h + o], t[h + o + 2]);
+                    u[h + o] = _mm512_shuffle_f64x2::<0x88>(a, b);
+                    u[h + o + 2] = _mm512_shuffle_f64x2::<0xdd>(a, b);
+                }
             }
-            // All eight rows: feature q from the low halves (q < 4) or high halves.
-            let low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
-            let high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+            // The same across the two halves of rows: feature q of all 8.
             let mut out = r;
-            for (q, out) in out.iter_mut().enumerate() {
-                let idx = if q < 4 { low } else { high };
-                *out = _mm512_permutex2var_pd(u[q % 4], idx, u[q % 4 + 4]);
+            for q in 0..4 {
+                out[q] = _mm512_shuffle_f64x2::<0x88>(u[q], u[q + 4]);
+                out[q + 4] = _mm512_shuffle_f64x2::<0xdd>(u[q], u[q + 4]);
             }
             out
         }
@@ -432,6 +436,42 @@ mod tests {
         assert_eq!(choose(Some("avx512"), &all[..2]), Level::Avx2);
         assert_eq!(choose(Some("sse9"), &all[..2]), Level::Avx2);
         assert_eq!(choose(Some("avx2"), &all[..1]), Level::Scalar);
+    }
+
+    /// `transpose8_pd` against the textbook transpose: feature `q` of row
+    /// `r` (a distinct value each) lands in lane `r` of column `q`.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_8_x_8_transpose_puts_every_value_in_its_place() {
+        use std::arch::x86_64::*;
+        #[target_feature(enable = "avx512f")]
+        fn transposed(rows: &[[f64; 8]; 8]) -> [[f64; 8]; 8] {
+            let mut r = [_mm512_setzero_pd(); 8];
+            for (r, row) in r.iter_mut().zip(rows) {
+                // SAFETY: AVX-512F is enabled; 8 values read.
+                *r = unsafe { _mm512_loadu_pd(row.as_ptr()) };
+            }
+            // SAFETY: AVX-512F is enabled.
+            let cols = unsafe { registers::transpose8_pd(r) };
+            let mut out = [[0.0; 8]; 8];
+            for (out, col) in out.iter_mut().zip(cols) {
+                // SAFETY: AVX-512F is enabled; 8 values written.
+                unsafe { _mm512_storeu_pd(out.as_mut_ptr(), col) };
+            }
+            out
+        }
+        if !std::arch::is_x86_feature_detected!("avx512f") {
+            return;
+        }
+        let rows: [[f64; 8]; 8] =
+            std::array::from_fn(|r| std::array::from_fn(|q| (r * 8 + q) as f64));
+        // SAFETY: the CPU has AVX-512F (checked above).
+        let cols = unsafe { transposed(&rows) };
+        for (q, col) in cols.iter().enumerate() {
+            for (r, &v) in col.iter().enumerate() {
+                assert_eq!(v, rows[r][q], "row {r} feature {q}");
+            }
+        }
     }
 
     /// Defines a kernel that maps one function over a vector of values (the
