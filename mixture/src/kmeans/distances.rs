@@ -6,10 +6,12 @@
 //!
 //! One kernel, written once over [`Lanes`]: a block of rows sits one row
 //! per lane (8 `f64` or 16 `f32` rows with AVX-512, 4 or 8 with AVX2, one
-//! row portably). Each feature of the block is loaded once, straight from
-//! the data, centred in registers (`x - shift`), squared into the rows'
-//! `||x||^2` and kept for the dot products with every centre, which come
-//! as broadcasts from tiles of `TILE` centres. Each `v` and each `||x||^2`
+//! row portably). Each feature of the block is loaded straight from the
+//! data (8 features at a time, transposed in registers), centred there
+//! (`x - shift`), squared into the rows' `||x||^2` and used from the
+//! registers for the dot products with two tiles of `TILE` centres at a
+//! time (broadcasts), never stored; with more tiles, the block is read
+//! again (from L1) for each two. Each `v` and each `||x||^2`
 //! is the same sequence of fused multiply-adds (features in index order)
 //! in every lane type, and [`sq_norm`] and the centres' norms use the same
 //! sequence, so a row is at distance 0 from itself. The
@@ -22,8 +24,8 @@
 //! `||x||^2`, `2 k d` for the dot products (`k d` fused multiply-adds),
 //! `2 k` for `||c||^2 - 2 x.c`,
 //! and `k` comparisons for the minimum. Bytes moved from memory: the row's
-//! `8 d` (`4 d` for `f32`), read once; the packed centres (`8 k d + 8 k`)
-//! stay in L1.
+//! `8 d` (`4 d` for `f32`), read from memory once; the packed centres
+//! (`8 k d + 8 k`) stay in L1.
 
 #[cfg(target_arch = "x86_64")]
 use super::lanes::{F32x16, F32x8, F64x4, F64x8};
@@ -197,80 +199,65 @@ fn run_at<T: Vectors, J: LanesJob<T>>(level: Level, d: usize, job: J) -> J::Outp
     }
 }
 
-/// Most features whose centred columns a kernel keeps on the stack.
-const STACK_FEATURES: usize = 64;
-
-/// Room for the `d` centred columns of a block, on the stack up to
-/// [`STACK_FEATURES`]. (Not a closure: a closure would not get the kernel's
+/// What is done with the centred columns of a block of rows, feature by
+/// feature. (A trait, not a closure: a closure would not get the kernel's
 /// target features, and the intrinsics in it would not be inlined.)
-struct Columns<V> {
-    stack: [MaybeUninit<V>; STACK_FEATURES],
-    heap: Vec<MaybeUninit<V>>,
-    d: usize,
+trait ColumnSink<V> {
+    /// Takes feature `j`'s column (lane `r`: row `r`), in index order.
+    ///
+    /// # Safety
+    /// `V`'s instructions must be enabled.
+    unsafe fn column(&mut self, j: usize, col: V);
 }
 
-impl<V: Lanes> Columns<V> {
-    #[inline(always)]
-    fn new(d: usize) -> Self {
-        let heap = if d > STACK_FEATURES {
-            (0..d).map(|_| MaybeUninit::uninit()).collect()
-        } else {
-            Vec::new()
-        };
-        Self {
-            stack: [const { MaybeUninit::uninit() }; STACK_FEATURES],
-            heap,
-            d,
-        }
-    }
-
-    #[inline(always)]
-    fn get(&mut self) -> &mut [MaybeUninit<V>] {
-        if self.d <= STACK_FEATURES {
-            &mut self.stack[..self.d]
-        } else {
-            &mut self.heap
-        }
-    }
-}
-
-/// Loads the `V::N` rows of `block` feature by feature, centred by
-/// `shift`, into `cols`; returns their squared norms (index order) and the
-/// columns.
+/// Gives `sink` the columns of the `V::N` rows of `block` (row `r` at
+/// `r * d`), centred by `shift`, in index order: 8 features at a time from
+/// whole rows ([`Lanes::columns8`]), then one at a time, each in registers
+/// (the sink decides whether to store it: see [`all_tiles`]).
 ///
 /// # Safety
 /// `V`'s instructions must be enabled.
 #[inline(always)]
-unsafe fn columns<'c, V: Lanes>(
+unsafe fn for_each_column<V: Lanes>(
     block: &[V::Elem],
     offsets: V::Offsets,
     shift: &[f64],
-    cols: &'c mut [MaybeUninit<V>],
-) -> (V, &'c [V]) {
-    let d = cols.len();
-    assert!(block.len() >= (V::N - 1) * d + d && shift.len() == d);
-    // SAFETY: lane r of feature j reads block[r * d + j], inside the
-    // assert; every column is written before the slice of them is made.
+    sink: &mut impl ColumnSink<V>,
+) {
+    let d = shift.len();
+    assert!(block.len() >= (V::N - 1) * d + d);
+    // SAFETY: lane r of feature j reads block[r * d + j], inside the assert.
     unsafe {
-        let mut norm = V::splat(V::Elem::ZERO);
+        let x = block.as_ptr();
         let whole = d / 8 * 8;
         for j in (0..whole).step_by(8) {
             let s = shift[j..j + 8].try_into().expect("8 shifts");
-            let group = V::columns8(block.as_ptr().add(j), offsets, d, s);
-            for (col, c) in cols[j..j + 8].iter_mut().zip(group) {
-                col.write(c);
-                norm = c.mul_add(c, norm);
-            }
+            // Named, not indexed in a loop: indexed, the compiler kept the
+            // eight columns on the stack.
+            let [c0, c1, c2, c3, c4, c5, c6, c7] = V::columns8(x.add(j), offsets, d, s);
+            sink.column(j, c0);
+            sink.column(j + 1, c1);
+            sink.column(j + 2, c2);
+            sink.column(j + 3, c3);
+            sink.column(j + 4, c4);
+            sink.column(j + 5, c5);
+            sink.column(j + 6, c6);
+            sink.column(j + 7, c7);
         }
-        for (j, (col, &s)) in cols.iter_mut().zip(shift).enumerate().skip(whole) {
-            let c = V::column(block.as_ptr().add(j), offsets, s);
-            col.write(c);
-            norm = c.mul_add(c, norm);
+        for (j, &s) in shift.iter().enumerate().skip(whole) {
+            sink.column(j, V::column(x.add(j), offsets, s));
         }
-        (
-            norm,
-            std::slice::from_raw_parts(cols.as_ptr().cast::<V>(), d),
-        )
+    }
+}
+
+/// `||x||^2` of the rows of a block, summed in index order.
+struct SquareSum<V>(V);
+
+impl<V: Lanes> ColumnSink<V> for SquareSum<V> {
+    #[inline(always)]
+    unsafe fn column(&mut self, _: usize, col: V) {
+        // SAFETY: the caller's contract.
+        self.0 = unsafe { col.mul_add(col, self.0) };
     }
 }
 
@@ -284,56 +271,162 @@ trait TileSink<V> {
     unsafe fn take<const G: usize>(&mut self, first: usize, v: &[[V; TILE]; G]);
 }
 
-/// Gives `sinks[b]` the values of the rows in the lanes of `cols[b]` (`B`
-/// blocks of rows) for every centre (`tiles`, `norms` packed as
-/// [`PackedCentres`]). Each broadcast centre value feeds the `B` blocks,
-/// and 16 independent sums keep both vector units busy: one tile at a time
-/// for two blocks, two tiles at a time for one. The lines of `ahead` are
-/// prefetched on the way, one per tile and feature (the rest at the end).
+/// Gives `sink` the values of the `V::N` rows of `block` (as
+/// [`for_each_column`] reads them) for every centre (`tiles`, `norms`
+/// packed as [`PackedCentres`]), and their `||x||^2` to `sq_norm` if asked.
+/// The lines of `ahead` are prefetched on the way, one per tile and feature
+/// (the rest at the end).
+///
+/// With 32 registers, two tiles at a time (16 independent sums keep both
+/// vector units busy) from columns made in registers, again for each two
+/// tiles (loads and shuffles, which the multiply-adds hide), never stored:
+/// stored on the stack and loaded back, as the kernel did before, they
+/// cost about 6% of it (f64 d = k = 16, one thread), as on Zen 4 a 512-bit
+/// store takes a multiply-add slot for about 1.5 cycles. With 16 registers
+/// the sums and the columns do not fit at once: the columns are made once
+/// into `space` and loaded from there, one tile at a time (kept in
+/// registers, AVX2 took 1.6 times as long).
 ///
 /// # Safety
 /// `V`'s instructions must be enabled.
 #[inline(always)]
-unsafe fn all_tiles<V: Lanes, const B: usize>(
-    cols: [&[V]; B],
+unsafe fn all_tiles<V: Lanes>(
+    rows: (&[V::Elem], V::Offsets, &[f64]),
     (tiles, norms): (&[V::Elem], &[V::Elem]),
-    sinks: &mut [impl TileSink<V>; B],
+    sink: &mut impl TileSink<V>,
     ahead: Ahead,
+    mut sq_norm: Option<&mut V>,
+    space: &mut Space<V>,
 ) {
-    let d = cols[0].len();
+    let d = rows.2.len();
     let n_tiles = norms.len() / TILE;
     let mut t = 0;
     // SAFETY: the caller's contract; tiles t (and t + 1) exist.
     unsafe {
-        while B == 1 && t + 2 <= n_tiles {
-            let v = tile_values::<V, 2, B>(
-                cols,
-                &tiles[t * d * TILE..],
-                &norms[t * TILE..],
-                ahead,
-                t * d,
-            );
-            for (sink, v) in sinks.iter_mut().zip(&v) {
-                sink.take(t * TILE, v);
+        if V::REGISTERS >= 32 {
+            while t < n_tiles {
+                let tiles = (&tiles[t * d * TILE..], &norms[t * TILE..]);
+                let (sq_norm, at) = (sq_norm.take(), t * d);
+                if t + 2 <= n_tiles {
+                    let v = tile_values::<V, 2>(Source::Rows(rows), tiles, sq_norm, ahead, at);
+                    sink.take(t * TILE, &v);
+                    t += 2;
+                } else {
+                    let v = tile_values::<V, 1>(Source::Rows(rows), tiles, sq_norm, ahead, at);
+                    sink.take(t * TILE, &v);
+                    t += 1;
+                }
             }
-            t += 2;
-        }
-        while t < n_tiles {
-            let v = tile_values::<V, 1, B>(
-                cols,
-                &tiles[t * d * TILE..],
-                &norms[t * TILE..],
-                ahead,
-                t * d,
-            );
-            for (sink, v) in sinks.iter_mut().zip(&v) {
-                sink.take(t * TILE, v);
+        } else {
+            let cols = space.keep(rows, sq_norm);
+            while t < n_tiles {
+                let tiles = (&tiles[t * d * TILE..], &norms[t * TILE..]);
+                let v = tile_values::<V, 1>(Source::Kept(cols), tiles, None, ahead, t * d);
+                sink.take(t * TILE, &v);
+                t += 1;
             }
-            t += 1;
         }
     }
     for line in n_tiles * d..ahead.lines {
         ahead.line(line);
+    }
+}
+
+/// Where [`tile_values`] takes a block's columns from.
+#[derive(Clone, Copy)]
+enum Source<'a, V: Lanes> {
+    /// The rows (block, offsets, shift), as [`for_each_column`] reads them.
+    Rows((&'a [V::Elem], V::Offsets, &'a [f64])),
+    /// Columns made already.
+    Kept(&'a [V]),
+}
+
+impl<V: Lanes> Source<'_, V> {
+    /// Gives `sink` the columns in index order.
+    ///
+    /// # Safety
+    /// `V`'s instructions must be enabled.
+    #[inline(always)]
+    unsafe fn feed(self, sink: &mut impl ColumnSink<V>) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            match self {
+                Source::Rows((block, offsets, shift)) => {
+                    for_each_column(block, offsets, shift, sink)
+                }
+                Source::Kept(cols) => {
+                    for (j, &col) in cols.iter().enumerate() {
+                        sink.column(j, col);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Most features whose columns [`Space`] keeps on the stack.
+const STACK_FEATURES: usize = 64;
+
+/// Room for the `d` columns of a block, for lane types with 16 registers
+/// (see [`all_tiles`]): on the stack up to [`STACK_FEATURES`].
+struct Space<V> {
+    stack: [MaybeUninit<V>; STACK_FEATURES],
+    heap: Vec<MaybeUninit<V>>,
+}
+
+impl<V: Lanes> Space<V> {
+    /// Room for columns of `d` features if `V` needs it.
+    #[inline(always)]
+    fn new(d: usize) -> Self {
+        let heap = if V::REGISTERS < 32 && d > STACK_FEATURES {
+            (0..d).map(|_| MaybeUninit::uninit()).collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            stack: [const { MaybeUninit::uninit() }; STACK_FEATURES],
+            heap,
+        }
+    }
+
+    /// The columns of `rows` made into the room (`||x||^2` into `sq_norm`
+    /// if asked).
+    ///
+    /// # Safety
+    /// `V`'s instructions must be enabled.
+    #[inline(always)]
+    unsafe fn keep(
+        &mut self,
+        (block, offsets, shift): (&[V::Elem], V::Offsets, &[f64]),
+        sq_norm: Option<&mut V>,
+    ) -> &[V] {
+        let d = shift.len();
+        let room = if d <= STACK_FEATURES {
+            &mut self.stack[..d]
+        } else {
+            &mut self.heap[..d]
+        };
+        struct Keep<'c, 's, V> {
+            room: &'c mut [MaybeUninit<V>],
+            sq_norm: Option<&'s mut V>,
+        }
+        impl<V: Lanes> ColumnSink<V> for Keep<'_, '_, V> {
+            #[inline(always)]
+            unsafe fn column(&mut self, j: usize, col: V) {
+                self.room[j].write(col);
+                if let Some(sq) = self.sq_norm.as_deref_mut() {
+                    // SAFETY: the caller's contract.
+                    *sq = unsafe { col.mul_add(col, *sq) };
+                }
+            }
+        }
+        let mut keep = Keep { room, sq_norm };
+        // SAFETY: the caller's contract; `for_each_column` writes every one
+        // of the `d` columns before the slice of them is made.
+        unsafe {
+            for_each_column(block, offsets, shift, &mut keep);
+            std::slice::from_raw_parts(keep.room.as_ptr().cast::<V>(), d)
+        }
     }
 }
 
@@ -377,57 +470,79 @@ impl Ahead {
     }
 }
 
-/// `v(x_r, c)` of the rows in the lanes of each of the `B` blocks `cols`
-/// for the centres of the `G` tiles at the start of `tiles` (`d x TILE`
-/// values each) and `norms` (their `||c||^2`), prefetching lines
-/// `line + g * d + j` of `ahead` on the way.
+/// `v(x_r, c)` of the rows of a block (their columns from `columns`) for
+/// the centres of the `G` tiles at the start of `tiles` (`d x TILE` values
+/// each) and `norms` (their `||c||^2`), with `||x||^2` into `sq_norm` if
+/// given, prefetching lines `line + g * d + j` of `ahead` on the way.
 ///
 /// # Safety
 /// `V`'s instructions must be enabled.
 #[inline(always)]
-unsafe fn tile_values<V: Lanes, const G: usize, const B: usize>(
-    cols: [&[V]; B],
-    tiles: &[V::Elem],
-    norms: &[V::Elem],
+unsafe fn tile_values<V: Lanes, const G: usize>(
+    columns: Source<V>,
+    (tiles, norms): (&[V::Elem], &[V::Elem]),
+    sq_norm: Option<&mut V>,
     ahead: Ahead,
     line: usize,
-) -> [[[V; TILE]; G]; B] {
-    let d = cols[0].len();
-    assert!(cols.iter().all(|c| c.len() == d));
+) -> [[V; TILE]; G] {
+    let d = match columns {
+        Source::Rows((_, _, shift)) => shift.len(),
+        Source::Kept(cols) => cols.len(),
+    };
     assert!(tiles.len() >= G * d * TILE && norms.len() >= G * TILE);
     // SAFETY: arithmetic, with `V`'s instructions enabled by the caller, and
-    // reads inside the asserts.
+    // reads inside the assert.
     unsafe {
-        let c = tiles.as_ptr();
-        let mut acc = [[[V::splat(V::Elem::ZERO); TILE]; G]; B];
-        // One broadcast of centre `(g, q)`'s feature `j` for the `B` blocks:
-        // indices, as the accumulators are walked across their nesting.
-        #[allow(clippy::needless_range_loop)]
-        for j in 0..d {
-            let mut col = [V::splat(V::Elem::ZERO); B];
-            for (col, cols) in col.iter_mut().zip(&cols) {
-                *col = *cols.get_unchecked(j);
-            }
-            for g in 0..G {
-                ahead.line(line + g * d + j);
-                for q in 0..TILE {
-                    let cq = V::splat(*c.add((g * d + j) * TILE + q));
-                    for b in 0..B {
-                        acc[b][g][q] = col[b].mul_add(cq, acc[b][g][q]);
-                    }
-                }
-            }
-        }
+        let mut products = Products::<V, G> {
+            acc: [[V::splat(V::Elem::ZERO); TILE]; G],
+            tiles: tiles.as_ptr(),
+            d,
+            sq_norm,
+            ahead,
+            line,
+        };
+        columns.feed(&mut products);
+        let mut acc = products.acc;
         // `||c||^2 - 2 x.c` in one rounding: `2 x.c` is exact.
         let minus_two = V::splat(V::Elem::MINUS_TWO);
-        for acc in &mut acc {
-            for (g, acc) in acc.iter_mut().enumerate() {
-                for (q, a) in acc.iter_mut().enumerate() {
-                    *a = a.mul_add(minus_two, V::splat(norms[g * TILE + q]));
-                }
+        for (g, acc) in acc.iter_mut().enumerate() {
+            for (q, a) in acc.iter_mut().enumerate() {
+                *a = a.mul_add(minus_two, V::splat(norms[g * TILE + q]));
             }
         }
         acc
+    }
+}
+
+/// The dot products of a block's rows with `G` tiles of centres, column
+/// by column (and the rows' `||x||^2`, if asked).
+struct Products<'a, V: Lanes, const G: usize> {
+    acc: [[V; TILE]; G],
+    /// The tiles: centre `q` of tile `g`, feature `j` at `(g * d + j) * TILE + q`.
+    tiles: *const V::Elem,
+    d: usize,
+    sq_norm: Option<&'a mut V>,
+    ahead: Ahead,
+    line: usize,
+}
+
+impl<V: Lanes, const G: usize> ColumnSink<V> for Products<'_, V, G> {
+    #[inline(always)]
+    unsafe fn column(&mut self, j: usize, col: V) {
+        // SAFETY: the caller's contract; `tile_values` checked that the
+        // tiles hold feature `j` of `G` tiles.
+        unsafe {
+            if let Some(sq) = self.sq_norm.as_deref_mut() {
+                *sq = col.mul_add(col, *sq);
+            }
+            for g in 0..G {
+                self.ahead.line(self.line + g * self.d + j);
+                for (q, acc) in self.acc[g].iter_mut().enumerate() {
+                    let cq = V::splat(*self.tiles.add((g * self.d + j) * TILE + q));
+                    *acc = col.mul_add(cq, *acc);
+                }
+            }
+        }
     }
 }
 
@@ -571,42 +686,35 @@ struct Nearest<'a, T> {
 }
 
 impl<T: Vectors> Nearest<'_, T> {
-    /// The nearest centres of the `B` blocks of `V::N` rows from row `b`
-    /// (the columns of block `i` in `space[i]`).
+    /// The nearest centres of the block of `V::N` rows from row `b`.
     ///
     /// # Safety
-    /// `V`'s instructions must be enabled; the rows `b..b + B * V::N` exist.
+    /// `V`'s instructions must be enabled; the rows `b..b + V::N` exist.
     #[inline(always)]
-    unsafe fn blocks<V: Lanes<Elem = T>, const B: usize>(
+    unsafe fn block<V: Lanes<Elem = T>>(
         &mut self,
         b: usize,
         offsets: V::Offsets,
-        space: &mut [Columns<V>; B],
+        space: &mut Space<V>,
     ) {
         let d = self.shift.len();
-        let mut cols: [&[V]; B] = [&[]; B];
-        // SAFETY: the caller's contract; the stores write N values from
-        // a row of a block.
+        // SAFETY: the caller's contract; the stores write N values from row b.
         unsafe {
-            let mut norm = [V::splat(T::ZERO); B];
-            let mut best = [Lowest {
+            let mut sq_norm = V::splat(T::ZERO);
+            let mut best = Lowest {
                 value: V::splat(T::INFINITY),
                 index: V::splat(T::ZERO),
                 indices: self.indices,
-            }; B];
-            for (i, space) in space.iter_mut().enumerate() {
-                let first = (b + i * V::N) * d;
-                (norm[i], cols[i]) = columns(&self.rows[first..], offsets, self.shift, space.get());
-            }
-            let ahead = Ahead::new(self.rows, b * d, B * V::N * d);
-            all_tiles(cols, self.centres, &mut best, ahead);
-            for (i, (best, norm)) in best.iter().zip(norm).enumerate() {
-                let rows = b + i * V::N..b + (i + 1) * V::N;
-                best.value.store(self.values[rows.clone()].as_mut_ptr());
-                norm.store(self.sq_norms[rows.clone()].as_mut_ptr());
-                // SAFETY: the lanes hold entries of `indices`, made by `index`.
-                best.index.store_indices(self.labels[rows].as_mut_ptr());
-            }
+            };
+            let rows = (&self.rows[b * d..], offsets, self.shift);
+            let ahead = Ahead::new(self.rows, b * d, V::N * d);
+            let sq = Some(&mut sq_norm);
+            all_tiles(rows, self.centres, &mut best, ahead, sq, space);
+            let rows = b..b + V::N;
+            best.value.store(self.values[rows.clone()].as_mut_ptr());
+            sq_norm.store(self.sq_norms[rows.clone()].as_mut_ptr());
+            // SAFETY: the lanes hold entries of `indices`, made by `index`.
+            best.index.store_indices(self.labels[rows].as_mut_ptr());
         }
     }
 }
@@ -614,30 +722,16 @@ impl<T: Vectors> Nearest<'_, T> {
 impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
     type Output = ();
 
-    /// Two blocks of rows at a time while a pair's rows fit in
-    /// [`PAIR_BYTES`], then one block at a time, then row by row.
+    /// One block of rows at a time, then row by row.
     #[inline(always)]
     unsafe fn run<V: Lanes<Elem = T>>(mut self) {
         let (n, d) = (self.labels.len(), self.shift.len());
-        let pair = 2 * V::N;
-        let pairs = if pair * d * size_of::<T>() <= PAIR_BYTES {
-            n / pair * pair
-        } else {
-            0
-        };
         let full = n / V::N * V::N;
-        let offsets = V::offsets(d);
-        let mut space = [Columns::<V>::new(d), Columns::<V>::new(d)];
-        // SAFETY: `V`'s instructions are enabled (the contract of `run`);
-        // the blocks end before `full`.
-        unsafe {
-            for b in (0..pairs).step_by(2 * V::N) {
-                self.blocks::<V, 2>(b, offsets, &mut space);
-            }
-            let [one, _] = &mut space;
-            for b in (pairs..full).step_by(V::N) {
-                self.blocks::<V, 1>(b, offsets, std::array::from_mut(one));
-            }
+        let (offsets, mut space) = (V::offsets(d), Space::new(d));
+        for b in (0..full).step_by(V::N) {
+            // SAFETY: `V`'s instructions are enabled (the contract of
+            // `run`); the block ends before `full`.
+            unsafe { self.block::<V>(b, offsets, &mut space) };
         }
         if full < n {
             let Self {
@@ -663,14 +757,6 @@ impl<T: Vectors> LanesJob<T> for Nearest<'_, T> {
         }
     }
 }
-
-/// Most bytes of rows in two blocks that [`Nearest`] runs together, each
-/// broadcast centre value feeding both (half the broadcasts per
-/// multiply-add). Measured on AVX-512, one thread: 16 `f64` rows of 16
-/// features (2 KiB) 4-7% faster in pairs than one block at a time, 16 rows
-/// of 64 features (8 KiB) 5-8% slower: loading the wider pair's rows before
-/// any arithmetic stalls on memory more than the broadcasts saved.
-const PAIR_BYTES: usize = 4096;
 
 /// Most rows in one register.
 const MAX_LANES: usize = 16;
@@ -723,20 +809,13 @@ impl LanesJob<f64> for AllCentres<'_> {
         let d = shift.len();
         let n = out.len() / k;
         let full = n / V::N * V::N;
-        let offsets = V::offsets(d);
-        let mut space = Columns::<V>::new(d);
-        {
-            for b in (0..full).step_by(V::N) {
-                // SAFETY: `V`'s instructions are enabled (the contract of `run`).
-                unsafe {
-                    let (_, cols) = columns(&rows[b * d..], offsets, shift, space.get());
-                    all_tiles(
-                        [cols],
-                        (tiles, norms),
-                        &mut [Store { out, b, k }],
-                        Ahead::NONE,
-                    );
-                }
+        let (offsets, mut space) = (V::offsets(d), Space::new(d));
+        for b in (0..full).step_by(V::N) {
+            // SAFETY: `V`'s instructions are enabled (the contract of `run`).
+            unsafe {
+                let block = (&rows[b * d..], offsets, shift);
+                let store = &mut Store { out, b, k };
+                all_tiles::<V>(block, (tiles, norms), store, Ahead::NONE, None, &mut space);
             }
         }
         if full < n {
@@ -789,15 +868,13 @@ impl<T: Vectors> LanesJob<T> for SqNorms<'_, T> {
         let d = shift.len();
         let full = sq.len() / V::N * V::N;
         let offsets = V::offsets(d);
-        let mut space = Columns::<V>::new(d);
-        {
-            for b in (0..full).step_by(V::N) {
-                // SAFETY: `V`'s instructions are enabled (the contract of
-                // `run`); the store writes N values from b < full.
-                unsafe {
-                    let (norm, _) = columns(&rows[b * d..], offsets, shift, space.get());
-                    norm.store(sq[b..b + V::N].as_mut_ptr());
-                }
+        for b in (0..full).step_by(V::N) {
+            // SAFETY: `V`'s instructions are enabled (the contract of
+            // `run`); the store writes N values from b < full.
+            unsafe {
+                let mut sum = SquareSum(V::splat(T::ZERO));
+                for_each_column(&rows[b * d..], offsets, shift, &mut sum);
+                sum.0.store(sq[b..b + V::N].as_mut_ptr());
             }
         }
         if full < sq.len() {
@@ -872,7 +949,14 @@ mod tests {
 
     #[test]
     fn every_level_matches_direct_distances_for_odd_shapes() {
-        for (n, d, k) in [(1, 1, 1), (7, 3, 5), (9, 16, 16), (13, 5, 17), (40, 2, 9)] {
+        for (n, d, k) in [
+            (1, 1, 1),
+            (7, 3, 5),
+            (9, 16, 16),
+            (13, 5, 17),
+            (40, 2, 9),
+            (20, 24, 40),
+        ] {
             let x = filled(n, d, 1);
             let mut c = filled(k, d, 2);
             if k > 12 {

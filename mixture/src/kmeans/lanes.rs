@@ -95,6 +95,9 @@ pub(crate) unsafe trait Lanes: Copy {
     /// Most features per row whose row offsets [`Lanes::offsets`] can
     /// express; wider rows take the portable level (see `run_at`).
     const MAX_FEATURES: usize = usize::MAX;
+    /// Vector registers of the type's instruction set (16 for SSE2 and
+    /// AVX2, 32 for AVX-512): how many values a kernel can keep in them.
+    const REGISTERS: usize = 16;
     /// Offsets of rows `0..N` of `d` values each.
     fn offsets(d: usize) -> Self::Offsets;
     /// Lane `r` = `x[r * d]` (one feature of `N` rows) minus `shift`, as
@@ -329,6 +332,7 @@ mod x86 {
         type Elem = f64;
         type Offsets = [i64; 8];
         const N: usize = 8;
+        const REGISTERS: usize = 32;
         fn offsets(d: usize) -> [i64; 8] {
             offsets8(d)
         }
@@ -385,6 +389,7 @@ mod x86 {
         type Elem = f32;
         type Offsets = ([i64; 8], i64);
         const N: usize = 16;
+        const REGISTERS: usize = 32;
         fn offsets(d: usize) -> ([i64; 8], i64) {
             (offsets8(d), 8 * d as i64)
         }
