@@ -947,26 +947,36 @@ mod tests {
         })
     }
 
+    /// Rows x features x centres: one of each, odd sizes, a full AVX-512
+    /// block, tiles past the first two (17, 24, 40 centres), whole groups of
+    /// 8 features with and without a rest.
+    const ODD_SHAPES: [(usize, usize, usize); 7] = [
+        (1, 1, 1),
+        (7, 3, 5),
+        (9, 16, 16),
+        (13, 5, 17),
+        (40, 2, 9),
+        (21, 7, 24),
+        (20, 24, 40),
+    ];
+
+    /// With more than 12 centres, ties across tiles (3, 11) and within one
+    /// (1, 6): the lower index must win on every path.
+    fn with_ties(c: &mut Array2<f64>) {
+        if c.nrows() > 12 {
+            let first = c.row(3).to_owned();
+            c.row_mut(11).assign(&first);
+            let first = c.row(1).to_owned();
+            c.row_mut(6).assign(&first);
+        }
+    }
+
     #[test]
     fn every_level_matches_direct_distances_for_odd_shapes() {
-        for (n, d, k) in [
-            (1, 1, 1),
-            (7, 3, 5),
-            (9, 16, 16),
-            (13, 5, 17),
-            (40, 2, 9),
-            (20, 24, 40),
-        ] {
+        for (n, d, k) in ODD_SHAPES {
             let x = filled(n, d, 1);
             let mut c = filled(k, d, 2);
-            if k > 12 {
-                // Ties across tiles (3, 11) and within one (1, 6): the lower
-                // index must win on every path.
-                let first = c.row(3).to_owned();
-                c.row_mut(11).assign(&first);
-                let first = c.row(1).to_owned();
-                c.row_mut(6).assign(&first);
-            }
+            with_ties(&mut c);
             let packed = PackedCentres::new(c.view());
             let rows = x.as_slice().unwrap();
             let mut v = vec![0.0; n * k];
@@ -1027,24 +1037,10 @@ mod tests {
 
     #[test]
     fn every_level_gives_the_portable_f32_numbers_and_nearest_centres() {
-        for (n, d, k) in [
-            (1, 1, 1),
-            (7, 3, 5),
-            (9, 16, 16),
-            (13, 5, 17),
-            (40, 2, 9),
-            (21, 7, 24),
-        ] {
+        for (n, d, k) in ODD_SHAPES {
             let mut x = filled(n, d, 4);
             let mut c = filled(k, d, 5);
-            if k > 12 {
-                // Ties across tiles (3, 11) and within one (1, 6): the lower
-                // index must win on every path.
-                let first = c.row(3).to_owned();
-                c.row_mut(11).assign(&first);
-                let first = c.row(1).to_owned();
-                c.row_mut(6).assign(&first);
-            }
+            with_ties(&mut c);
             // Rows equal to tied centres, so the ties decide their labels.
             if n > 5 && k > 12 {
                 let tied = c.row(3).to_owned();
