@@ -291,7 +291,7 @@ trait TileSink<V> {
 /// `V`'s instructions must be enabled.
 #[inline(always)]
 unsafe fn all_tiles<V: Lanes>(
-    rows: (&[V::Elem], V::Offsets, &[f64]),
+    rows: Block<V>,
     (tiles, norms): (&[V::Elem], &[V::Elem]),
     sink: &mut impl TileSink<V>,
     ahead: Ahead,
@@ -332,11 +332,15 @@ unsafe fn all_tiles<V: Lanes>(
     }
 }
 
+/// The `V::N` rows of a block as [`for_each_column`] reads them: the values
+/// from the block's first row on, the lanes' row offsets, the shift.
+type Block<'a, V> = (&'a [<V as Lanes>::Elem], <V as Lanes>::Offsets, &'a [f64]);
+
 /// Where [`tile_values`] takes a block's columns from.
 #[derive(Clone, Copy)]
 enum Source<'a, V: Lanes> {
-    /// The rows (block, offsets, shift), as [`for_each_column`] reads them.
-    Rows((&'a [V::Elem], V::Offsets, &'a [f64])),
+    /// The rows themselves.
+    Rows(Block<'a, V>),
     /// Columns made already.
     Kept(&'a [V]),
 }
@@ -395,11 +399,7 @@ impl<V: Lanes> Space<V> {
     /// # Safety
     /// `V`'s instructions must be enabled.
     #[inline(always)]
-    unsafe fn keep(
-        &mut self,
-        (block, offsets, shift): (&[V::Elem], V::Offsets, &[f64]),
-        sq_norm: Option<&mut V>,
-    ) -> &[V] {
+    unsafe fn keep(&mut self, (block, offsets, shift): Block<V>, sq_norm: Option<&mut V>) -> &[V] {
         let d = shift.len();
         let room = if d <= STACK_FEATURES {
             &mut self.stack[..d]
